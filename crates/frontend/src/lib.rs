@@ -1,0 +1,95 @@
+//! Front-ends: each parses one kind of source into [`leastpriv_model::Container`]s.
+//!
+//! Every front-end has the same shape: the text is parsed once into a syntax tree with byte spans, then
+//! semantic steps (variable expansion, stages, merges) run over it, and `lower` builds the model. A
+//! front-end never judges; the rules do. Errors in the input become located [`InputError`]s and never
+//! panics; whatever could still be lowered is.
+//!
+//! [`detect`] decides which front-end reads a file: by its name first, by its content when the name does
+//! not tell (a file named explicitly on the command line).
+
+pub mod dockerfile;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use leastpriv_model::Container;
+use leastpriv_source::{FileId, InputError, SourceDb};
+
+/// The kinds of input leastpriv reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum InputKind {
+    /// A Dockerfile or Containerfile.
+    Dockerfile,
+}
+
+/// Options that change how sources are read.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// The Dockerfile stage that becomes the image (`--target`); the last stage when `None`.
+    pub target: Option<String>,
+    /// Build arguments (`--build-arg NAME=value`), overriding `ARG` defaults.
+    pub build_args: BTreeMap<String, String>,
+}
+
+/// What a front-end made of one file.
+#[derive(Debug, Default)]
+pub struct Lowered {
+    /// The containers it describes.
+    pub containers: Vec<Container>,
+    /// What could not be read, each located.
+    pub errors: Vec<InputError>,
+}
+
+/// The kind of a file by its name alone, as a directory walk finds it.
+pub fn detect_by_name(path: &Path) -> Option<InputKind> {
+    let name = path.file_name()?.to_str()?.to_ascii_lowercase();
+    let is_dockerfile = matches!(name.as_str(), "dockerfile" | "containerfile")
+        || name.starts_with("dockerfile.")
+        || name.starts_with("containerfile.")
+        || name.ends_with(".dockerfile")
+        || name.ends_with(".containerfile");
+    is_dockerfile.then_some(InputKind::Dockerfile)
+}
+
+/// The kind of a file by its content, for a file named explicitly whose name does not tell.
+pub fn detect_by_content(text: &str) -> Option<InputKind> {
+    dockerfile::looks_like_dockerfile(text).then_some(InputKind::Dockerfile)
+}
+
+/// Reads `file` (already in `db`) as `kind`.
+pub fn lower(db: &SourceDb, file: FileId, kind: InputKind, options: &Options) -> Lowered {
+    match kind {
+        InputKind::Dockerfile => dockerfile::lower(db, file, options),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recognises_dockerfile_names() {
+        for name in [
+            "Dockerfile",
+            "dockerfile",
+            "Dockerfile.prod",
+            "web.Dockerfile",
+            "x.dockerfile",
+            "Containerfile",
+        ] {
+            assert_eq!(
+                detect_by_name(Path::new(name)),
+                Some(InputKind::Dockerfile),
+                "{name}"
+            );
+        }
+        for name in ["Dockerfile-notes.md.txt.yaml", "README.md", "dockerfiles"] {
+            assert_ne!(
+                detect_by_name(Path::new(name)),
+                Some(InputKind::Dockerfile),
+                "{name}"
+            );
+        }
+    }
+}

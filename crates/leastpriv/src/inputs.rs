@@ -1,0 +1,183 @@
+//! Finding the inputs of an audit and reading them safely.
+//!
+//! A directory is walked with `.gitignore`, `.ignore` and hidden-file rules respected, and only files
+//! whose name tells their kind are taken. A file named explicitly is taken whatever its name, and
+//! recognised by its content when the name does not tell. Reading is bounded: a file over
+//! [`MAX_FILE_BYTES`], a binary file or one that is not UTF-8 becomes an error located as precisely
+//! as possible, never a panic, and the other inputs are still audited.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use leastpriv_frontend::{detect_by_content, detect_by_name, InputKind};
+use leastpriv_source::{FileId, InputError, SourceDb, Span, TextRange};
+
+use crate::config::Exclude;
+
+/// Files larger than this are not read: no real configuration file comes close, and a hostile one must
+/// not exhaust memory.
+pub(crate) const MAX_FILE_BYTES: u64 = 8 * 1024 * 1024;
+
+/// Where an input comes from.
+#[derive(Debug, Clone)]
+pub(crate) enum InputSource {
+    /// A file found by walking a directory: its name told its kind.
+    Walked(PathBuf, InputKind),
+    /// A file named on the command line.
+    Named(PathBuf),
+    /// Standard input, reported under this name.
+    Stdin(String),
+}
+
+/// Expands the command-line paths into inputs, in a stable order.
+pub(crate) fn collect(
+    paths: &[PathBuf],
+    stdin_name: Option<&str>,
+    exclude: &Exclude,
+) -> (Vec<InputSource>, Vec<InputError>) {
+    let mut inputs = Vec::new();
+    let mut errors = Vec::new();
+    for path in paths {
+        if path.as_os_str() == "-" {
+            inputs.push(InputSource::Stdin(stdin_name.unwrap_or("-").to_owned()));
+        } else if path.is_dir() {
+            let mut found = Vec::new();
+            for entry in ignore::WalkBuilder::new(path).build() {
+                match entry {
+                    Ok(entry) => {
+                        let is_file = entry.file_type().is_some_and(|kind| kind.is_file());
+                        if !is_file || exclude.is_excluded(entry.path()) {
+                            continue;
+                        }
+                        if let Some(kind) = detect_by_name(entry.path()) {
+                            found.push(InputSource::Walked(entry.into_path(), kind));
+                        }
+                    }
+                    Err(error) => errors.push(InputError::file(
+                        path.display().to_string(),
+                        error.to_string(),
+                    )),
+                }
+            }
+            found.sort_by(|a, b| a.path().cmp(b.path()));
+            inputs.extend(found);
+        } else if path.exists() {
+            inputs.push(InputSource::Named(path.clone()));
+        } else {
+            errors.push(InputError::file(
+                path.display().to_string(),
+                "no such file or directory",
+            ));
+        }
+    }
+    (inputs, errors)
+}
+
+impl InputSource {
+    fn path(&self) -> &Path {
+        match self {
+            InputSource::Walked(path, _) | InputSource::Named(path) => path,
+            InputSource::Stdin(_) => Path::new("-"),
+        }
+    }
+
+    /// The path as printed in reports: as the user gave it, without a leading `./`.
+    pub(crate) fn display(&self) -> String {
+        match self {
+            InputSource::Stdin(name) => name.clone(),
+            InputSource::Walked(path, _) | InputSource::Named(path) => {
+                let path = path.strip_prefix(".").unwrap_or(path);
+                path.display().to_string()
+            }
+        }
+    }
+
+    /// Reads the input into `db` and tells its kind; a file named explicitly whose kind cannot be told
+    /// is an error.
+    pub(crate) fn load(&self, db: &SourceDb) -> Result<(FileId, InputKind), InputError> {
+        let name = self.display();
+        let bytes = match self {
+            InputSource::Stdin(_) => {
+                let mut bytes = Vec::new();
+                std::io::stdin()
+                    .take(MAX_FILE_BYTES + 1)
+                    .read_to_end(&mut bytes)
+                    .map_err(|error| {
+                        InputError::file(&name, format!("cannot read standard input: {error}"))
+                    })?;
+                bytes
+            }
+            InputSource::Walked(path, _) | InputSource::Named(path) => {
+                let file = std::fs::File::open(path)
+                    .map_err(|error| InputError::file(&name, describe_io(&error)))?;
+                let mut bytes = Vec::new();
+                file.take(MAX_FILE_BYTES + 1)
+                    .read_to_end(&mut bytes)
+                    .map_err(|error| InputError::file(&name, describe_io(&error)))?;
+                bytes
+            }
+        };
+        if bytes.len() as u64 > MAX_FILE_BYTES {
+            return Err(InputError::file(
+                &name,
+                format!(
+                    "file is larger than {} MiB; not read",
+                    MAX_FILE_BYTES / (1024 * 1024)
+                ),
+            ));
+        }
+        let text = decode(&name, bytes, db)?;
+        let kind = match self {
+            InputSource::Walked(_, kind) => Some(*kind),
+            InputSource::Named(path) => detect_by_name(path).or_else(|| detect_by_content(&text)),
+            InputSource::Stdin(name) => {
+                detect_by_name(Path::new(name)).or_else(|| detect_by_content(&text))
+            }
+        };
+        let file = db.add(name.clone(), text);
+        match kind {
+            Some(kind) => Ok((file, kind)),
+            None => Err(InputError::file(
+                name,
+                "not a recognised input (expected a Dockerfile); name it `Dockerfile` or `*.dockerfile`",
+            )),
+        }
+    }
+}
+
+fn describe_io(error: &std::io::Error) -> String {
+    match error.kind() {
+        std::io::ErrorKind::NotFound => "no such file".to_owned(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".to_owned(),
+        _ => format!("cannot read: {error}"),
+    }
+}
+
+/// UTF-8 text without NUL bytes; a BOM is dropped. A decoding error is located at its line and column
+/// (the file is added to `db` with the valid prefix so the position can be shown).
+fn decode(name: &str, mut bytes: Vec<u8>, db: &SourceDb) -> Result<String, InputError> {
+    if bytes.starts_with(b"\xEF\xBB\xBF") {
+        bytes.drain(..3);
+    }
+    if let Some(nul) = bytes.iter().position(|&b| b == 0) {
+        return Err(located(
+            name,
+            &bytes,
+            nul,
+            "binary file (NUL byte); not read",
+            db,
+        ));
+    }
+    String::from_utf8(bytes).map_err(|error| {
+        let offset = error.utf8_error().valid_up_to();
+        let bytes = error.into_bytes();
+        located(name, &bytes, offset, "file is not valid UTF-8", db)
+    })
+}
+
+fn located(name: &str, bytes: &[u8], offset: usize, message: &str, db: &SourceDb) -> InputError {
+    let prefix = String::from_utf8_lossy(&bytes[..offset]).into_owned();
+    let end = prefix.len();
+    let file = db.add(name, prefix);
+    InputError::at(name, Span::new(file, TextRange::empty(end)), message)
+}

@@ -1,0 +1,140 @@
+//! `--format json`: the stable machine contract.
+//!
+//! ```json
+//! {"findings": [{"rule", "name", "layer", "severity", "path", "line", "column", "end_line",
+//!   "end_column", "message", "fix"}],
+//!  "errors": [{"path", "line", "column", "message"}],
+//!  "summary": {"files", "findings", "errors", "by_severity": {…}, "by_layer": {…}}}
+//! ```
+//! Fields are only ever added, never renamed or removed. Lines and columns are 1-based; `line` and
+//! `column` of an error are `null` when the whole file is at fault.
+
+use std::collections::BTreeMap;
+use std::io;
+
+use serde::Serialize;
+
+use crate::Report;
+
+#[derive(Serialize)]
+struct Output<'a> {
+    findings: Vec<Finding<'a>>,
+    errors: Vec<Error<'a>>,
+    summary: Summary,
+}
+
+#[derive(Serialize)]
+struct Finding<'a> {
+    rule: &'static str,
+    name: &'static str,
+    layer: &'static str,
+    severity: &'static str,
+    path: String,
+    line: u32,
+    column: u32,
+    end_line: u32,
+    end_column: u32,
+    message: &'a str,
+    fix: &'a str,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    related: Vec<Related<'a>>,
+}
+
+#[derive(Serialize)]
+struct Related<'a> {
+    path: String,
+    line: u32,
+    column: u32,
+    message: &'a str,
+}
+
+#[derive(Serialize)]
+struct Error<'a> {
+    path: &'a str,
+    line: Option<u32>,
+    column: Option<u32>,
+    message: &'a str,
+}
+
+#[derive(Serialize)]
+struct Summary {
+    files: usize,
+    findings: usize,
+    errors: usize,
+    by_severity: BTreeMap<&'static str, usize>,
+    by_layer: BTreeMap<&'static str, usize>,
+}
+
+/// Writes the report as one JSON document.
+pub fn write(report: &Report<'_>, out: &mut dyn io::Write) -> io::Result<()> {
+    let findings = report
+        .diagnostics
+        .iter()
+        .map(|diagnostic| {
+            let location = report.locate(diagnostic.span);
+            Finding {
+                rule: diagnostic.rule.code,
+                name: diagnostic.rule.meta.name,
+                layer: diagnostic.rule.meta.layer.as_str(),
+                severity: diagnostic.severity.as_str(),
+                path: location.path,
+                line: location.start.line,
+                column: location.start.column,
+                end_line: location.end.line,
+                end_column: location.end.column,
+                message: &diagnostic.message,
+                fix: &diagnostic.fix,
+                related: diagnostic
+                    .related
+                    .iter()
+                    .map(|(span, message)| {
+                        let location = report.locate(*span);
+                        Related {
+                            path: location.path,
+                            line: location.start.line,
+                            column: location.start.column,
+                            message,
+                        }
+                    })
+                    .collect(),
+            }
+        })
+        .collect();
+    let errors = report
+        .errors
+        .iter()
+        .map(|error| {
+            let position = error.span.map(|span| report.locate(span).start);
+            Error {
+                path: &error.path,
+                line: position.map(|p| p.line),
+                column: position.map(|p| p.column),
+                message: &error.message,
+            }
+        })
+        .collect();
+    let summary = Summary {
+        files: report.files_audited,
+        findings: report.diagnostics.len(),
+        errors: report.errors.len(),
+        by_severity: report
+            .count_by_severity()
+            .into_iter()
+            .map(|(severity, count)| (severity.as_str(), count))
+            .collect(),
+        by_layer: report
+            .count_by_layer()
+            .into_iter()
+            .map(|(layer, count)| (layer.as_str(), count))
+            .collect(),
+    };
+    serde_json::to_writer_pretty(
+        &mut *out,
+        &Output {
+            findings,
+            errors,
+            summary,
+        },
+    )?;
+    writeln!(out)
+}

@@ -1,0 +1,73 @@
+//! Runs the enabled rules over containers.
+
+use leastpriv_model::Container;
+use leastpriv_source::{SourceDb, Span};
+
+use crate::suppression::Suppressions;
+use crate::{Check, Diagnostic, Rule, RuleSelection, RULES};
+
+/// What a rule reports into while it runs.
+pub struct Checker<'a> {
+    rule: &'static Rule,
+    selection: &'a RuleSelection,
+    diagnostics: &'a mut Vec<Diagnostic>,
+}
+
+impl Checker<'_> {
+    /// Reports a finding of the running rule at `span`. The returned diagnostic can be refined with a
+    /// specific fix, related places and a remedy.
+    pub fn report(&mut self, span: Span, message: impl Into<String>) -> &mut Diagnostic {
+        self.diagnostics.push(Diagnostic {
+            rule: self.rule,
+            severity: self.selection.severity_of(self.rule),
+            message: message.into(),
+            span,
+            fix: self.rule.meta.fix_title.to_owned(),
+            related: Vec::new(),
+            remedy: None,
+        });
+        let last = self.diagnostics.len() - 1;
+        &mut self.diagnostics[last]
+    }
+}
+
+/// Runs every rule that `selection` enables over `containers`, then drops suppressed findings and
+/// duplicates. The result is sorted by file, position and code, so output is deterministic.
+pub fn check(
+    db: &SourceDb,
+    containers: &[Container],
+    selection: &RuleSelection,
+) -> Vec<Diagnostic> {
+    let mut diagnostics = Vec::new();
+    for rule in RULES.iter().filter(|rule| selection.is_enabled(rule)) {
+        for container in containers {
+            let mut checker = Checker {
+                rule,
+                selection,
+                diagnostics: &mut diagnostics,
+            };
+            match rule.check {
+                Check::Container(check) => check(&mut checker, container),
+            }
+        }
+    }
+    // A rule may override the severity of one finding; a configured severity still wins.
+    for diagnostic in &mut diagnostics {
+        if let Some(configured) = selection.configured_severity(diagnostic.rule) {
+            diagnostic.severity = configured;
+        }
+    }
+    let suppressions = Suppressions::new(db);
+    diagnostics.retain(|diagnostic| !suppressions.suppresses(diagnostic));
+    diagnostics.sort_by(|a, b| {
+        (a.span.file, a.span.range.start, a.rule.code, &a.message).cmp(&(
+            b.span.file,
+            b.span.range.start,
+            b.rule.code,
+            &b.message,
+        ))
+    });
+    diagnostics
+        .dedup_by(|a, b| a.rule.code == b.rule.code && a.span == b.span && a.message == b.message);
+    diagnostics
+}

@@ -1,0 +1,285 @@
+//! Source text and positions.
+//!
+//! Every value leastpriv reads from a file keeps the place it came from, so that a finding can point at
+//! the exact line and column a developer must change. This crate owns that bookkeeping and nothing else:
+//!
+//! - [`SourceDb`] holds each input file's text once per run and hands out [`FileId`]s; front-ends add
+//!   files (a Compose file and the Dockerfile its `build:` names), reporters read them back.
+//! - [`TextRange`] is a byte range into a file; a [`Span`] is a range in a given file; [`Spanned`] pairs
+//!   a value with its span.
+//! - [`LineIndex`] turns byte offsets into 1-based lines and columns, only when a reporter needs them.
+//!
+//! Positions are bytes in the data model and line/column only at the edge, as in ruff: a byte range
+//! survives every transformation, and the conversion is done once per printed finding.
+#![deny(missing_docs)]
+
+mod line_index;
+
+use std::fmt;
+use std::sync::{Arc, Mutex};
+
+pub use line_index::{LineColumn, LineIndex};
+
+/// A byte range `start..end` into a source file's text.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+pub struct TextRange {
+    /// First byte of the range.
+    pub start: u32,
+    /// One past the last byte of the range.
+    pub end: u32,
+}
+
+impl TextRange {
+    /// The range `start..end`. Reversed bounds are swapped rather than trusted.
+    pub fn new(start: usize, end: usize) -> Self {
+        let (start, end) = if start <= end {
+            (start, end)
+        } else {
+            (end, start)
+        };
+        Self {
+            start: u32::try_from(start).unwrap_or(u32::MAX),
+            end: u32::try_from(end).unwrap_or(u32::MAX),
+        }
+    }
+
+    /// An empty range at `offset`.
+    pub fn empty(offset: usize) -> Self {
+        Self::new(offset, offset)
+    }
+
+    /// Length in bytes.
+    pub fn len(&self) -> usize {
+        (self.end - self.start) as usize
+    }
+
+    /// Whether the range covers no byte.
+    pub fn is_empty(&self) -> bool {
+        self.start == self.end
+    }
+
+    /// The range shifted right by `offset` bytes: for positions found in a slice of a larger text.
+    pub fn shifted(self, offset: usize) -> Self {
+        Self::new(self.start as usize + offset, self.end as usize + offset)
+    }
+
+    /// The smallest range that covers both.
+    pub fn cover(self, other: TextRange) -> Self {
+        Self {
+            start: self.start.min(other.start),
+            end: self.end.max(other.end),
+        }
+    }
+
+    /// As a `Range<usize>` for slicing.
+    pub fn to_range(self) -> std::ops::Range<usize> {
+        self.start as usize..self.end as usize
+    }
+}
+
+/// Identifies one file in a [`SourceDb`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+pub struct FileId(u32);
+
+impl FileId {
+    /// The id's index, for diagnostics ordering.
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// A byte range in one file: where a value was written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Span {
+    /// The file.
+    pub file: FileId,
+    /// The bytes in it.
+    pub range: TextRange,
+}
+
+impl Span {
+    /// A span of `range` in `file`.
+    pub fn new(file: FileId, range: TextRange) -> Self {
+        Self { file, range }
+    }
+}
+
+/// A value with the span it was read from.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct Spanned<T> {
+    /// The value, after whatever expansion the front-end applies.
+    pub value: T,
+    /// Where it was written.
+    pub span: Span,
+}
+
+impl<T> Spanned<T> {
+    /// Pairs `value` with `span`.
+    pub fn new(value: T, span: Span) -> Self {
+        Self { value, span }
+    }
+
+    /// Maps the value, keeping the span.
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Spanned<U> {
+        Spanned {
+            value: f(self.value),
+            span: self.span,
+        }
+    }
+
+    /// Borrows the value, keeping the span.
+    pub fn as_ref(&self) -> Spanned<&T> {
+        Spanned {
+            value: &self.value,
+            span: self.span,
+        }
+    }
+}
+
+impl<T: fmt::Debug> fmt::Debug for Spanned<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{:?} @{}..{}",
+            self.value, self.span.range.start, self.span.range.end
+        )
+    }
+}
+
+/// One input file: its path as the user gave it, its text and its line index.
+#[derive(Debug)]
+pub struct SourceFile {
+    path: String,
+    text: Arc<str>,
+    line_index: LineIndex,
+}
+
+impl SourceFile {
+    /// The path as the user gave it (relative stays relative), or a pseudo-path such as `-` for stdin.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// The file's full text.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// The text of `range`, or `""` when out of bounds.
+    pub fn slice(&self, range: TextRange) -> &str {
+        self.text.get(range.to_range()).unwrap_or("")
+    }
+
+    /// 1-based line and column of a byte offset.
+    pub fn line_column(&self, offset: u32) -> LineColumn {
+        self.line_index.line_column(&self.text, offset as usize)
+    }
+
+    /// The line index.
+    pub fn line_index(&self) -> &LineIndex {
+        &self.line_index
+    }
+}
+
+/// Every file read during one run. Cheap to share across threads; files are never removed, so a
+/// [`FileId`] stays valid for the run.
+#[derive(Debug, Default)]
+pub struct SourceDb {
+    files: Mutex<Vec<Arc<SourceFile>>>,
+}
+
+impl SourceDb {
+    /// An empty database.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a file and returns its id. The same path may be added twice (stdin and a file named `-`
+    /// cannot be told apart otherwise); callers that want one parse per path keep their own map.
+    pub fn add(&self, path: impl Into<String>, text: impl Into<Arc<str>>) -> FileId {
+        let text = text.into();
+        let file = SourceFile {
+            path: path.into(),
+            line_index: LineIndex::new(&text),
+            text,
+        };
+        let mut files = self
+            .files
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner());
+        files.push(Arc::new(file));
+        FileId(u32::try_from(files.len() - 1).unwrap_or(u32::MAX))
+    }
+
+    /// The file with `id`.
+    ///
+    /// # Panics
+    /// When `id` comes from another database: ids are only ever made by [`SourceDb::add`].
+    pub fn get(&self, id: FileId) -> Arc<SourceFile> {
+        let files = self
+            .files
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner());
+        Arc::clone(&files[id.index()])
+    }
+
+    /// The text of a span.
+    pub fn slice(&self, span: Span) -> String {
+        self.get(span.file).slice(span.range).to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spans_resolve_to_the_text_they_cover() {
+        let db = SourceDb::new();
+        let id = db.add("Dockerfile", "FROM alpine\nUSER root\n");
+        let span = Span::new(id, TextRange::new(17, 21));
+        assert_eq!(db.slice(span), "root");
+        assert_eq!(
+            db.get(id).line_column(17),
+            LineColumn { line: 2, column: 6 }
+        );
+    }
+
+    #[test]
+    fn reversed_ranges_are_normalised() {
+        assert_eq!(TextRange::new(5, 2), TextRange::new(2, 5));
+        assert_eq!(TextRange::new(2, 5).len(), 3);
+    }
+}
+
+/// An input that could not be audited, or a part of one: unreadable, binary, malformed. Reported in the
+/// `errors` of a run; every other input is still audited.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputError {
+    /// The path as the user gave it.
+    pub path: String,
+    /// Where in the file, when the file could be read.
+    pub span: Option<Span>,
+    /// What is wrong, lowercase, no trailing period.
+    pub message: String,
+}
+
+impl InputError {
+    /// An error about a whole file (it could not be read, it is binary).
+    pub fn file(path: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            path: path.into(),
+            span: None,
+            message: message.into(),
+        }
+    }
+
+    /// An error at a place in a file.
+    pub fn at(path: impl Into<String>, span: Span, message: impl Into<String>) -> Self {
+        Self {
+            path: path.into(),
+            span: Some(span),
+            message: message.into(),
+        }
+    }
+}
