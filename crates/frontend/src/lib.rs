@@ -8,7 +8,11 @@
 //! [`detect`] decides which front-end reads a file: by its name first, by its content when the name does
 //! not tell (a file named explicitly on the command line).
 
+pub mod compose;
+pub mod docker_run;
 pub mod dockerfile;
+pub mod inspect;
+pub mod kubernetes;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -21,6 +25,14 @@ use leastpriv_source::{FileId, InputError, SourceDb};
 pub enum InputKind {
     /// A Dockerfile or Containerfile.
     Dockerfile,
+    /// A Compose file.
+    Compose,
+    /// Kubernetes manifests (YAML or JSON, one or more documents, or a `List`).
+    Kubernetes,
+    /// A shell script holding `docker run` commands.
+    ShellScript,
+    /// `docker inspect` output.
+    DockerInspect,
 }
 
 /// Options that change how sources are read.
@@ -61,6 +73,10 @@ pub fn detect_by_content(text: &str) -> Option<InputKind> {
 pub fn lower(db: &SourceDb, file: FileId, kind: InputKind, options: &Options) -> Lowered {
     match kind {
         InputKind::Dockerfile => dockerfile::lower(db, file, options),
+        InputKind::Compose => compose::lower(db, file, options),
+        InputKind::Kubernetes => kubernetes::lower(db, file, options),
+        InputKind::ShellScript => docker_run::lower(db, file, options),
+        InputKind::DockerInspect => inspect::lower(db, file, options),
     }
 }
 
