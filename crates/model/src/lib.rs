@@ -39,7 +39,7 @@ pub use leastpriv_source::{FileId, Span, Spanned, TextRange};
 pub use remedy::Remedy;
 pub use runtime::{
     Device, LsmProfile, Mount, MountKind, NamespaceMode, Namespaces, PortMapping, Protocol,
-    Runtime, SeccompProfile, SecretMount, SelinuxLabel, Sysctl, Tmpfs,
+    Runtime, SeccompFacts, SeccompProfile, SecretMount, SelinuxLabel, Sysctl, Tmpfs,
 };
 pub use sensitive::{EnvVar, Sensitive};
 pub use user::{Certainty, User};

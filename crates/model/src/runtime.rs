@@ -28,6 +28,10 @@ pub struct Runtime {
     pub no_new_privileges: Option<Spanned<bool>>,
     /// The seccomp profile.
     pub seccomp: Option<Spanned<SeccompProfile>>,
+    /// What the profile file named by [`SeccompProfile::File`] holds, when the front-end could read it
+    /// (rules never open files): Compose and `docker run` read it relative to the project, `docker
+    /// inspect` holds it inline.
+    pub seccomp_facts: Option<SeccompFacts>,
     /// The AppArmor profile.
     pub apparmor: Option<Spanned<LsmProfile>>,
     /// SELinux labelling options.
@@ -50,6 +54,10 @@ pub struct Runtime {
     pub sysctls: Vec<Spanned<Sysctl>>,
     /// Environment variables.
     pub environment: Vec<EnvVar>,
+    /// Environment variables filled from a secret store (`secretKeyRef`, `envFrom: secretRef`): the
+    /// secret reaches the process environment rather than a file. Each is the variable's name (the
+    /// secret's name for `envFrom`).
+    pub secret_env: Vec<Spanned<String>>,
     /// `env_file:`, `--env-file`, `envFrom`: files or objects whose contents are not in view.
     pub env_files: Vec<Spanned<String>>,
     /// Secret files mounted at run time (Compose `secrets:`, Kubernetes secret volumes).
@@ -67,6 +75,40 @@ pub enum SeccompProfile {
     Unconfined,
     /// A profile file (`seccomp=profile.json`, `Localhost` with `localhostProfile`).
     File(String),
+}
+
+/// The facts of a seccomp profile file (Docker/OCI JSON) that decide how much it allows.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SeccompFacts {
+    /// `defaultAction` as written (`SCMP_ACT_ERRNO`, `SCMP_ACT_ALLOW` …).
+    pub default_action: String,
+    /// Syscalls some entry allows (`SCMP_ACT_ALLOW` or `SCMP_ACT_LOG`) with no argument filter and no
+    /// capability condition.
+    pub allowed: Vec<String>,
+    /// Syscalls some entry refuses (any other action) with no argument filter and no capability
+    /// condition.
+    pub refused: Vec<String>,
+}
+
+impl SeccompFacts {
+    /// Whether the default action lets a syscall run (`SCMP_ACT_ALLOW`, `SCMP_ACT_LOG`).
+    pub fn default_allows(&self) -> bool {
+        Self::is_allow_action(&self.default_action)
+    }
+
+    /// Whether a seccomp action lets the syscall run (`SCMP_ACT_ALLOW`, `SCMP_ACT_LOG`).
+    pub fn is_allow_action(action: &str) -> bool {
+        matches!(action.trim(), "SCMP_ACT_ALLOW" | "SCMP_ACT_LOG")
+    }
+
+    /// Whether the profile lets `syscall` run whatever its arguments: explicitly, or by a permissive
+    /// default that no entry overrides.
+    pub fn allows(&self, syscall: &str) -> bool {
+        if self.allowed.iter().any(|name| name == syscall) {
+            return true;
+        }
+        self.default_allows() && !self.refused.iter().any(|name| name == syscall)
+    }
 }
 
 /// An AppArmor (or other LSM) profile setting.
@@ -229,4 +271,27 @@ pub struct PortMapping {
     pub container_port: Option<u16>,
     /// The protocol.
     pub protocol: Protocol,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seccomp_allowlist_and_denylist() {
+        let allowlist = SeccompFacts {
+            default_action: "SCMP_ACT_ERRNO".into(),
+            allowed: vec!["read".into()],
+            refused: Vec::new(),
+        };
+        assert!(allowlist.allows("read"));
+        assert!(!allowlist.allows("mount"));
+        let denylist = SeccompFacts {
+            default_action: "SCMP_ACT_ALLOW".into(),
+            allowed: Vec::new(),
+            refused: vec!["mount".into()],
+        };
+        assert!(denylist.allows("unshare"));
+        assert!(!denylist.allows("mount"));
+    }
 }
