@@ -6,7 +6,7 @@ use std::str::FromStr;
 use leastpriv_model::Remedy;
 use leastpriv_source::Span;
 
-use crate::Rule;
+use crate::{PssLevel, Rule};
 
 /// How bad a finding is. Ordered: `Info < Low < Medium < High < Critical`.
 #[derive(
@@ -138,6 +138,8 @@ pub struct Diagnostic {
     pub related: Vec<(Span, String)>,
     /// The change that removes it, for fixers and `harden`.
     pub remedy: Option<Remedy>,
+    /// The Pod Security Standards level that forbids it, if any.
+    pub pss: Option<PssLevel>,
 }
 
 impl Diagnostic {
@@ -156,6 +158,12 @@ impl Diagnostic {
     /// Sets the remedy.
     pub fn remedy(&mut self, remedy: Remedy) -> &mut Self {
         self.remedy = Some(remedy);
+        self
+    }
+
+    /// Sets the Pod Security Standards level for this finding (a rule whose controls differ by case).
+    pub fn pss(&mut self, level: Option<PssLevel>) -> &mut Self {
+        self.pss = level;
         self
     }
 

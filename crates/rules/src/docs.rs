@@ -9,9 +9,13 @@ pub fn rule_markdown(rule: &Rule) -> String {
     let mut page = String::new();
     let meta = rule.meta;
     let _ = writeln!(page, "## {} `{}`\n", rule.code, meta.name);
+    let pss = meta
+        .pss
+        .map(|level| format!(" · Pod Security Standards: `{level}`"))
+        .unwrap_or_default();
     let _ = writeln!(
         page,
-        "Layer: `{}` · default severity: `{}` · fix: {}\n",
+        "Layer: `{}` · default severity: `{}`{pss} · fix: {}\n",
         meta.layer, meta.severity, meta.fix_title
     );
     page.push_str(rule.explanation().trim_end());

@@ -11,6 +11,9 @@ pub struct Checker<'a> {
     rule: &'static Rule,
     selection: &'a RuleSelection,
     diagnostics: &'a mut Vec<Diagnostic>,
+    /// Pod Security Standards judge how a container runs: a finding carries the rule's level only
+    /// when the container has runtime settings (a Dockerfile's missing `USER` is no pod setting).
+    runs: bool,
 }
 
 impl Checker<'_> {
@@ -25,6 +28,7 @@ impl Checker<'_> {
             fix: self.rule.meta.fix_title.to_owned(),
             related: Vec::new(),
             remedy: None,
+            pss: self.rule.meta.pss.filter(|_| self.runs),
         });
         let last = self.diagnostics.len() - 1;
         &mut self.diagnostics[last]
@@ -45,6 +49,7 @@ pub fn check(
                 rule,
                 selection,
                 diagnostics: &mut diagnostics,
+                runs: container.runtime.is_some(),
             };
             match rule.check {
                 Check::Container(check) => check(&mut checker, container),
@@ -56,6 +61,9 @@ pub fn check(
         if let Some(configured) = selection.configured_severity(diagnostic.rule) {
             diagnostic.severity = configured;
         }
+    }
+    if let Some(standard) = selection.standard() {
+        diagnostics.retain(|diagnostic| diagnostic.pss.is_some_and(|level| standard.covers(level)));
     }
     let suppressions = Suppressions::new(db);
     diagnostics.retain(|diagnostic| !suppressions.suppresses(diagnostic));

@@ -1,1 +1,4 @@
 //! Helpers shared by several rules.
+
+pub(crate) mod host_path;
+pub(crate) mod runtime;

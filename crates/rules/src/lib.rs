@@ -19,7 +19,10 @@ mod registry;
 mod rule;
 mod rules;
 mod selection;
+mod standard;
 mod suppression;
+#[cfg(test)]
+mod testing;
 
 pub use diagnostic::{Diagnostic, Layer, Severity};
 pub use docs::{render_rule_docs, rule_markdown};
@@ -27,3 +30,4 @@ pub use engine::check;
 pub use registry::{find_rule, RULES};
 pub use rule::{Check, Rule, RuleMeta};
 pub use selection::{RuleSelection, SelectionError};
+pub use standard::PssLevel;

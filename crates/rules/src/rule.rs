@@ -3,7 +3,7 @@
 use leastpriv_model::Container;
 
 use crate::engine::Checker;
-use crate::{Layer, Severity};
+use crate::{Layer, PssLevel, Severity};
 
 /// A rule's metadata, declared with [`declare_rule!`](crate::declare_rule) in the rule's own file.
 #[derive(Debug)]
@@ -16,6 +16,9 @@ pub struct RuleMeta {
     pub severity: Severity,
     /// The imperative one-line fix (`Add a non-root USER to the final stage`).
     pub fix_title: &'static str,
+    /// The Pod Security Standards level whose controls forbid the pattern, if any; a finding may
+    /// refine it.
+    pub pss: Option<PssLevel>,
     /// The rule's documentation: its doc comment, in Markdown.
     pub explanation: &'static str,
     /// The source file that declares it.
@@ -71,6 +74,7 @@ impl Rule {
 ///         layer: User,
 ///         severity: High,
 ///         fix: "Add a non-root `USER` to the final stage",
+///         pss: Restricted, // optional: the Pod Security Standards level that forbids it
 ///     };
 /// }
 /// ```
@@ -82,7 +86,8 @@ macro_rules! declare_rule {
             name: $name:literal,
             layer: $layer:ident,
             severity: $severity:ident,
-            fix: $fix:literal $(,)?
+            fix: $fix:literal
+            $(, pss: $pss:ident)? $(,)?
         };
     ) => {
         $vis static $ident: $crate::RuleMeta = $crate::RuleMeta {
@@ -90,8 +95,11 @@ macro_rules! declare_rule {
             layer: $crate::Layer::$layer,
             severity: $crate::Severity::$severity,
             fix_title: $fix,
+            pss: $crate::declare_rule!(@pss $($pss)?),
             explanation: concat!($($doc, "\n"),*),
             source_file: file!(),
         };
     };
+    (@pss) => { None };
+    (@pss $pss:ident) => { Some($crate::PssLevel::$pss) };
 }

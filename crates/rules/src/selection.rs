@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use crate::{find_rule, Rule, Severity};
+use crate::{find_rule, PssLevel, Rule, Severity};
 
 /// The enabled rules and severity overrides for one run.
 #[derive(Clone, Debug, Default)]
@@ -10,6 +10,7 @@ pub struct RuleSelection {
     select: Option<Vec<&'static Rule>>,
     ignore: Vec<&'static Rule>,
     severities: HashMap<&'static str, Severity>,
+    standard: Option<PssLevel>,
 }
 
 /// A rule code or name that matches no rule.
@@ -65,6 +66,17 @@ impl RuleSelection {
             self.severities.insert(rule.code, severity);
         }
         Ok(())
+    }
+
+    /// Reports only the findings that this Pod Security Standards level forbids (`restricted`
+    /// includes `baseline`).
+    pub fn set_standard(&mut self, level: PssLevel) {
+        self.standard = Some(level);
+    }
+
+    /// The Pod Security Standards level audited against, if any.
+    pub fn standard(&self) -> Option<PssLevel> {
+        self.standard
     }
 
     /// Whether `rule` runs.

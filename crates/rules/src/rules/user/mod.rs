@@ -4,4 +4,8 @@
 //! mount or one added capability away from host root. Running as a non-root user is the cheapest
 //! layer and the one most often left at the default.
 
+pub(crate) mod image_default_user;
+pub(crate) mod non_numeric_user_with_run_as_non_root;
+pub(crate) mod root_group;
 pub(crate) mod root_user;
+pub(crate) mod run_as_non_root_unset;

@@ -51,6 +51,7 @@ crate::declare_rule! {
         layer: User,
         severity: High,
         fix: "Run as a non-root user: add `USER 10001:10001` to the final stage or set the runtime user",
+        pss: Restricted,
     };
 }
 

@@ -1,0 +1,105 @@
+use leastpriv_model::{Container, Remedy};
+
+use crate::engine::Checker;
+use crate::helpers::runtime::fix_for;
+use crate::rule::Check;
+
+crate::declare_rule! {
+    /// ## What it does
+    /// Flags a secret that a secret store hands to the container as an environment variable rather
+    /// than a file: Kubernetes `env[].valueFrom.secretKeyRef` and `envFrom[].secretRef`. (A secret
+    /// value written literally in the configuration is the generic secret-in-environment rule's.)
+    ///
+    /// ## Why is this bad?
+    /// The environment is the least private place a process has: every child process inherits it,
+    /// crash reporters and debug pages dump it, `/proc/<pid>/environ` exposes it to anything that can
+    /// trace the process, and frameworks log it at start-up. A file under `/run/secrets` (a Kubernetes
+    /// `secret` volume, Compose `secrets:`) is read only when needed, has its own permissions and is
+    /// updated in place when the secret rotates.
+    ///
+    /// ## Example
+    /// ```yaml
+    /// env:
+    ///   - name: DB_PASSWORD
+    ///     valueFrom:
+    ///       secretKeyRef: {name: db, key: password}
+    /// ```
+    ///
+    /// Use instead:
+    /// ```yaml
+    /// env:
+    ///   - name: DB_PASSWORD_FILE
+    ///     value: /run/secrets/db/password
+    /// volumeMounts:
+    ///   - {name: db, mountPath: /run/secrets/db, readOnly: true}
+    /// volumes:
+    ///   - {name: db, secret: {secretName: db, defaultMode: 0400}}
+    /// ```
+    /// In Compose, top-level `secrets:` granted to the service, read from `/run/secrets/<name>`.
+    ///
+    /// ## Known problems
+    /// Some programs read credentials only from the environment; keep those, and suppress the finding
+    /// with that reason.
+    ///
+    /// ## Equivalents
+    /// checkov CKV_K8S_35 · kubesec (no equivalent) · trivy (no equivalent)
+    pub(crate) static META = {
+        name: "secret-exposed-as-environment",
+        layer: Secrets,
+        severity: Low,
+        fix: "Mount the secret as a file (a `secret` volume, Compose `secrets:`) and read it from there",
+    };
+}
+
+pub(crate) const CHECK: Check = Check::Container(check);
+
+fn check(checker: &mut Checker<'_>, container: &Container) {
+    let Some(runtime) = &container.runtime else {
+        return;
+    };
+    for variable in &runtime.secret_env {
+        let name = &variable.value;
+        let fix = fix_for(
+            container,
+            &format!("grant the secret with `secrets:` and read `/run/secrets/<name>` instead of `{name}`"),
+            &format!("mount the secret as a `secret` volume and read the file instead of `{name}` (e.g. `{name}_FILE`)"),
+            &format!("mount the secret as a file and read it instead of `{name}`"),
+        );
+        checker
+            .report(
+                variable.span,
+                format!("secret `{name}` is passed as an environment variable: child processes, crash dumps and logs see it"),
+            )
+            .fix(fix)
+            .remedy(Remedy::MoveToSecret { name: name.clone() });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use leastpriv_model::{Runtime, SourceKind};
+
+    use crate::testing::Source;
+
+    #[test]
+    fn fires_for_each_secret_in_the_environment() {
+        let source = Source::new();
+        let runtime = Runtime {
+            secret_env: vec![
+                source.at(3, "DB_PASSWORD".to_owned()),
+                source.at(5, "api-keys".to_owned()),
+            ],
+            ..Runtime::default()
+        };
+        let found = source.run(
+            "LP620",
+            &[source.container(SourceKind::Kubernetes, runtime)],
+        );
+        let lines: Vec<_> = found.iter().map(|f| f.line).collect();
+        assert_eq!(lines, [3, 5]);
+        assert!(found[0].fix.contains("secret` volume"));
+        assert!(source
+            .lines("LP620", SourceKind::Kubernetes, Runtime::default())
+            .is_empty());
+    }
+}
