@@ -51,6 +51,15 @@ pub(crate) enum FailOn {
     Never,
 }
 
+/// Standards `--standard` audits against.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Standard {
+    /// Kubernetes Pod Security Standards, `baseline` level: known privilege escalations.
+    PssBaseline,
+    /// Kubernetes Pod Security Standards, `restricted` level: `baseline` plus current hardening.
+    PssRestricted,
+}
+
 /// When to use colour.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
 pub(crate) enum ColorChoice {
@@ -85,6 +94,11 @@ pub(crate) struct AuditArgs {
     /// Never run these rules (same forms as `--select`).
     #[arg(long, value_delimiter = ',')]
     pub(crate) ignore: Vec<String>,
+
+    /// Audit against exactly one standard: report only the findings that break one of its controls
+    /// (`pss-restricted` includes `pss-baseline`) [default: `standard` in leastpriv.toml, or none].
+    #[arg(long, value_enum, value_name = "STANDARD")]
+    pub(crate) standard: Option<Standard>,
 
     /// The configuration file, instead of the `leastpriv.toml` found upward from the first path.
     #[arg(long, value_name = "FILE")]

@@ -6,6 +6,7 @@
 //! ignore = ["LP203"]              # never run these
 //! exclude = ["tests/fixtures/**"] # paths (globs, relative to this file) never audited
 //! fail-on = "medium"              # exit 1 only at or above this severity
+//! standard = "pss-restricted"     # report only what this standard forbids (pss-baseline too)
 //!
 //! [severity]                      # report a rule at another severity
 //! LP203 = "info"
@@ -18,9 +19,9 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use leastpriv_frontend::Options;
-use leastpriv_rules::{RuleSelection, Severity};
+use leastpriv_rules::{PssLevel, RuleSelection, Severity};
 
-use crate::args::{AuditArgs, FailOn};
+use crate::args::{AuditArgs, FailOn, Standard};
 
 /// The name of the configuration file.
 pub(crate) const CONFIG_FILE: &str = "leastpriv.toml";
@@ -35,6 +36,7 @@ struct ConfigFile {
     #[serde(default)]
     exclude: Vec<String>,
     fail_on: Option<String>,
+    standard: Option<String>,
     #[serde(default)]
     severity: BTreeMap<String, String>,
 }
@@ -113,6 +115,18 @@ impl Settings {
                 .context(in_config("[severity]"))?;
         }
 
+        let standard = match (args.standard, &config.standard) {
+            (Some(flag), _) => Some(flag),
+            (None, Some(text)) => Some(parse_standard(text).context(in_config("`standard`"))?),
+            (None, None) => None,
+        };
+        if let Some(standard) = standard {
+            selection.set_standard(match standard {
+                Standard::PssBaseline => PssLevel::Baseline,
+                Standard::PssRestricted => PssLevel::Restricted,
+            });
+        }
+
         let fail_on = match (args.fail_on, &config.fail_on) {
             (Some(flag), _) => threshold(flag),
             (None, Some(text)) if text.eq_ignore_ascii_case("never") => None,
@@ -161,6 +175,13 @@ impl Settings {
     }
 }
 
+fn parse_standard(text: &str) -> Result<Standard> {
+    use clap::ValueEnum;
+    Standard::from_str(text, true).map_err(|_| {
+        anyhow::anyhow!("unknown standard `{text}` (expected pss-baseline or pss-restricted)")
+    })
+}
+
 fn threshold(flag: FailOn) -> Option<Severity> {
     match flag {
         FailOn::Info => Some(Severity::Info),
@@ -188,4 +209,26 @@ fn find_config(start: &Path) -> Option<PathBuf> {
     dir.ancestors()
         .map(|ancestor| ancestor.join(CONFIG_FILE))
         .find(|candidate| candidate.is_file())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_standards_in_any_case_and_names_the_choices_otherwise() {
+        assert_eq!(
+            parse_standard("pss-baseline").ok(),
+            Some(Standard::PssBaseline)
+        );
+        assert_eq!(
+            parse_standard("PSS-Restricted").ok(),
+            Some(Standard::PssRestricted)
+        );
+        let error = parse_standard("cis").map(|_| ()).unwrap_err().to_string();
+        assert_eq!(
+            error,
+            "unknown standard `cis` (expected pss-baseline or pss-restricted)"
+        );
+    }
 }

@@ -2,7 +2,7 @@
 //!
 //! ```json
 //! {"findings": [{"rule", "name", "layer", "severity", "path", "line", "column", "end_line",
-//!   "end_column", "message", "fix"}],
+//!   "end_column", "message", "fix", "pss"?}],
 //!  "errors": [{"path", "line", "column", "message"}],
 //!  "summary": {"files", "findings", "errors", "by_severity": {…}, "by_layer": {…}}}
 //! ```
@@ -36,6 +36,9 @@ struct Finding<'a> {
     end_column: u32,
     message: &'a str,
     fix: &'a str,
+    /// The Pod Security Standards level that forbids it (`baseline`, `restricted`), when one does.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pss: Option<&'static str>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     related: Vec<Related<'a>>,
 }
@@ -84,6 +87,7 @@ pub fn write(report: &Report<'_>, out: &mut dyn io::Write) -> io::Result<()> {
                 end_column: location.end.column,
                 message: &diagnostic.message,
                 fix: &diagnostic.fix,
+                pss: diagnostic.pss.map(|level| level.as_str()),
                 related: diagnostic
                     .related
                     .iter()

@@ -28,17 +28,18 @@ pub fn render_rule_docs() -> String {
     let mut doc = String::from(
         "# leastpriv rules\n\n\
          <!-- Generated from the rules' doc comments by `UPDATE_DOCS=1 cargo test -p leastpriv-rules`; do not edit by hand. -->\n\n\
-         | code | name | layer | severity |\n|---|---|---|---|\n",
+         | code | name | layer | severity | Pod Security Standards |\n|---|---|---|---|---|\n",
     );
     for rule in RULES {
         let _ = writeln!(
             doc,
-            "| [{code}](#{anchor}) | `{name}` | {layer} | {severity} |",
+            "| [{code}](#{anchor}) | `{name}` | {layer} | {severity} | {pss} |",
             code = rule.code,
             anchor = format!("{}-{}", rule.code, rule.meta.name).to_ascii_lowercase(),
             name = rule.meta.name,
             layer = rule.meta.layer,
             severity = rule.meta.severity,
+            pss = rule.meta.pss.map(|level| level.as_str()).unwrap_or(""),
         );
     }
     for layer in Layer::ALL {

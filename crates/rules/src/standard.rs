@@ -43,7 +43,83 @@ impl fmt::Display for PssLevel {
 
 #[cfg(test)]
 mod tests {
+    use leastpriv_model::{Capability, Container, Runtime, SourceKind};
+
     use super::*;
+    use crate::testing::Source;
+    use crate::RuleSelection;
+
+    /// A pod that breaks baseline (privileged, SYS_ADMIN), restricted only (CHOWN re-added, no
+    /// `allowPrivilegeEscalation: false`) and no PSS control (writable root).
+    fn pod(source: &Source) -> Vec<Container> {
+        let runtime = Runtime {
+            cap_add: vec![
+                source.at(3, Capability::parse("SYS_ADMIN")),
+                source.at(4, Capability::parse("CHOWN")),
+            ],
+            ..Runtime::default()
+        };
+        vec![source.container(SourceKind::Kubernetes, runtime)]
+    }
+
+    fn codes_and_levels(
+        selection: &RuleSelection,
+        source: &Source,
+    ) -> Vec<(u32, Option<PssLevel>)> {
+        source
+            .run_with(selection, &pod(source))
+            .into_iter()
+            .map(|found| (found.line, found.pss))
+            .collect()
+    }
+
+    #[test]
+    fn a_standard_keeps_exactly_the_findings_its_level_forbids() {
+        let source = Source::new();
+        let mut all = RuleSelection::all();
+        all.select(["LP310", "LP502"]).unwrap();
+        let everything = codes_and_levels(&all, &source);
+        assert!(
+            everything.contains(&(1, None)),
+            "writable root has no PSS level: {everything:?}"
+        );
+        assert!(everything.contains(&(3, Some(PssLevel::Baseline))));
+        assert!(everything.contains(&(4, Some(PssLevel::Restricted))));
+
+        let mut baseline = all.clone();
+        baseline.set_standard(PssLevel::Baseline);
+        assert_eq!(
+            codes_and_levels(&baseline, &source),
+            [(3, Some(PssLevel::Baseline))]
+        );
+
+        let mut restricted = all;
+        restricted.set_standard(PssLevel::Restricted);
+        assert_eq!(
+            codes_and_levels(&restricted, &source),
+            [
+                (3, Some(PssLevel::Baseline)),
+                (4, Some(PssLevel::Restricted))
+            ]
+        );
+    }
+
+    #[test]
+    fn findings_without_runtime_settings_carry_no_level() {
+        let source = Source::new();
+        let mut dockerfile = Container::new("Dockerfile", SourceKind::Dockerfile, source.span(1));
+        dockerfile.build = Some(leastpriv_model::Build {
+            stages: vec![source.stage(leastpriv_model::StageBase::Scratch)],
+            ..Default::default()
+        });
+        let found = source.run("LP201", &[dockerfile]);
+        assert_eq!(
+            found.len(),
+            1,
+            "a FROM scratch stage without USER runs as root"
+        );
+        assert_eq!(found[0].pss, None);
+    }
 
     #[test]
     fn restricted_includes_baseline() {

@@ -1,7 +1,7 @@
 //! Unit-test support: containers built in Rust, each value on its own line of a synthetic source, so
 //! a test can say "finding on line 3" without a front-end.
 
-use leastpriv_model::{Container, Runtime, SourceKind};
+use leastpriv_model::{Container, Runtime, SourceKind, Stage, StageBase};
 use leastpriv_source::{FileId, SourceDb, Span, Spanned, TextRange};
 
 use crate::{check, find_rule, PssLevel, RuleSelection, Severity};
@@ -48,6 +48,26 @@ impl Source {
         let mut container = Container::new("test", kind, self.span(1));
         container.runtime = Some(runtime);
         container
+    }
+
+    /// An empty build stage `FROM base`, its `FROM` on line 10.
+    pub(crate) fn stage(&self, base: StageBase) -> Stage {
+        Stage {
+            index: 0,
+            name: None,
+            from: self.span(10),
+            base,
+            platform: None,
+            users: Vec::new(),
+            env: Vec::new(),
+            args: Vec::new(),
+            runs: Vec::new(),
+            copies: Vec::new(),
+            exposed: Vec::new(),
+            volumes: Vec::new(),
+            workdir: None,
+            onbuild_runs: Vec::new(),
+        }
     }
 
     /// Runs rule `code` alone over `containers`.

@@ -15,6 +15,8 @@ struct RuleEntry {
     layer: &'static str,
     severity: &'static str,
     fix: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pss: Option<&'static str>,
 }
 
 pub(crate) fn list(args: &RulesArgs, out: &mut dyn Write) -> Result<ExitStatus> {
@@ -27,6 +29,7 @@ pub(crate) fn list(args: &RulesArgs, out: &mut dyn Write) -> Result<ExitStatus> 
                 layer: rule.meta.layer.as_str(),
                 severity: rule.meta.severity.as_str(),
                 fix: rule.meta.fix_title,
+                pss: rule.meta.pss.map(|level| level.as_str()),
             })
             .collect();
         serde_json::to_writer_pretty(&mut *out, &entries)?;

@@ -292,20 +292,9 @@ mod tests {
             args_used: Vec::new(),
         };
         let stage = Stage {
-            index: 0,
-            name: None,
-            from: source.span(10),
-            base: StageBase::Image(word(10, "debian")),
-            platform: None,
-            users: Vec::new(),
-            env: Vec::new(),
-            args: Vec::new(),
             runs: vec![run],
-            copies: Vec::new(),
-            exposed: Vec::new(),
             volumes: vec![word(23, "/srv/cache")],
-            workdir: None,
-            onbuild_runs: Vec::new(),
+            ..source.stage(StageBase::Image(word(10, "debian")))
         };
         let runtime = Runtime {
             tmpfs: vec![source.at(

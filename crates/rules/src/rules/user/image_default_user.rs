@@ -142,20 +142,8 @@ mod tests {
 
     fn stage(source: &Source, base: StageBase, users: Vec<User>) -> Stage {
         Stage {
-            index: 0,
-            name: None,
-            from: source.span(10),
-            base,
-            platform: None,
             users: users.into_iter().map(|user| source.at(11, user)).collect(),
-            env: Vec::new(),
-            args: Vec::new(),
-            runs: Vec::new(),
-            copies: Vec::new(),
-            exposed: Vec::new(),
-            volumes: Vec::new(),
-            workdir: None,
-            onbuild_runs: Vec::new(),
+            ..source.stage(base)
         }
     }
 
