@@ -13,6 +13,7 @@ pub mod docker_run;
 pub mod dockerfile;
 pub mod inspect;
 pub mod kubernetes;
+pub mod yaml;
 
 use std::collections::BTreeMap;
 use std::path::Path;
