@@ -274,8 +274,10 @@ fn podman_secret(runtime: &mut Runtime, value: FlagValue<'_>, file: FileId) {
         }
     }
     if is_env {
+        let variable = target.unwrap_or(name);
+        runtime.secret_env.push(Spanned::new(variable.clone(), at));
         runtime.environment.push(EnvVar {
-            name: Spanned::new(target.unwrap_or(name), at),
+            name: Spanned::new(variable, at),
             value: None,
         });
     } else {

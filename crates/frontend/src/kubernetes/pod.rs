@@ -494,7 +494,8 @@ fn lower_ports(runtime: &mut Runtime, container: &Node) {
 }
 
 /// `env` (literal values kept, `valueFrom` without one) and `envFrom` (named as `secret/<name>` or
-/// `configMap/<name>`: their contents are not in view).
+/// `configMap/<name>`: their contents are not in view). Variables filled from a Secret
+/// (`secretKeyRef`, `envFrom.secretRef`) are also listed in `secret_env`.
 fn lower_environment(runtime: &mut Runtime, container: &Node) {
     for var in container
         .get("env")
@@ -504,6 +505,14 @@ fn lower_environment(runtime: &mut Runtime, container: &Node) {
         let Some(name) = var.get("name") else {
             continue;
         };
+        let from_secret = var
+            .get("valueFrom")
+            .and_then(|from| from.get("secretKeyRef"))
+            .is_some();
+        if from_secret {
+            let text = name.as_str().unwrap_or_default().to_owned();
+            runtime.secret_env.push(spanned(text, name));
+        }
         runtime.environment.push(EnvVar {
             name: spanned(name.as_str().unwrap_or_default().to_owned(), name),
             value: var
@@ -519,6 +528,9 @@ fn lower_environment(runtime: &mut Runtime, container: &Node) {
         for (key, kind) in [("secretRef", "secret"), ("configMapRef", "configMap")] {
             if let Some(name) = source.get(key).and_then(|reference| reference.get("name")) {
                 let text = name.as_str().unwrap_or_default();
+                if kind == "secret" {
+                    runtime.secret_env.push(spanned(text.to_owned(), name));
+                }
                 runtime
                     .env_files
                     .push(spanned(format!("{kind}/{text}"), name));

@@ -30,19 +30,25 @@ pub(crate) fn host_namespace(namespace: Option<&Spanned<NamespaceMode>>) -> Opti
         .map(|mode| mode.span)
 }
 
-/// The same fix in the syntax of the container's source. `docker` is phrased for `docker run`; for a
-/// container read from `docker inspect` it becomes an instruction to recreate the container.
+/// The same fix in the syntax of the container's source, as a sentence. `docker` is phrased for
+/// `docker run`; for a container read from `docker inspect` it becomes an instruction to recreate the
+/// container.
 pub(crate) fn fix_for(
     container: &Container,
     compose: &str,
     kubernetes: &str,
     docker: &str,
 ) -> String {
-    match container.kind {
+    let fix = match container.kind {
         SourceKind::Compose => compose.to_owned(),
         SourceKind::Kubernetes => kubernetes.to_owned(),
         SourceKind::DockerInspect => format!("recreate the container: {docker}"),
         SourceKind::DockerRun | SourceKind::Dockerfile | SourceKind::Image => docker.to_owned(),
+    };
+    let mut chars = fix.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => fix,
     }
 }
 

@@ -91,7 +91,7 @@ fn grade(capability: &Capability) -> Option<(Severity, &'static str)> {
         Capability::All => {
             return Some((
                 Critical,
-                "every capability: root's full power over the kernel",
+                "every capability, all of root's power over the kernel",
             ))
         }
         Capability::Known(name) => *name,
@@ -102,39 +102,39 @@ fn grade(capability: &Capability) -> Option<(Severity, &'static str)> {
         "NET_BIND_SERVICE" => return None,
         "SYS_ADMIN" => (
             Critical,
-            "mount, namespaces, BPF and most of root: a known escape by itself",
+            "mount, namespaces, BPF and most of root, a known escape by itself",
         ),
         "SYS_MODULE" => (
             Critical,
-            "loading kernel modules: code in the host's kernel",
+            "loading kernel modules, that is code in the host's kernel",
         ),
         "SYS_RAWIO" => (
             Critical,
-            "raw I/O ports and `/dev/mem`: the host's hardware and memory",
+            "raw I/O ports and `/dev/mem`, the host's hardware and memory",
         ),
         "DAC_READ_SEARCH" => (
             Critical,
-            "`open_by_handle_at`: reading any host file (the shocker escape)",
+            "`open_by_handle_at`, which reads any host file (the shocker escape)",
         ),
         "SYS_PTRACE" => (
             High,
-            "tracing processes: taking over any process it can see",
+            "tracing, which takes over any process it can see",
         ),
         "NET_ADMIN" => (
             High,
-            "network configuration: firewall, routes, interfaces, traffic capture",
+            "network configuration (firewall, routes, interfaces, traffic capture)",
         ),
         "BPF" => (
             High,
-            "loading BPF programs: kernel attack surface and kernel memory reads",
+            "loading BPF programs, a wide kernel attack surface that can read kernel memory",
         ),
         "PERFMON" => (
             High,
-            "performance monitoring: kernel memory reads through perf events",
+            "performance monitoring, which reads kernel memory through perf events",
         ),
         "MAC_ADMIN" => (
             High,
-            "changing AppArmor or SELinux policy: the container's own confinement",
+            "changing AppArmor or SELinux policy, the container's own confinement included",
         ),
         "MAC_OVERRIDE" => (High, "overriding AppArmor or SELinux decisions"),
         "SYS_TIME" => (
@@ -147,7 +147,7 @@ fn grade(capability: &Capability) -> Option<(Severity, &'static str)> {
         ),
         "SYSLOG" => (
             Medium,
-            "reading the kernel log: kernel addresses that defeat KASLR",
+            "reading the kernel log, whose kernel addresses defeat KASLR",
         ),
         "SYS_RESOURCE" => (Medium, "overriding resource limits and quotas"),
         "IPC_OWNER" => (
@@ -160,14 +160,14 @@ fn grade(capability: &Capability) -> Option<(Severity, &'static str)> {
         ),
         "CHECKPOINT_RESTORE" => (
             Medium,
-            "checkpoint/restore: choosing process ids and reading other processes' state",
+            "checkpoint/restore, which chooses process ids and reads other processes' state",
         ),
         "LINUX_IMMUTABLE" => (Medium, "changing immutable and append-only file flags"),
         "NET_RAW" => (
             Low,
-            "raw sockets: spoofing and sniffing on the container's networks",
+            "raw sockets, for spoofing and sniffing on the container's networks",
         ),
-        name if BASELINE_ALLOWED.contains(&name) => (Info, "one of Docker's default capabilities"),
+        name if BASELINE_ALLOWED.contains(&name) => (Info, "one of Docker's defaults, which only the Pod Security Standards `restricted` level forbids adding"),
         _ => (Low, "a privilege outside Docker's default set"),
     })
 }

@@ -77,12 +77,13 @@ fn check(checker: &mut Checker<'_>, container: &Container) {
         return;
     };
     for mount in &runtime.mounts {
-        let Some(path) = mount.value.host_path().and_then(normalize) else {
+        let Some(written) = mount.value.host_path() else {
             continue;
         };
-        let Some(exposure) = engine_socket(&path) else {
+        let Some(exposure) = normalize(written).and_then(|path| engine_socket(&path)) else {
             continue;
         };
+        let written = written.trim();
         let read_only = if mount.value.read_only {
             " read-only (which does not stop API calls)"
         } else {
@@ -90,10 +91,10 @@ fn check(checker: &mut Checker<'_>, container: &Container) {
         };
         let message = match exposure {
             SocketExposure::Socket => format!(
-                "container engine socket `{path}` is mounted{read_only}: the container can start a privileged container on the host"
+                "container engine socket `{written}` is mounted{read_only}: the container can start a privileged container on the host"
             ),
             SocketExposure::Directory(socket) => format!(
-                "host directory `{path}` is mounted{read_only} and holds the container engine socket `{socket}`: the container can start a privileged container on the host"
+                "host directory `{written}` is mounted{read_only} and holds the container engine socket `{socket}`: the container can start a privileged container on the host"
             ),
         };
         let target = mount.value.target.clone();
@@ -135,7 +136,7 @@ fn check(checker: &mut Checker<'_>, container: &Container) {
             .severity(Severity::High)
             .pss(None)
             .fix(format!(
-                "remove `{name}`, or point it at a socket proxy that allows only the API calls the tool needs"
+                "Remove `{name}`, or point it at a socket proxy that allows only the API calls the tool needs"
             ));
     }
 }

@@ -63,7 +63,7 @@ fn check(checker: &mut Checker<'_>, container: &Container) {
     let fix = fix_for(
         container,
         "remove `pid: host`",
-        "remove `hostPID: true`",
+        "Remove `hostPID: true`",
         "remove `--pid=host`",
     );
     checker
@@ -101,7 +101,7 @@ mod tests {
         };
         let found = source.run("LP115", &[source.container(SourceKind::Kubernetes, ptrace)]);
         assert_eq!(found[0].severity, Severity::Critical);
-        assert_eq!(found[0].fix, "remove `hostPID: true`");
+        assert_eq!(found[0].fix, "Remove `hostPID: true`");
 
         let shared = Runtime {
             namespaces: Namespaces {

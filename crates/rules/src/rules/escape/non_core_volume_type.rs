@@ -77,7 +77,7 @@ fn check(checker: &mut Checker<'_>, container: &Container) {
                     format!("`gitRepo` volume mounted at `{target}`: the node runs `git` as root with the pod's arguments (CVE-2024-10220)"),
                 )
                 .severity(Severity::High)
-                .fix("clone the repository in an init container into an `emptyDir` volume");
+                .fix("Clone the repository in an init container into an `emptyDir` volume");
         } else {
             checker.report(
                 mount.span,

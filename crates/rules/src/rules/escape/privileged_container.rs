@@ -8,7 +8,8 @@ crate::declare_rule! {
     /// ## What it does
     /// Flags a container that runs privileged: Compose `privileged: true`, `docker run
     /// --privileged`, Kubernetes `securityContext.privileged: true`, `HostConfig.Privileged` in
-    /// `docker inspect`.
+    /// `docker inspect`; and a Kubernetes Windows `hostProcess: true` container, which is a process
+    /// on the node with the node's privileges.
     ///
     /// ## Why is this bad?
     /// A privileged container has every capability, no seccomp filter, no AppArmor or SELinux
@@ -41,7 +42,8 @@ crate::declare_rule! {
     /// ## Equivalents
     /// trivy KSV-0017 · checkov CKV_K8S_16, CKV_K8S_2 · KICS compose ae5b6871 · CIS Docker Benchmark
     /// 5.5 (and 5.23 for `exec --privileged`) · Pod Security Standards baseline "Privileged Containers"
-    /// · polaris runAsPrivileged · kube-score container-security-context-privileged
+    /// and "HostProcess" · trivy KSV-0103 (hostProcess) · polaris runAsPrivileged · kube-score
+    /// container-security-context-privileged
     pub(crate) static META = {
         name: "privileged-container",
         layer: Escape,
@@ -57,6 +59,15 @@ fn check(checker: &mut Checker<'_>, container: &Container) {
     let Some(runtime) = &container.runtime else {
         return;
     };
+    if let Some(host_process) = runtime.host_process.as_ref().filter(|flag| flag.value) {
+        checker
+            .report(
+                host_process.span,
+                "Windows HostProcess container: it runs as a process on the node, with the node's network, files and privileges",
+            )
+            .fix("Remove `windowsOptions.hostProcess: true`; run the workload as an ordinary Windows container")
+            .remedy(Remedy::RemovePrivileged);
+    }
     let Some(privileged) = runtime.privileged.as_ref().filter(|flag| flag.value) else {
         return;
     };
@@ -107,6 +118,16 @@ mod tests {
     }
 
     #[test]
+    fn flags_windows_host_process() {
+        let source = Source::new();
+        let runtime = Runtime {
+            host_process: Some(source.at(4, true)),
+            ..Runtime::default()
+        };
+        assert_eq!(source.lines("LP110", SourceKind::Kubernetes, runtime), [4]);
+    }
+
+    #[test]
     fn speaks_each_syntax() {
         let source = Source::new();
         let runtime = Runtime {
@@ -122,6 +143,6 @@ mod tests {
             "LP110",
             &[source.container(SourceKind::DockerInspect, runtime)],
         );
-        assert!(inspect[0].fix.starts_with("recreate the container"));
+        assert!(inspect[0].fix.starts_with("Recreate the container"));
     }
 }

@@ -79,9 +79,13 @@ fn check(checker: &mut Checker<'_>, container: &Container) {
         return;
     };
     for mount in &runtime.mounts {
-        let Some(path) = mount.value.host_path().and_then(normalize) else {
+        let Some(written) = mount.value.host_path() else {
             continue;
         };
+        let Some(path) = normalize(written) else {
+            continue;
+        };
+        let written = written.trim();
         let read_only = mount.value.read_only;
         let (severity, message) = if path == "/" {
             let message = if read_only {
@@ -95,11 +99,11 @@ fn check(checker: &mut Checker<'_>, container: &Container) {
         } else if let Some(exposure) = sensitive(&path, read_only) {
             let access = if read_only { "read-only" } else { "writable" };
             let place = if exposure.path == path {
-                format!("`{path}`")
+                format!("`{written}`")
             } else if exposure.path.starts_with(&path) {
-                format!("`{path}`, which holds `{}`,", exposure.path)
+                format!("`{written}`, which holds `{}`,", exposure.path)
             } else {
-                format!("`{path}`, under `{}`,", exposure.path)
+                format!("`{written}`, under `{}`,", exposure.path)
             };
             (
                 exposure.severity,

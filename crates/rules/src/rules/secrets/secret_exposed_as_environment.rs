@@ -62,7 +62,7 @@ fn check(checker: &mut Checker<'_>, container: &Container) {
         let fix = fix_for(
             container,
             &format!("grant the secret with `secrets:` and read `/run/secrets/<name>` instead of `{name}`"),
-            &format!("mount the secret as a `secret` volume and read the file instead of `{name}` (e.g. `{name}_FILE`)"),
+            &format!("mount the secret as a `secret` volume and have the program read the file instead of `{name}`"),
             &format!("mount the secret as a file and read it instead of `{name}`"),
         );
         checker

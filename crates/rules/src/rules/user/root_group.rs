@@ -1,4 +1,4 @@
-use leastpriv_model::{Certainty, Container};
+use leastpriv_model::{Certainty, Container, Span};
 
 use crate::engine::Checker;
 use crate::helpers::runtime::fix_for;
@@ -6,9 +6,10 @@ use crate::rule::Check;
 
 crate::declare_rule! {
     /// ## What it does
-    /// Flags a runtime user that is not root but whose group is: Compose `user: "1000:0"`, `docker
-    /// run --user 1000:root`, Kubernetes `runAsGroup: 0` with a non-zero `runAsUser`. (A root user is
-    /// `root-user`'s finding.)
+    /// Flags a process that is not known to be root but runs in group root: Compose `user:
+    /// "1000:0"`, `docker run --user 1000:root`, Kubernetes `runAsGroup: 0`; and supplementary group 0
+    /// (Compose `group_add`, `docker run --group-add`, Kubernetes `supplementalGroups` or `fsGroup`).
+    /// (A root user is `root-user`'s finding.)
     ///
     /// ## Why is this bad?
     /// Group 0 owns much of a typical filesystem with group read and sometimes write access; a process
@@ -46,34 +47,76 @@ crate::declare_rule! {
 
 pub(crate) const CHECK: Check = Check::Container(check);
 
+fn is_root_group(group: &str) -> bool {
+    let group = group.trim();
+    group == "root" || (!group.is_empty() && group.bytes().all(|b| b == b'0'))
+}
+
 fn check(checker: &mut Checker<'_>, container: &Container) {
     let Some(runtime) = &container.runtime else {
         return;
     };
-    let Some(user) = &runtime.user else {
-        return;
-    };
-    if user.value.is_root() != Certainty::No || user.value.group_is_root() != Certainty::Yes {
+    let user = runtime.user.as_ref();
+    if user.is_some_and(|user| user.value.is_root() == Certainty::Yes) {
         return;
     }
-    let fix = fix_for(
-        container,
-        &format!(
-            "set a non-root group: `user: \"{}:10001\"`",
-            user.value.user
-        ),
-        "set `runAsGroup` to a non-zero gid (and `fsGroup` if volumes need it)",
-        &format!("use `--user {}:10001`", user.value.user),
-    );
-    checker
-        .report(
-            user.span,
-            format!(
-                "container runs in group root (`{}`): it reads and writes files owned by group 0",
-                user.value
-            ),
-        )
-        .fix(fix);
+    let primary: Option<(Span, String)> = match user {
+        Some(user) if user.value.group_is_root() == Certainty::Yes => {
+            // Kubernetes folds `runAsGroup` into the user: point at `runAsGroup` itself.
+            let span = runtime
+                .run_as_group
+                .as_ref()
+                .filter(|group| is_root_group(&group.value))
+                .map_or(user.span, |group| group.span);
+            Some((
+                span,
+                format!("container runs in group root (`{}`)", user.value),
+            ))
+        }
+        Some(_) => None,
+        None => runtime
+            .run_as_group
+            .as_ref()
+            .filter(|group| is_root_group(&group.value))
+            .map(|group| {
+                (
+                    group.span,
+                    "container runs in group root (`runAsGroup: 0`)".to_owned(),
+                )
+            }),
+    };
+    if let Some((span, message)) = primary {
+        let fix = fix_for(
+            container,
+            "set a non-root group: `user: \"10001:10001\"`",
+            "set `runAsGroup` to a non-zero gid (and `fsGroup` if volumes need it)",
+            "use `--user 10001:10001`",
+        );
+        checker
+            .report(
+                span,
+                format!("{message}: it reads and writes files owned by group 0"),
+            )
+            .fix(fix);
+    }
+    for group in runtime
+        .group_add
+        .iter()
+        .filter(|group| is_root_group(&group.value))
+    {
+        let fix = fix_for(
+            container,
+            "remove `0` from `group_add`",
+            "remove `0` from `supplementalGroups` / `fsGroup`",
+            "remove `--group-add 0`",
+        );
+        checker
+            .report(
+                group.span,
+                "container gets root as a supplementary group: it reads and writes files owned by group 0",
+            )
+            .fix(fix);
+    }
 }
 
 #[cfg(test)]
@@ -110,5 +153,31 @@ mod tests {
                 .lines("LP223", SourceKind::Compose, runtime(quiet))
                 .is_empty());
         }
+    }
+
+    #[test]
+    fn points_at_run_as_group_and_supplementary_groups() {
+        let source = Source::new();
+        let folded = Runtime {
+            user: Some(source.at(2, User::from_ids(1000, Some(0)))),
+            run_as_group: Some(source.at(3, "0".to_owned())),
+            group_add: vec![
+                source.at(4, "0".to_owned()),
+                source.at(5, "2000".to_owned()),
+            ],
+            ..Runtime::default()
+        };
+        assert_eq!(
+            source.lines("LP223", SourceKind::Kubernetes, folded),
+            [3, 4]
+        );
+        let group_only = Runtime {
+            run_as_group: Some(source.at(3, "0".to_owned())),
+            ..Runtime::default()
+        };
+        assert_eq!(
+            source.lines("LP223", SourceKind::Kubernetes, group_only),
+            [3]
+        );
     }
 }
