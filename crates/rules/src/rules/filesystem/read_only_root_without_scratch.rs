@@ -3,14 +3,16 @@ use leastpriv_model::{Build, Container, Runtime, SourceKind, Span};
 use crate::engine::Checker;
 use crate::helpers::runtime::fix_for;
 use crate::rule::Check;
+use crate::Severity;
 
 crate::declare_rule! {
     /// ## What it does
     /// Flags a read-only root filesystem that leaves no writable place where the program will write:
-    /// `/tmp` with no tmpfs or volume, and — when the Dockerfile of a `build:` is in view — the
-    /// directories its `RUN` steps hand to the runtime user (`chown app /srv/data`, `chmod 777
-    /// /var/cache/app`) with no volume or tmpfs over them. Directories the Dockerfile declares with
-    /// `VOLUME` get an anonymous volume from Docker and count as writable.
+    /// when the Dockerfile of a `build:` is in view, the directories its `RUN` steps hand to the
+    /// runtime user (`chown app /srv/data`, `chmod 777 /var/cache/app`) with no volume or tmpfs over
+    /// them (low); otherwise `/tmp` with no tmpfs or volume (info: many programs write temporary
+    /// files, but not all). Directories the Dockerfile declares with `VOLUME` get an anonymous volume
+    /// from Docker and count as writable.
     ///
     /// ## Why is this bad?
     /// It is the reason read-only roots get turned off again: the program fails at its first temporary
@@ -35,8 +37,8 @@ crate::declare_rule! {
     /// ```
     ///
     /// ## Known problems
-    /// Statically linked programs that never write a temporary file do not need `/tmp`; suppress the
-    /// finding for them. Paths written at run time that the Dockerfile does not prepare are not known.
+    /// Programs that never write a temporary file do not need `/tmp`, which is why that case is only
+    /// informational. Paths written at run time that the Dockerfile does not prepare are not known.
     ///
     /// ## Equivalents
     /// None: no anchor pairs the read-only root with the paths that must stay writable.
@@ -117,14 +119,23 @@ fn check(checker: &mut Checker<'_>, container: &Container) {
                     .join(" ")
             ),
         );
-    let diagnostic = checker
-        .report(
-            read_only.span,
-            format!(
-                "root filesystem is read-only but {paths} {} no tmpfs or volume: the program's writes there will fail",
-                if uncovered.len() == 1 { "has" } else { "have" }
-            ),
+    // The Dockerfile shows that the image writes its prepared directories; `/tmp` is only likely.
+    let evidenced = uncovered.iter().any(|written| written.evidence.is_some());
+    let message = if evidenced {
+        format!(
+            "root filesystem is read-only but {paths} {} no tmpfs or volume: the program's writes there will fail",
+            if uncovered.len() == 1 { "has" } else { "have" }
         )
+    } else {
+        "root filesystem is read-only and `/tmp` has no tmpfs or volume: if the program writes temporary files, they will fail".to_owned()
+    };
+    let diagnostic = checker
+        .report(read_only.span, message)
+        .severity(if evidenced {
+            Severity::Low
+        } else {
+            Severity::Info
+        })
         .fix(fix);
     for written in &uncovered {
         if let Some(evidence) = written.evidence {
@@ -215,6 +226,7 @@ mod tests {
     };
 
     use crate::testing::Source;
+    use crate::Severity;
 
     fn read_only(source: &Source) -> Runtime {
         Runtime {
@@ -313,6 +325,7 @@ mod tests {
         });
         let found = source.run("LP503", &[container]);
         assert_eq!(found.len(), 1);
+        assert_eq!(found[0].severity, Severity::Low);
         assert_eq!(
             found[0].message,
             "root filesystem is read-only but `/srv/data`, `/var/log/app` have no tmpfs or volume: the program's writes there will fail"
