@@ -43,6 +43,9 @@ pub struct Options {
     pub target: Option<String>,
     /// Build arguments (`--build-arg NAME=value`), overriding `ARG` defaults.
     pub build_args: BTreeMap<String, String>,
+    /// The environment Compose files are interpolated from; `None` reads the process environment.
+    /// Tests and embedders set it for reproducible results.
+    pub env: Option<BTreeMap<String, String>>,
 }
 
 /// What a front-end made of one file.
@@ -62,12 +65,18 @@ pub fn detect_by_name(path: &Path) -> Option<InputKind> {
         || name.starts_with("containerfile.")
         || name.ends_with(".dockerfile")
         || name.ends_with(".containerfile");
-    is_dockerfile.then_some(InputKind::Dockerfile)
+    if is_dockerfile {
+        return Some(InputKind::Dockerfile);
+    }
+    compose::is_compose_file_name(&name).then_some(InputKind::Compose)
 }
 
 /// The kind of a file by its content, for a file named explicitly whose name does not tell.
 pub fn detect_by_content(text: &str) -> Option<InputKind> {
-    dockerfile::looks_like_dockerfile(text).then_some(InputKind::Dockerfile)
+    if dockerfile::looks_like_dockerfile(text) {
+        return Some(InputKind::Dockerfile);
+    }
+    compose::looks_like_compose(text).then_some(InputKind::Compose)
 }
 
 /// Reads `file` (already in `db`) as `kind`.
