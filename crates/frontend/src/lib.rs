@@ -50,6 +50,9 @@ pub struct Options {
     pub target: Option<String>,
     /// Build arguments (`--build-arg NAME=value`), overriding `ARG` defaults.
     pub build_args: BTreeMap<String, String>,
+    /// The environment Compose files are interpolated from; `None` reads the process environment.
+    /// Tests and embedders set it for reproducible results.
+    pub env: Option<BTreeMap<String, String>>,
 }
 
 /// What a front-end made of one file.
@@ -72,6 +75,9 @@ pub fn detect_by_name(path: &Path) -> Option<InputKind> {
     if is_dockerfile {
         return Some(InputKind::Dockerfile);
     }
+    if compose::is_compose_file_name(&name) {
+        return Some(InputKind::Compose);
+    }
     let extension = name.rsplit_once('.').map(|(_, extension)| extension);
     match extension {
         Some("sh") => Some(InputKind::ShellScript),
@@ -87,6 +93,9 @@ pub fn detect_by_content(text: &str) -> Option<InputKind> {
     }
     if let Some(kind) = detect_yaml_or_json(text) {
         return Some(kind);
+    }
+    if compose::looks_like_compose(text) {
+        return Some(InputKind::Compose);
     }
     docker_run::looks_like_script(text).then_some(InputKind::ShellScript)
 }
