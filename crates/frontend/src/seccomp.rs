@@ -3,8 +3,8 @@
 //! Rules never open files: a front-end that meets `seccomp=<file>` (Compose `security_opt`, `docker
 //! run --security-opt`) reads the file with [`read_profile`], or parses the inline profile of `docker
 //! inspect` with [`parse_profile`], and stores the result in `Runtime::seccomp_facts`. A profile that
-//! cannot be read becomes a located error at the reference, and the rest of the input is still
-//! audited.
+//! is there but cannot be read or parsed becomes a located error at the reference, and the rest of
+//! the input is still audited; one that is not there is left unjudged.
 //!
 //! What is kept is what decides how much the profile allows: the default action, and the syscalls
 //! that entries allow or refuse *unconditionally*. An entry with argument filters, or one that applies
@@ -14,7 +14,7 @@
 use std::io::Read;
 use std::path::Path;
 
-use leastpriv_model::SeccompFacts;
+use leastpriv_model::{Runtime, SeccompFacts, SeccompProfile, Span};
 use serde::Deserialize;
 
 /// The largest profile read (Docker's default profile is about 20 KiB).
@@ -103,6 +103,43 @@ pub fn read_profile(path: &Path) -> Result<SeccompFacts, String> {
     parse_profile(&text).map_err(|error| format!("{error} (in `{}`)", path.display()))
 }
 
+/// Fills `runtime.seccomp_facts` from the profile `runtime.seccomp` names: a file, relative to
+/// `base` when it is relative, or an inline JSON profile as `docker inspect` shows it. On failure
+/// returns the message, located at the setting, for the front-end's errors.
+pub fn attach_facts(runtime: &mut Runtime, base: Option<&Path>) -> Result<(), (Span, String)> {
+    let Some(setting) = &runtime.seccomp else {
+        return Ok(());
+    };
+    let SeccompProfile::File(reference) = &setting.value else {
+        return Ok(());
+    };
+    let reference = reference.trim();
+    let facts = if reference.starts_with('{') {
+        parse_profile(reference)
+    } else if reference.is_empty() {
+        return Ok(());
+    } else {
+        let path = Path::new(reference);
+        let path = match base {
+            Some(base) if path.is_relative() => base.join(path),
+            _ => path.to_path_buf(),
+        };
+        // A profile that is not beside the configuration (audited alone, or kept elsewhere) leaves
+        // the profile unjudged rather than the input unaudited.
+        if !path.exists() {
+            return Ok(());
+        }
+        read_profile(&path)
+    };
+    match facts {
+        Ok(facts) => {
+            runtime.seccomp_facts = Some(facts);
+            Ok(())
+        }
+        Err(message) => Err((setting.span, message)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -156,6 +193,63 @@ mod tests {
             .starts_with("seccomp profile is not valid JSON"));
         let missing = read_profile(Path::new("/nonexistent/profile.json")).unwrap_err();
         assert!(missing.starts_with("cannot read seccomp profile `/nonexistent/profile.json`"));
+    }
+
+    #[test]
+    fn attaches_facts_from_a_file_or_inline_json() {
+        use leastpriv_model::{Spanned, TextRange};
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("p.json"),
+            r#"{"defaultAction": "SCMP_ACT_ALLOW"}"#,
+        )
+        .unwrap();
+        let db = leastpriv_source::SourceDb::new();
+        let span = Span::new(db.add("compose.yaml", "x"), TextRange::new(0, 1));
+        let mut runtime = Runtime {
+            seccomp: Some(Spanned::new(SeccompProfile::File("p.json".into()), span)),
+            ..Runtime::default()
+        };
+        attach_facts(&mut runtime, Some(dir.path())).unwrap();
+        assert!(runtime.seccomp_facts.unwrap().default_allows());
+
+        let mut inline = Runtime {
+            seccomp: Some(Spanned::new(
+                SeccompProfile::File(r#"{"defaultAction":"SCMP_ACT_ERRNO"}"#.into()),
+                span,
+            )),
+            ..Runtime::default()
+        };
+        attach_facts(&mut inline, None).unwrap();
+        assert_eq!(
+            inline.seccomp_facts.unwrap().default_action,
+            "SCMP_ACT_ERRNO"
+        );
+
+        let mut missing = Runtime {
+            seccomp: Some(Spanned::new(
+                SeccompProfile::File("absent.json".into()),
+                span,
+            )),
+            ..Runtime::default()
+        };
+        attach_facts(&mut missing, Some(dir.path())).unwrap();
+        assert!(missing.seccomp_facts.is_none());
+
+        std::fs::write(dir.path().join("broken.json"), "{").unwrap();
+        let mut broken = Runtime {
+            seccomp: Some(Spanned::new(
+                SeccompProfile::File("broken.json".into()),
+                span,
+            )),
+            ..Runtime::default()
+        };
+        let (at, message) = attach_facts(&mut broken, Some(dir.path())).unwrap_err();
+        assert_eq!(at, span);
+        assert!(
+            message.starts_with("seccomp profile is not valid JSON"),
+            "{message}"
+        );
     }
 
     #[test]

@@ -160,6 +160,10 @@ impl Lowering<'_> {
                 _ => {}
             }
         }
+        // Profile paths are already resolved against the project directory.
+        if let Err((span, message)) = crate::seccomp::attach_facts(&mut runtime, None) {
+            self.error(span, message);
+        }
         runtime.mounts = unique_by(runtime.mounts, |mount| Some(mount.value.target.clone()));
         runtime.tmpfs = unique_by(runtime.tmpfs, |tmpfs| Some(tmpfs.value.target.clone()));
         let display_name = if profiles.is_empty() {

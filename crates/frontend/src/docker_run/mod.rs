@@ -80,6 +80,17 @@ pub fn lower(db: &SourceDb, file: FileId, _options: &Options) -> Lowered {
         .into_iter()
         .map(|error| InputError::at(source.path(), Span::new(file, error.range), error.message))
         .collect();
+    // A relative `seccomp=profile.json` is read next to the script (where it is usually run from).
+    let script_dir = std::path::Path::new(source.path()).parent();
+    for container in &mut lowered.containers {
+        if let Some(runtime) = &mut container.runtime {
+            if let Err((span, message)) = crate::seccomp::attach_facts(runtime, script_dir) {
+                lowered
+                    .errors
+                    .push(InputError::at(source.path(), span, message));
+            }
+        }
+    }
     lowered
 }
 

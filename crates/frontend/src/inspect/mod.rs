@@ -54,6 +54,26 @@ pub fn lower(db: &SourceDb, file: FileId, _options: &Options) -> Lowered {
             }
         }
     }
+    // The engine keeps a custom seccomp profile inline (`seccomp={"defaultAction": …}`); a path
+    // would name a file on the daemon's host, which is not read.
+    for runtime in lowered
+        .containers
+        .iter_mut()
+        .filter_map(|c| c.runtime.as_mut())
+    {
+        let inline = runtime.seccomp.as_ref().is_some_and(|setting| {
+            matches!(&setting.value, leastpriv_model::SeccompProfile::File(text) if text.trim_start().starts_with('{'))
+        });
+        if inline {
+            if let Err((span, message)) = crate::seccomp::attach_facts(runtime, None) {
+                lowered.errors.push(leastpriv_source::InputError::at(
+                    source.path(),
+                    span,
+                    message,
+                ));
+            }
+        }
+    }
     lowered
 }
 

@@ -116,8 +116,16 @@ fn check(checker: &mut Checker<'_>, container: &Container) {
     let (Some(profile), Some(facts)) = (&runtime.seccomp, &runtime.seccomp_facts) else {
         return;
     };
-    let SeccompProfile::File(path) = &profile.value else {
+    let SeccompProfile::File(reference) = &profile.value else {
         return;
+    };
+    // The setting's location shows the full path; the message names the file (or says the profile
+    // is inline, as `docker inspect` holds it).
+    let name = if reference.trim_start().starts_with('{') {
+        "the container's seccomp profile".to_owned()
+    } else {
+        let file = reference.rsplit(['/', '\\']).next().unwrap_or(reference);
+        format!("seccomp profile `{file}`")
     };
     let allowed: Vec<&str> = BLOCKED_BY_DEFAULT
         .iter()
@@ -141,16 +149,14 @@ fn check(checker: &mut Checker<'_>, container: &Container) {
         (
             Severity::High,
             format!(
-                "seccomp profile `{path}` allows every syscall it does not list (`{}`), including {listed} that Docker's default blocks: little better than unconfined",
+                "{name} allows every syscall it does not list (`{}`), including {listed} that Docker's default blocks: little better than unconfined",
                 facts.default_action
             ),
         )
     } else {
         (
             Severity::Medium,
-            format!(
-                "seccomp profile `{path}` allows {listed}, which Docker's default profile blocks"
-            ),
+            format!("{name} allows {listed}, which Docker's default profile blocks"),
         )
     };
     checker
