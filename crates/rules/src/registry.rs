@@ -37,6 +37,7 @@ registry! {
     "LP604" => secrets::secret_file_copied,
     "LP605" => secrets::credential_setup_in_run,
     "LP606" => secrets::private_key_generated,
+    "LP607" => secrets::secret_in_run_argument,
 }
 
 /// The rule with this code (any case) or name.
