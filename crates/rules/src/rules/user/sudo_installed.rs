@@ -92,7 +92,7 @@ fn check(checker: &mut Checker<'_>, container: &Container) {
         checker
             .report(
                 word.span,
-                format!("`{name}` is installed in the image by `{manager}`: a setuid-root path from the container's user to root"),
+                format!("`{name}` is installed in the image by `{manager}`: a setuid-root program that every user of the container can reach"),
             )
             .remedy(Remedy::RemoveInstruction);
     }
