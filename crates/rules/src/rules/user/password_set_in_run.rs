@@ -1,5 +1,4 @@
 use leastpriv_model::{Container, Remedy, RunInstruction};
-use leastpriv_source::Spanned;
 
 use crate::engine::Checker;
 use crate::helpers::shell::{run_invocations, Invocation};
@@ -142,7 +141,7 @@ fn password_change(invocation: &Invocation<'_>, run: &RunInstruction) -> Option<
                         .is_some_and(|previous| VALUE_OPTIONS.contains(&previous.value.as_str()))
             })
             .map(|(_, arg)| arg.value.clone())
-            .last()
+            .next_back()
     };
     match invocation.name() {
         "chpasswd" => Some(PasswordChange {
