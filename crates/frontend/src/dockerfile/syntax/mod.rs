@@ -137,6 +137,8 @@ pub(crate) struct Heredoc {
     pub(crate) delimiter: String,
     /// The body, each line followed by a newline, leading tabs removed for `<<-`.
     pub(crate) body: Mapped,
+    /// Whether the closing delimiter line was found.
+    pub(crate) terminated: bool,
 }
 
 /// One instruction, its continuation lines joined.
@@ -434,6 +436,7 @@ impl Parser<'_> {
                 word,
                 delimiter: opener.delimiter,
                 body,
+                terminated,
             });
             if !terminated {
                 break;
