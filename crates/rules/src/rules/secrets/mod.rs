@@ -12,7 +12,7 @@ pub(crate) mod secret_in_run_argument;
 mod tests {
     use leastpriv_source::SourceDb;
 
-    use crate::testing::dockerfile_container;
+    use crate::dockerfile_testing::dockerfile_container;
     use crate::{check, RuleSelection};
 
     /// Secret values planted in a Dockerfile; no finding of any rule may quote one.

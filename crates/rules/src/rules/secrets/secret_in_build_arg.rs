@@ -141,7 +141,7 @@ fn mounts_secret_as(run: &leastpriv_model::RunInstruction, name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::META;
-    use crate::testing::findings;
+    use crate::dockerfile_testing::findings;
 
     #[test]
     fn fires_when_a_run_uses_a_secret_arg() {

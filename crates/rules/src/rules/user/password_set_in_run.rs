@@ -203,7 +203,7 @@ fn chpasswd_account(run: &RunInstruction) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::META;
-    use crate::testing::findings;
+    use crate::dockerfile_testing::findings;
 
     #[test]
     fn fires_on_password_changes() {

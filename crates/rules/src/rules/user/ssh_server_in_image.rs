@@ -94,7 +94,7 @@ fn check(checker: &mut Checker<'_>, container: &Container) {
 #[cfg(test)]
 mod tests {
     use super::META;
-    use crate::testing::findings;
+    use crate::dockerfile_testing::findings;
 
     #[test]
     fn fires_on_an_ssh_server() {

@@ -93,7 +93,7 @@ fn target_user<'a>(invocation: &crate::helpers::shell::Invocation<'a>) -> Option
 #[cfg(test)]
 mod tests {
     use super::META;
-    use crate::testing::findings;
+    use crate::dockerfile_testing::findings;
 
     #[test]
     fn fires_on_sudo_as_root() {
