@@ -122,10 +122,10 @@ fn secret_argument<'a>(
         let word = arg.value.as_str();
         let next = args.get(index + 1);
         // `--password=x` and `--password x`.
-        if let Some(option) = SECRET_OPTIONS
-            .iter()
-            .find(|option| word == **option || word.starts_with(&format!("{option}=")))
-        {
+        if let Some(option) = SECRET_OPTIONS.iter().find(|option| {
+            word.strip_prefix(**option)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('='))
+        }) {
             let (value_word, value) = match word.split_once('=') {
                 Some((_, value)) => (arg, value),
                 None => (next?, next?.value.as_str()),
