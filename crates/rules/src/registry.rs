@@ -20,6 +20,8 @@ macro_rules! registry {
 }
 
 registry! {
+    "LP101" => escape::run_security_insecure,
+    "LP102" => escape::run_network_host,
     "LP110" => escape::privileged_container,
     "LP111" => escape::engine_socket_mounted,
     "LP112" => escape::sensitive_host_path_mounted,
@@ -37,10 +39,19 @@ registry! {
     "LP124" => escape::host_port_bound,
     "LP125" => escape::non_core_volume_type,
     "LP201" => user::root_user,
+    "LP202" => user::sudo_installed,
+    "LP203" => user::passwordless_sudo,
+    "LP204" => user::sudo_in_run,
+    "LP205" => user::setuid_bit_set,
+    "LP206" => user::privileged_port_exposed,
+    "LP207" => user::user_not_numeric,
+    "LP208" => user::password_set_in_run,
+    "LP209" => user::ssh_server_in_image,
     "LP220" => user::image_default_user,
     "LP221" => user::run_as_non_root_unset,
     "LP222" => user::non_numeric_user_with_run_as_non_root,
     "LP223" => user::root_group,
+    "LP301" => capabilities::file_capabilities_set,
     "LP310" => capabilities::capability_added,
     "LP311" => capabilities::capabilities_not_dropped,
     "LP401" => confinement::seccomp_unconfined,
@@ -53,6 +64,13 @@ registry! {
     "LP502" => filesystem::writable_root_filesystem,
     "LP503" => filesystem::read_only_root_without_scratch,
     "LP504" => filesystem::permissive_tmpfs_mount,
+    "LP601" => secrets::secret_in_env,
+    "LP602" => secrets::secret_in_build_arg,
+    "LP603" => secrets::credential_literal,
+    "LP604" => secrets::secret_file_copied,
+    "LP605" => secrets::credential_setup_in_run,
+    "LP606" => secrets::private_key_generated,
+    "LP607" => secrets::secret_in_run_argument,
     "LP620" => secrets::secret_exposed_as_environment,
 }
 

@@ -50,7 +50,7 @@ impl Source {
         container
     }
 
-    /// An empty build stage `FROM base`, its `FROM` on line 10.
+    /// A build stage `FROM base` with a `CMD` and nothing else, its `FROM` on line 10.
     pub(crate) fn stage(&self, base: StageBase) -> Stage {
         Stage {
             index: 0,
@@ -67,6 +67,7 @@ impl Source {
             volumes: Vec::new(),
             workdir: None,
             onbuild_runs: Vec::new(),
+            command: Some(self.span(12)),
         }
     }
 

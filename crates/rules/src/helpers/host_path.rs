@@ -191,13 +191,22 @@ const SENSITIVE: &[Sensitive] = &[
     entry("/etc/docker", true, Critical, Some(Medium), Some(Medium), "the engine's configuration and TLS keys"),
     entry("/etc/containerd", true, Critical, None, None, "the container runtime's configuration"),
     entry("/etc/crio", true, Critical, None, None, "the container runtime's configuration"),
-    entry("/root", true, Critical, Some(High), Some(High), "root's home (SSH keys, shell start-up files, credentials)"),
     entry("/home", false, High, Some(Medium), None, "every user's home directory"),
     entry("/boot", true, Critical, Some(Low), None, "the host's kernel and boot loader"),
     entry("/dev", false, High, Some(Medium), None, "the host's device nodes"),
     entry("/proc", true, Critical, Some(Medium), None, "the host's processes and kernel settings"),
     entry("/sys", true, Critical, Some(Low), None, "the host's kernel interfaces (cgroups, devices, kernel settings)"),
-    entry("/usr", true, Critical, Some(Low), None, HOST_BINARIES),
+    // Below /usr, data (`/usr/share/…`, `/usr/src`) is less than code, which the next entries cover.
+    entry("/usr", true, Medium, Some(Low), None, "the host's programs and their data"),
+    entry("/usr/bin", true, Critical, None, None, HOST_BINARIES),
+    entry("/usr/sbin", true, Critical, None, None, HOST_BINARIES),
+    entry("/usr/lib", true, Critical, None, None, HOST_BINARIES),
+    entry("/usr/lib32", true, Critical, None, None, HOST_BINARIES),
+    entry("/usr/lib64", true, Critical, None, None, HOST_BINARIES),
+    entry("/usr/libexec", true, Critical, None, None, HOST_BINARIES),
+    entry("/usr/local/bin", true, Critical, None, None, HOST_BINARIES),
+    entry("/usr/local/sbin", true, Critical, None, None, HOST_BINARIES),
+    entry("/usr/local/lib", true, Critical, None, None, HOST_BINARIES),
     entry("/lib", true, Critical, Some(Low), None, HOST_BINARIES),
     entry("/lib32", true, Critical, Some(Low), None, HOST_BINARIES),
     entry("/lib64", true, Critical, Some(Low), None, HOST_BINARIES),
@@ -262,11 +271,16 @@ pub(crate) fn sensitive(path: &str, read_only: bool) -> Option<Exposure> {
     worst
 }
 
-/// A home directory (`~`, `/home/<user>`, `/Users/<user>`) or a credential store inside one.
+/// A home directory (`~`, `/home/<user>`, `/Users/<user>`, root's `/root`) or a credential store or
+/// start-up file inside one; other directories below a home (a project, a data directory) are not.
 fn home_exposure(path: &str, read_only: bool) -> Option<Exposure> {
-    let rest = if path == "~" {
+    let root_home = path == "/root" || path.starts_with("/root/");
+    let rest = if path == "~" || path == "/root" {
         ""
-    } else if let Some(rest) = path.strip_prefix("~/") {
+    } else if let Some(rest) = path
+        .strip_prefix("~/")
+        .or_else(|| path.strip_prefix("/root/"))
+    {
         rest
     } else {
         let under = path
@@ -277,17 +291,28 @@ fn home_exposure(path: &str, read_only: bool) -> Option<Exposure> {
             None => "",
         }
     };
-    let what = if rest.is_empty() {
-        "a user's home directory (SSH keys, shell start-up files, credentials)"
-    } else if HOME_CREDENTIALS.iter().any(|store| is_within(rest, store)) {
-        "a user's credentials (SSH, cloud, cluster or registry)"
-    } else {
-        return None;
+    let what = match (rest.is_empty(), root_home) {
+        (true, true) => "root's home (SSH keys, shell start-up files, credentials)",
+        (true, false) => "a user's home directory (SSH keys, shell start-up files, credentials)",
+        (false, _) if HOME_CREDENTIALS.iter().any(|store| is_within(rest, store)) => {
+            if root_home {
+                "root's credentials (SSH, cloud, cluster or registry)"
+            } else {
+                "a user's credentials (SSH, cloud, cluster or registry)"
+            }
+        }
+        (false, _) => return None,
+    };
+    // Root's keys and start-up files are the host's root; a user's are that user's.
+    let severity = match (read_only, root_home) {
+        (false, true) => Critical,
+        (true, true) | (false, false) => High,
+        (true, false) => Medium,
     };
     Some(Exposure {
         path: path.to_owned(),
         what,
-        severity: if read_only { Medium } else { High },
+        severity,
     })
 }
 
@@ -387,6 +412,11 @@ mod tests {
         assert_eq!(grade("~/.aws", false), Some(High));
         assert_eq!(grade("/home/me/projects/app", false), None);
         assert_eq!(grade("/root/.ssh", true), Some(High));
+        assert_eq!(grade("/root", false), Some(Critical));
+        assert_eq!(grade("/root/minecraft_data", false), None);
+        assert_eq!(grade("/usr/share/appdata/wireguard", false), Some(Medium));
+        assert_eq!(grade("/usr/local/bin", false), Some(Critical));
+        assert_eq!(grade("/lib/modules", false), Some(Critical));
         assert_eq!(grade("/srv/www", false), None);
         assert_eq!(grade("/var/log", true), None);
     }

@@ -5,3 +5,4 @@
 
 pub(crate) mod capabilities_not_dropped;
 pub(crate) mod capability_added;
+pub(crate) mod file_capabilities_set;

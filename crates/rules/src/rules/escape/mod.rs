@@ -17,6 +17,8 @@ pub(crate) mod host_user_namespace;
 pub(crate) mod host_uts_namespace;
 pub(crate) mod non_core_volume_type;
 pub(crate) mod privileged_container;
+pub(crate) mod run_network_host;
+pub(crate) mod run_security_insecure;
 pub(crate) mod sensitive_host_path_mounted;
 pub(crate) mod shared_mount_propagation;
 pub(crate) mod unsafe_sysctl;

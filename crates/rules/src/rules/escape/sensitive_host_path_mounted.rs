@@ -14,9 +14,10 @@ crate::declare_rule! {
     /// | host path | writable | read-only |
     /// |---|---|---|
     /// | `/` (the host's root) | critical | critical (engine sockets stay usable) |
-    /// | `/etc`, `/root` | critical | high (password hashes, cluster and SSH credentials) |
+    /// | `/etc`, `/root` (and root's `.ssh`, `.kube` …) | critical | high (password hashes, cluster and SSH credentials) |
     /// | `/proc` | critical | medium |
-    /// | `/boot`, `/sys`, `/usr`, `/lib`, `/bin`, `/sbin` | critical | low |
+    /// | `/boot`, `/sys`, `/lib`, `/bin`, `/sbin`, `/usr/bin`, `/usr/lib`, `/usr/local/bin` … and below | critical | low (the directory itself) |
+    /// | `/usr` and data below it (`/usr/share/…`, `/usr/src`) | medium | low (`/usr` itself) |
     /// | `/var/lib/docker`, `/var/lib/containerd`, `/var/lib/kubelet`, `/var/lib/etcd` and below | critical | high |
     /// | files under `/etc` that run as root (`sudoers`, `cron.d`, `systemd`, `ld.so.preload` …) | critical | — |
     /// | `/etc/shadow`, `/etc/kubernetes`, `/etc/docker`, `/etc/ssh` | critical | high or medium |
@@ -24,8 +25,9 @@ crate::declare_rule! {
     /// | `/dev` | high | medium |
     /// | `/var/log` | high | — |
     ///
-    /// An ancestor counts as what it holds (`/var/lib` is judged as `/var/lib/docker`). Harmless
-    /// neighbours stay quiet: `/etc/localtime`, `/etc/hosts`, `/usr/share/zoneinfo`, `/lib/modules:ro`,
+    /// An ancestor counts as what it holds (`/var/lib` is judged as `/var/lib/docker`); a directory
+    /// below a home that is not a credential store (`/root/app-data`, `/home/me/project`) does not
+    /// count. Harmless neighbours stay quiet: `/etc/localtime`, `/etc/hosts`, `/usr/share/zoneinfo`, `/lib/modules:ro`,
     /// `/sys/fs/cgroup:ro`. Engine sockets and the directories that hold them (`/var/run`) are
     /// `engine-socket-mounted`.
     ///

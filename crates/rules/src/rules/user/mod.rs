@@ -6,6 +6,14 @@
 
 pub(crate) mod image_default_user;
 pub(crate) mod non_numeric_user_with_run_as_non_root;
+pub(crate) mod password_set_in_run;
+pub(crate) mod passwordless_sudo;
+pub(crate) mod privileged_port_exposed;
 pub(crate) mod root_group;
 pub(crate) mod root_user;
 pub(crate) mod run_as_non_root_unset;
+pub(crate) mod setuid_bit_set;
+pub(crate) mod ssh_server_in_image;
+pub(crate) mod sudo_in_run;
+pub(crate) mod sudo_installed;
+pub(crate) mod user_not_numeric;
