@@ -1,14 +1,17 @@
-use leastpriv_model::{Container, Remedy};
+use leastpriv_model::{Container, Remedy, SourceKind};
 
 use crate::engine::Checker;
 use crate::helpers::runtime::fix_for;
+use crate::helpers::secrets::is_secret_name;
 use crate::rule::Check;
 
 crate::declare_rule! {
     /// ## What it does
-    /// Flags a secret that a secret store hands to the container as an environment variable rather
-    /// than a file: Kubernetes `env[].valueFrom.secretKeyRef` and `envFrom[].secretRef`. (A secret
-    /// value written literally in the configuration is the generic secret-in-environment rule's.)
+    /// Flags a secret that reaches the container as an environment variable rather than a file:
+    /// from a secret store (Kubernetes `env[].valueFrom.secretKeyRef` and `envFrom[].secretRef`,
+    /// Podman `--secret …,type=env`), or passed through from the shell that starts the container
+    /// (Compose `environment: [DB_PASSWORD]`, `docker run -e DB_PASSWORD`) when the name says it is a
+    /// secret. A secret value written literally in the configuration is `secret-in-env`'s (LP601).
     ///
     /// ## Why is this bad?
     /// The environment is the least private place a process has: every child process inherits it,
@@ -35,7 +38,8 @@ crate::declare_rule! {
     /// volumes:
     ///   - {name: db, secret: {secretName: db, defaultMode: 0400}}
     /// ```
-    /// In Compose, top-level `secrets:` granted to the service, read from `/run/secrets/<name>`.
+    /// In Compose, a top-level secret (`secrets: {db_password: {environment: DB_PASSWORD}}` keeps
+    /// taking it from the shell) granted to the service and read from `/run/secrets/db_password`.
     ///
     /// ## Known problems
     /// Some programs read credentials only from the environment; keep those, and suppress the finding
@@ -73,6 +77,33 @@ fn check(checker: &mut Checker<'_>, container: &Container) {
             .fix(fix)
             .remedy(Remedy::MoveToSecret { name: name.clone() });
     }
+    if !matches!(container.kind, SourceKind::Compose | SourceKind::DockerRun) {
+        return;
+    }
+    for variable in &runtime.environment {
+        let name = &variable.name.value;
+        let from_store = runtime
+            .secret_env
+            .iter()
+            .any(|secret| &secret.value == name);
+        if variable.value.is_some() || from_store || !is_secret_name(name) {
+            continue;
+        }
+        let secret = name.to_ascii_lowercase();
+        let fix = fix_for(
+            container,
+            &format!("declare `secrets: {{{secret}: {{environment: {name}}}}}` at the top level, grant it with `secrets: [{secret}]` and read `/run/secrets/{secret}`"),
+            "",
+            &format!("mount the secret as a file (`--mount type=bind,src=…,dst=/run/secrets/{secret},readonly`) and read it instead of `-e {name}`"),
+        );
+        checker
+            .report(
+                variable.name.span,
+                format!("secret `{name}` is passed from the starting shell into the container's environment: child processes, crash dumps and logs see it"),
+            )
+            .fix(fix)
+            .remedy(Remedy::MoveToSecret { name: name.clone() });
+    }
 }
 
 #[cfg(test)]
@@ -80,6 +111,38 @@ mod tests {
     use leastpriv_model::{Runtime, SourceKind};
 
     use crate::testing::Source;
+
+    #[test]
+    fn fires_for_secrets_passed_through_from_the_shell() {
+        use leastpriv_model::{EnvVar, Sensitive};
+        let source = Source::new();
+        let variable = |line, name: &str, value: Option<&str>| EnvVar {
+            name: source.at(line, name.to_owned()),
+            value: value.map(|value| source.at(line, Sensitive::new(value))),
+        };
+        let runtime = Runtime {
+            environment: vec![
+                variable(2, "DB_PASSWORD", None),
+                variable(3, "DB_PASSWORD_FILE", None),
+                variable(4, "HOME", None),
+                variable(5, "API_TOKEN", Some("literal is LP601's")),
+            ],
+            ..Runtime::default()
+        };
+        let found = source.run(
+            "LP620",
+            &[source.container(SourceKind::Compose, runtime.clone())],
+        );
+        assert_eq!(found.iter().map(|f| f.line).collect::<Vec<_>>(), [2]);
+        assert!(
+            found[0].fix.contains("environment: DB_PASSWORD"),
+            "{}",
+            found[0].fix
+        );
+        assert!(source
+            .lines("LP620", SourceKind::Kubernetes, runtime)
+            .is_empty());
+    }
 
     #[test]
     fn fires_for_each_secret_in_the_environment() {
