@@ -13,6 +13,8 @@
 
 mod diagnostic;
 mod docs;
+#[cfg(test)]
+mod dockerfile_testing;
 mod engine;
 mod helpers;
 mod registry;
