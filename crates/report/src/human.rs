@@ -188,7 +188,9 @@ impl<'r, 'a> Printer<'r, 'a> {
             .clamp(start, text.len());
         let first_line = index.line_of(start);
         let quoted_start = index.line_range(text, first_line).start;
-        let quoted_end = index.line_range(text, index.line_of(end)).end.max(end);
+        // A span that ends with its line's newline quotes that line, not the next one.
+        let last = if end > start { end - 1 } else { end };
+        let quoted_end = index.line_range(text, index.line_of(last)).end.max(end);
         let quoted = redact(&text[quoted_start..quoted_end]).into_owned();
         let relative = |offset: u32| {
             let offset = (offset as usize).clamp(quoted_start, quoted_end) - quoted_start;
@@ -303,6 +305,7 @@ fn floor_char_boundary(text: &str, offset: usize) -> usize {
 mod tests {
     use super::*;
     use crate::test_support::{sample, span_of};
+    use leastpriv_source::Span;
 
     fn render(color: bool) -> String {
         let sample = sample();
@@ -390,6 +393,57 @@ mod tests {
         let output = String::from_utf8(out).unwrap();
         assert!(!output.contains('\x1b'), "{output:?}");
         assert!(!output.contains('\x07'), "{output:?}");
+    }
+
+    #[test]
+    fn any_span_renders_without_panicking() {
+        let text = "FROM a\r\nENV X=é\r\n\tUSER root\n\n";
+        let db = leastpriv_source::SourceDb::new();
+        let file = db.add("Dockerfile", text);
+        let rule = leastpriv_rules::find_rule("LP201").unwrap();
+        let limit = text.len() + 2;
+        for start in 0..limit {
+            for end in start..limit {
+                let span = Span::new(file, TextRange::new(start, end));
+                let diagnostic = Diagnostic {
+                    rule,
+                    severity: Severity::Low,
+                    message: "m".into(),
+                    span,
+                    fix: "f".into(),
+                    related: vec![(Span::new(file, TextRange::new(end, start)), "r".into())],
+                    remedy: None,
+                };
+                let error = InputError::at("Dockerfile", span, "e");
+                let report = Report {
+                    db: &db,
+                    diagnostics: std::slice::from_ref(&diagnostic),
+                    errors: std::slice::from_ref(&error),
+                    files_audited: 1,
+                };
+                let mut out = Vec::new();
+                write(&report, &mut out, HumanOptions { color: true }).unwrap();
+            }
+        }
+    }
+
+    #[test]
+    fn a_span_ending_with_its_newline_quotes_one_line() {
+        let sample = sample();
+        let mut diagnostic = sample.diagnostics[0].clone();
+        let web = diagnostic.span.file;
+        diagnostic.span = span_of(&sample.db, web, "USER root\n");
+        diagnostic.related.clear();
+        let report = Report {
+            diagnostics: std::slice::from_ref(&diagnostic),
+            errors: &[],
+            ..sample.report()
+        };
+        let mut out = Vec::new();
+        write(&report, &mut out, HumanOptions::default()).unwrap();
+        let output = String::from_utf8(out).unwrap();
+        assert!(output.contains("4 | USER root\n  |"), "{output}");
+        assert!(!output.contains("5 |"), "{output}");
     }
 
     fn strip_ansi(text: &str) -> String {
