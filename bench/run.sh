@@ -59,22 +59,25 @@ machine() {
     echo "timer:     $(command -v hyperfine >/dev/null && hyperfine --version || echo 'own loop')"
 }
 
-# time_command NAME RUNS RESULT_FILE COMMAND... : wall-clock seconds of every run, one per line.
+# time_command NAME RUNS RESULT_FILE COMMAND... : wall-clock seconds of every run, one per line. A
+# tool timed over fewer runs (a slow one) gets one warm-up run.
 time_command() {
     local name=$1 runs=$2 result=$3
     shift 3
+    local warmup=$WARMUP
+    ((runs < RUNS)) && warmup=1
     if command -v hyperfine >/dev/null; then
         # -N: no intermediate shell; the argument list is passed as one shell-quoted string.
         local quoted
         quoted=$(printf '%q ' "$@")
-        hyperfine -N --style none --warmup "$WARMUP" --runs "$runs" -i \
+        hyperfine -N --style none --warmup "$warmup" --runs "$runs" -i \
             --command-name "$name" --export-json "$WORK/$name.json" "$quoted" >/dev/null
         python3 -c 'import json, sys; [print(t) for t in json.load(open(sys.argv[1]))["results"][0]["times"]]' \
             "$WORK/$name.json" >"$result"
     else
         : >"$result"
         local i start end
-        for ((i = 0; i < WARMUP; i++)); do "$@" >/dev/null 2>&1 || true; done
+        for ((i = 0; i < warmup; i++)); do "$@" >/dev/null 2>&1 || true; done
         for ((i = 0; i < runs; i++)); do
             start=$(date +%s%N)
             "$@" >/dev/null 2>&1 || true

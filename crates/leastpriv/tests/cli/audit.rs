@@ -163,6 +163,70 @@ fn sarif_output_is_a_sarif_log() {
 }
 
 #[test]
+fn sarif_of_the_driftwood_example_is_valid_sarif_2_1_0() {
+    let repository = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+    let output = Project::new()
+        .command()
+        .current_dir(repository)
+        .args(["audit", "--format", "sarif", "examples/driftwood"])
+        .output()
+        .unwrap();
+    assert_eq!(exit_code(&output), 1, "{}", stderr(&output));
+    let log = parse_json(&output);
+    let schema_path = format!("{repository}/crates/report/tests/data/sarif-schema-2.1.0.json");
+    let schema: Value =
+        serde_json::from_str(&std::fs::read_to_string(schema_path).unwrap()).unwrap();
+    let mut schemas = boon::Schemas::new();
+    let mut compiler = boon::Compiler::new();
+    compiler.enable_format_assertions();
+    compiler.add_resource("sarif.json", schema).unwrap();
+    let index = compiler.compile("sarif.json", &mut schemas).unwrap();
+    if let Err(error) = schemas.validate(&log, index) {
+        panic!("invalid SARIF: {error:#}");
+    }
+    let results = log["runs"][0]["results"].as_array().unwrap();
+    assert!(!results.is_empty());
+    let text = stdout(&output);
+    for fake in [
+        "driftwood-dev-password",
+        "ghp_FAKE",
+        "not-a-real-secret-key",
+    ] {
+        assert!(!text.contains(fake), "SARIF leaks {fake}");
+    }
+}
+
+#[test]
+fn no_format_prints_a_secret_of_the_driftwood_example() {
+    let repository = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+    for format in ["human", "json", "sarif", "github"] {
+        let output = Project::new()
+            .command()
+            .current_dir(repository)
+            .args([
+                "audit",
+                "--color",
+                "always",
+                "--format",
+                format,
+                "examples/driftwood",
+            ])
+            .output()
+            .unwrap();
+        let text = stdout(&output);
+        assert!(text.contains("DB_PASSWORD"), "{format}: {text}");
+        for fake in [
+            "driftwood-dev-password",
+            "ghp_FAKE",
+            "not-a-real-secret-key",
+            "wJalrXUtnFEMI",
+        ] {
+            assert!(!text.contains(fake), "{format} prints {fake}");
+        }
+    }
+}
+
+#[test]
 fn github_output_is_one_annotation_per_finding() {
     let project = root_project();
     let output = project
