@@ -42,9 +42,12 @@ pub(crate) fn run(args: &AuditArgs, out: &mut dyn Write) -> Result<ExitStatus> {
         .collect();
     let mut containers = Vec::new();
     let mut files_audited = 0;
-    for (read, file) in lowered {
+    for (read, mut file) in lowered {
         files_audited += usize::from(read);
         containers.extend(file.containers);
+        // Inputs keep their order; one file's errors are listed top to bottom.
+        file.errors
+            .sort_by_key(|error| error.span.map(|span| span.range.start));
         errors.extend(file.errors);
     }
 

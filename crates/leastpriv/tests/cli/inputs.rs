@@ -192,3 +192,29 @@ fn an_unreadable_file_is_an_error() {
     );
     assert_eq!(findings_of(&document, "LP201").len(), 1);
 }
+
+#[test]
+fn malformed_lines_are_located_in_order_and_the_file_is_still_audited() {
+    let project = Project::new();
+    project.file(
+        "Dockerfile",
+        "FROM alpine:3.20\nFROBNICATE x\nUSER root\nRUN <<EOF\necho never closed\n",
+    );
+    let (document, code) = project.audit_json(&["--select", "LP201", "Dockerfile"]);
+    assert_eq!(code, 2);
+    let located: Vec<_> = errors(&document)
+        .into_iter()
+        .map(|(path, line, column, _)| (path, line, column))
+        .collect();
+    assert_eq!(
+        located,
+        [
+            ("Dockerfile".to_owned(), Some(2), Some(1)),
+            ("Dockerfile".to_owned(), Some(4), Some(5))
+        ]
+    );
+    assert_eq!(
+        findings_of(&document, "LP201"),
+        [("Dockerfile".to_owned(), 3, 6)]
+    );
+}
