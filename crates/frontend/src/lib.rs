@@ -13,6 +13,7 @@ pub mod docker_run;
 pub mod dockerfile;
 pub mod inspect;
 pub mod kubernetes;
+pub mod yaml;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -42,6 +43,9 @@ pub struct Options {
     pub target: Option<String>,
     /// Build arguments (`--build-arg NAME=value`), overriding `ARG` defaults.
     pub build_args: BTreeMap<String, String>,
+    /// The environment Compose files are interpolated from; `None` reads the process environment.
+    /// Tests and embedders set it for reproducible results.
+    pub env: Option<BTreeMap<String, String>>,
 }
 
 /// What a front-end made of one file.
@@ -65,7 +69,10 @@ pub fn detect_by_name(path: &Path) -> Option<InputKind> {
         // format's (`Dockerfile-notes.md`).
         || ((name.starts_with("dockerfile-") || name.starts_with("dockerfile_"))
             && !has_other_extension(&name));
-    (is_dockerfile && !name.ends_with(".dockerignore")).then_some(InputKind::Dockerfile)
+    if is_dockerfile && !name.ends_with(".dockerignore") {
+        return Some(InputKind::Dockerfile);
+    }
+    compose::is_compose_file_name(&name).then_some(InputKind::Compose)
 }
 
 /// Whether a name ends with the extension of a format that is not a Dockerfile.
@@ -80,7 +87,10 @@ fn has_other_extension(name: &str) -> bool {
 
 /// The kind of a file by its content, for a file named explicitly whose name does not tell.
 pub fn detect_by_content(text: &str) -> Option<InputKind> {
-    dockerfile::looks_like_dockerfile(text).then_some(InputKind::Dockerfile)
+    if dockerfile::looks_like_dockerfile(text) {
+        return Some(InputKind::Dockerfile);
+    }
+    compose::looks_like_compose(text).then_some(InputKind::Compose)
 }
 
 /// Reads `file` (already in `db`) as `kind`.
