@@ -13,6 +13,8 @@
 
 mod diagnostic;
 mod docs;
+#[cfg(test)]
+mod dockerfile_testing;
 mod engine;
 mod helpers;
 mod registry;
@@ -20,8 +22,6 @@ mod rule;
 mod rules;
 mod selection;
 mod suppression;
-#[cfg(test)]
-mod testing;
 
 pub use diagnostic::{Diagnostic, Layer, Severity};
 pub use docs::{render_rule_docs, rule_markdown};

@@ -30,6 +30,7 @@ registry! {
     "LP206" => user::privileged_port_exposed,
     "LP207" => user::user_not_numeric,
     "LP208" => user::password_set_in_run,
+    "LP209" => user::ssh_server_in_image,
     "LP301" => capabilities::file_capabilities_set,
     "LP601" => secrets::secret_in_env,
     "LP602" => secrets::secret_in_build_arg,

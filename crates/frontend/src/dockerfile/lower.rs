@@ -213,12 +213,11 @@ impl Lowerer<'_> {
             Keyword::Volume => self.volume(instruction),
             Keyword::Onbuild => self.onbuild(instruction),
             Keyword::Shell => self.shell(instruction),
-            Keyword::Cmd
-            | Keyword::Entrypoint
-            | Keyword::Healthcheck
-            | Keyword::Label
-            | Keyword::Maintainer
-            | Keyword::Stopsignal => {}
+            Keyword::Cmd | Keyword::Entrypoint => {
+                let span = self.span(instruction.span);
+                self.current().command = Some(span);
+            }
+            Keyword::Healthcheck | Keyword::Label | Keyword::Maintainer | Keyword::Stopsignal => {}
         }
     }
 
@@ -513,7 +512,9 @@ impl Lowerer<'_> {
         for heredoc in &instruction.heredocs {
             script.push('\n');
             script.push_str(heredoc.body.text());
-            script.push_str(&heredoc.delimiter);
+            if heredoc.terminated {
+                script.push_str(&heredoc.delimiter);
+            }
         }
         let script_start = instruction.file_range(instruction.args.clone()).start as usize;
         let script_span = self.span(TextRange::new(script_start, instruction.span.end as usize));
@@ -552,9 +553,8 @@ impl Lowerer<'_> {
             instruction,
             shifted(&first.range).start..shifted(&last.range).end,
         );
-        let values: Vec<&str> = strings.iter().map(|string| string.value.as_str()).collect();
         let mut commands = Vec::new();
-        if let Some(string) = shell::script_argument(&values).and_then(|index| strings.get(index)) {
+        if let Some(string) = shell::script_argument(strings).and_then(|index| strings.get(index)) {
             let runs: Vec<(u32, u32)> = string
                 .runs
                 .iter()
@@ -569,9 +569,7 @@ impl Lowerer<'_> {
 
     /// The commands of a shell-form `RUN`, with those of the heredoc bodies a shell runs.
     fn shell_commands(&self, instruction: &Instruction) -> Vec<ShellCommand> {
-        let mut line = Mapped::new();
-        line.push_mapped(&instruction.line, instruction.args.clone());
-        let parsed = shell::parse(&line, self.file);
+        let parsed = shell::parse_from(&instruction.line, instruction.args.start, self.file);
         let mut commands = parsed.commands;
         // `RUN <<EOF` alone runs the body as the script (unless its `#!` names another interpreter).
         let only_heredoc = instruction
@@ -712,7 +710,10 @@ impl Lowerer<'_> {
                 self.check_flags(&trigger, keyword);
                 if keyword == Keyword::Run {
                     if let Some(run) = self.run(&trigger) {
-                        self.current().onbuild_runs.push(run);
+                        let span = self.span(instruction.span);
+                        self.current()
+                            .onbuild_runs
+                            .push(RunInstruction { span, ..run });
                     }
                 }
             }
@@ -748,6 +749,7 @@ fn empty_stage(index: usize, from: Span) -> Stage {
         volumes: Vec::new(),
         workdir: None,
         onbuild_runs: Vec::new(),
+        command: None,
     }
 }
 
@@ -868,6 +870,170 @@ fn to_u32(value: usize) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use leastpriv_model::Certainty;
+    use leastpriv_source::SourceDb;
+
+    fn lowered(text: &str, options: &Options) -> (Option<Build>, Vec<String>) {
+        let db = SourceDb::new();
+        let file = db.add("Dockerfile", text);
+        let parsed = super::super::syntax::parse(text);
+        let lowering = lower(&parsed, text.len(), file, options);
+        let errors = lowering
+            .errors
+            .into_iter()
+            .map(|error| error.message)
+            .collect();
+        (lowering.build, errors)
+    }
+
+    fn build(text: &str) -> Build {
+        let (build, errors) = lowered(text, &Options::default());
+        assert!(errors.is_empty(), "{errors:?}");
+        build.unwrap()
+    }
+
+    fn final_user(build: &Build) -> &User {
+        &build.final_user().unwrap().value
+    }
+
+    #[test]
+    fn user_from_an_arg_without_default_is_unknown() {
+        let build = build("ARG UID\nFROM alpine\nARG UID\nUSER $UID\n");
+        let user = final_user(&build);
+        assert!(user.unresolved);
+        assert_eq!(user.user, "$UID");
+        assert_eq!(user.is_root(), Certainty::Unknown);
+        let build = self::build("FROM alpine\nUSER ${NOT_DECLARED}:0\n");
+        assert_eq!(final_user(&build).is_root(), Certainty::Unknown);
+    }
+
+    #[test]
+    fn stage_arg_inherits_the_global_default() {
+        let build = build("ARG UID=1000\nFROM alpine\nARG UID\nUSER $UID\n");
+        assert_eq!(final_user(&build).user, "1000");
+        // Without re-declaring it, the global ARG is not visible in the stage.
+        let build = self::build("ARG UID=1000\nFROM alpine\nUSER $UID\n");
+        assert!(final_user(&build).unresolved);
+    }
+
+    #[test]
+    fn build_args_override_declared_defaults_only() {
+        let options = Options {
+            build_args: [("UID", "0"), ("OTHER", "x")]
+                .into_iter()
+                .map(|(name, value)| (name.to_owned(), value.to_owned()))
+                .collect(),
+            ..Options::default()
+        };
+        let text = "FROM alpine\nARG UID=1000\nUSER $UID\nRUN echo $OTHER\n";
+        let (build, errors) = lowered(text, &options);
+        assert!(errors.is_empty());
+        let build = build.unwrap();
+        assert_eq!(final_user(&build).user, "0");
+        assert_eq!(final_user(&build).is_root(), Certainty::Yes);
+        // The recorded default is the written one.
+        let default = build.stages[0].args[0].default.as_ref().unwrap();
+        assert_eq!(default.value.expose(), "1000");
+        assert!(build.stages[0].runs[0].args_used.is_empty());
+    }
+
+    #[test]
+    fn env_beats_arg_and_persists_into_child_stages() {
+        let build = build(
+            "FROM alpine AS base\nARG NAME=arg\nENV NAME=env\nARG NAME=arg2\nUSER $NAME\n\
+             FROM base\nUSER ${NAME}-child\nFROM alpine\nUSER ${NAME:-unset}\n",
+        );
+        assert_eq!(build.stages[0].users[0].value.user, "env");
+        assert_eq!(build.stages[1].users[0].value.user, "env-child");
+        assert_eq!(build.stages[2].users[0].value.user, "unset");
+    }
+
+    #[test]
+    fn one_env_sees_the_values_before_it() {
+        let build = build("FROM alpine\nENV A=1\nENV A=2 B=$A\nUSER $B\n");
+        assert_eq!(final_user(&build).user, "1");
+    }
+
+    #[test]
+    fn global_args_expand_in_from_lines() {
+        let build = build("ARG BASE=alpine\nARG TAG=3.20\nFROM ${BASE}:${TAG}\n");
+        match &build.stages[0].base {
+            StageBase::Image(image) => assert_eq!(image.value, "alpine:3.20"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn stages_resolve_by_name_without_case() {
+        let build = build(
+            "FROM alpine AS Builder\nFROM builder\nFROM scratch\nCOPY --from=BUILDER /a /b\n",
+        );
+        assert!(matches!(build.stages[1].base, StageBase::Stage(0)));
+        assert!(matches!(build.stages[2].base, StageBase::Scratch));
+        assert_eq!(build.target, 2);
+        assert_eq!(
+            build.stages[2].copies[0].from.as_ref().unwrap().value,
+            "BUILDER"
+        );
+    }
+
+    #[test]
+    fn target_by_name_or_index() {
+        let text = "FROM alpine AS one\nFROM alpine AS two\nFROM alpine\n";
+        for (target, index) in [("two", 1), ("ONE", 0), ("2", 2)] {
+            let options = Options {
+                target: Some(target.to_owned()),
+                ..Options::default()
+            };
+            let (build, errors) = lowered(text, &options);
+            assert!(errors.is_empty());
+            assert_eq!(build.unwrap().target, index, "{target}");
+        }
+        let options = Options {
+            target: Some("nope".to_owned()),
+            ..Options::default()
+        };
+        let (build, errors) = lowered(text, &options);
+        assert_eq!(build.unwrap().target, 2);
+        assert_eq!(
+            errors,
+            ["target stage `nope` not found; the last stage is audited"]
+        );
+    }
+
+    #[test]
+    fn non_posix_shell_turns_off_command_splitting() {
+        let build = build(
+            "FROM alpine AS base\nSHELL [\"pwsh\", \"-c\"]\nRUN Get-Item x\nFROM base\nRUN a && b\n\
+             SHELL [\"/bin/bash\", \"-c\"]\nRUN c\n",
+        );
+        assert!(build.stages[0].runs[0].commands.is_empty());
+        assert!(build.stages[1].runs[0].commands.is_empty());
+        assert_eq!(build.stages[1].runs[1].commands.len(), 1);
+    }
+
+    #[test]
+    fn workdir_resolves_against_the_parent_stage() {
+        let build = build("FROM alpine AS base\nWORKDIR /srv\nFROM base\nWORKDIR app\n");
+        assert_eq!(build.stages[1].workdir.as_ref().unwrap().value, "/srv/app");
+    }
+
+    #[test]
+    fn errors_do_not_stop_lowering() {
+        let (build, errors) = lowered(
+            "FROM alpine\nFROMM x\nRUN --foo echo\nENV A\nUSER app\n",
+            &Options::default(),
+        );
+        assert_eq!(
+            errors,
+            [
+                "unknown instruction `FROMM` (did you mean `FROM`?)",
+                "unknown flag `--foo` for `RUN`",
+                "`ENV A` needs a value",
+            ]
+        );
+        assert_eq!(final_user(&build.unwrap()).user, "app");
+    }
 
     #[test]
     fn ports() {

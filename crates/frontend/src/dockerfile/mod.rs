@@ -81,10 +81,10 @@ pub fn lower(db: &SourceDb, file: FileId, options: &Options) -> Lowered {
     let text = source.text();
     let parsed = syntax::parse(text);
     let lowering = lower::lower(&parsed, text.len(), file, options);
-    let errors = parsed
-        .errors
+    let mut errors: Vec<_> = parsed.errors.into_iter().chain(lowering.errors).collect();
+    errors.sort_by_key(|error| error.range);
+    let errors = errors
         .into_iter()
-        .chain(lowering.errors)
         .map(|error| InputError::at(source.path(), Span::new(file, error.range), error.message))
         .collect();
     let containers = lowering

@@ -56,3 +56,14 @@ pub(crate) fn stage_label(stage: &Stage) -> String {
         None => format!("stage {}", stage.index + 1),
     }
 }
+
+/// Whether the image only carries files: built `FROM scratch` with no `CMD` or `ENTRYPOINT` in any
+/// of its stages, as an export stage for `docker build --output` is. Such an image runs nothing, so
+/// rules about the process it runs have nothing to judge.
+pub(crate) fn only_carries_files(build: &Build) -> bool {
+    let stages: Vec<&Stage> = build.image_stages().collect();
+    matches!(
+        stages.last().map(|stage| &stage.base),
+        Some(StageBase::Scratch)
+    ) && stages.iter().all(|stage| stage.command.is_none())
+}

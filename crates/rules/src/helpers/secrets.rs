@@ -578,6 +578,7 @@ pub(crate) fn secret_file_kind(path: &str) -> Option<&'static str> {
         ".aws" => "an AWS credentials directory",
         ".gnupg" => "a GnuPG keyring",
         "kubeconfig" => "a kubeconfig",
+        "credentials.json" => "cloud credentials",
         "credentials" if parent == ".aws" => "AWS credentials",
         "config.json" if parent == ".docker" => "Docker registry credentials",
         "config" if parent == ".kube" => "a kubeconfig",
@@ -864,6 +865,7 @@ mod tests {
             ("tls/server.key", "a private key"),
             ("keystore.p12", "a keystore with a private key"),
             ("client_secret_123.json", "OAuth client credentials"),
+            ("/app/credentials.json", "cloud credentials"),
         ] {
             assert_eq!(secret_file_kind(path), Some(kind), "{path}");
         }

@@ -189,7 +189,7 @@ fn parse_grant(text: &str) -> Option<Vec<Capability>> {
 #[cfg(test)]
 mod tests {
     use super::{parse_grant, META};
-    use crate::testing::findings;
+    use crate::dockerfile_testing::findings;
     use leastpriv_model::Capability;
 
     #[test]

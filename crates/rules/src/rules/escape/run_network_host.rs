@@ -70,7 +70,7 @@ fn check(checker: &mut Checker<'_>, container: &Container) {
 #[cfg(test)]
 mod tests {
     use super::META;
-    use crate::testing::findings;
+    use crate::dockerfile_testing::findings;
 
     #[test]
     fn fires_on_host_networking() {

@@ -184,7 +184,7 @@ fn report_in_run(checker: &mut Checker<'_>, span: Span, kind: &str, secret: &Sen
 #[cfg(test)]
 mod tests {
     use super::META;
-    use crate::testing::findings;
+    use crate::dockerfile_testing::findings;
 
     #[test]
     fn fires_on_known_formats_anywhere() {

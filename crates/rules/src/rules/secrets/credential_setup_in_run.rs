@@ -339,7 +339,7 @@ fn removes_file(run: &RunInstruction, file: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::META;
-    use crate::testing::findings;
+    use crate::dockerfile_testing::findings;
 
     #[test]
     fn fires_on_credential_setup_even_with_a_secret_mount() {

@@ -12,7 +12,7 @@ pub(crate) mod secret_in_run_argument;
 mod tests {
     use leastpriv_source::SourceDb;
 
-    use crate::testing::lower;
+    use crate::dockerfile_testing::dockerfile_container;
     use crate::{check, RuleSelection};
 
     /// Secret values planted in a Dockerfile; no finding of any rule may quote one.
@@ -49,8 +49,7 @@ RUN docker login -p SuperSecret123 registry.example.com
 USER app
 ";
         let db = SourceDb::new();
-        let file = db.add("Dockerfile", dockerfile);
-        let container = lower(file, dockerfile);
+        let container = dockerfile_container(&db, dockerfile);
         let diagnostics = check(&db, &[container], &RuleSelection::all());
         assert!(
             diagnostics.len() >= 10,

@@ -111,7 +111,7 @@ fn generates_key(invocation: &Invocation<'_>) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::META;
-    use crate::testing::findings;
+    use crate::dockerfile_testing::findings;
 
     #[test]
     fn fires_on_key_generation_in_the_image() {

@@ -148,7 +148,7 @@ fn deleted_later<'a>(
 #[cfg(test)]
 mod tests {
     use super::META;
-    use crate::testing::findings;
+    use crate::dockerfile_testing::findings;
 
     #[test]
     fn fires_on_secret_files() {

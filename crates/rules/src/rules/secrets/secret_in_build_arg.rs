@@ -8,7 +8,8 @@ use crate::rules::secrets::secret_in_env::holds_literal_secret;
 crate::declare_rule! {
     /// ## What it does
     /// Flags an `ARG` whose name says it holds a secret (`NPM_TOKEN`, `GITHUB_TOKEN`,
-    /// `DB_PASSWORD` …) and that a later `RUN` of a stage that reaches the image uses. The value
+    /// `DB_PASSWORD` …) that a later `RUN` of a stage that reaches the image uses, or that an
+    /// `ENV` copies (`ENV TOKEN=$NPM_TOKEN`, which stores the value in the image config). The value
     /// comes from `docker build --build-arg`, so it is not in the Dockerfile, but it is in the
     /// image. An `ARG` with a literal default is reported by LP601 instead; an `ARG` used only in a
     /// builder stage is not reported (its `RUN` history does not reach the image), nor one whose
@@ -66,6 +67,32 @@ fn check(checker: &mut Checker<'_>, container: &Container) {
             {
                 continue;
             }
+            let id = name.to_ascii_lowercase();
+            let fix = format!(
+                "Remove `ARG {name}`: use `RUN --mount=type=secret,id={id},env={name}` and build with `docker build --secret id={id},env={name}`"
+            );
+            // Worst first: an `ENV` that copies the value stores it in the image config.
+            let promoted = stage.env.iter().find(|env| {
+                env.name.span.range.start > arg.name.span.range.start
+                    && env
+                        .value
+                        .as_ref()
+                        .is_some_and(|value| references(value.value.expose(), name))
+            });
+            if let Some(env) = promoted {
+                checker
+                    .report(
+                        arg.name.span,
+                        format!(
+                            "build arg `{name}` is copied into `ENV {}`, so its value is stored in the image config",
+                            env.name.value
+                        ),
+                    )
+                    .related(env.name.span, "copied here")
+                    .fix(fix)
+                    .remedy(Remedy::MoveToSecret { name: name.clone() });
+                continue;
+            }
             let used_by = stage.runs.iter().find(|run| {
                 run.span.range.start > arg.name.span.range.start
                     && run.args_used.iter().any(|used| used == name)
@@ -74,19 +101,30 @@ fn check(checker: &mut Checker<'_>, container: &Container) {
             let Some(run) = used_by else {
                 continue;
             };
-            let id = name.to_ascii_lowercase();
             checker
                 .report(
                     arg.name.span,
                     format!("build arg `{name}` is used by a `RUN`, so its value is recorded in `docker history` of the image"),
                 )
                 .related(run.span, "used here")
-                .fix(format!(
-                    "Remove `ARG {name}`: use `RUN --mount=type=secret,id={id},env={name}` and build with `docker build --secret id={id},env={name}`"
-                ))
+                .fix(fix)
                 .remedy(Remedy::MoveToSecret { name: name.clone() });
         }
     }
+}
+
+/// Whether `text` references the variable `name` (`$NAME`, `${NAME}`, `${NAME:-…}`).
+fn references(text: &str, name: &str) -> bool {
+    text.match_indices('$').any(|(at, _)| {
+        let rest = &text[at + 1..];
+        let rest = rest.strip_prefix('{').unwrap_or(rest);
+        rest.strip_prefix(name).is_some_and(|after| {
+            !after
+                .bytes()
+                .next()
+                .is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_')
+        })
+    })
 }
 
 /// Whether the `RUN` gets `name` from a secret mount (`--mount=type=secret,id=x,env=NAME`).
@@ -103,7 +141,7 @@ fn mounts_secret_as(run: &leastpriv_model::RunInstruction, name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::META;
-    use crate::testing::findings;
+    use crate::dockerfile_testing::findings;
 
     #[test]
     fn fires_when_a_run_uses_a_secret_arg() {
@@ -117,6 +155,20 @@ mod tests {
         assert_eq!(
             found,
             ["2: high build arg `NPM_TOKEN` is used by a `RUN`, so its value is recorded in `docker history` of the image"]
+        );
+    }
+
+    #[test]
+    fn fires_when_an_env_copies_a_secret_arg() {
+        let found = findings(
+            &META,
+            "FROM node:20\n\
+             ARG DB_PASSWORD\n\
+             ENV DATABASE_PASSWORD=${DB_PASSWORD} DB_PASSWORD_HINT=$DB_PASSWORD_HINT\n",
+        );
+        assert_eq!(
+            found,
+            ["2: high build arg `DB_PASSWORD` is copied into `ENV DATABASE_PASSWORD`, so its value is stored in the image config"]
         );
     }
 

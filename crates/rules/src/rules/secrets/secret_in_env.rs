@@ -191,7 +191,7 @@ mod tests {
     use leastpriv_source::{SourceDb, Span, Spanned, TextRange};
 
     use super::META;
-    use crate::testing::{findings, findings_in};
+    use crate::dockerfile_testing::{findings, findings_in};
 
     #[test]
     fn fires_on_literal_secrets_in_env_and_arg() {

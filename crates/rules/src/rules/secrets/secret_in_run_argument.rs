@@ -180,7 +180,7 @@ fn is_secret_literal(value: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::META;
-    use crate::testing::findings;
+    use crate::dockerfile_testing::findings;
 
     #[test]
     fn fires_on_literal_passwords() {

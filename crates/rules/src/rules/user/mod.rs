@@ -9,6 +9,7 @@ pub(crate) mod passwordless_sudo;
 pub(crate) mod privileged_port_exposed;
 pub(crate) mod root_user;
 pub(crate) mod setuid_bit_set;
+pub(crate) mod ssh_server_in_image;
 pub(crate) mod sudo_in_run;
 pub(crate) mod sudo_installed;
 pub(crate) mod user_not_numeric;

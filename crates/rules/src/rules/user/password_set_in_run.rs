@@ -1,5 +1,4 @@
 use leastpriv_model::{Container, Remedy, RunInstruction};
-use leastpriv_source::Spanned;
 
 use crate::engine::Checker;
 use crate::helpers::shell::{run_invocations, Invocation};
@@ -58,47 +57,104 @@ fn check(checker: &mut Checker<'_>, container: &Container) {
     };
     for run in build.image_stages().flat_map(|stage| stage.runs.iter()) {
         for invocation in run_invocations(run) {
-            let Some(account) = password_change(&invocation, run) else {
+            let Some(change) = password_change(&invocation, run) else {
                 continue;
             };
-            let (severity, consequence) = match account.as_deref() {
-                Some("root") => (Severity::High, "any process can `su` to root with it"),
-                _ => (
-                    Severity::Medium,
-                    "any process can `su` to that account with it",
-                ),
+            let (severity, consequence) = match change.account.as_deref() {
+                Some("root") => (Severity::High, "any process can `su` to root"),
+                _ => (Severity::Medium, "any process can `su` to that account"),
             };
-            let whom = account.map_or_else(|| "an account".to_owned(), |name| format!("`{name}`"));
-            checker
-                .report(
-                    invocation.command.span,
-                    format!(
-                        "`{}` sets a password for {whom} in the image: {consequence}, and the command is kept in `docker history`",
-                        invocation.name()
-                    ),
+            let whom = change
+                .account
+                .map_or_else(|| "an account".to_owned(), |name| format!("`{name}`"));
+            let message = if change.empty {
+                format!(
+                    "`{}` empties the password of {whom} in the image: {consequence} without one",
+                    invocation.name()
                 )
+            } else {
+                format!(
+                    "`{}` sets a password for {whom} in the image: {consequence} with it, and the command is kept in `docker history`",
+                    invocation.name()
+                )
+            };
+            checker
+                .report(invocation.command.span, message)
                 .severity(severity)
                 .remedy(Remedy::RemoveInstruction);
         }
     }
 }
 
-/// If the invocation sets or removes a password, the account it changes (when it can be told).
-fn password_change(invocation: &Invocation<'_>, run: &RunInstruction) -> Option<Option<String>> {
+/// Options of `passwd`, `useradd` and `usermod` that take a value.
+const VALUE_OPTIONS: &[&str] = &[
+    "-p",
+    "--password",
+    "-u",
+    "--uid",
+    "-g",
+    "--gid",
+    "-G",
+    "--groups",
+    "-d",
+    "--home",
+    "--home-dir",
+    "-s",
+    "--shell",
+    "-c",
+    "--comment",
+    "-e",
+    "--expiredate",
+    "-f",
+    "--inactive",
+    "-k",
+    "--skel",
+    "-K",
+    "--key",
+    "-R",
+    "--root",
+    "-P",
+    "--prefix",
+];
+
+/// A password an invocation sets or removes.
+struct PasswordChange {
+    /// The account, when it can be told.
+    account: Option<String>,
+    /// Whether the password is removed rather than set.
+    empty: bool,
+}
+
+/// If the invocation sets or removes a password, which and how.
+fn password_change(invocation: &Invocation<'_>, run: &RunInstruction) -> Option<PasswordChange> {
     let args = invocation.args;
     let has = |options: &[&str]| args.iter().any(|arg| options.contains(&arg.value.as_str()));
+    // The account is the last operand that is not an option's value.
     let last_operand = || {
-        invocation
-            .operands()
-            .last()
-            .map(|word: &Spanned<String>| word.value.clone())
+        args.iter()
+            .enumerate()
+            .filter(|(index, arg)| {
+                !arg.value.starts_with('-')
+                    && !index
+                        .checked_sub(1)
+                        .and_then(|previous| args.get(previous))
+                        .is_some_and(|previous| VALUE_OPTIONS.contains(&previous.value.as_str()))
+            })
+            .map(|(_, arg)| arg.value.clone())
+            .next_back()
     };
     match invocation.name() {
-        "chpasswd" => Some(chpasswd_account(run)),
+        "chpasswd" => Some(PasswordChange {
+            account: chpasswd_account(run),
+            empty: false,
+        }),
         "passwd" => {
             // Interactive `passwd` cannot run in a build; only these forms change anything.
             if has(&["-d", "--delete", "--stdin"]) {
-                Some(last_operand().or_else(|| Some("root".to_owned())))
+                Some(PasswordChange {
+                    account: last_operand().or_else(|| Some("root".to_owned())),
+                    empty: has(&["-d", "--delete"]),
+                })
             } else {
                 None
             }
@@ -117,7 +173,10 @@ fn password_change(invocation: &Invocation<'_>, run: &RunInstruction) -> Option<
             if value == "*" || value.starts_with('!') {
                 return None;
             }
-            Some(last_operand())
+            Some(PasswordChange {
+                account: last_operand(),
+                empty: value.is_empty(),
+            })
         }
         _ => None,
     }
@@ -144,7 +203,7 @@ fn chpasswd_account(run: &RunInstruction) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::META;
-    use crate::testing::findings;
+    use crate::dockerfile_testing::findings;
 
     #[test]
     fn fires_on_password_changes() {
@@ -157,7 +216,8 @@ mod tests {
              RUN apt-get update && echo 'someuser:somepasswd' | chpasswd\n\
              RUN chpasswd < input.txt\n\
              RUN passwd -d root\n\
-             RUN usermod --password $6$salt$hash app\n",
+             RUN usermod --password '$6$salt$hash' app\n\
+             RUN useradd nopasswd -p \"\"\n",
         );
         assert_eq!(
             found,
@@ -165,8 +225,9 @@ mod tests {
                 "2: high `chpasswd` sets a password for `root` in the image: any process can `su` to root with it, and the command is kept in `docker history`",
                 "3: medium `chpasswd` sets a password for `someuser` in the image: any process can `su` to that account with it, and the command is kept in `docker history`",
                 "4: medium `chpasswd` sets a password for an account in the image: any process can `su` to that account with it, and the command is kept in `docker history`",
-                "5: high `passwd` sets a password for `root` in the image: any process can `su` to root with it, and the command is kept in `docker history`",
+                "5: high `passwd` empties the password of `root` in the image: any process can `su` to root without one",
                 "6: medium `usermod` sets a password for `app` in the image: any process can `su` to that account with it, and the command is kept in `docker history`",
+                "7: medium `useradd` empties the password of `nopasswd` in the image: any process can `su` to that account without one",
             ]
         );
     }

@@ -122,7 +122,7 @@ fn nopasswd_rule(run: &RunInstruction) -> Option<Span> {
 #[cfg(test)]
 mod tests {
     use super::META;
-    use crate::testing::findings;
+    use crate::dockerfile_testing::findings;
 
     #[test]
     fn fires_on_nopasswd_rules() {

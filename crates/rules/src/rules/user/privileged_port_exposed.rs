@@ -122,7 +122,7 @@ fn can_bind_low_ports(container: &Container) -> bool {
 #[cfg(test)]
 mod tests {
     use super::META;
-    use crate::testing::findings;
+    use crate::dockerfile_testing::findings;
 
     #[test]
     fn fires_for_a_non_root_user() {

@@ -1,7 +1,7 @@
 use leastpriv_model::{Certainty, Container, Remedy, SourceKind, StageBase};
 
 use crate::engine::Checker;
-use crate::helpers::build::stage_label;
+use crate::helpers::build::{only_carries_files, stage_label};
 use crate::rule::Check;
 
 crate::declare_rule! {
@@ -46,6 +46,12 @@ crate::declare_rule! {
     /// tags), `nginxinc/nginx-unprivileged`, Bitnami images and .NET `chiseled` images. Audit the
     /// built image to be sure.
     ///
+    /// An image built `FROM scratch` with no `CMD` or `ENTRYPOINT` only carries files (an export
+    /// stage for `docker build --output`) and is not reported.
+    ///
+    /// Windows images are judged by their administrator: `USER ContainerAdministrator`, or no
+    /// `USER` on Server Core, is reported; Nano Server runs as `ContainerUser` by default.
+    ///
     /// A `USER` that expands to nothing known (`USER $APP_USER` with no default and no
     /// `--build-arg`) is not reported: whether it is root depends on the build command.
     ///
@@ -87,6 +93,18 @@ fn check(checker: &mut Checker<'_>, container: &Container) {
                 );
             }
         }
+        if user
+            .value
+            .user
+            .eq_ignore_ascii_case("ContainerAdministrator")
+        {
+            checker
+                .report(
+                    user.span,
+                    "container runs as `ContainerAdministrator`, the administrator of a Windows container",
+                )
+                .remedy(Remedy::SetNonRootUser);
+        }
         return;
     }
     // No user anywhere in view: the base image decides. Only a Dockerfile can say which base.
@@ -99,11 +117,21 @@ fn check(checker: &mut Checker<'_>, container: &Container) {
     let Some(target) = build.target_stage() else {
         return;
     };
-    if let Some(StageBase::Image(base)) = build.image_stages().last().map(|stage| &stage.base) {
-        if defaults_to_non_root(&base.value) {
-            return;
-        }
+    if only_carries_files(build) {
+        return;
     }
+    let base = match build.image_stages().last().map(|stage| &stage.base) {
+        Some(StageBase::Image(base)) => Some(base.value.as_str()),
+        _ => None,
+    };
+    if base.is_some_and(defaults_to_non_root) {
+        return;
+    }
+    let default_user = if base.is_some_and(is_windows_server_image) {
+        "`ContainerAdministrator` by default on Windows Server Core"
+    } else {
+        "root by default"
+    };
     // A `USER` in a stage that does not reach the image is the blind spot of other linters.
     let builder_user = build
         .stages
@@ -113,11 +141,11 @@ fn check(checker: &mut Checker<'_>, container: &Container) {
         .filter(|(_, user)| user.value.is_root() == Certainty::No);
     let message = match builder_user {
         Some((stage, user)) => format!(
-            "final stage sets no `USER` (`USER {}` in {} does not carry over), so the container runs as the base image's user (root by default)",
+            "final stage sets no `USER` (`USER {}` in {} does not carry over), so the container runs as the base image's user ({default_user})",
             user.value,
             stage_label(stage)
         ),
-        None => "final stage sets no `USER`, so the container runs as the base image's user (root by default)".to_owned(),
+        None => format!("final stage sets no `USER`, so the container runs as the base image's user ({default_user})"),
     };
     let diagnostic = checker
         .report(target.from, message)
@@ -149,8 +177,21 @@ fn defaults_to_non_root(image: &str) -> bool {
     if name.starts_with("mcr.microsoft.com/dotnet/") {
         return tag.contains("chiseled");
     }
+    // Windows Nano Server runs as `ContainerUser`; Server Core as `ContainerAdministrator`.
+    if name.contains("nanoserver") {
+        return true;
+    }
     name == "nginxinc/nginx-unprivileged"
         || (name.starts_with("bitnami/") && name != "bitnami/minideb")
+}
+
+/// Whether a base image is Windows Server Core (or full Windows), whose default user is
+/// `ContainerAdministrator`.
+fn is_windows_server_image(image: &str) -> bool {
+    let image = image.to_ascii_lowercase();
+    image.contains("servercore")
+        || image.contains("mcr.microsoft.com/windows/server")
+        || image.contains("mcr.microsoft.com/windows:")
 }
 
 #[cfg(test)]
@@ -168,6 +209,7 @@ mod tests {
             "nginxinc/nginx-unprivileged:1.27-alpine",
             "docker.io/bitnami/redis:7.2",
             "mcr.microsoft.com/dotnet/runtime-deps:8.0-jammy-chiseled",
+            "mcr.microsoft.com/windows/nanoserver:ltsc2022",
         ] {
             assert!(defaults_to_non_root(image), "{image}");
         }

@@ -232,7 +232,7 @@ fn is_program_path(path: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::META;
-    use crate::testing::findings;
+    use crate::dockerfile_testing::findings;
 
     #[test]
     fn fires_on_every_way_to_set_the_bits() {

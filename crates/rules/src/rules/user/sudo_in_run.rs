@@ -55,25 +55,45 @@ fn check(checker: &mut Checker<'_>, container: &Container) {
             let found = run_invocations(run)
                 .find_map(|invocation| invocation.sudo.map(|sudo| (sudo, invocation)));
             if let Some((sudo, invocation)) = found {
+                let program = base_name(&sudo.value);
+                let message = match target_user(&invocation) {
+                    Some(target) => format!(
+                        "`{program} -u {target}` drops from root to run `{}`: a `USER {target}` instruction (or `setpriv`, `gosu`) does it without shipping a setuid-root program",
+                        invocation.name()
+                    ),
+                    None => format!(
+                        "`{program}` runs `{}` while the build is already root: it only ships a setuid-root program in the image",
+                        invocation.name()
+                    ),
+                };
                 checker
-                    .report(
-                        sudo.span,
-                        format!(
-                            "`{}` runs `{}` while the build is already root: it only ships a setuid-root program in the image",
-                            base_name(&sudo.value),
-                            invocation.name()
-                        ),
-                    )
+                    .report(sudo.span, message)
                     .remedy(Remedy::RemoveInstruction);
             }
         }
     }
 }
 
+/// The user `sudo -u USER` switches to, when it is not root.
+fn target_user<'a>(invocation: &crate::helpers::shell::Invocation<'a>) -> Option<&'a str> {
+    let argv = &invocation.command.argv;
+    let at = argv
+        .iter()
+        .position(|word| invocation.sudo.is_some_and(|sudo| std::ptr::eq(word, sudo)))?;
+    argv[at + 1..]
+        .windows(2)
+        .take_while(|pair| !std::ptr::eq(&pair[0], invocation.program))
+        .find_map(|pair| match pair[0].value.as_str() {
+            "-u" | "--user" => Some(pair[1].value.as_str()),
+            _ => None,
+        })
+        .filter(|user| !matches!(*user, "root" | "0" | "#0"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::META;
-    use crate::testing::findings;
+    use crate::dockerfile_testing::findings;
 
     #[test]
     fn fires_on_sudo_as_root() {
@@ -91,6 +111,16 @@ mod tests {
                 "2: low `sudo` runs `apk` while the build is already root: it only ships a setuid-root program in the image",
                 "4: low `sudo` runs `apk` while the build is already root: it only ships a setuid-root program in the image",
             ]
+        );
+    }
+
+    #[test]
+    fn says_when_sudo_drops_privileges() {
+        // Modelled on microsoft__vscode-dev-containers/containers/reasonml/.devcontainer/Dockerfile.
+        let found = findings(&META, "FROM node:20\nRUN sudo -u node npm install -g esy\n");
+        assert_eq!(
+            found,
+            ["2: low `sudo -u node` drops from root to run `npm`: a `USER node` instruction (or `setpriv`, `gosu`) does it without shipping a setuid-root program"]
         );
     }
 

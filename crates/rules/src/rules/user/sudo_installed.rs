@@ -92,7 +92,7 @@ fn check(checker: &mut Checker<'_>, container: &Container) {
         checker
             .report(
                 word.span,
-                format!("`{name}` is installed in the image by `{manager}`: a setuid-root path from the container's user to root"),
+                format!("`{name}` is installed in the image by `{manager}`: a setuid-root program that every user of the container can reach"),
             )
             .remedy(Remedy::RemoveInstruction);
     }
@@ -101,7 +101,7 @@ fn check(checker: &mut Checker<'_>, container: &Container) {
 #[cfg(test)]
 mod tests {
     use super::META;
-    use crate::testing::findings;
+    use crate::dockerfile_testing::findings;
 
     #[test]
     fn fires_on_every_package_manager() {

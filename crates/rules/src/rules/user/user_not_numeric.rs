@@ -57,6 +57,14 @@ fn check(checker: &mut Checker<'_>, container: &Container) {
     if user.value.is_root() != Certainty::No || user.value.is_numeric() {
         return;
     }
+    // Windows accounts: Kubernetes sets them with `runAsUserName`, where names are the rule.
+    let name = user.value.user.as_str();
+    if name.eq_ignore_ascii_case("ContainerUser")
+        || name.eq_ignore_ascii_case("ContainerAdministrator")
+        || name.contains('\\')
+    {
+        return;
+    }
     checker
         .report(
             user.span,
@@ -71,7 +79,7 @@ fn check(checker: &mut Checker<'_>, container: &Container) {
 #[cfg(test)]
 mod tests {
     use super::META;
-    use crate::testing::findings;
+    use crate::dockerfile_testing::findings;
 
     #[test]
     fn fires_on_a_named_final_user() {
@@ -90,6 +98,7 @@ mod tests {
             "FROM node:20\nUSER root\n",
             "FROM node:20\nUSER $APP_UID\n",
             "FROM node:20 AS build\nUSER node\nFROM node:20\n",
+            "FROM mcr.microsoft.com/windows/nanoserver:ltsc2022\nUSER ContainerUser\n",
         ] {
             let found = findings(&META, dockerfile);
             assert!(found.is_empty(), "{dockerfile}: {found:?}");
