@@ -71,9 +71,17 @@ time_command() {
         local quoted
         quoted=$(printf '%q ' "$@")
         hyperfine -N --style none --warmup "$warmup" --runs "$runs" -i \
-            --command-name "$name" --export-json "$WORK/$name.json" "$quoted" >/dev/null
-        python3 -c 'import json, sys; [print(t) for t in json.load(open(sys.argv[1]))["results"][0]["times"]]' \
-            "$WORK/$name.json" >"$result"
+            --command-name "$name" --export-json "$WORK/$name.json" "$quoted" \
+            >/dev/null 2>"$WORK/$name.err" || { cat "$WORK/$name.err" >&2; return 1; }
+        python3 - "$WORK/$name.json" "$result" <<'PY'
+import json, sys
+run = json.load(open(sys.argv[1]))["results"][0]
+with open(sys.argv[2], "w") as out:
+    out.writelines(f"{t}\n" for t in run["times"])
+# CPU seconds (user + system, mean per run): what the wall time would be on one idle core.
+with open(sys.argv[2] + ".cpu", "w") as out:
+    out.write(f"{run['user'] + run['system']}\n")
+PY
     else
         : >"$result"
         local i start end
@@ -94,18 +102,23 @@ compare() {
 import statistics, sys
 title, file_list, *pairs = sys.argv[1:]
 files = sum(1 for line in open(file_list) if line.strip())
+import os
 rows = []
 for name, path in zip(pairs[::2], pairs[1::2]):
     times = [float(line) for line in open(path) if line.strip()]
     sd = statistics.stdev(times) if len(times) > 1 else 0.0
-    rows.append((name, statistics.mean(times), sd, min(times), len(times)))
+    cpu = float(open(path + ".cpu").read()) if os.path.exists(path + ".cpu") else None
+    rows.append((name, statistics.mean(times), sd, min(times), len(times), cpu))
 print(f"== {title}: {files} files")
-print(f"{'tool':<22} {'runs':>4} {'mean wall':>12} {'± sd':>10} {'min':>10} {'files/s':>9}")
-for name, mean, sd, low, runs in rows:
-    print(f"{name:<22} {runs:>4} {mean * 1000:>9.1f} ms {sd * 1000:>7.1f} ms {low * 1000:>7.1f} ms {files / mean:>9.0f}")
+print(f"{'tool':<22} {'runs':>4} {'mean wall':>12} {'± sd':>10} {'min':>10} {'files/s':>9} {'CPU':>10}")
+for name, mean, sd, low, runs, cpu in rows:
+    cpu_text = f"{cpu * 1000:>7.0f} ms" if cpu is not None else f"{'n/a':>10}"
+    print(f"{name:<22} {runs:>4} {mean * 1000:>9.1f} ms {sd * 1000:>7.1f} ms {low * 1000:>7.1f} ms {files / mean:>9.0f} {cpu_text}")
 ours, *others = rows
 best = min(others, key=lambda row: row[1])
 print(f"ratio: {ours[0]} {best[1] / ours[1]:.0f}x the throughput of {best[0]} (mean wall time)")
+if ours[5] and best[5]:
+    print(f"       {best[5] / ours[5]:.0f}x less CPU time (user + system)")
 PY
 }
 

@@ -12,9 +12,9 @@
 //! duplicates removed (a Dockerfile audited directly and through a Compose `build:` is judged once).
 
 mod diagnostic;
-mod docs;
 #[cfg(test)]
 mod dockerfile_testing;
+mod docs;
 mod engine;
 mod helpers;
 mod registry;
