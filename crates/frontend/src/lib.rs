@@ -49,6 +49,9 @@ pub struct Options {
     pub target: Option<String>,
     /// Build arguments (`--build-arg NAME=value`), overriding `ARG` defaults.
     pub build_args: BTreeMap<String, String>,
+    /// The environment Compose files are interpolated from; `None` reads the process environment.
+    /// Tests and embedders set it for reproducible results.
+    pub env: Option<BTreeMap<String, String>>,
 }
 
 /// What a front-end made of one file.
@@ -71,6 +74,9 @@ pub fn detect_by_name(path: &Path) -> Option<InputKind> {
     if is_dockerfile {
         return Some(InputKind::Dockerfile);
     }
+    if compose::is_compose_file_name(&name) {
+        return Some(InputKind::Compose);
+    }
     let extension = name.rsplit_once('.').map(|(_, extension)| extension);
     match extension {
         Some("sh") => Some(InputKind::ShellScript),
@@ -87,7 +93,21 @@ pub fn detect_by_content(text: &str) -> Option<InputKind> {
     if let Some(kind) = detect_yaml_or_json(text) {
         return Some(kind);
     }
+    if compose::looks_like_compose(text) {
+        return Some(InputKind::Compose);
+    }
     docker_run::looks_like_script(text).then_some(InputKind::ShellScript)
+}
+
+/// The kind of a file named explicitly: its name when that tells, else its content (so a Compose
+/// file named `stack.yml` is read as one), else [`InputKind::YamlOrJson`] for a YAML or JSON name.
+pub fn detect(path: &Path, text: &str) -> Option<InputKind> {
+    match detect_by_name(path) {
+        None | Some(InputKind::YamlOrJson) => {
+            detect_by_content(text).or_else(|| detect_by_name(path))
+        }
+        kind => kind,
+    }
 }
 
 /// The kind of a YAML or JSON text: a Kubernetes manifest or `docker inspect` output. A cheap scan,
@@ -181,6 +201,31 @@ mod runtime_detection_tests {
             Some(InputKind::ShellScript)
         );
         assert_eq!(detect_by_content("name: CI\non: push\n"), None);
+    }
+
+    #[test]
+    fn a_named_file_is_read_by_content_when_its_name_only_says_yaml() {
+        let compose = "services:\n  web:\n    image: nginx\n";
+        assert_eq!(
+            detect(Path::new("stack.yml"), compose),
+            Some(InputKind::Compose)
+        );
+        assert_eq!(
+            detect(Path::new("compose.yaml"), "apiVersion: v1\nkind: Pod\n"),
+            Some(InputKind::Compose)
+        );
+        assert_eq!(
+            detect(Path::new("pod.yaml"), "apiVersion: v1\nkind: Pod\n"),
+            Some(InputKind::Kubernetes)
+        );
+        assert_eq!(
+            detect(Path::new("notes.yaml"), "a: 1\n"),
+            Some(InputKind::YamlOrJson)
+        );
+        assert_eq!(
+            detect(Path::new("run"), "#!/bin/bash\ndocker run x\n"),
+            Some(InputKind::ShellScript)
+        );
     }
 
     #[test]

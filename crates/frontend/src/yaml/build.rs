@@ -41,6 +41,8 @@ enum Items {
 /// A collection whose end event has not come yet.
 struct Frame {
     items: Items,
+    /// The column (in characters) of the bracket of a flow collection.
+    flow_column: Option<usize>,
     start: usize,
     last_end: usize,
     anchor: usize,
@@ -63,7 +65,47 @@ struct Builder<'a> {
 /// Why the stream stops.
 struct Fatal(YamlError);
 
+/// Re-parses allowed per stream to accept dedented flow lines (see [`build`]).
+const MAX_FLOW_PATCHES: usize = 16;
+
+/// Builds the stream of `text`.
+///
+/// YAML requires the lines of a multi-line flow collection to be indented more than the block that
+/// holds it, and `saphyr-parser` enforces it; the Go YAML library behind `docker compose` and
+/// `kubectl` does not, and real files close `command: [` with a `]` under the key. When the parser
+/// rejects such a line, the line is indented up to its bracket in a copy of the text and the stream
+/// is parsed again; spans are mapped back to the original text.
 pub(super) fn build(text: &str, file: FileId, limits: Limits) -> Stream {
+    let mut insertions: Vec<(usize, usize)> = Vec::new();
+    let mut patched = std::borrow::Cow::Borrowed(text);
+    loop {
+        let (mut stream, retry) = build_once(&patched, file, limits);
+        match retry {
+            Some((offset, spaces)) if insertions.len() < MAX_FLOW_PATCHES => {
+                let mut text = patched.into_owned();
+                text.insert_str(offset, &" ".repeat(spaces));
+                for insertion in &mut insertions {
+                    if insertion.0 >= offset {
+                        insertion.0 += spaces;
+                    }
+                }
+                insertions.push((offset, spaces));
+                insertions.sort_unstable();
+                patched = std::borrow::Cow::Owned(text);
+            }
+            _ => {
+                if !insertions.is_empty() {
+                    remap_stream(&mut stream, &insertions);
+                }
+                return stream;
+            }
+        }
+    }
+}
+
+/// One parse: the stream, and where to indent a rejected flow line (byte offset, spaces) when that
+/// is why it stopped.
+fn build_once(text: &str, file: FileId, limits: Limits) -> (Stream, Option<(usize, usize)>) {
     let mut builder = Builder {
         text,
         file,
@@ -75,22 +117,72 @@ pub(super) fn build(text: &str, file: FileId, limits: Limits) -> Stream {
         stream: Stream::default(),
     };
     let mut parser = Parser::new_from_str(text);
+    let mut retry = None;
     while let Some(next) = parser.next_event() {
         let step = match next {
             Ok((event, span)) => {
                 let range = builder.range(span.start.index(), span.end.index());
                 builder.on_event(event, range)
             }
-            Err(error) => Err(Fatal(
-                builder.scan_error(error.marker().index(), error.info()),
-            )),
+            Err(error) => {
+                retry =
+                    builder.flow_patch(error.marker().index(), error.marker().col(), error.info());
+                Err(Fatal(
+                    builder.scan_error(error.marker().index(), error.info()),
+                ))
+            }
         };
         if let Err(Fatal(error)) = step {
             builder.push_error(error);
             break;
         }
     }
-    builder.stream
+    (builder.stream, retry)
+}
+
+/// Maps every span of `stream` from the patched text back to the original.
+fn remap_stream(stream: &mut Stream, insertions: &[(usize, usize)]) {
+    for document in &mut stream.documents {
+        remap_node(document, insertions);
+    }
+    for error in &mut stream.errors {
+        error.span.range = remap_range(error.span.range, insertions);
+    }
+}
+
+fn remap_node(node: &mut Node, insertions: &[(usize, usize)]) {
+    node.span.range = remap_range(node.span.range, insertions);
+    match &mut node.value {
+        Value::Map(entries) => {
+            for entry in entries {
+                remap_node(&mut entry.key, insertions);
+                remap_node(&mut entry.value, insertions);
+            }
+        }
+        Value::Seq(items) => {
+            for item in items {
+                remap_node(item, insertions);
+            }
+        }
+        Value::Null | Value::Scalar(_) => {}
+    }
+}
+
+fn remap_range(range: TextRange, insertions: &[(usize, usize)]) -> TextRange {
+    let original = |offset: usize| {
+        let mut shift = 0;
+        for &(position, count) in insertions {
+            if offset >= position + count {
+                shift += count;
+            } else if offset > position {
+                return position - shift;
+            } else {
+                break;
+            }
+        }
+        offset - shift
+    };
+    TextRange::new(original(range.start as usize), original(range.end as usize))
 }
 
 impl Builder<'_> {
@@ -113,6 +205,14 @@ impl Builder<'_> {
         if self.stream.errors.len() < MAX_ERRORS {
             self.stream.errors.push(error);
         }
+    }
+
+    /// Where to indent, and by how much, a line of a flow collection the parser rejected for its
+    /// indentation (see [`build`]).
+    fn flow_patch(&self, char_index: usize, column: usize, info: &str) -> Option<(usize, usize)> {
+        let bracket = self.stack.last()?.flow_column?;
+        (info == "invalid indentation" && column <= bracket)
+            .then(|| (self.offsets.byte(char_index), bracket + 1 - column))
     }
 
     /// A syntax error at the parser's position. A tab error is moved back onto the tab itself (the
@@ -250,8 +350,20 @@ impl Builder<'_> {
         if self.stack.len() >= self.limits.max_depth {
             return Err(Fatal(self.depth_error(range)));
         }
+        let bracket = self
+            .text
+            .get(range.to_range())
+            .is_some_and(|opening| opening.ends_with(['[', '{']));
+        let flow_column = bracket.then(|| {
+            let bracket_at = range.end as usize - 1;
+            let line_start = self.text[..bracket_at]
+                .rfind('\n')
+                .map_or(0, |newline| newline + 1);
+            self.text[line_start..bracket_at].chars().count()
+        });
         self.stack.push(Frame {
             items,
+            flow_column,
             start: range.start as usize,
             last_end: range.end as usize,
             anchor,

@@ -299,3 +299,20 @@ fn alias_to_unknown_anchor_is_an_error() {
     let (stream, _, _) = parse_text("a: *nope\n");
     assert_eq!(stream.errors.len(), 1);
 }
+
+#[test]
+fn dedented_flow_lines_are_read_as_go_yaml_reads_them() {
+    let text =
+        "services:\n  web:\n    command: [\n      \"start\",\n\"--uri\"\n    ]\n    image: é\n";
+    let (doc, db) = only_document(text);
+    let web = doc.get("services").and_then(|s| s.get("web")).expect("web");
+    let command = web.get("command").and_then(Node::as_seq).expect("command");
+    assert_eq!(command.len(), 2);
+    assert_eq!(db.slice(command[1].span), "\"--uri\"");
+    let image = web.get("image").expect("image");
+    assert_eq!(db.slice(image.span), "é");
+    assert_eq!(
+        db.slice(web.get("command").expect("command").span),
+        "[\n      \"start\",\n\"--uri\"\n    ]"
+    );
+}
