@@ -376,6 +376,7 @@ impl Reader<'_> {
                     Some(spanned(
                         PortSpec {
                             port: port.parse().ok(),
+                            range_end: None,
                             protocol: syntax::protocol(protocol),
                         },
                         &entry.key,
