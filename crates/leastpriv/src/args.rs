@@ -24,6 +24,8 @@ pub(crate) enum Command {
     Rules(RulesArgs),
     /// Print one rule's documentation.
     Explain(ExplainArgs),
+    /// Look at this container from the inside: what an attacker in this process would have.
+    Probe(ProbeArgs),
 }
 
 /// Output formats of `audit`.
@@ -122,4 +124,20 @@ pub(crate) struct RulesArgs {
 pub(crate) struct ExplainArgs {
     /// A rule code (`LP201`) or name (`root-user`).
     pub(crate) rule: String,
+}
+
+/// Output formats of `probe`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ProbeFormat {
+    /// One section per layer, `!` before what an attacker could use.
+    Human,
+    /// The stable JSON contract.
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ProbeArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ProbeFormat::Human)]
+    pub(crate) format: ProbeFormat,
 }
