@@ -13,6 +13,8 @@ pub mod docker_run;
 pub mod dockerfile;
 pub mod inspect;
 pub mod kubernetes;
+#[cfg(test)]
+mod test_support;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -33,6 +35,10 @@ pub enum InputKind {
     ShellScript,
     /// `docker inspect` output.
     DockerInspect,
+    /// A `*.yaml`, `*.yml` or `*.json` file known by its extension alone: its content decides whether it
+    /// is a Kubernetes manifest or `docker inspect` output, and anything else (CI configuration, Helm
+    /// values, package manifests) is skipped quietly. A directory walk meets many such files.
+    YamlOrJson,
 }
 
 /// Options that change how sources are read.
@@ -61,12 +67,38 @@ pub fn detect_by_name(path: &Path) -> Option<InputKind> {
         || name.starts_with("containerfile.")
         || name.ends_with(".dockerfile")
         || name.ends_with(".containerfile");
-    is_dockerfile.then_some(InputKind::Dockerfile)
+    if is_dockerfile {
+        return Some(InputKind::Dockerfile);
+    }
+    let extension = name.rsplit_once('.').map(|(_, extension)| extension);
+    match extension {
+        Some("sh") => Some(InputKind::ShellScript),
+        Some("yaml" | "yml" | "json") => Some(InputKind::YamlOrJson),
+        _ => None,
+    }
 }
 
 /// The kind of a file by its content, for a file named explicitly whose name does not tell.
 pub fn detect_by_content(text: &str) -> Option<InputKind> {
-    dockerfile::looks_like_dockerfile(text).then_some(InputKind::Dockerfile)
+    if dockerfile::looks_like_dockerfile(text) {
+        return Some(InputKind::Dockerfile);
+    }
+    if let Some(kind) = detect_yaml_or_json(text) {
+        return Some(kind);
+    }
+    docker_run::looks_like_script(text).then_some(InputKind::ShellScript)
+}
+
+/// The kind of a YAML or JSON text: a Kubernetes manifest or `docker inspect` output. A cheap scan,
+/// not a parse: a walk hands every `*.yaml` here.
+fn detect_yaml_or_json(text: &str) -> Option<InputKind> {
+    if inspect::looks_like_inspect(text) {
+        Some(InputKind::DockerInspect)
+    } else if kubernetes::looks_like_manifest(text) {
+        Some(InputKind::Kubernetes)
+    } else {
+        None
+    }
 }
 
 /// Reads `file` (already in `db`) as `kind`.
@@ -77,6 +109,10 @@ pub fn lower(db: &SourceDb, file: FileId, kind: InputKind, options: &Options) ->
         InputKind::Kubernetes => kubernetes::lower(db, file, options),
         InputKind::ShellScript => docker_run::lower(db, file, options),
         InputKind::DockerInspect => inspect::lower(db, file, options),
+        InputKind::YamlOrJson => match detect_yaml_or_json(db.get(file).text()) {
+            Some(kind) => lower(db, file, kind, options),
+            None => Lowered::default(),
+        },
     }
 }
 
