@@ -3,3 +3,4 @@
 pub(crate) mod audit;
 pub(crate) mod probe;
 pub(crate) mod rules;
+pub(crate) mod verify;
