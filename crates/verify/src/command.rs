@@ -160,10 +160,10 @@ pub struct Flag {
     pub value: Option<String>,
 }
 
-/// A parsed `docker run` (or `docker create`, `docker container run`, `podman run`) command line.
+/// A parsed `docker run` (or `docker create`, `docker container run`) command line.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RunCommand {
-    /// `docker` or `podman` (the program as written, which may be a path).
+    /// `docker` (the program as written, which may be a path).
     pub program: String,
     /// Global options before the subcommand (`--context x`, `-H host`).
     pub global: Vec<String>,
@@ -209,9 +209,15 @@ impl RunCommand {
             .ok_or_else(|| VerifyError::Usage("expected `docker run …` after `--`".into()))?
             .clone();
         let base = program.rsplit('/').next().unwrap_or(&program);
-        if base != "docker" && base != "podman" {
+        if base == "podman" {
+            // Podman's `info` and defaults differ; judging them as Docker's would mislead.
+            return Err(VerifyError::Usage(
+                "verify drives the docker CLI; podman is not supported yet".into(),
+            ));
+        }
+        if base != "docker" {
             return Err(VerifyError::Usage(format!(
-                "expected `docker run …` or `podman run …` after `--`, found `{program}`"
+                "expected `docker run …` after `--`, found `{program}`"
             )));
         }
         let mut global = Vec::new();
@@ -343,7 +349,8 @@ impl RunCommand {
         argv.extend([
             "--rm".to_owned(),
             format!("--name={container_name}"),
-            format!("--volume={probe_binary}:{PROBE_PATH}:ro"),
+            // --mount, not -v: -v would create a directory on the host if the file were missing.
+            format!("--mount=type=bind,source={probe_binary},target={PROBE_PATH},readonly"),
             format!("--entrypoint={PROBE_PATH}"),
             self.image.clone(),
             "probe".to_owned(),
@@ -406,7 +413,8 @@ mod tests {
             argv(
                 "docker run --user=1000:1000 --cap-drop=ALL --volume=/a:/b:ro --read-only \
                  --security-opt=no-new-privileges --rm --name=lp-verify-1 \
-                 --volume=/bin/lp:/.leastpriv/leastpriv:ro --entrypoint=/.leastpriv/leastpriv nginx:1 \
+                 --mount=type=bind,source=/bin/lp,target=/.leastpriv/leastpriv,readonly \
+                 --entrypoint=/.leastpriv/leastpriv nginx:1 \
                  probe --format json"
             )
         );

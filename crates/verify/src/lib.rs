@@ -83,11 +83,22 @@ pub struct Options {
 pub fn verify(argv: &[String], options: &Options) -> Result<VerifyReport, VerifyError> {
     let command = RunCommand::parse(argv)?;
     check_probe_binary(&options.probe_binary)?;
+    // The engine needs an absolute path, and `--mount` splits its value at commas.
+    let probe_binary = std::fs::canonicalize(&options.probe_binary)
+        .map_err(|error| {
+            VerifyError::ProbeBinary(format!("{}: {error}", options.probe_binary.display()))
+        })?
+        .to_string_lossy()
+        .into_owned();
+    if probe_binary.contains(',') {
+        return Err(VerifyError::ProbeBinary(format!(
+            "{probe_binary}: the engine cannot mount a path with a comma; copy the binary elsewhere"
+        )));
+    }
     let daemon = engine::daemon(&command.program, &command.global)?;
     let image_user = engine::image_user(&command.program, &command.global, &command.image);
     let runtime = promised_runtime(&command);
 
-    let probe_binary = options.probe_binary.to_string_lossy().into_owned();
     let name = container_name();
     let probe_argv = command.probe_argv(&probe_binary, &name);
     let result = engine::run(&probe_argv, options.timeout);
