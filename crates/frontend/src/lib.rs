@@ -15,6 +15,7 @@ pub mod inspect;
 pub mod kubernetes;
 #[cfg(test)]
 mod test_support;
+pub mod yaml;
 
 use std::collections::BTreeMap;
 use std::path::Path;
