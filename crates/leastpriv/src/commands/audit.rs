@@ -5,6 +5,7 @@ use std::io::{IsTerminal, Write};
 use anyhow::Result;
 use leastpriv_frontend::Lowered;
 use leastpriv_report::Report;
+use leastpriv_rules::Subjects;
 use leastpriv_source::SourceDb;
 use rayon::prelude::*;
 
@@ -27,23 +28,30 @@ pub(crate) fn run(args: &AuditArgs, out: &mut dyn Write) -> Result<ExitStatus> {
         .map(|source| match source.load(&db) {
             Ok((file, kind)) => leastpriv_frontend::lower(&db, file, kind, &settings.options),
             Err(error) => Lowered {
-                containers: Vec::new(),
                 errors: vec![error],
+                ..Lowered::default()
             },
         })
         .collect();
+    let files_audited = sources.len();
     let mut containers = Vec::new();
+    let mut daemons = Vec::new();
     for file in lowered {
         containers.extend(file.containers);
+        daemons.extend(file.daemons);
         errors.extend(file.errors);
     }
 
-    let diagnostics = leastpriv_rules::check(&db, &containers, &settings.selection);
+    let subjects = Subjects {
+        containers: &containers,
+        daemons: &daemons,
+    };
+    let diagnostics = leastpriv_rules::check(&db, subjects, &settings.selection);
     let report = Report {
         db: &db,
         diagnostics: &diagnostics,
         errors: &errors,
-        files_audited: sources.len(),
+        files_audited,
     };
     match args.format {
         Format::Json => leastpriv_report::json::write(&report, out)?,
