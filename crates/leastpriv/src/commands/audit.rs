@@ -23,7 +23,7 @@ pub(crate) fn run(args: &AuditArgs, out: &mut dyn Write) -> Result<ExitStatus> {
     );
 
     let db = SourceDb::new();
-    let lowered: Vec<Lowered> = sources
+    let mut lowered: Vec<Lowered> = sources
         .par_iter()
         .map(|source| match source.load(&db) {
             Ok((file, kind)) => leastpriv_frontend::lower(&db, file, kind, &settings.options),
@@ -33,7 +33,12 @@ pub(crate) fn run(args: &AuditArgs, out: &mut dyn Write) -> Result<ExitStatus> {
             },
         })
         .collect();
-    let files_audited = sources.len();
+    let mut files_audited = sources.len();
+    if args.engine {
+        let engine = crate::engine::audit(&db, &settings.options)?;
+        files_audited += engine.inputs;
+        lowered.push(engine.lowered);
+    }
     let mut containers = Vec::new();
     let mut daemons = Vec::new();
     for file in lowered {
