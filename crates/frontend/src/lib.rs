@@ -164,3 +164,64 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod runtime_detection_tests {
+    use super::*;
+
+    #[test]
+    fn walks_take_scripts_yaml_and_json_by_extension() {
+        assert_eq!(
+            detect_by_name(Path::new("deploy/run.sh")),
+            Some(InputKind::ShellScript)
+        );
+        for name in ["k8s/app.yaml", "pod.YML", "pods.json"] {
+            assert_eq!(
+                detect_by_name(Path::new(name)),
+                Some(InputKind::YamlOrJson),
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
+    fn content_decides_yaml_and_json() {
+        assert_eq!(
+            detect_by_content("apiVersion: v1\nkind: Pod\n"),
+            Some(InputKind::Kubernetes)
+        );
+        assert_eq!(
+            detect_by_content("[{\"Id\": \"x\", \"HostConfig\": {}}]"),
+            Some(InputKind::DockerInspect)
+        );
+        assert_eq!(
+            detect_by_content("#!/bin/sh\ndocker run x\n"),
+            Some(InputKind::ShellScript)
+        );
+        assert_eq!(detect_by_content("name: CI\non: push\n"), None);
+    }
+
+    #[test]
+    fn other_yaml_and_json_found_in_a_walk_are_skipped_quietly() {
+        let db = SourceDb::new();
+        for text in [
+            "name: CI\non: [push]\njobs: {build: {runs-on: x}}\n",
+            "{\"name\": \"pkg\", \"version\": \"1.0.0\"}",
+            "apiVersion: v1\nkind: Pod\nmetadata: {name: {{ .Release.Name }}}\n",
+            "key: [unclosed\n",
+        ] {
+            let file = db.add("x.yaml", text);
+            let lowered = lower(&db, file, InputKind::YamlOrJson, &Options::default());
+            assert!(
+                lowered.containers.is_empty() && lowered.errors.is_empty(),
+                "{text}"
+            );
+        }
+        let file = db.add(
+            "pod.yaml",
+            "apiVersion: v1\nkind: Pod\nspec: {containers: [{name: a}]}\n",
+        );
+        let lowered = lower(&db, file, InputKind::YamlOrJson, &Options::default());
+        assert_eq!(lowered.containers.len(), 1);
+    }
+}
