@@ -78,9 +78,11 @@ pub(crate) fn audit(db: &SourceDb, options: &Options) -> Result<Audited> {
             process.status.clone(),
         )
     });
-    let config = match &local {
-        Some(_) => {
-            let configured = command_line.and_then(|file| flags::read(db, file).config_file);
+    // Only a daemon whose process is in view is known to read this machine's files: through a
+    // mounted socket or a remote endpoint, the local `/etc/docker/daemon.json` is someone else's.
+    let config = match command_line {
+        Some(command_line) => {
+            let configured = flags::read(db, command_line).config_file;
             let path = configured.map_or_else(|| default_config_path(rootless), PathBuf::from);
             read_config(db, &path, &mut lowered)
         }
