@@ -1,5 +1,8 @@
 //! Front-ends: each parses one kind of source into [`leastpriv_model::Container`]s.
 //!
+//! `daemon_json` and `docker_info` read a Docker daemon's configuration and reported state into a
+//! [`leastpriv_model::Daemon`] instead.
+//!
 //! Every front-end has the same shape: the text is parsed once into a syntax tree with byte spans, then
 //! semantic steps (variable expansion, stages, merges) run over it, and `lower` builds the model. A
 //! front-end never judges; the rules do. Errors in the input become located [`InputError`]s and never
