@@ -70,8 +70,17 @@ pub(crate) enum ColorChoice {
 pub(crate) struct AuditArgs {
     /// Files or directories to audit; `-` reads standard input. Directories are walked with
     /// `.gitignore` respected.
-    #[arg(default_value = ".")]
+    #[arg(
+        default_value = ".",
+        default_value_if("engine", clap::builder::ArgPredicate::IsPresent, None)
+    )]
     pub(crate) paths: Vec<PathBuf>,
+
+    /// Audit the live Docker engine: every running container (`docker inspect`) and the daemon
+    /// (`docker info`, its daemon.json, socket and process). Uses the `docker` CLI, so
+    /// `DOCKER_HOST` and contexts apply.
+    #[arg(long)]
+    pub(crate) engine: bool,
 
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Human)]

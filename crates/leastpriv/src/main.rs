@@ -9,6 +9,7 @@
 mod args;
 mod commands;
 mod config;
+mod engine;
 mod inputs;
 
 use std::io::{self, Write};

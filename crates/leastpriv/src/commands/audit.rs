@@ -6,6 +6,7 @@ use anyhow::Result;
 use leastpriv_frontend::Lowered;
 use leastpriv_report::human::HumanOptions;
 use leastpriv_report::Report;
+use leastpriv_rules::Subjects;
 use leastpriv_source::SourceDb;
 use rayon::prelude::*;
 
@@ -24,7 +25,7 @@ pub(crate) fn run(args: &AuditArgs, out: &mut dyn Write) -> Result<ExitStatus> {
 
     let db = SourceDb::new();
     // Each input is read and lowered on its own thread; one that cannot be read becomes an error.
-    let lowered: Vec<(bool, Lowered)> = sources
+    let mut lowered: Vec<(bool, Lowered)> = sources
         .par_iter()
         .map(|source| match source.load(&db) {
             Ok((file, kind)) => (
@@ -34,24 +35,35 @@ pub(crate) fn run(args: &AuditArgs, out: &mut dyn Write) -> Result<ExitStatus> {
             Err(error) => (
                 false,
                 Lowered {
-                    containers: Vec::new(),
                     errors: vec![error],
+                    ..Lowered::default()
                 },
             ),
         })
         .collect();
-    let mut containers = Vec::new();
     let mut files_audited = 0;
+    if args.engine {
+        let engine = crate::engine::audit(&db, &settings.options)?;
+        files_audited += engine.inputs;
+        lowered.push((false, engine.lowered));
+    }
+    let mut containers = Vec::new();
+    let mut daemons = Vec::new();
     for (read, mut file) in lowered {
         files_audited += usize::from(read);
         containers.extend(file.containers);
+        daemons.extend(file.daemons);
         // Inputs keep their order; one file's errors are listed top to bottom.
         file.errors
             .sort_by_key(|error| error.span.map(|span| span.range.start));
         errors.extend(file.errors);
     }
 
-    let diagnostics = leastpriv_rules::check(&db, &containers, &settings.selection);
+    let subjects = Subjects {
+        containers: &containers,
+        daemons: &daemons,
+    };
+    let diagnostics = leastpriv_rules::check(&db, subjects, &settings.selection);
     let report = Report {
         db: &db,
         diagnostics: &diagnostics,
