@@ -1,5 +1,8 @@
 //! Front-ends: each parses one kind of source into [`leastpriv_model::Container`]s.
 //!
+//! `daemon_json` and `docker_info` read a Docker daemon's configuration and reported state into a
+//! [`leastpriv_model::Daemon`] instead.
+//!
 //! Every front-end has the same shape: the text is parsed once into a syntax tree with byte spans, then
 //! semantic steps (variable expansion, stages, merges) run over it, and `lower` builds the model. A
 //! front-end never judges; the rules do. Errors in the input become located [`InputError`]s and never
@@ -9,6 +12,8 @@
 //! not tell (a file named explicitly on the command line).
 
 pub mod compose;
+pub mod daemon_json;
+pub mod docker_info;
 pub mod docker_run;
 pub mod dockerfile;
 pub mod inspect;
@@ -21,7 +26,7 @@ pub mod yaml;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use leastpriv_model::Container;
+use leastpriv_model::{Container, Daemon};
 use leastpriv_source::{FileId, InputError, SourceDb};
 
 /// The kinds of input leastpriv reads.
@@ -37,9 +42,14 @@ pub enum InputKind {
     ShellScript,
     /// `docker inspect` output.
     DockerInspect,
+    /// A Docker daemon's `daemon.json`.
+    DaemonJson,
+    /// `docker info --format '{{json .}}'` output: a daemon's reported state.
+    DockerInfo,
     /// A `*.yaml`, `*.yml` or `*.json` file known by its extension alone: its content decides whether it
-    /// is a Kubernetes manifest or `docker inspect` output, and anything else (CI configuration, Helm
-    /// values, package manifests) is skipped quietly. A directory walk meets many such files.
+    /// is a Kubernetes manifest, `docker inspect` or `docker info` output or a `daemon.json`, and
+    /// anything else (CI configuration, Helm values, package manifests) is skipped quietly. A
+    /// directory walk meets many such files.
     YamlOrJson,
 }
 
@@ -62,6 +72,8 @@ pub struct Lowered {
     pub containers: Vec<Container>,
     /// What could not be read, each located.
     pub errors: Vec<InputError>,
+    /// The daemons it describes (`daemon.json`, `docker info`).
+    pub daemons: Vec<Daemon>,
 }
 
 /// The kind of a file by its name alone, as a directory walk finds it.
@@ -81,6 +93,9 @@ pub fn detect_by_name(path: &Path) -> Option<InputKind> {
     }
     if compose::is_compose_file_name(&name) {
         return Some(InputKind::Compose);
+    }
+    if name == "daemon.json" {
+        return Some(InputKind::DaemonJson);
     }
     let extension = name.rsplit_once('.').map(|(_, extension)| extension);
     match extension {
@@ -114,13 +129,28 @@ pub fn detect_by_content(text: &str) -> Option<InputKind> {
     docker_run::looks_like_script(text).then_some(InputKind::ShellScript)
 }
 
-/// The kind of a YAML or JSON text: a Kubernetes manifest or `docker inspect` output. A cheap scan,
-/// not a parse: a walk hands every `*.yaml` here.
+/// The kind of a file named explicitly: its name when that tells, else its content (so a Compose
+/// file named `stack.yml` is read as one), else [`InputKind::YamlOrJson`] for a YAML or JSON name.
+pub fn detect(path: &Path, text: &str) -> Option<InputKind> {
+    match detect_by_name(path) {
+        None | Some(InputKind::YamlOrJson) => {
+            detect_by_content(text).or_else(|| detect_by_name(path))
+        }
+        kind => kind,
+    }
+}
+
+/// The kind of a YAML or JSON text: a Kubernetes manifest, `docker inspect` or `docker info` output,
+/// or a `daemon.json`. A cheap scan, not a parse: a walk hands every `*.yaml` here.
 fn detect_yaml_or_json(text: &str) -> Option<InputKind> {
-    if inspect::looks_like_inspect(text) {
+    if docker_info::looks_like_info(text) {
+        Some(InputKind::DockerInfo)
+    } else if inspect::looks_like_inspect(text) {
         Some(InputKind::DockerInspect)
     } else if kubernetes::looks_like_manifest(text) {
         Some(InputKind::Kubernetes)
+    } else if daemon_json::looks_like_daemon_json(text) {
+        Some(InputKind::DaemonJson)
     } else {
         None
     }
@@ -134,6 +164,8 @@ pub fn lower(db: &SourceDb, file: FileId, kind: InputKind, options: &Options) ->
         InputKind::Kubernetes => kubernetes::lower(db, file, options),
         InputKind::ShellScript => docker_run::lower(db, file, options),
         InputKind::DockerInspect => inspect::lower(db, file, options),
+        InputKind::DaemonJson => daemon_json::lower(db, file, options),
+        InputKind::DockerInfo => docker_info::lower(db, file, options),
         InputKind::YamlOrJson => match detect_yaml_or_json(db.get(file).text()) {
             Some(kind) => lower(db, file, kind, options),
             None => Lowered::default(),
@@ -216,6 +248,31 @@ mod runtime_detection_tests {
             Some(InputKind::ShellScript)
         );
         assert_eq!(detect_by_content("name: CI\non: push\n"), None);
+    }
+
+    #[test]
+    fn a_named_file_is_read_by_content_when_its_name_only_says_yaml() {
+        let compose = "services:\n  web:\n    image: nginx\n";
+        assert_eq!(
+            detect(Path::new("stack.yml"), compose),
+            Some(InputKind::Compose)
+        );
+        assert_eq!(
+            detect(Path::new("compose.yaml"), "apiVersion: v1\nkind: Pod\n"),
+            Some(InputKind::Compose)
+        );
+        assert_eq!(
+            detect(Path::new("pod.yaml"), "apiVersion: v1\nkind: Pod\n"),
+            Some(InputKind::Kubernetes)
+        );
+        assert_eq!(
+            detect(Path::new("notes.yaml"), "a: 1\n"),
+            Some(InputKind::YamlOrJson)
+        );
+        assert_eq!(
+            detect(Path::new("run"), "#!/bin/bash\ndocker run x\n"),
+            Some(InputKind::ShellScript)
+        );
     }
 
     #[test]

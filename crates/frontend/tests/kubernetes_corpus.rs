@@ -12,11 +12,8 @@ use std::time::Instant;
 use leastpriv_frontend::{detect_by_name, kubernetes, lower, InputKind, Options};
 use leastpriv_source::SourceDb;
 
-/// Files of the corpus that are not valid YAML, each with the reason.
-/// Files of the corpus that are not valid YAML 1.2, each with the reason. The first two are accepted
-/// by go-yaml, which is lenient about indentation inside quoted scalars. (Dedented lines inside flow
-/// collections, which go-yaml also accepts, are accepted here too since the Compose branch's YAML
-/// change.)
+/// Files of the corpus that are not valid YAML 1.2, each with the reason. The first two are accepted by
+/// go-yaml (kubectl), which is lenient about the indentation of a quoted scalar's continuation lines.
 const INVALID: &[(&str, &str)] = &[
     (
         "bridgecrewio__checkov/tests/kubernetes/checks/example_ImageDigest/kafka-withrepo-PASSED.yaml",

@@ -16,6 +16,9 @@
 //! - [`ImageFacts`]: what a built image really holds (config user and env, history, files and their
 //!   modes). Present for image archives and images in the engine.
 //!
+//! The engine that runs them is a [`Daemon`]: its configuration and its reported state, judged by the
+//! `daemon` layer's rules.
+//!
 //! Uncertainty is explicit: [`User::is_root`] answers [`Certainty::Unknown`] for an unexpanded `ARG`,
 //! and rules decide what an unknown means. Values that may be secrets are held as [`Sensitive`], whose
 //! `Debug`, `Display` and `Serialize` print only a redaction.
@@ -23,6 +26,7 @@
 
 mod build;
 mod capability;
+mod daemon;
 mod image;
 mod remedy;
 mod runtime;
@@ -34,6 +38,7 @@ pub use build::{
     StageBase,
 };
 pub use capability::{Capability, ALL_CAPABILITIES, DOCKER_DEFAULT_CAPABILITIES};
+pub use daemon::{Account, Daemon, DaemonConfig, DaemonState, InsecureApi, SocketFile};
 pub use image::{ImageFacts, ImageFile, ImageHistoryEntry, ImageLayer};
 pub use leastpriv_source::{FileId, Span, Spanned, TextRange};
 pub use remedy::Remedy;

@@ -72,6 +72,20 @@ registry! {
     "LP606" => secrets::private_key_generated,
     "LP607" => secrets::secret_in_run_argument,
     "LP620" => secrets::secret_exposed_as_environment,
+    "LP701" => daemon::daemon_runs_as_root,
+    "LP702" => daemon::userns_remap_disabled,
+    "LP703" => daemon::daemon_tcp_without_tls,
+    "LP704" => daemon::inter_container_communication_enabled,
+    "LP705" => daemon::new_privileges_allowed_by_default,
+    "LP706" => daemon::live_restore_disabled,
+    "LP707" => daemon::userland_proxy_enabled,
+    "LP708" => daemon::insecure_registry,
+    "LP709" => daemon::seccomp_unconfined_by_default,
+    "LP710" => daemon::daemon_socket_world_writable,
+    "LP711" => daemon::daemon_socket_unexpected_owner,
+    "LP712" => daemon::default_ulimits_unset,
+    "LP713" => daemon::daemon_without_lsm,
+    "LP714" => daemon::host_cgroup_namespace_by_default,
 }
 
 /// The rule with this code (any case) or name.

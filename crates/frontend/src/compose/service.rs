@@ -65,6 +65,7 @@ pub(super) fn lower_services(db: &SourceDb, project: &Project, options: &Options
     Lowered {
         containers,
         errors: lowering.errors,
+        ..Lowered::default()
     }
 }
 

@@ -159,8 +159,14 @@ impl WordBuilder {
 
     /// The word ending at `end`; a line continuation that ended it is not part of its range.
     fn finish(self, src: &[u8], mut end: usize) -> Word {
-        while end >= self.start + 2 && src.get(end - 2..end) == Some(&b"\\\n"[..]) {
-            end -= 2;
+        loop {
+            if end >= self.start + 2 && src.get(end - 2..end) == Some(&b"\\\n"[..]) {
+                end -= 2;
+            } else if end >= self.start + 3 && src.get(end - 3..end) == Some(&b"\\\r\n"[..]) {
+                end -= 3;
+            } else {
+                break;
+            }
         }
         let text = match String::from_utf8(self.bytes) {
             Ok(text) => text,
@@ -194,6 +200,16 @@ impl Lexer<'_> {
         self.src.get(self.pos + ahead).copied()
     }
 
+    /// The length of a line continuation at `self.pos`: `\` and a newline (`\r\n` too, so that a
+    /// script saved with Windows line endings reads as its author meant), else 0.
+    fn continuation(&self) -> usize {
+        match (self.peek(0), self.peek(1), self.peek(2)) {
+            (Some(b'\\'), Some(b'\n'), _) => 2,
+            (Some(b'\\'), Some(b'\r'), Some(b'\n')) => 3,
+            _ => 0,
+        }
+    }
+
     fn error(&mut self, start: usize, message: &'static str) {
         self.errors.push(ShellError {
             range: TextRange::new(start, (start + 1).min(self.src.len())),
@@ -215,7 +231,7 @@ impl Lexer<'_> {
         while let Some(byte) = self.peek(0) {
             match byte {
                 b' ' | b'\t' | b'\r' => self.pos += 1,
-                b'\\' if self.peek(1) == Some(b'\n') => self.pos += 2,
+                b'\\' if self.continuation() > 0 => self.pos += self.continuation(),
                 b'#' => {
                     while self.peek(0).is_some_and(|byte| byte != b'\n') {
                         self.pos += 1;
@@ -359,8 +375,8 @@ impl Lexer<'_> {
             match byte {
                 // Inside a backquoted command a backtick closes it: nothing nests without `\``.
                 b'`' if stop == Stop::Backtick => break,
+                b'\\' if self.continuation() > 0 => self.pos += self.continuation(),
                 b'\\' => match self.peek(1) {
-                    Some(b'\n') => self.pos += 2,
                     Some(next) => {
                         word.quoted = true;
                         word.push(next, self.pos + 1);
@@ -456,8 +472,8 @@ impl Lexer<'_> {
                     self.pos += 1;
                     return;
                 }
+                Some(b'\\') if self.continuation() > 0 => self.pos += self.continuation(),
                 Some(b'\\') => match self.peek(1) {
-                    Some(b'\n') => self.pos += 2,
                     Some(next @ (b'$' | b'`' | b'"' | b'\\')) => {
                         word.push(next, self.pos + 1);
                         self.pos += 2;
@@ -648,6 +664,14 @@ mod tests {
             ]]
         );
         assert_eq!(commands("echo $'a\\'b' \\$x"), [vec!["echo", "a'b", "$x"]]);
+    }
+
+    #[test]
+    fn reads_windows_line_endings() {
+        assert_eq!(
+            commands("docker run \\\r\n  -e A=1 \\\r\n  alpine\r\necho\r\n"),
+            [vec!["docker", "run", "-e", "A=1", "alpine"], vec!["echo"]]
+        );
     }
 
     #[test]

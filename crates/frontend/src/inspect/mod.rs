@@ -39,6 +39,7 @@ pub fn lower(db: &SourceDb, file: FileId, _options: &Options) -> Lowered {
             .into_iter()
             .map(|error| error.into_input_error(source.path()))
             .collect(),
+        ..Lowered::default()
     };
     for document in &stream.documents {
         let objects = match document.as_seq() {

@@ -68,6 +68,7 @@ pub fn lower(db: &SourceDb, file: FileId, _options: &Options) -> Lowered {
             .into_iter()
             .map(|error| error.into_input_error(source.path()))
             .collect(),
+        ..Lowered::default()
     };
     for document in &stream.documents {
         lower_object(document, &mut lowered.containers);

@@ -1,4 +1,4 @@
-use leastpriv_model::{Container, Remedy};
+use leastpriv_model::{Container, Remedy, SourceKind};
 
 use crate::engine::Checker;
 use crate::helpers::runtime::{fix_for, host_namespace};
@@ -7,7 +7,8 @@ use crate::rule::Check;
 crate::declare_rule! {
     /// ## What it does
     /// Flags a container that uses the host's cgroup namespace: Compose `cgroup: host`, `docker run
-    /// --cgroupns=host`.
+    /// --cgroupns=host`. In `docker inspect` output the daemon's default looks the same, so there it
+    /// is left to the daemon rule `host-cgroup-namespace-by-default` (LP714).
     ///
     /// ## Why is this bad?
     /// The container sees the host's whole cgroup hierarchy in `/proc/self/cgroup` and
@@ -38,6 +39,11 @@ crate::declare_rule! {
 pub(crate) const CHECK: Check = Check::Container(check);
 
 fn check(checker: &mut Checker<'_>, container: &Container) {
+    // `docker inspect` reports the daemon's default as if it were set (`CgroupnsMode: host` on
+    // cgroup v1 hosts): that default is `host-cgroup-namespace-by-default`'s finding, once.
+    if container.kind == SourceKind::DockerInspect {
+        return;
+    }
     let Some(runtime) = &container.runtime else {
         return;
     };
@@ -75,6 +81,12 @@ mod tests {
             },
             ..Runtime::default()
         };
-        assert_eq!(source.lines("LP120", SourceKind::Compose, runtime), [2]);
+        assert_eq!(
+            source.lines("LP120", SourceKind::Compose, runtime.clone()),
+            [2]
+        );
+        assert!(source
+            .lines("LP120", SourceKind::DockerInspect, runtime)
+            .is_empty());
     }
 }

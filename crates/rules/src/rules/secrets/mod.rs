@@ -51,7 +51,7 @@ USER app
 ";
         let db = SourceDb::new();
         let container = dockerfile_container(&db, dockerfile);
-        let diagnostics = check(&db, &[container], &RuleSelection::all());
+        let diagnostics = check(&db, std::slice::from_ref(&container), &RuleSelection::all());
         assert!(
             diagnostics.len() >= 10,
             "the planted secrets should be found: {diagnostics:#?}"
