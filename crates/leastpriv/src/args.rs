@@ -64,9 +64,18 @@ pub(crate) enum ColorChoice {
 #[derive(Debug, Args)]
 pub(crate) struct AuditArgs {
     /// Files or directories to audit; `-` reads standard input. Directories are walked with
-    /// `.gitignore` respected.
-    #[arg(default_value = ".")]
+    /// `.gitignore` respected. Image archives (`docker save` output, `.tar`, `.tar.gz`, `.tar.zst`)
+    /// and OCI layout directories are audited as images.
+    #[arg(
+        default_value = ".",
+        default_value_if("images", clap::builder::ArgPredicate::IsPresent, None)
+    )]
     pub(crate) paths: Vec<PathBuf>,
+
+    /// An image in the local Docker Engine to audit (`NAME[:TAG]`, an id or a digest), streamed from
+    /// the engine. Repeatable.
+    #[arg(long = "image", value_name = "NAME[:TAG]")]
+    pub(crate) images: Vec<String>,
 
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Human)]

@@ -27,6 +27,8 @@ pub(crate) enum InputSource {
     Named(PathBuf),
     /// Standard input, reported under this name.
     Stdin(String),
+    /// An image archive or OCI layout directory named on the command line.
+    Image(PathBuf),
 }
 
 /// Expands the command-line paths into inputs, in a stable order.
@@ -40,6 +42,8 @@ pub(crate) fn collect(
     for path in paths {
         if path.as_os_str() == "-" {
             inputs.push(InputSource::Stdin(stdin_name.unwrap_or("-").to_owned()));
+        } else if leastpriv_image::is_image_input(path) {
+            inputs.push(InputSource::Image(path.clone()));
         } else if path.is_dir() {
             let mut found = Vec::new();
             for entry in ignore::WalkBuilder::new(path).build() {
@@ -76,7 +80,9 @@ pub(crate) fn collect(
 impl InputSource {
     fn path(&self) -> &Path {
         match self {
-            InputSource::Walked(path, _) | InputSource::Named(path) => path,
+            InputSource::Walked(path, _) | InputSource::Named(path) | InputSource::Image(path) => {
+                path
+            }
             InputSource::Stdin(_) => Path::new("-"),
         }
     }
@@ -85,7 +91,7 @@ impl InputSource {
     pub(crate) fn display(&self) -> String {
         match self {
             InputSource::Stdin(name) => name.clone(),
-            InputSource::Walked(path, _) | InputSource::Named(path) => {
+            InputSource::Walked(path, _) | InputSource::Named(path) | InputSource::Image(path) => {
                 let path = path.strip_prefix(".").unwrap_or(path);
                 path.display().to_string()
             }
@@ -107,7 +113,7 @@ impl InputSource {
                     })?;
                 bytes
             }
-            InputSource::Walked(path, _) | InputSource::Named(path) => {
+            InputSource::Walked(path, _) | InputSource::Named(path) | InputSource::Image(path) => {
                 let file = std::fs::File::open(path)
                     .map_err(|error| InputError::file(&name, describe_io(&error)))?;
                 let mut bytes = Vec::new();
@@ -129,7 +135,9 @@ impl InputSource {
         let text = decode(&name, bytes, db)?;
         let kind = match self {
             InputSource::Walked(_, kind) => Some(*kind),
-            InputSource::Named(path) => detect_by_name(path).or_else(|| detect_by_content(&text)),
+            InputSource::Named(path) | InputSource::Image(path) => {
+                detect_by_name(path).or_else(|| detect_by_content(&text))
+            }
             InputSource::Stdin(name) => {
                 detect_by_name(Path::new(name)).or_else(|| detect_by_content(&text))
             }

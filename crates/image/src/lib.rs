@@ -1,0 +1,346 @@
+//! Image front-end: reads built images into [`leastpriv_model::Container`]s.
+//!
+//! An image is what ships, whatever its Dockerfile meant: this crate reads its config (user, env,
+//! exposed ports, history) and every layer, and lowers them into the same model the other front-ends
+//! produce, with [`ImageFacts`](leastpriv_model::ImageFacts) filled in. Inputs:
+//!
+//! - a `docker save` archive, in the legacy layout (`manifest.json`, `<id>/layer.tar`) or the OCI
+//!   layout Docker 25+ writes (`index.json`, `blobs/sha256/…`, plus `manifest.json`), plain or
+//!   compressed (`.tar.gz`, `.tar.zst`), with one or several images;
+//! - an OCI image layout, as a directory (with an `oci-layout` file) or a tar of one;
+//! - an image in the local Docker Engine (`engine` feature), streamed from its export API.
+//!
+//! Layers are streamed once each, in parallel across layers, never extracted, with memory bounded
+//! whatever their size ([`layer`]); hostile archives meet caps ([`Limits`]) and become located
+//! errors, never panics. Whiteouts and opaque directories are applied in layer order ([`overlay`]) to
+//! find the final filesystem's notable files and the secrets deleted too late.
+
+mod archive;
+mod classify;
+#[cfg(feature = "engine")]
+pub mod engine;
+mod json;
+mod layer;
+mod limits;
+mod lower;
+mod overlay;
+
+use std::collections::HashMap;
+use std::hash::RandomState;
+use std::path::Path;
+use std::sync::atomic::AtomicU64;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use leastpriv_model::{short_digest, Container};
+use leastpriv_source::{InputError, SourceDb};
+use rayon::prelude::*;
+
+pub use limits::Limits;
+
+use crate::archive::{Blob, Catalog};
+use crate::layer::{LayerScan, ScanContext};
+
+/// How images are read.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// Caps against hostile archives.
+    pub limits: Limits,
+    /// Show a progress bar on standard error (for large images; the caller checks it is a terminal).
+    pub progress: bool,
+}
+
+/// What one image input yielded: a container per image, and what could not be read.
+#[derive(Debug, Default)]
+pub struct Audited {
+    /// One container per image.
+    pub containers: Vec<Container>,
+    /// Errors, each naming the input and, for a layer, its digest and the entry at fault.
+    pub errors: Vec<InputError>,
+}
+
+/// Images smaller than this (compressed) get no progress bar: they take well under a second.
+const PROGRESS_MIN_BYTES: u64 = 64 << 20;
+
+/// Whether `path` is an image input: an OCI layout directory, or a file named like an archive
+/// (`.tar`, `.tar.gz`, `.tgz`, `.tar.zst`, `.tzst`) or starting like one (tar, gzip, zstd magic).
+pub fn is_image_input(path: &Path) -> bool {
+    if path.is_dir() {
+        return path.join("oci-layout").is_file();
+    }
+    let name = path
+        .file_name()
+        .map(|name| name.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    if [".tar", ".tar.gz", ".tgz", ".tar.zst", ".tzst"]
+        .iter()
+        .any(|extension| name.ends_with(extension))
+    {
+        return true;
+    }
+    let mut head = [0u8; 512];
+    let read = std::fs::File::open(path)
+        .and_then(|mut file| read_up_to(&mut file, &mut head))
+        .unwrap_or(0);
+    read > 0 && layer::sniff_compression(&head[..read]).is_some_and(|_| !is_text(&head[..read]))
+}
+
+fn read_up_to(reader: &mut impl std::io::Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match reader.read(&mut buf[filled..])? {
+            0 => break,
+            read => filled += read,
+        }
+    }
+    Ok(filled)
+}
+
+/// A text file is never an archive, even a one-block one whose bytes happen to checksum.
+fn is_text(head: &[u8]) -> bool {
+    !head.contains(&0) && std::str::from_utf8(head).is_ok()
+}
+
+/// Reads an image archive file or an OCI layout directory at `path`, reported as `display`.
+pub fn audit_path(db: &SourceDb, path: &Path, display: &str, options: &Options) -> Audited {
+    let run = Run::new(options);
+    let catalog = if path.is_dir() {
+        Ok(Catalog::directory(path))
+    } else {
+        let spinner = run.spinner(options, path.metadata().map(|m| m.len()).ok());
+        let context = run.context(spinner.as_ref());
+        let catalog = archive::read_file(path, &options.limits, &context);
+        if let Some(spinner) = spinner {
+            spinner.finish_and_clear();
+        }
+        catalog
+    };
+    match catalog {
+        Ok(catalog) => run.audit(db, &catalog, display, options),
+        Err(message) => Audited {
+            containers: Vec::new(),
+            errors: vec![InputError::file(display, message)],
+        },
+    }
+}
+
+/// Reads an image from a tar stream (the engine's export API), reported as `display`.
+pub fn audit_stream(
+    db: &SourceDb,
+    reader: impl std::io::Read,
+    display: &str,
+    options: &Options,
+) -> Audited {
+    let run = Run::new(options);
+    let spinner = run.spinner(options, None);
+    let context = run.context(spinner.as_ref());
+    let catalog = archive::read_stream(Path::new(display), reader, &options.limits, &context);
+    if let Some(spinner) = spinner {
+        spinner.finish_and_clear();
+    }
+    match catalog {
+        Ok(catalog) => run.audit(db, &catalog, display, options),
+        Err(message) => Audited {
+            containers: Vec::new(),
+            errors: vec![InputError::file(display, message)],
+        },
+    }
+}
+
+/// State shared by every layer scan of one input.
+struct Run<'a> {
+    limits: &'a Limits,
+    total: AtomicU64,
+    hasher: RandomState,
+}
+
+impl<'a> Run<'a> {
+    fn new(options: &'a Options) -> Self {
+        Self {
+            limits: &options.limits,
+            total: AtomicU64::new(0),
+            hasher: RandomState::new(),
+        }
+    }
+
+    fn context<'b>(&'b self, progress: Option<&'b ProgressBar>) -> ScanContext<'b> {
+        ScanContext {
+            limits: self.limits,
+            total: &self.total,
+            hasher: &self.hasher,
+            progress,
+        }
+    }
+
+    /// A byte counter for a stream whose layers are only known at its end.
+    fn spinner(&self, options: &Options, len: Option<u64>) -> Option<ProgressBar> {
+        if !options.progress || len.is_some_and(|len| len < PROGRESS_MIN_BYTES) {
+            return None;
+        }
+        let bar = ProgressBar::with_draw_target(len, ProgressDrawTarget::stderr());
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} reading image {bytes} ({bytes_per_sec})")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        );
+        Some(bar)
+    }
+
+    fn audit(&self, db: &SourceDb, catalog: &Catalog, display: &str, options: &Options) -> Audited {
+        let mut audited = Audited::default();
+        let error = |message: String| InputError::file(display, message);
+        let images = match archive::find_images(catalog, self.limits) {
+            Ok(images) => images,
+            Err(message) => {
+                audited.errors.push(error(message));
+                return audited;
+            }
+        };
+
+        // Every layer once, however many images share it, in parallel.
+        let mut pending: Vec<(String, Blob)> = Vec::new();
+        let mut missing: Vec<String> = Vec::new();
+        for image in &images {
+            for (key, _) in &image.layers {
+                if catalog.scanned.contains_key(key)
+                    || pending.iter().any(|(pending, _)| pending == key)
+                    || missing.contains(key)
+                {
+                    continue;
+                }
+                match catalog.blob(key) {
+                    Some(blob) => pending.push((key.clone(), blob)),
+                    None => missing.push(key.clone()),
+                }
+            }
+        }
+        let bytes: u64 = pending.iter().map(|(_, blob)| blob_len(blob)).sum();
+        let bar = (options.progress && bytes >= PROGRESS_MIN_BYTES).then(|| {
+            let bar = ProgressBar::with_draw_target(Some(bytes), ProgressDrawTarget::stderr());
+            bar.set_style(
+                ProgressStyle::with_template(
+                    "{bar:40} {bytes}/{total_bytes} ({bytes_per_sec}, {eta}) scanning layers",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            );
+            bar
+        });
+        let context = self.context(bar.as_ref());
+        let scanned: HashMap<String, LayerScan> = pending
+            .par_iter()
+            .map(|(key, blob)| {
+                let scan = match catalog.open(blob) {
+                    Ok((reader, _)) => layer::scan_layer(reader, &context),
+                    Err(io) => LayerScan {
+                        failure: Some(format!("cannot read the layer: {io}")),
+                        ..LayerScan::default()
+                    },
+                };
+                (key.clone(), scan)
+            })
+            .collect();
+        if let Some(bar) = bar {
+            bar.finish_and_clear();
+        }
+        let scan_of = |key: &str| scanned.get(key).or_else(|| catalog.scanned.get(key));
+
+        let mut reported: Vec<&str> = Vec::new();
+        let mut seen_configs: Vec<&str> = Vec::new();
+        for image in &images {
+            if seen_configs.contains(&image.config.as_str()) {
+                continue;
+            }
+            seen_configs.push(&image.config);
+            let names: Vec<&String> = images
+                .iter()
+                .filter(|other| other.config == image.config)
+                .flat_map(|other| &other.names)
+                .collect();
+            let name = names.first().map_or_else(
+                || {
+                    image
+                        .config_digest
+                        .as_deref()
+                        .map_or_else(|| display.to_owned(), short_digest)
+                },
+                |name| (*name).clone(),
+            );
+            let config_bytes = match catalog.read_json(&image.config, self.limits) {
+                Ok(bytes) => bytes,
+                Err(message) => {
+                    audited
+                        .errors
+                        .push(error(format!("image {name}: {message}")));
+                    continue;
+                }
+            };
+            let path = lower::config_path(display, image.config_digest.as_deref(), &image.config);
+            let config = match lower::register_config(db, &path, &config_bytes) {
+                Ok(config) => config,
+                Err(message) => {
+                    audited
+                        .errors
+                        .push(error(format!("image {name}: {message}")));
+                    continue;
+                }
+            };
+            let diff_ids: Vec<&str> = config
+                .root
+                .get("rootfs")
+                .and_then(|rootfs| rootfs.get("diff_ids"))
+                .map(|ids| ids.as_array().iter().filter_map(|id| id.as_str()).collect())
+                .unwrap_or_default();
+            let digests: Vec<String> = image
+                .layers
+                .iter()
+                .enumerate()
+                .map(|(index, (key, digest))| {
+                    digest
+                        .clone()
+                        .or_else(|| {
+                            (diff_ids.len() == image.layers.len())
+                                .then(|| diff_ids[index].to_owned())
+                        })
+                        .unwrap_or_else(|| key.clone())
+                })
+                .collect();
+            let scans: Vec<Option<&LayerScan>> =
+                image.layers.iter().map(|(key, _)| scan_of(key)).collect();
+            for ((key, _), digest) in image.layers.iter().zip(&digests) {
+                if reported.contains(&key.as_str()) {
+                    continue;
+                }
+                reported.push(key);
+                let layer = short_digest(digest);
+                match scan_of(key) {
+                    None => audited.errors.push(error(format!(
+                        "image {name}: layer {layer} (`{key}`) is missing from the archive"
+                    ))),
+                    Some(scan) => {
+                        for problem in &scan.problems {
+                            audited
+                                .errors
+                                .push(error(format!("image {name}: layer {layer}: {problem}")));
+                        }
+                        if let Some(failure) = &scan.failure {
+                            audited.errors.push(error(format!(
+                                "image {name}: layer {layer}: {failure}; the files after it were not audited"
+                            )));
+                        }
+                    }
+                }
+            }
+            let stacked = overlay::stack(&scans, &self.hasher);
+            audited
+                .containers
+                .push(lower::lower(&name, &config, &digests, stacked));
+        }
+        audited
+    }
+}
+
+fn blob_len(blob: &Blob) -> u64 {
+    match blob {
+        Blob::Memory(bytes) => bytes.len() as u64,
+        Blob::FileRange { len, .. } => *len,
+        Blob::File(path) => path.metadata().map_or(0, |meta| meta.len()),
+    }
+}
