@@ -1,1 +1,3 @@
 //! Helpers shared by several rules.
+
+pub(crate) mod image;

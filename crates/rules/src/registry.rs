@@ -21,6 +21,12 @@ macro_rules! registry {
 
 registry! {
     "LP201" => user::root_user,
+    "LP250" => user::unexpected_setuid_file,
+    "LP251" => user::setuid_files_present,
+    "LP252" => user::passwordless_sudo_in_image,
+    "LP550" => filesystem::world_writable_directory,
+    "LP650" => secrets::secret_file_in_image,
+    "LP651" => secrets::deleted_secret_in_layer,
 }
 
 /// The rule with this code (any case) or name.

@@ -1,1 +1,4 @@
 //! Layer `secrets`.
+
+pub(crate) mod deleted_secret_in_layer;
+pub(crate) mod secret_file_in_image;
