@@ -1,0 +1,362 @@
+//! Archives written by hand: every layout and compression, and hostile ones (paths that climb out,
+//! duplicate entries, link tricks, huge headers, decompression bombs, truncation, malformed JSON).
+//! Each must give the findings a real extraction would, or a located error, and never panic.
+
+mod support;
+
+use leastpriv_image::{Limits, Options};
+use support::{
+    audit_bytes, docker_save, errors, findings, gzip, oci_layout, tar, write_dir, zstd, Entry,
+    Image,
+};
+
+const SETUID_SHELL: &str =
+    "`/bin/sh` is setuid (owner root:root, mode 4755), added by layer sha256:";
+
+fn image(layers: Vec<Vec<u8>>) -> Image<'static> {
+    Image {
+        tag: "hostile:1",
+        user: "10001",
+        env: &[],
+        history: &[
+            "/bin/sh -c #(nop) ADD file:base in /",
+            "RUN layer 2",
+            "RUN layer 3",
+        ][..layers.len()],
+        layers,
+    }
+}
+
+fn setuid_layer() -> Vec<u8> {
+    tar(&[
+        Entry::Dir("bin/", 0o755),
+        Entry::File("bin/sh", 0o4755, b"#!"),
+    ])
+}
+
+fn audit(image: Image<'_>) -> (Vec<String>, Vec<String>) {
+    let (db, audited) = audit_bytes("hostile.tar", &docker_save(&[image]), &Options::default());
+    (findings(&db, &audited), errors(&audited))
+}
+
+#[test]
+fn every_layout_and_compression_reads_the_same() {
+    for (compress, name) in [
+        (None, "plain"),
+        (Some(gzip as fn(&[u8]) -> Vec<u8>), "gzip"),
+        (Some(zstd as fn(&[u8]) -> Vec<u8>), "zstd"),
+    ] {
+        let layer = setuid_layer();
+        let layer = compress.map_or(layer.clone(), |compress| compress(&layer));
+        let layouts = [
+            ("legacy", docker_save(&[image(vec![layer.clone()])])),
+            (
+                "oci",
+                support::archive(&oci_layout(&[image(vec![layer.clone()])], false)),
+            ),
+            (
+                "docker25",
+                support::archive(&oci_layout(&[image(vec![layer.clone()])], true)),
+            ),
+        ];
+        for (layout, bytes) in layouts {
+            for (outer, file) in [
+                ("tar", bytes.clone()),
+                ("tar.gz", gzip(&bytes)),
+                ("tar.zst", zstd(&bytes)),
+            ] {
+                let (db, audited) =
+                    audit_bytes(&format!("image.{outer}"), &file, &Options::default());
+                let what = format!("{name} layers, {layout} layout, .{outer}");
+                assert_eq!(errors(&audited), Vec::<String>::new(), "{what}");
+                let found = findings(&db, &audited);
+                assert_eq!(found.len(), 1, "{what}: {found:?}");
+                assert!(found[0].contains(SETUID_SHELL), "{what}: {found:?}");
+            }
+        }
+        let dir = write_dir(&oci_layout(&[image(vec![layer])], false));
+        let db = leastpriv_source::SourceDb::new();
+        let audited = leastpriv_image::audit_path(&db, dir.path(), "dir", &Options::default());
+        assert_eq!(errors(&audited), Vec::<String>::new());
+        assert_eq!(
+            findings(&db, &audited).len(),
+            1,
+            "{name} layers in a directory"
+        );
+    }
+}
+
+#[test]
+fn whiteouts_and_opaque_dirs_hide_lower_files() {
+    let bottom = tar(&[
+        Entry::File("bin/sh", 0o4755, b"#!"),
+        Entry::File("opt/app/.env", 0o600, b"TOKEN=1\n"),
+        Entry::File("root/.git-credentials", 0o600, b"https://u:p@example.com\n"),
+    ]);
+    let middle = tar(&[
+        Entry::File("bin/.wh.sh", 0o644, b""),
+        Entry::Dir("opt/app/", 0o755),
+        Entry::File("opt/app/.wh..wh..opq", 0o644, b""),
+    ]);
+    let (found, errors) = audit(image(vec![bottom, middle]));
+    assert_eq!(errors, Vec::<String>::new());
+    assert_eq!(found.len(), 2, "{found:#?}");
+    assert!(
+        found[0].contains("LP650") && found[0].contains("/root/.git-credentials"),
+        "{found:#?}"
+    );
+    assert!(
+        found[1].contains("LP651") && found[1].contains("/opt/app/.env"),
+        "{found:#?}"
+    );
+}
+
+#[test]
+fn paths_that_climb_out_are_errors_and_absolute_paths_count_where_docker_puts_them() {
+    let layer = tar(&[
+        Entry::File("../../etc/evil", 0o4755, b"x"),
+        Entry::File("/bin/sh", 0o4755, b"#!"),
+        Entry::HardLink("bin/link", "../../../etc/shadow", 0o644),
+    ]);
+    let (found, errors) = audit(image(vec![layer]));
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(found[0].contains("`/bin/sh` is setuid"));
+    assert_eq!(errors.len(), 3, "{errors:#?}");
+    assert!(errors
+        .iter()
+        .any(|e| e.contains("entry `../../etc/evil` escapes the layer root")));
+    assert!(errors
+        .iter()
+        .any(|e| e.contains("entry `/bin/sh` has an absolute path")));
+    assert!(errors
+        .iter()
+        .any(|e| e.contains("hard link `bin/link` points outside")));
+    assert!(
+        errors
+            .iter()
+            .all(|e| e.starts_with("image hostile:1: layer sha256:")),
+        "{errors:#?}"
+    );
+}
+
+#[test]
+fn the_last_duplicate_entry_wins_as_on_extraction() {
+    let layer = tar(&[
+        Entry::File("bin/sh", 0o4755, b"#!"),
+        Entry::File("bin/sh", 0o755, b"#!"),
+        Entry::File("bin/su2", 0o755, b"#!"),
+        Entry::File("bin/su2", 0o4755, b"#!"),
+    ]);
+    let (found, _) = audit(image(vec![layer]));
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(found[0].contains("`/bin/su2` is setuid"), "{found:#?}");
+}
+
+#[test]
+fn a_symlink_named_like_a_secret_is_not_a_secret() {
+    let layer = tar(&[
+        Entry::Symlink("app/.env", "/dev/null"),
+        Entry::Symlink("root/.ssh/id_rsa", "/run/secrets/key"),
+    ]);
+    let (found, errors) = audit(image(vec![layer]));
+    assert_eq!((found, errors), (Vec::new(), Vec::new()));
+}
+
+#[test]
+fn a_huge_pax_header_is_refused() {
+    let mut builder = tar::Builder::new(Vec::new());
+    let mut header = tar::Header::new_ustar();
+    header.set_entry_type(tar::EntryType::XHeader);
+    let record = format!("{} path=x\n", 2 << 20);
+    let data = vec![b'a'; 2 << 20];
+    header.set_size((record.len() + data.len()) as u64);
+    header.set_cksum();
+    builder
+        .append(&header, &[record.as_bytes(), &data].concat()[..])
+        .unwrap();
+    let layer = builder.into_inner().unwrap();
+    let (_, errors) = audit(image(vec![gzip(&layer)]));
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert!(
+        errors[0].contains("tar header data exceeds 1 MiB"),
+        "{errors:#?}"
+    );
+}
+
+#[test]
+fn decompression_bombs_stop_at_the_caps() {
+    let zeros = vec![0u8; 8 << 20];
+    let layer = tar(&[Entry::File("zeros", 0o644, &zeros)]);
+    let options = Options {
+        limits: Limits {
+            ratio_floor: 1 << 20,
+            max_ratio: 100,
+            ..Limits::default()
+        },
+        ..Options::default()
+    };
+    for bomb in [gzip(&layer), zstd(&layer)] {
+        let (_, audited) = audit_bytes("bomb.tar", &docker_save(&[image(vec![bomb])]), &options);
+        let errors = errors(&audited);
+        assert_eq!(errors.len(), 1, "{errors:#?}");
+        assert!(
+            errors[0].contains("entry `zeros`: compression ratio exceeds 100:1"),
+            "{errors:#?}"
+        );
+    }
+    let options = Options {
+        limits: Limits {
+            max_layer_bytes: 1 << 20,
+            ..Limits::default()
+        },
+        ..Options::default()
+    };
+    let (_, audited) = audit_bytes("big.tar", &docker_save(&[image(vec![layer])]), &options);
+    assert!(errors(&audited)[0].contains("exceeds the 1 MiB limit per layer"));
+}
+
+#[test]
+fn truncated_archives_are_located_errors() {
+    let layer = tar(&[
+        Entry::File("bin/sh", 0o4755, b"#!"),
+        Entry::File("big", 0o644, &[7u8; 4096]),
+    ]);
+    let cut = layer[..1024 + 512 + 1000].to_vec();
+    let (found, errors) = audit(image(vec![cut]));
+    assert_eq!(
+        found.len(),
+        1,
+        "the file before the cut is still judged: {found:#?}"
+    );
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert!(
+        errors[0].contains("entry `big`: archive is truncated (1000 of 4096 bytes)"),
+        "{errors:#?}"
+    );
+
+    let gz = gzip(&setuid_layer());
+    let (_, errors) = audit(image(vec![gz[..gz.len() / 2].to_vec()]));
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+
+    // Wherever an archive is cut, nothing is lost silently: an error, or everything was there.
+    let whole = docker_save(&[image(vec![setuid_layer()])]);
+    let (db, audited) = audit_bytes("cut.tar", &whole, &Options::default());
+    let complete = findings(&db, &audited);
+    for cut in (0..whole.len()).step_by(97) {
+        for (name, bytes) in [
+            ("cut.tar", whole[..cut].to_vec()),
+            ("cut.tar.gz", gzip(&whole[..cut])),
+        ] {
+            let (db, audited) = audit_bytes(name, &bytes, &Options::default());
+            assert!(
+                !audited.errors.is_empty() || findings(&db, &audited) == complete,
+                "{name} cut at {cut} of {} lost findings silently",
+                whole.len()
+            );
+        }
+    }
+}
+
+#[test]
+fn malformed_manifests_and_configs_are_errors() {
+    let cases: Vec<(&str, support::Files, &str)> = vec![
+        (
+            "no manifest",
+            vec![("x".into(), b"1".to_vec())],
+            "neither `manifest.json` nor `index.json`",
+        ),
+        (
+            "bad json",
+            vec![("manifest.json".into(), b"[{".to_vec())],
+            "`manifest.json` is malformed",
+        ),
+        (
+            "escaping config",
+            vec![(
+                "manifest.json".into(),
+                br#"[{"Config":"../../etc/passwd","Layers":[]}]"#.to_vec(),
+            )],
+            "names a config outside the archive",
+        ),
+        (
+            "missing config",
+            vec![(
+                "manifest.json".into(),
+                br#"[{"Config":"c.json","Layers":[]}]"#.to_vec(),
+            )],
+            "`c.json` is missing from the archive",
+        ),
+        (
+            "config not an object",
+            vec![
+                (
+                    "manifest.json".into(),
+                    br#"[{"Config":"c.json","Layers":["l.tar"]}]"#.to_vec(),
+                ),
+                ("c.json".into(), b"[1,2]".to_vec()),
+                ("l.tar".into(), setuid_layer()),
+            ],
+            "the image config is not a JSON object",
+        ),
+        (
+            "missing layer",
+            vec![
+                (
+                    "manifest.json".into(),
+                    br#"[{"Config":"c.json","Layers":["l.tar"]}]"#.to_vec(),
+                ),
+                ("c.json".into(), b"{}".to_vec()),
+            ],
+            "(`l.tar`) is missing from the archive",
+        ),
+        (
+            "bad oci digest",
+            vec![(
+                "index.json".into(),
+                br#"{"manifests":[{"digest":"sha256:../x"}]}"#.to_vec(),
+            )],
+            "malformed digest",
+        ),
+        (
+            "layer is not a tar",
+            vec![
+                (
+                    "manifest.json".into(),
+                    br#"[{"Config":"c.json","Layers":["l.tar"]}]"#.to_vec(),
+                ),
+                ("c.json".into(), b"{}".to_vec()),
+                ("l.tar".into(), b"{\"not\": \"a layer\"}".to_vec()),
+            ],
+            "not a layer: neither a tar archive nor gzip- or zstd-compressed",
+        ),
+    ];
+    for (what, files, expected) in cases {
+        let (_, audited) = audit_bytes("bad.tar", &support::archive(&files), &Options::default());
+        let errors = errors(&audited);
+        assert!(
+            errors.iter().any(|error| error.contains(expected)),
+            "{what}: {errors:#?}"
+        );
+        assert!(
+            audited.errors.iter().all(|error| error.path == "bad.tar"),
+            "{what}"
+        );
+    }
+}
+
+#[test]
+fn garbage_is_never_a_panic() {
+    let whole = docker_save(&[image(vec![gzip(&setuid_layer())])]);
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    for round in 0..300 {
+        let mut bytes = whole.clone();
+        for _ in 0..(round % 8 + 1) {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let index = (state % bytes.len() as u64) as usize;
+            bytes[index] = (state >> 32) as u8;
+        }
+        let _ = audit_bytes("fuzzed.tar", &bytes, &Options::default());
+    }
+}
