@@ -27,6 +27,7 @@ registry! {
     "LP550" => filesystem::world_writable_directory,
     "LP650" => secrets::secret_file_in_image,
     "LP651" => secrets::deleted_secret_in_layer,
+    "LP652" => secrets::secret_in_image_history,
 }
 
 /// The rule with this code (any case) or name.
