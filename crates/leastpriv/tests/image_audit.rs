@@ -42,7 +42,13 @@ fn an_archive_is_audited_as_an_image_and_findings_point_into_its_config() {
         .unwrap()
         .iter()
         .map(|f| {
-            let file = f["path"].as_str().unwrap().rsplit('/').nth(1).unwrap().to_owned();
+            let file = f["path"]
+                .as_str()
+                .unwrap()
+                .rsplit('/')
+                .nth(1)
+                .unwrap()
+                .to_owned();
             format!(
                 "{} {}:{}:{} {}",
                 f["rule"].as_str().unwrap(),
@@ -70,7 +76,10 @@ fn secret_values_never_reach_the_report() {
     let (report, _) = audit_json(&[data("buildarg.tar.gz").to_str().unwrap()]);
     let text = report.to_string();
     assert!(text.contains("LP652"), "{text}");
-    assert!(!text.contains("ghp_0123") && !text.contains("hunter2"), "{text}");
+    assert!(
+        !text.contains("ghp_0123") && !text.contains("hunter2"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -83,7 +92,10 @@ fn a_broken_archive_is_an_error_and_the_other_inputs_are_still_audited() {
         data("deleted.tar.gz").to_str().unwrap(),
     ]);
     assert_eq!(status, 2);
-    assert_eq!(report["errors"][0]["path"].as_str().unwrap(), broken.to_str().unwrap());
+    assert_eq!(
+        report["errors"][0]["path"].as_str().unwrap(),
+        broken.to_str().unwrap()
+    );
     assert!(report["errors"][0]["message"]
         .as_str()
         .unwrap()
@@ -95,6 +107,12 @@ fn a_broken_archive_is_an_error_and_the_other_inputs_are_still_audited() {
 fn a_missing_engine_image_is_a_located_error() {
     let (report, status) = audit_json(&["--image", "leastpriv-test-no-such-image:404"]);
     assert_eq!(status, 2);
-    assert_eq!(report["errors"][0]["path"], "leastpriv-test-no-such-image:404");
-    assert_eq!(report["summary"]["files"], 1, "only the image is audited, not the current directory");
+    assert_eq!(
+        report["errors"][0]["path"],
+        "leastpriv-test-no-such-image:404"
+    );
+    assert_eq!(
+        report["summary"]["files"], 1,
+        "only the image is audited, not the current directory"
+    );
 }
