@@ -360,3 +360,31 @@ fn garbage_is_never_a_panic() {
         let _ = audit_bytes("fuzzed.tar", &bytes, &Options::default());
     }
 }
+
+#[test]
+fn history_reveals_build_args_and_tokens_but_messages_never_do() {
+    let image = Image {
+        tag: "history:1",
+        user: "10001",
+        env: &["CURRENT=ghp_Zq3b7XkV9mW2pL5nR8tY4uI1oE6aS0dF2gH7"],
+        history: &[
+            "RUN |2 NPM_TOKEN=npm_Zq3b7XkV9mW2pL5nR8tY4uI1oE6aS0dF2gH7 MODE=prod /bin/sh -c npm ci",
+            "/bin/sh -c curl -H 'Authorization: token ghp_Aq3b7XkV9mW2pL5nR8tY4uI1oE6aS0dF2gH9' https://x",
+            "/bin/sh -c #(nop)  ENV CURRENT=ghp_Zq3b7XkV9mW2pL5nR8tY4uI1oE6aS0dF2gH7",
+        ],
+        layers: vec![tar(&[]), tar(&[]), tar(&[])],
+    };
+    let (db, audited) = audit_bytes("history.tar", &docker_save(&[image]), &Options::default());
+    let found: Vec<String> = findings(&db, &audited)
+        .into_iter()
+        .filter(|line| line.starts_with("LP652"))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            "LP652 11:29 build arg `NPM_TOKEN` is recorded with its value (<redacted, 40 chars>) in the image history",
+            "LP652 14:22 the image history of layer sha256:5f70bf18a086 holds a GitHub token (<redacted, 40 chars>) in its command",
+        ]
+    );
+    assert!(found.iter().all(|line| !line.contains("q3b7")));
+}

@@ -20,6 +20,8 @@ mod rule;
 mod rules;
 mod selection;
 mod suppression;
+#[cfg(test)]
+mod testing;
 
 pub use diagnostic::{Diagnostic, Layer, Severity};
 pub use docs::{render_rule_docs, rule_markdown};

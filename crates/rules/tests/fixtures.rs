@@ -29,7 +29,7 @@ fn fixtures() -> Vec<PathBuf> {
             } else if !path
                 .extension()
                 .is_some_and(|ext| ext == "snap" || ext == "md" || ext == "env")
-                && !path.file_name().is_some_and(|name| name == ".gitkeep")
+                && path.file_name().is_none_or(|name| name != ".gitkeep")
             {
                 found.push(path);
             }

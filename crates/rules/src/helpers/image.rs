@@ -20,38 +20,3 @@ pub(crate) fn owner(file: &ImageFile) -> String {
     };
     format!("owner {}:{}", id(file.uid), id(file.gid))
 }
-
-/// Whether a build argument recorded in history holds a secret, by its name or its value's format.
-pub(crate) fn looks_like_secret(name: &str, value: &str) -> bool {
-    let name = name.to_ascii_uppercase();
-    let named = [
-        "TOKEN",
-        "PASSWORD",
-        "PASSWD",
-        "SECRET",
-        "APIKEY",
-        "API_KEY",
-        "PRIVATE_KEY",
-        "ACCESS_KEY",
-        "CREDENTIAL",
-        "AUTH",
-    ]
-    .iter()
-    .any(|word| name.contains(word));
-    let formatted = [
-        "ghp_",
-        "gho_",
-        "ghs_",
-        "github_pat_",
-        "glpat-",
-        "npm_",
-        "xoxb-",
-        "xoxp-",
-        "AKIA",
-        "sk_live_",
-        "-----BEGIN",
-    ]
-    .iter()
-    .any(|prefix| value.starts_with(prefix));
-    named || formatted
-}

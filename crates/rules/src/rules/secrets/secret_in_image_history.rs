@@ -1,7 +1,9 @@
-use leastpriv_model::{Container, Remedy};
+use leastpriv_model::{Container, Remedy, Sensitive};
 
 use crate::engine::Checker;
-use crate::helpers::image::looks_like_secret;
+use crate::helpers::secrets::{
+    find_credential_in_variable, find_credentials, is_literal_value, is_secret_name,
+};
 use crate::rule::Check;
 
 crate::declare_rule! {
@@ -11,6 +13,11 @@ crate::declare_rule! {
     /// credential. The classic builder writes every build argument of a `RUN` into its history entry
     /// (`|2 GITHUB_TOKEN=… NAME=… /bin/sh -c …`), BuildKit those the `RUN` uses. The finding points
     /// at the argument's name inside `created_by`; the value is never printed.
+    ///
+    /// Also flags a credential of a known format (a GitHub or npm token, an AWS key, a URL with a
+    /// password …) written in the rest of a `created_by` line, such as a token on a `RUN curl` command
+    /// line or an `ENV` value a later `ENV` overwrote (the history keeps the old one). A credential
+    /// that is also a current `Env` value is left to LP601/LP603.
     ///
     /// LP602 finds the `ARG` in a Dockerfile; this rule finds what actually shipped, whatever built
     /// the image.
@@ -51,13 +58,20 @@ fn check(checker: &mut Checker<'_>, container: &Container) {
         return;
     };
     for entry in &image.history {
+        let mut prefix_end = 0;
         for arg in &entry.build_args {
             let Some(value) = &arg.value else {
                 continue;
             };
-            if value.value.expose().is_empty()
-                || !looks_like_secret(&arg.name.value, value.value.expose())
-            {
+            let value = value.value.expose();
+            prefix_end = entry
+                .created_by
+                .value
+                .find(value)
+                .map_or(prefix_end, |at| prefix_end.max(at + value.len()));
+            let secret = is_secret_name(&arg.name.value) && is_literal_value(value)
+                || find_credential_in_variable(&arg.name.value, value).is_some();
+            if !secret {
                 continue;
             }
             checker
@@ -66,12 +80,36 @@ fn check(checker: &mut Checker<'_>, container: &Container) {
                     format!(
                         "build arg `{}` is recorded with its value ({}) in the image history",
                         arg.name.value,
-                        value.value.redacted()
+                        Sensitive::new(value).redacted()
                     ),
                 )
                 .remedy(Remedy::MoveToSecret {
                     name: arg.name.value.clone(),
                 });
+        }
+        let command = entry.created_by.value.get(prefix_end..).unwrap_or_default();
+        for credential in find_credentials(command) {
+            let secret = &command[credential.range.clone()];
+            let in_env = image.env.iter().any(|env| {
+                env.value
+                    .as_ref()
+                    .is_some_and(|value| value.value.expose().contains(secret))
+            });
+            if in_env {
+                continue;
+            }
+            let place = entry
+                .layer
+                .map(|layer| format!("of layer {}", image.layer_digest(layer)))
+                .unwrap_or_else(|| "of an instruction without a layer".to_owned());
+            checker.report(
+                entry.created_by.span,
+                format!(
+                    "the image history {place} holds {} ({}) in its command",
+                    credential.kind,
+                    Sensitive::new(secret).redacted()
+                ),
+            );
         }
     }
 }

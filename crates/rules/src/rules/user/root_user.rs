@@ -1,6 +1,7 @@
 use leastpriv_model::{Certainty, Container, Remedy, SourceKind, StageBase};
 
 use crate::engine::Checker;
+use crate::helpers::build::stage_label;
 use crate::rule::Check;
 
 crate::declare_rule! {
@@ -41,8 +42,13 @@ crate::declare_rule! {
     ///
     /// ## Known problems
     /// With no `USER` at all, the base image decides. leastpriv cannot read the base image's
-    /// configuration from a Dockerfile, so it reports the finding unless the base is known to default
-    /// to a non-root user (distroless `…:nonroot` tags). Audit the built image to be sure.
+    /// configuration from a Dockerfile, so it reports the finding unless the base is one known to
+    /// default to a non-root user: distroless `…:nonroot` tags, Chainguard images (except `-dev`
+    /// tags), `nginxinc/nginx-unprivileged`, Bitnami images and .NET `chiseled` images. Audit the
+    /// built image to be sure.
+    ///
+    /// A `USER` that expands to nothing known (`USER $APP_USER` with no default and no
+    /// `--build-arg`) is not reported: whether it is root depends on the build command.
     ///
     /// ## Equivalents
     /// hadolint DL3002 (last `USER` only, no missing-`USER` check) · trivy DS-0002, KSV-0012, KSV-0105 ·
@@ -59,23 +65,35 @@ pub(crate) const CHECK: Check = Check::Container(check);
 
 fn check(checker: &mut Checker<'_>, container: &Container) {
     if let Some((user, is_root)) = container.effective_user_is_root() {
-        match is_root {
-            Certainty::Yes => {
-                let message = if user.value.user.trim().is_empty() {
-                    "image sets no user, so the container runs as root".to_owned()
-                } else if user.value.is_root() == Certainty::No {
-                    format!(
-                        "container runs as root (`{}` has uid 0 in the image's /etc/passwd)",
-                        user.value
-                    )
-                } else {
-                    format!("container runs as root (`{}`)", user.value)
-                };
-                checker
-                    .report(user.span, message)
-                    .remedy(Remedy::SetNonRootUser);
+        if is_root == Certainty::Yes {
+            let message = if user.value.user.trim().is_empty() {
+                "image sets no user, so the container runs as root".to_owned()
+            } else if user.value.is_root() == Certainty::No {
+                format!(
+                    "container runs as root (`{}` has uid 0 in the image's /etc/passwd)",
+                    user.value
+                )
+            } else {
+                format!("container runs as root (`{}`)", user.value)
+            };
+            let diagnostic = checker
+                .report(user.span, message)
+                .remedy(Remedy::SetNonRootUser);
+            // `USER root` after a non-root `USER`: point at the user it undid.
+            if let Some(earlier) = container.build.as_ref().and_then(|build| {
+                build
+                    .image_stages()
+                    .flat_map(|stage| stage.users.iter())
+                    .filter(|earlier| earlier.span.range.start < user.span.range.start)
+                    .filter(|earlier| earlier.span.file == user.span.file)
+                    .max_by_key(|earlier| earlier.span.range.start)
+                    .filter(|earlier| earlier.value.is_root() == Certainty::No)
+            }) {
+                diagnostic.related(
+                    earlier.span,
+                    format!("non-root `USER {}` here is undone", earlier.value),
+                );
             }
-            Certainty::Unknown | Certainty::No => {}
         }
         return;
     }
@@ -89,16 +107,88 @@ fn check(checker: &mut Checker<'_>, container: &Container) {
     let Some(target) = build.target_stage() else {
         return;
     };
-    match build.image_stages().last().map(|stage| &stage.base) {
-        Some(StageBase::Image(base))
-            if base.value.ends_with(":nonroot") || base.value.contains(":nonroot-") => {}
-        _ => {
-            checker
-                .report(
-                    target.from,
-                    "final stage sets no `USER`, so the container runs as the base image's user (root by default)",
-                )
-                .remedy(Remedy::SetNonRootUser);
+    if let Some(StageBase::Image(base)) = build.image_stages().last().map(|stage| &stage.base) {
+        if defaults_to_non_root(&base.value) {
+            return;
+        }
+    }
+    // A `USER` in a stage that does not reach the image is the blind spot of other linters.
+    let builder_user = build
+        .stages
+        .iter()
+        .filter(|stage| !build.reaches_image(stage.index))
+        .find_map(|stage| stage.users.last().map(|user| (stage, user)))
+        .filter(|(_, user)| user.value.is_root() == Certainty::No);
+    let message = match builder_user {
+        Some((stage, user)) => format!(
+            "final stage sets no `USER` (`USER {}` in {} does not carry over), so the container runs as the base image's user (root by default)",
+            user.value,
+            stage_label(stage)
+        ),
+        None => "final stage sets no `USER`, so the container runs as the base image's user (root by default)".to_owned(),
+    };
+    let diagnostic = checker
+        .report(target.from, message)
+        .remedy(Remedy::SetNonRootUser);
+    if let Some((_, user)) = builder_user {
+        diagnostic.related(user.span, "only this build stage runs as this user");
+    }
+}
+
+/// Whether a base image is known to default to a non-root user. A short, conservative list: an
+/// image missing here is reported, never silently trusted.
+fn defaults_to_non_root(image: &str) -> bool {
+    let image = image.to_ascii_lowercase();
+    let image = image.split('@').next().unwrap_or(&image);
+    let (name, tag) = match image.rsplit_once(':') {
+        Some((name, tag)) if !tag.contains('/') => (name, tag),
+        _ => (image, "latest"),
+    };
+    let name = name.strip_prefix("docker.io/").unwrap_or(name);
+    if name.contains("distroless/") {
+        return tag == "nonroot"
+            || tag.starts_with("nonroot-")
+            || tag.ends_with("-nonroot")
+            || tag.contains("-nonroot-");
+    }
+    if name.starts_with("cgr.dev/chainguard/") {
+        return !tag.contains("dev");
+    }
+    if name.starts_with("mcr.microsoft.com/dotnet/") {
+        return tag.contains("chiseled");
+    }
+    name == "nginxinc/nginx-unprivileged"
+        || (name.starts_with("bitnami/") && name != "bitnami/minideb")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::defaults_to_non_root;
+
+    #[test]
+    fn knows_a_few_non_root_bases() {
+        for image in [
+            "gcr.io/distroless/static-debian12:nonroot",
+            "gcr.io/distroless/base:debug-nonroot",
+            "gcr.io/distroless/java17-debian12:nonroot-amd64",
+            "cgr.dev/chainguard/python:latest",
+            "cgr.dev/chainguard/static",
+            "nginxinc/nginx-unprivileged:1.27-alpine",
+            "docker.io/bitnami/redis:7.2",
+            "mcr.microsoft.com/dotnet/runtime-deps:8.0-jammy-chiseled",
+        ] {
+            assert!(defaults_to_non_root(image), "{image}");
+        }
+        for image in [
+            "gcr.io/distroless/static-debian12",
+            "gcr.io/distroless/base:debug",
+            "cgr.dev/chainguard/python:latest-dev",
+            "node:20",
+            "bitnami/minideb:bookworm",
+            "mcr.microsoft.com/dotnet/aspnet:8.0",
+            "localhost:5000/app",
+        ] {
+            assert!(!defaults_to_non_root(image), "{image}");
         }
     }
 }
