@@ -27,6 +27,8 @@ const MAX_PROBLEMS: usize = 20;
 const SNIFF_BYTES: u64 = 1024;
 /// The buffer entry data is drained through.
 const DRAIN_BUFFER: usize = 128 * 1024;
+/// The buffer between the decompressor and the tar reader.
+const DECODED_BUFFER: usize = 256 * 1024;
 
 /// What the scan of one layer shares with every other scan of the same run.
 pub(crate) struct ScanContext<'a> {
@@ -149,12 +151,17 @@ pub(crate) fn scan_layer(reader: impl Read, context: &ScanContext<'_>) -> LayerS
             }
         },
     };
-    let guarded = BombGuard::new(
-        decoded,
-        Rc::clone(&compressed),
-        context.total,
-        context.limits,
-        compression != Compression::None,
+    // Decompress in large blocks: the tar reader's 512-byte header reads are then served from
+    // memory instead of each being a call into the decompressor.
+    let guarded = BufReader::with_capacity(
+        DECODED_BUFFER,
+        BombGuard::new(
+            decoded,
+            Rc::clone(&compressed),
+            context.total,
+            context.limits,
+            compression != Compression::None,
+        ),
     );
     let budget = HeaderBudget::new(context.limits.max_header_bytes);
     let archive = tar::Archive::new(HeaderGuard::new(guarded, Rc::clone(&budget)));
@@ -180,6 +187,7 @@ fn walk_entries<R: Read>(
     let mut files: Vec<Option<FoundFile>> = Vec::new();
     let mut last_path = String::new();
     let mut scratch = vec![0u8; DRAIN_BUFFER];
+    let mut content = Vec::new();
     let mut problem_count = 0usize;
     let mut count = 0u64;
     for entry in entries {
@@ -296,7 +304,7 @@ fn walk_entries<R: Read>(
             budget.set_in_data(true);
             let size = entry.size();
             let mut read = 0u64;
-            let mut content = Vec::new();
+            content.clear();
             let outcome = (|| -> io::Result<()> {
                 if is_regular {
                     found.secret = classify::secret_by_name(&found.path);
