@@ -77,6 +77,10 @@ pub fn is_image_input(path: &Path) -> bool {
     {
         return true;
     }
+    // Only regular files are sniffed: reading the head of a pipe would consume it.
+    if !path.is_file() {
+        return false;
+    }
     let mut head = [0u8; 512];
     let read = std::fs::File::open(path)
         .and_then(|mut file| read_up_to(&mut file, &mut head))

@@ -388,3 +388,63 @@ fn history_reveals_build_args_and_tokens_but_messages_never_do() {
     );
     assert!(found.iter().all(|line| !line.contains("q3b7")));
 }
+
+#[test]
+fn nested_indexes_are_followed_and_attestations_skipped() {
+    let mut files = oci_layout(&[image(vec![setuid_layer()])], false);
+    let index_at = files
+        .iter()
+        .position(|(path, _)| path == "index.json")
+        .unwrap();
+    let (_, top) = files.remove(index_at);
+    let top: serde_json::Value = serde_json::from_slice(&top).unwrap();
+    let manifest = top["manifests"][0].clone();
+    // An attestation manifest beside the image, as BuildKit writes them.
+    let statement = br#"{"_type":"https://in-toto.io/Statement/v0.1"}"#.to_vec();
+    let statement_digest = support::sha256(&statement);
+    let attestation = serde_json::to_vec(&serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": { "mediaType": "application/vnd.in-toto+json",
+                    "digest": format!("sha256:{statement_digest}"), "size": statement.len() },
+        "layers": [],
+    }))
+    .unwrap();
+    let attestation_digest = support::sha256(&attestation);
+    let platforms = serde_json::to_vec(&serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.index.v1+json",
+        "manifests": [manifest, {
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "digest": format!("sha256:{attestation_digest}"), "size": attestation.len(),
+        }],
+    }))
+    .unwrap();
+    let platforms_digest = support::sha256(&platforms);
+    files.push((format!("blobs/sha256/{statement_digest}"), statement));
+    files.push((format!("blobs/sha256/{attestation_digest}"), attestation));
+    files.push((
+        format!("blobs/sha256/{platforms_digest}"),
+        platforms.clone(),
+    ));
+    files.push((
+        "index.json".to_owned(),
+        serde_json::to_vec(&serde_json::json!({
+            "schemaVersion": 2,
+            "manifests": [{
+                "mediaType": "application/vnd.oci.image.index.v1+json",
+                "digest": format!("sha256:{platforms_digest}"), "size": platforms.len(),
+                "annotations": { "org.opencontainers.image.ref.name": "multi:1" },
+            }],
+        }))
+        .unwrap(),
+    ));
+    let (db, audited) = audit_bytes("multi.tar", &support::archive(&files), &Options::default());
+    assert_eq!(errors(&audited), Vec::<String>::new());
+    assert_eq!(
+        audited.containers.len(),
+        1,
+        "the attestation is not an image"
+    );
+    assert_eq!(findings(&db, &audited).len(), 1);
+}
