@@ -14,6 +14,7 @@ use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::sync::atomic::AtomicU64;
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::sync::Arc;
 
 use crate::layer::{self, Compression, LayerScan, ScanContext};
@@ -233,7 +234,12 @@ fn index_entries<R: Read>(
     Ok(())
 }
 
-/// Indexes a tar stream: small entries read into memory, large ones scanned as layers right away.
+/// Indexes a tar stream: small entries read into memory, large ones scanned as layers as they pass.
+///
+/// A large entry is handed in chunks to a scan on its own thread while this one reads on: the outer
+/// stream (a socket, a decompressor) and the layer scans overlap, and the next layer's scan starts
+/// while the previous one finishes its last chunks. The bounded channel keeps memory at a few chunks
+/// per layer.
 fn index_streamed<R: Read>(
     entries: tar::Entries<'_, R>,
     budget: &HeaderBudget,
@@ -241,70 +247,135 @@ fn index_streamed<R: Read>(
     limits: &Limits,
     context: &ScanContext<'_>,
 ) -> Result<(), String> {
-    let mut count = 0u64;
-    let mut buffered = 0u64;
-    for entry in entries {
-        let mut entry = entry.map_err(|error| format!("cannot read the archive: {error}"))?;
-        count += 1;
-        if count > limits.max_archive_entries {
-            return Err(format!(
-                "more than {} entries in the archive",
-                limits.max_archive_entries
-            ));
-        }
-        budget.set_in_data(true);
-        let path = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
-        let key = blob_key(&path).filter(|_| entry.header().entry_type().is_file());
-        let len = entry.size();
-        let outcome = match key {
-            None => io::copy(&mut entry, &mut io::sink())
-                .map(drop)
-                .map_err(|error| format!("entry `{path}`: {error}")),
-            Some(key)
-                if len <= limits.max_buffered_blob
-                    && buffered + len <= limits.max_buffered_total =>
-            {
-                read_whole(&mut entry, len, &key).map(|bytes| {
-                    buffered += len;
-                    catalog.blobs.insert(key, Blob::Memory(bytes.into()));
-                })
-            }
-            Some(key) => {
-                let mut counted = CountingRead {
-                    inner: &mut entry,
-                    count: 0,
-                };
-                let scan = layer::scan_layer(&mut counted, context);
-                let read = counted.count;
-                // Whatever the layer scan left unread (the end of a compressed stream).
-                let rest = io::copy(&mut entry, &mut io::sink()).unwrap_or(0);
-                if read + rest < len {
-                    Err(format!(
-                        "entry `{path}`: archive is truncated ({} of {len} bytes)",
-                        read + rest
-                    ))
-                } else {
-                    catalog.scanned.insert(key, scan);
-                    Ok(())
+    std::thread::scope(|scope| {
+        let mut workers = Vec::new();
+        let outcome = (|| {
+            let mut count = 0u64;
+            let mut buffered = 0u64;
+            for entry in entries {
+                let mut entry =
+                    entry.map_err(|error| format!("cannot read the archive: {error}"))?;
+                count += 1;
+                if count > limits.max_archive_entries {
+                    return Err(format!(
+                        "more than {} entries in the archive",
+                        limits.max_archive_entries
+                    ));
                 }
+                budget.set_in_data(true);
+                let path = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+                let key = blob_key(&path).filter(|_| entry.header().entry_type().is_file());
+                let len = entry.size();
+                let outcome = match key {
+                    None => io::copy(&mut entry, &mut io::sink())
+                        .map(drop)
+                        .map_err(|error| format!("entry `{path}`: {error}")),
+                    Some(key)
+                        if len <= limits.max_buffered_blob
+                            && buffered + len <= limits.max_buffered_total =>
+                    {
+                        read_whole(&mut entry, len, &key).map(|bytes| {
+                            buffered += len;
+                            catalog.blobs.insert(key, Blob::Memory(bytes.into()));
+                        })
+                    }
+                    Some(key) => {
+                        let (sender, receiver) = sync_channel(CHANNEL_CHUNKS);
+                        let worker = scope
+                            .spawn(move || layer::scan_layer(ChunkReader::new(receiver), context));
+                        workers.push((key, worker));
+                        pump(&mut entry, &sender, len)
+                            .map_err(|message| format!("entry `{path}`: {message}"))
+                    }
+                };
+                budget.set_in_data(false);
+                outcome?;
             }
-        };
-        budget.set_in_data(false);
-        outcome?;
+            Ok(())
+        })();
+        for (key, worker) in workers {
+            let scan = worker.join().unwrap_or_else(|_| LayerScan {
+                failure: Some("the layer scan stopped unexpectedly".to_owned()),
+                ..LayerScan::default()
+            });
+            catalog.scanned.insert(key, scan);
+        }
+        outcome
+    })
+}
+
+/// Chunks in flight to one layer scan, and their size.
+const CHANNEL_CHUNKS: usize = 4;
+const CHUNK_BYTES: usize = 256 * 1024;
+
+/// Sends an entry's data to its scan in chunks; once the scan has stopped (it reached the end of the
+/// layer's tar, or failed), reads the rest to keep the outer stream in step. Fails on truncation.
+fn pump(entry: &mut impl Read, sender: &SyncSender<Vec<u8>>, len: u64) -> Result<(), String> {
+    let mut total = 0u64;
+    let mut listening = true;
+    loop {
+        let mut chunk = vec![0u8; CHUNK_BYTES];
+        let read = read_up_to(entry, &mut chunk).map_err(|error| error.to_string())?;
+        if read == 0 {
+            break;
+        }
+        total += read as u64;
+        chunk.truncate(read);
+        if listening && sender.send(chunk).is_err() {
+            listening = false;
+        }
+    }
+    if total < len {
+        return Err(format!("archive is truncated ({total} of {len} bytes)"));
     }
     Ok(())
 }
 
-struct CountingRead<R> {
-    inner: R,
-    count: u64,
+fn read_up_to(reader: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match reader.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(read) => filled += read,
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+            Err(error) => return Err(error),
+        }
+    }
+    Ok(filled)
 }
 
-impl<R: Read> Read for CountingRead<R> {
+/// The receiving end of [`pump`], as a reader.
+struct ChunkReader {
+    receiver: Receiver<Vec<u8>>,
+    chunk: Vec<u8>,
+    position: usize,
+}
+
+impl ChunkReader {
+    fn new(receiver: Receiver<Vec<u8>>) -> Self {
+        Self {
+            receiver,
+            chunk: Vec::new(),
+            position: 0,
+        }
+    }
+}
+
+impl Read for ChunkReader {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let read = self.inner.read(buf)?;
-        self.count += read as u64;
-        Ok(read)
+        while self.position == self.chunk.len() {
+            match self.receiver.recv() {
+                Ok(chunk) => {
+                    self.chunk = chunk;
+                    self.position = 0;
+                }
+                Err(_) => return Ok(0),
+            }
+        }
+        let len = buf.len().min(self.chunk.len() - self.position);
+        buf[..len].copy_from_slice(&self.chunk[self.position..self.position + len]);
+        self.position += len;
+        Ok(len)
     }
 }
 

@@ -448,3 +448,68 @@ fn nested_indexes_are_followed_and_attestations_skipped() {
     );
     assert_eq!(findings(&db, &audited).len(), 1);
 }
+
+#[test]
+fn large_layers_of_a_stream_are_scanned_as_they_pass() {
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let noise: Vec<u8> = (0..200_000)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state as u8
+        })
+        .collect();
+    let big = |extra: &str| {
+        tar(&[
+            Entry::File("bin/sh", 0o4755, b"#!"),
+            Entry::File(extra, 0o644, &noise),
+            Entry::File("root/.bash_history", 0o600, b"export TOKEN=x\n"),
+        ])
+    };
+    let options = Options {
+        limits: Limits {
+            max_buffered_blob: 16 << 10,
+            ..Limits::default()
+        },
+        ..Options::default()
+    };
+    let images = || {
+        vec![image(vec![
+            gzip(&big("noise1")),
+            zstd(&big("noise2")),
+            big("noise3"),
+        ])]
+    };
+    for (layout, bytes) in [
+        ("legacy", docker_save(&images())),
+        ("docker25", support::archive(&oci_layout(&images(), true))),
+    ] {
+        for (name, file) in [
+            ("image.tar.gz", gzip(&bytes)),
+            ("image.tar.zst", zstd(&bytes)),
+        ] {
+            let (db, audited) = audit_bytes(name, &file, &options);
+            assert_eq!(errors(&audited), Vec::<String>::new(), "{layout} {name}");
+            let found = findings(&db, &audited);
+            // Each layer replaces the one below, so the top layer's files are what is left.
+            assert_eq!(found.len(), 2, "{layout} {name}: {found:#?}");
+            assert!(found
+                .iter()
+                .any(|line| line.contains("`/bin/sh` is setuid")));
+            assert!(found
+                .iter()
+                .any(|line| line.contains("/root/.bash_history")));
+            // A cut inside the last layer is reported, not silently dropped.
+            let cut = bytes.len() - noise.len() / 2;
+            let (_, audited) = audit_bytes(name, &gzip(&bytes[..cut]), &options);
+            assert!(
+                errors(&audited)
+                    .iter()
+                    .any(|error| error.contains("truncated")),
+                "{layout} {name}: {:#?}",
+                errors(&audited)
+            );
+        }
+    }
+}
