@@ -11,8 +11,10 @@ crate::declare_rule! {
     /// or an image in the engine) that is not one of the few a base system ships for its own tools:
     /// `passwd`, `su`, `mount`, `umount`, `chsh`, `chfn`, `newgrp`, `gpasswd`, `chage`, `expiry`,
     /// `unix_chkpwd`, `ping`, `ping6`, `wall`, `write`, `crontab` and `ssh-agent`. Each file is
-    /// reported at the history entry of the layer that added it, naming the layer digest. A setuid-root
-    /// shell or interpreter is reported as critical.
+    /// reported at the history entry of the layer that added it, naming the layer digest. Severity is
+    /// medium for a packaged helper (`ssh-keysign`, `dbus-daemon-launch-helper`, `fusermount3`), high
+    /// for `sudo` and `pkexec` (general-purpose ways to root, with a history of local-root bugs) and
+    /// critical for a setuid-root shell or interpreter.
     ///
     /// Files that a later layer deleted or replaced are not reported: they are not in the filesystem
     /// the container sees. `sudo` is not allowlisted.
@@ -45,7 +47,7 @@ crate::declare_rule! {
     pub(crate) static META = {
         name: "unexpected-setuid-file",
         layer: User,
-        severity: High,
+        severity: Medium,
         fix: "Remove the setuid/setgid bit (`chmod a-s`) in the layer that adds the file, and run with no-new-privileges",
     };
 }
@@ -123,6 +125,8 @@ fn check(checker: &mut Checker<'_>, container: &Container) {
             .remedy(Remedy::SetNoNewPrivileges);
         if is_shell(name) && file.mode & 0o4000 != 0 && file.uid == 0 {
             diagnostic.severity(Severity::Critical);
+        } else if matches!(name, "sudo" | "pkexec" | "doas" | "su-exec" | "gosu") {
+            diagnostic.severity(Severity::High);
         }
     }
 }
