@@ -18,6 +18,7 @@ fn image(layers: Vec<Vec<u8>>) -> Image<'static> {
         tag: "hostile:1",
         user: "10001",
         env: &[],
+        exposed: &[],
         history: &[
             "/bin/sh -c #(nop) ADD file:base in /",
             "RUN layer 2",
@@ -367,6 +368,7 @@ fn history_reveals_build_args_and_tokens_but_messages_never_do() {
         tag: "history:1",
         user: "10001",
         env: &["CURRENT=ghp_Zq3b7XkV9mW2pL5nR8tY4uI1oE6aS0dF2gH7"],
+        exposed: &[],
         history: &[
             "RUN |2 NPM_TOKEN=npm_Zq3b7XkV9mW2pL5nR8tY4uI1oE6aS0dF2gH7 MODE=prod /bin/sh -c npm ci",
             "/bin/sh -c curl -H 'Authorization: token ghp_Aq3b7XkV9mW2pL5nR8tY4uI1oE6aS0dF2gH9' https://x",
@@ -382,8 +384,8 @@ fn history_reveals_build_args_and_tokens_but_messages_never_do() {
     assert_eq!(
         found,
         [
-            "LP652 11:29 build arg `NPM_TOKEN` is recorded with its value (<redacted, 40 chars>) in the image history",
-            "LP652 14:22 the image history of layer sha256:5f70bf18a086 holds a GitHub token (<redacted, 40 chars>) in its command",
+            "LP652 12:29 build arg `NPM_TOKEN` is recorded with its value (<redacted, 40 chars>) in the image history",
+            "LP652 15:22 the image history of layer sha256:5f70bf18a086 holds a GitHub token (<redacted, 40 chars>) in its command",
         ]
     );
     assert!(found.iter().all(|line| !line.contains("q3b7")));
@@ -512,4 +514,25 @@ fn large_layers_of_a_stream_are_scanned_as_they_pass() {
             );
         }
     }
+}
+
+#[test]
+fn config_env_and_ports_feed_the_shared_rules() {
+    let image = Image {
+        tag: "config:1",
+        user: "10001",
+        env: &["PATH=/usr/bin", "API_TOKEN=s3cr3t-v4lue-not-real"],
+        exposed: &["80/tcp", "8080/tcp"],
+        history: &["/bin/sh -c #(nop) ADD file:base in /"],
+        layers: vec![tar(&[])],
+    };
+    let (db, audited) = audit_bytes("config.tar", &docker_save(&[image]), &Options::default());
+    let found = findings(&db, &audited);
+    let codes: Vec<&str> = found.iter().map(|line| &line[..5]).collect();
+    assert_eq!(codes, ["LP206", "LP601"], "{found:#?}");
+    assert!(found[0].contains("port 80 is below 1024"), "{found:#?}");
+    assert!(
+        found[1].contains("`API_TOKEN`") && !found[1].contains("s3cr3t"),
+        "{found:#?}"
+    );
 }

@@ -85,6 +85,8 @@ pub struct Image<'a> {
     pub tag: &'a str,
     pub user: &'a str,
     pub env: &'a [&'a str],
+    /// `ExposedPorts` keys (`80/tcp`).
+    pub exposed: &'a [&'a str],
     pub history: &'a [&'a str],
     pub layers: Vec<Vec<u8>>,
 }
@@ -105,7 +107,15 @@ impl Image<'_> {
         serde_json::to_vec(&serde_json::json!({
             "architecture": "amd64",
             "os": "linux",
-            "config": { "User": self.user, "Env": self.env },
+            "config": {
+                "User": self.user,
+                "Env": self.env,
+                "ExposedPorts": self
+                    .exposed
+                    .iter()
+                    .map(|port| (port.to_string(), serde_json::json!({})))
+                    .collect::<serde_json::Map<_, _>>(),
+            },
             "history": history,
             "rootfs": { "type": "layers", "diff_ids": diff_ids },
         }))
