@@ -1,10 +1,11 @@
 //! A JSON reader that keeps the byte range of every value and key.
 //!
-//! serde_json has no spans, and the spanned YAML layer of the Compose front-end reports line/column
-//! marks rather than byte ranges of decoded strings. Image configs need exactly one thing: the byte
-//! range of a handful of values (`User`, each `Env` entry, each `history[].created_by`) and of positions
-//! inside a string (a build argument inside `created_by`). This reader does that in ~250 lines, bounded:
-//! nesting depth is capped and the input is already size-capped by the caller.
+//! serde_json has no spans. The spanned YAML/JSON layer of the front-ends (saphyr events → node tree)
+//! would give value spans, but not positions *inside* a decoded string, which findings need (a build
+//! argument inside `history[].created_by`, written with JSON escapes), and it would make this crate
+//! depend on the whole front-end crate. Its input is also trivial: the config is first decoded by
+//! serde_json and pretty-printed, so this reader only ever sees valid JSON it can trust. So ~250
+//! lines: value and key ranges, [`raw_offset`] for positions inside strings, nesting depth capped.
 
 use leastpriv_source::TextRange;
 
