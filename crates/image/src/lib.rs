@@ -37,7 +37,7 @@ use rayon::prelude::*;
 
 pub use limits::Limits;
 
-use crate::archive::{Blob, Catalog};
+use crate::archive::{Blob, Catalog, ImageEntry};
 use crate::layer::{LayerScan, ScanContext};
 
 /// How images are read.
@@ -198,22 +198,70 @@ impl<'a> Run<'a> {
                 return audited;
             }
         };
+        let scanned = self.scan_layers(catalog, &images, options);
+        let scan_of = |key: &str| scanned.get(key).or_else(|| catalog.scanned.get(key));
 
-        // Every layer once, however many images share it, in parallel.
-        let mut pending: Vec<(String, Blob)> = Vec::new();
-        let mut missing: Vec<String> = Vec::new();
+        let mut reported: Vec<&str> = Vec::new();
+        let mut seen_configs: Vec<&str> = Vec::new();
         for image in &images {
-            for (key, _) in &image.layers {
-                if catalog.scanned.contains_key(key)
-                    || pending.iter().any(|(pending, _)| pending == key)
-                    || missing.contains(key)
-                {
+            // Tags of one image share its config: one container, named by its first tag.
+            if seen_configs.contains(&image.config.as_str()) {
+                continue;
+            }
+            seen_configs.push(&image.config);
+            let name = image_name(&images, image, display);
+            let config = catalog
+                .read_json(&image.config, self.limits)
+                .and_then(|bytes| {
+                    let path =
+                        lower::config_path(display, image.config_digest.as_deref(), &image.config);
+                    lower::register_config(db, &path, &bytes)
+                });
+            let config = match config {
+                Ok(config) => config,
+                Err(message) => {
+                    audited
+                        .errors
+                        .push(error(format!("image {name}: {message}")));
                     continue;
                 }
-                match catalog.blob(key) {
-                    Some(blob) => pending.push((key.clone(), blob)),
-                    None => missing.push(key.clone()),
+            };
+            let digests = layer_digests(image, &config);
+            for ((key, _), digest) in image.layers.iter().zip(&digests) {
+                if !reported.contains(&key.as_str()) {
+                    reported.push(key);
+                    let problems = layer_problems(key, scan_of(key), digest);
+                    audited.errors.extend(
+                        problems
+                            .into_iter()
+                            .map(|problem| error(format!("image {name}: {problem}"))),
+                    );
                 }
+            }
+            let scans: Vec<Option<&LayerScan>> =
+                image.layers.iter().map(|(key, _)| scan_of(key)).collect();
+            let stacked = overlay::stack(&scans, &self.hasher);
+            audited
+                .containers
+                .push(lower::lower(&name, &config, &digests, stacked));
+        }
+        audited
+    }
+
+    /// Scans every layer not yet scanned, once however many images share it, in parallel.
+    fn scan_layers(
+        &self,
+        catalog: &Catalog,
+        images: &[ImageEntry],
+        options: &Options,
+    ) -> HashMap<String, LayerScan> {
+        let mut pending: Vec<(&str, Blob)> = Vec::new();
+        for (key, _) in images.iter().flat_map(|image| &image.layers) {
+            if catalog.scanned.contains_key(key) || pending.iter().any(|(seen, _)| seen == key) {
+                continue;
+            }
+            if let Some(blob) = catalog.blob(key) {
+                pending.push((key, blob));
             }
         }
         let bytes: u64 = pending.iter().map(|(_, blob)| blob_len(blob)).sum();
@@ -228,7 +276,7 @@ impl<'a> Run<'a> {
             bar
         });
         let context = self.context(bar.as_ref());
-        let scanned: HashMap<String, LayerScan> = pending
+        let scanned = pending
             .par_iter()
             .map(|(key, blob)| {
                 let scan = match catalog.open(blob) {
@@ -238,107 +286,79 @@ impl<'a> Run<'a> {
                         ..LayerScan::default()
                     },
                 };
-                (key.clone(), scan)
+                ((*key).to_owned(), scan)
             })
             .collect();
         if let Some(bar) = bar {
             bar.finish_and_clear();
         }
-        let scan_of = |key: &str| scanned.get(key).or_else(|| catalog.scanned.get(key));
-
-        let mut reported: Vec<&str> = Vec::new();
-        let mut seen_configs: Vec<&str> = Vec::new();
-        for image in &images {
-            if seen_configs.contains(&image.config.as_str()) {
-                continue;
-            }
-            seen_configs.push(&image.config);
-            let names: Vec<&String> = images
-                .iter()
-                .filter(|other| other.config == image.config)
-                .flat_map(|other| &other.names)
-                .collect();
-            let name = names.first().map_or_else(
-                || {
-                    image
-                        .config_digest
-                        .as_deref()
-                        .map_or_else(|| display.to_owned(), short_digest)
-                },
-                |name| (*name).clone(),
-            );
-            let config_bytes = match catalog.read_json(&image.config, self.limits) {
-                Ok(bytes) => bytes,
-                Err(message) => {
-                    audited
-                        .errors
-                        .push(error(format!("image {name}: {message}")));
-                    continue;
-                }
-            };
-            let path = lower::config_path(display, image.config_digest.as_deref(), &image.config);
-            let config = match lower::register_config(db, &path, &config_bytes) {
-                Ok(config) => config,
-                Err(message) => {
-                    audited
-                        .errors
-                        .push(error(format!("image {name}: {message}")));
-                    continue;
-                }
-            };
-            let diff_ids: Vec<&str> = config
-                .root
-                .get("rootfs")
-                .and_then(|rootfs| rootfs.get("diff_ids"))
-                .map(|ids| ids.as_array().iter().filter_map(|id| id.as_str()).collect())
-                .unwrap_or_default();
-            let digests: Vec<String> = image
-                .layers
-                .iter()
-                .enumerate()
-                .map(|(index, (key, digest))| {
-                    digest
-                        .clone()
-                        .or_else(|| {
-                            (diff_ids.len() == image.layers.len())
-                                .then(|| diff_ids[index].to_owned())
-                        })
-                        .unwrap_or_else(|| key.clone())
-                })
-                .collect();
-            let scans: Vec<Option<&LayerScan>> =
-                image.layers.iter().map(|(key, _)| scan_of(key)).collect();
-            for ((key, _), digest) in image.layers.iter().zip(&digests) {
-                if reported.contains(&key.as_str()) {
-                    continue;
-                }
-                reported.push(key);
-                let layer = short_digest(digest);
-                match scan_of(key) {
-                    None => audited.errors.push(error(format!(
-                        "image {name}: layer {layer} (`{key}`) is missing from the archive"
-                    ))),
-                    Some(scan) => {
-                        for problem in &scan.problems {
-                            audited
-                                .errors
-                                .push(error(format!("image {name}: layer {layer}: {problem}")));
-                        }
-                        if let Some(failure) = &scan.failure {
-                            audited.errors.push(error(format!(
-                                "image {name}: layer {layer}: {failure}; the files after it were not audited"
-                            )));
-                        }
-                    }
-                }
-            }
-            let stacked = overlay::stack(&scans, &self.hasher);
-            audited
-                .containers
-                .push(lower::lower(&name, &config, &digests, stacked));
-        }
-        audited
+        scanned
     }
+}
+
+/// The image's first tag among every entry that shares its config, else its config digest.
+fn image_name(images: &[ImageEntry], image: &ImageEntry, display: &str) -> String {
+    images
+        .iter()
+        .filter(|other| other.config == image.config)
+        .flat_map(|other| &other.names)
+        .next()
+        .cloned()
+        .unwrap_or_else(|| {
+            image
+                .config_digest
+                .as_deref()
+                .map_or_else(|| display.to_owned(), short_digest)
+        })
+}
+
+/// Each layer's digest: the manifest's (OCI), else the config's `rootfs.diff_ids` (legacy `docker
+/// save`), else its path in the archive.
+fn layer_digests(image: &ImageEntry, config: &lower::ConfigText) -> Vec<String> {
+    let diff_ids: Vec<&str> = config
+        .root
+        .get("rootfs")
+        .and_then(|rootfs| rootfs.get("diff_ids"))
+        .map(|ids| {
+            ids.as_array()
+                .iter()
+                .filter_map(json::Node::as_str)
+                .collect()
+        })
+        .unwrap_or_default();
+    let diff_ids = (diff_ids.len() == image.layers.len()).then_some(diff_ids);
+    image
+        .layers
+        .iter()
+        .enumerate()
+        .map(|(index, (key, digest))| {
+            digest
+                .clone()
+                .or_else(|| diff_ids.as_ref().map(|ids| ids[index].to_owned()))
+                .unwrap_or_else(|| key.clone())
+        })
+        .collect()
+}
+
+/// What went wrong reading one layer, each naming its digest.
+fn layer_problems(key: &str, scan: Option<&LayerScan>, digest: &str) -> Vec<String> {
+    let layer = short_digest(digest);
+    let Some(scan) = scan else {
+        return vec![format!(
+            "layer {layer} (`{key}`) is missing from the archive"
+        )];
+    };
+    let mut problems: Vec<String> = scan
+        .problems
+        .iter()
+        .map(|problem| format!("layer {layer}: {problem}"))
+        .collect();
+    if let Some(failure) = &scan.failure {
+        problems.push(format!(
+            "layer {layer}: {failure}; the files after it were not audited"
+        ));
+    }
+    problems
 }
 
 fn blob_len(blob: &Blob) -> u64 {
