@@ -29,6 +29,11 @@ crate::declare_rule! {
     /// Use instead: do the root work at build time, before `USER app`, and leave `sudo` out of the
     /// image.
     ///
+    /// ## Known problems
+    /// Files are judged by the path they are stored at: a sudoers rule reached only through a
+    /// symlinked directory (`/etc/sudoers.d` pointing elsewhere) or an `#include` of another path is
+    /// not seen.
+    ///
     /// ## Equivalents
     /// hadolint DL3004 (`sudo` in `RUN`, not the sudoers file) · dockle and trivy have no check of
     /// sudoers files in layers · CIS Docker Benchmark 4.1 (non-root user)
