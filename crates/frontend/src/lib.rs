@@ -1,5 +1,8 @@
 //! Front-ends: each parses one kind of source into [`leastpriv_model::Container`]s.
 //!
+//! `daemon_json` and `docker_info` read a Docker daemon's configuration and reported state into a
+//! [`leastpriv_model::Daemon`] instead.
+//!
 //! Every front-end has the same shape: the text is parsed once into a syntax tree with byte spans, then
 //! semantic steps (variable expansion, stages, merges) run over it, and `lower` builds the model. A
 //! front-end never judges; the rules do. Errors in the input become located [`InputError`]s and never
@@ -9,15 +12,20 @@
 //! not tell (a file named explicitly on the command line).
 
 pub mod compose;
+pub mod daemon_json;
+pub mod docker_info;
 pub mod docker_run;
 pub mod dockerfile;
 pub mod inspect;
 pub mod kubernetes;
+#[cfg(test)]
+mod test_support;
+pub mod yaml;
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use leastpriv_model::Container;
+use leastpriv_model::{Container, Daemon};
 use leastpriv_source::{FileId, InputError, SourceDb};
 
 /// The kinds of input leastpriv reads.
@@ -33,6 +41,15 @@ pub enum InputKind {
     ShellScript,
     /// `docker inspect` output.
     DockerInspect,
+    /// A Docker daemon's `daemon.json`.
+    DaemonJson,
+    /// `docker info --format '{{json .}}'` output: a daemon's reported state.
+    DockerInfo,
+    /// A `*.yaml`, `*.yml` or `*.json` file known by its extension alone: its content decides whether it
+    /// is a Kubernetes manifest, `docker inspect` or `docker info` output or a `daemon.json`, and
+    /// anything else (CI configuration, Helm values, package manifests) is skipped quietly. A
+    /// directory walk meets many such files.
+    YamlOrJson,
 }
 
 /// Options that change how sources are read.
@@ -42,6 +59,9 @@ pub struct Options {
     pub target: Option<String>,
     /// Build arguments (`--build-arg NAME=value`), overriding `ARG` defaults.
     pub build_args: BTreeMap<String, String>,
+    /// The environment Compose files are interpolated from; `None` reads the process environment.
+    /// Tests and embedders set it for reproducible results.
+    pub env: Option<BTreeMap<String, String>>,
 }
 
 /// What a front-end made of one file.
@@ -51,6 +71,8 @@ pub struct Lowered {
     pub containers: Vec<Container>,
     /// What could not be read, each located.
     pub errors: Vec<InputError>,
+    /// The daemons it describes (`daemon.json`, `docker info`).
+    pub daemons: Vec<Daemon>,
 }
 
 /// The kind of a file by its name alone, as a directory walk finds it.
@@ -65,7 +87,21 @@ pub fn detect_by_name(path: &Path) -> Option<InputKind> {
         // format's (`Dockerfile-notes.md`).
         || ((name.starts_with("dockerfile-") || name.starts_with("dockerfile_"))
             && !has_other_extension(&name));
-    (is_dockerfile && !name.ends_with(".dockerignore")).then_some(InputKind::Dockerfile)
+    if is_dockerfile && !name.ends_with(".dockerignore") {
+        return Some(InputKind::Dockerfile);
+    }
+    if compose::is_compose_file_name(&name) {
+        return Some(InputKind::Compose);
+    }
+    if name == "daemon.json" {
+        return Some(InputKind::DaemonJson);
+    }
+    let extension = name.rsplit_once('.').map(|(_, extension)| extension);
+    match extension {
+        Some("sh") => Some(InputKind::ShellScript),
+        Some("yaml" | "yml" | "json") => Some(InputKind::YamlOrJson),
+        _ => None,
+    }
 }
 
 /// Whether a name ends with the extension of a format that is not a Dockerfile.
@@ -80,7 +116,43 @@ fn has_other_extension(name: &str) -> bool {
 
 /// The kind of a file by its content, for a file named explicitly whose name does not tell.
 pub fn detect_by_content(text: &str) -> Option<InputKind> {
-    dockerfile::looks_like_dockerfile(text).then_some(InputKind::Dockerfile)
+    if dockerfile::looks_like_dockerfile(text) {
+        return Some(InputKind::Dockerfile);
+    }
+    if let Some(kind) = detect_yaml_or_json(text) {
+        return Some(kind);
+    }
+    if compose::looks_like_compose(text) {
+        return Some(InputKind::Compose);
+    }
+    docker_run::looks_like_script(text).then_some(InputKind::ShellScript)
+}
+
+/// The kind of a file named explicitly: its name when that tells, else its content (so a Compose
+/// file named `stack.yml` is read as one), else [`InputKind::YamlOrJson`] for a YAML or JSON name.
+pub fn detect(path: &Path, text: &str) -> Option<InputKind> {
+    match detect_by_name(path) {
+        None | Some(InputKind::YamlOrJson) => {
+            detect_by_content(text).or_else(|| detect_by_name(path))
+        }
+        kind => kind,
+    }
+}
+
+/// The kind of a YAML or JSON text: a Kubernetes manifest, `docker inspect` or `docker info` output,
+/// or a `daemon.json`. A cheap scan, not a parse: a walk hands every `*.yaml` here.
+fn detect_yaml_or_json(text: &str) -> Option<InputKind> {
+    if docker_info::looks_like_info(text) {
+        Some(InputKind::DockerInfo)
+    } else if inspect::looks_like_inspect(text) {
+        Some(InputKind::DockerInspect)
+    } else if kubernetes::looks_like_manifest(text) {
+        Some(InputKind::Kubernetes)
+    } else if daemon_json::looks_like_daemon_json(text) {
+        Some(InputKind::DaemonJson)
+    } else {
+        None
+    }
 }
 
 /// Reads `file` (already in `db`) as `kind`.
@@ -91,6 +163,12 @@ pub fn lower(db: &SourceDb, file: FileId, kind: InputKind, options: &Options) ->
         InputKind::Kubernetes => kubernetes::lower(db, file, options),
         InputKind::ShellScript => docker_run::lower(db, file, options),
         InputKind::DockerInspect => inspect::lower(db, file, options),
+        InputKind::DaemonJson => daemon_json::lower(db, file, options),
+        InputKind::DockerInfo => docker_info::lower(db, file, options),
+        InputKind::YamlOrJson => match detect_yaml_or_json(db.get(file).text()) {
+            Some(kind) => lower(db, file, kind, options),
+            None => Lowered::default(),
+        },
     }
 }
 
@@ -132,5 +210,91 @@ mod tests {
                 "{name}"
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod runtime_detection_tests {
+    use super::*;
+
+    #[test]
+    fn walks_take_scripts_yaml_and_json_by_extension() {
+        assert_eq!(
+            detect_by_name(Path::new("deploy/run.sh")),
+            Some(InputKind::ShellScript)
+        );
+        for name in ["k8s/app.yaml", "pod.YML", "pods.json"] {
+            assert_eq!(
+                detect_by_name(Path::new(name)),
+                Some(InputKind::YamlOrJson),
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
+    fn content_decides_yaml_and_json() {
+        assert_eq!(
+            detect_by_content("apiVersion: v1\nkind: Pod\n"),
+            Some(InputKind::Kubernetes)
+        );
+        assert_eq!(
+            detect_by_content("[{\"Id\": \"x\", \"HostConfig\": {}}]"),
+            Some(InputKind::DockerInspect)
+        );
+        assert_eq!(
+            detect_by_content("#!/bin/sh\ndocker run x\n"),
+            Some(InputKind::ShellScript)
+        );
+        assert_eq!(detect_by_content("name: CI\non: push\n"), None);
+    }
+
+    #[test]
+    fn a_named_file_is_read_by_content_when_its_name_only_says_yaml() {
+        let compose = "services:\n  web:\n    image: nginx\n";
+        assert_eq!(
+            detect(Path::new("stack.yml"), compose),
+            Some(InputKind::Compose)
+        );
+        assert_eq!(
+            detect(Path::new("compose.yaml"), "apiVersion: v1\nkind: Pod\n"),
+            Some(InputKind::Compose)
+        );
+        assert_eq!(
+            detect(Path::new("pod.yaml"), "apiVersion: v1\nkind: Pod\n"),
+            Some(InputKind::Kubernetes)
+        );
+        assert_eq!(
+            detect(Path::new("notes.yaml"), "a: 1\n"),
+            Some(InputKind::YamlOrJson)
+        );
+        assert_eq!(
+            detect(Path::new("run"), "#!/bin/bash\ndocker run x\n"),
+            Some(InputKind::ShellScript)
+        );
+    }
+
+    #[test]
+    fn other_yaml_and_json_found_in_a_walk_are_skipped_quietly() {
+        let db = SourceDb::new();
+        for text in [
+            "name: CI\non: [push]\njobs: {build: {runs-on: x}}\n",
+            "{\"name\": \"pkg\", \"version\": \"1.0.0\"}",
+            "apiVersion: v1\nkind: Pod\nmetadata: {name: {{ .Release.Name }}}\n",
+            "key: [unclosed\n",
+        ] {
+            let file = db.add("x.yaml", text);
+            let lowered = lower(&db, file, InputKind::YamlOrJson, &Options::default());
+            assert!(
+                lowered.containers.is_empty() && lowered.errors.is_empty(),
+                "{text}"
+            );
+        }
+        let file = db.add(
+            "pod.yaml",
+            "apiVersion: v1\nkind: Pod\nspec: {containers: [{name: a}]}\n",
+        );
+        let lowered = lower(&db, file, InputKind::YamlOrJson, &Options::default());
+        assert_eq!(lowered.containers.len(), 1);
     }
 }

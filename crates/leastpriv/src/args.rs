@@ -24,6 +24,11 @@ pub(crate) enum Command {
     Rules(RulesArgs),
     /// Print one rule's documentation.
     Explain(ExplainArgs),
+    /// Look at this container from the inside: what an attacker in this process would have.
+    Probe(ProbeArgs),
+    /// Run an image with your own `docker run` flags, probe it from the inside, and prove layer by
+    /// layer which promises hold (exit 1 when one does not).
+    Verify(VerifyArgs),
 }
 
 /// Output formats of `audit`.
@@ -54,7 +59,7 @@ pub(crate) enum FailOn {
 /// When to use colour.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
 pub(crate) enum ColorChoice {
-    /// On a terminal, unless `NO_COLOR` is set.
+    /// On a terminal (or when `CLICOLOR_FORCE` is set), unless `NO_COLOR` is set.
     #[default]
     Auto,
     Always,
@@ -64,9 +69,25 @@ pub(crate) enum ColorChoice {
 #[derive(Debug, Args)]
 pub(crate) struct AuditArgs {
     /// Files or directories to audit; `-` reads standard input. Directories are walked with
-    /// `.gitignore` respected.
-    #[arg(default_value = ".")]
+    /// `.gitignore` respected. Image archives (`docker save` output, `.tar`, `.tar.gz`, `.tar.zst`)
+    /// and OCI layout directories are audited as images.
+    #[arg(
+        default_value = ".",
+        default_value_if("engine", clap::builder::ArgPredicate::IsPresent, None),
+        default_value_if("images", clap::builder::ArgPredicate::IsPresent, None)
+    )]
     pub(crate) paths: Vec<PathBuf>,
+
+    /// Audit the live Docker engine: every running container (`docker inspect`) and the daemon
+    /// (`docker info`, its daemon.json, socket and process). Uses the `docker` CLI, so
+    /// `DOCKER_HOST` and contexts apply.
+    #[arg(long)]
+    pub(crate) engine: bool,
+
+    /// An image in the local Docker Engine to audit (`NAME[:TAG]`, an id or a digest), streamed from
+    /// the engine. Repeatable.
+    #[arg(long = "image", value_name = "NAME[:TAG]")]
+    pub(crate) images: Vec<String>,
 
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
@@ -122,4 +143,46 @@ pub(crate) struct RulesArgs {
 pub(crate) struct ExplainArgs {
     /// A rule code (`LP201`) or name (`root-user`).
     pub(crate) rule: String,
+}
+
+/// Output formats of `probe` and `verify`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ReportFormat {
+    /// One section per layer, `!` before what an attacker could use.
+    Human,
+    /// The stable JSON contract.
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ProbeArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
+    pub(crate) format: ReportFormat,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct VerifyArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
+    pub(crate) format: ReportFormat,
+
+    /// Also require, whatever the flags say (comma-separated or repeated): non-root, cap-drop-all,
+    /// no-new-privileges, read-only, seccomp, lsm, no-engine-socket, no-host-namespaces,
+    /// not-privileged, no-secret-env, userns.
+    #[arg(long, value_delimiter = ',', value_name = "POLICY")]
+    pub(crate) expect: Vec<String>,
+
+    /// The static leastpriv binary mounted into the container [default: $LEASTPRIV_PROBE_BINARY, or
+    /// this binary when it is static].
+    #[arg(long, value_name = "PATH")]
+    pub(crate) probe_binary: Option<PathBuf>,
+
+    /// Seconds the container may take to start and probe.
+    #[arg(long, value_name = "SECONDS", default_value_t = 120)]
+    pub(crate) timeout: u64,
+
+    /// The command that runs the service: `docker run [FLAGS…] IMAGE [CMD…]`, after `--`.
+    #[arg(last = true, required = true, value_name = "DOCKER_RUN")]
+    pub(crate) command: Vec<String>,
 }

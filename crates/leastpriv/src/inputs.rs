@@ -1,6 +1,6 @@
 //! Finding the inputs of an audit and reading them safely.
 //!
-//! A directory is walked with `.gitignore`, `.ignore` and hidden-file rules respected, and only files
+//! A directory is walked with `.gitignore` and `.ignore` rules respected (`.git` itself skipped), and only files
 //! whose name tells their kind are taken. A file named explicitly is taken whatever its name, and
 //! recognised by its content when the name does not tell. Reading is bounded: a file over
 //! [`MAX_FILE_BYTES`], a binary file or one that is not UTF-8 becomes an error located as precisely
@@ -9,7 +9,7 @@
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use leastpriv_frontend::{detect_by_content, detect_by_name, InputKind};
+use leastpriv_frontend::{detect, detect_by_name, InputKind};
 use leastpriv_source::{FileId, InputError, SourceDb, Span, TextRange};
 
 use crate::config::Exclude;
@@ -27,6 +27,8 @@ pub(crate) enum InputSource {
     Named(PathBuf),
     /// Standard input, reported under this name.
     Stdin(String),
+    /// An image archive or OCI layout directory named on the command line.
+    Image(PathBuf),
 }
 
 /// Expands the command-line paths into inputs, in a stable order.
@@ -40,9 +42,18 @@ pub(crate) fn collect(
     for path in paths {
         if path.as_os_str() == "-" {
             inputs.push(InputSource::Stdin(stdin_name.unwrap_or("-").to_owned()));
+        } else if leastpriv_image::is_image_input(path) {
+            inputs.push(InputSource::Image(path.clone()));
         } else if path.is_dir() {
             let mut found = Vec::new();
-            for entry in ignore::WalkBuilder::new(path).build() {
+            // `.gitignore` is honoured outside a git repository too (as in ruff), and hidden
+            // directories such as `.devcontainer/` are walked: they often hold Dockerfiles.
+            let walk = ignore::WalkBuilder::new(path)
+                .require_git(false)
+                .hidden(false)
+                .filter_entry(|entry| entry.file_name() != ".git")
+                .build();
+            for entry in walk {
                 match entry {
                     Ok(entry) => {
                         let is_file = entry.file_type().is_some_and(|kind| kind.is_file());
@@ -76,7 +87,9 @@ pub(crate) fn collect(
 impl InputSource {
     fn path(&self) -> &Path {
         match self {
-            InputSource::Walked(path, _) | InputSource::Named(path) => path,
+            InputSource::Walked(path, _) | InputSource::Named(path) | InputSource::Image(path) => {
+                path
+            }
             InputSource::Stdin(_) => Path::new("-"),
         }
     }
@@ -85,7 +98,7 @@ impl InputSource {
     pub(crate) fn display(&self) -> String {
         match self {
             InputSource::Stdin(name) => name.clone(),
-            InputSource::Walked(path, _) | InputSource::Named(path) => {
+            InputSource::Walked(path, _) | InputSource::Named(path) | InputSource::Image(path) => {
                 let path = path.strip_prefix(".").unwrap_or(path);
                 path.display().to_string()
             }
@@ -107,7 +120,7 @@ impl InputSource {
                     })?;
                 bytes
             }
-            InputSource::Walked(path, _) | InputSource::Named(path) => {
+            InputSource::Walked(path, _) | InputSource::Named(path) | InputSource::Image(path) => {
                 let file = std::fs::File::open(path)
                     .map_err(|error| InputError::file(&name, describe_io(&error)))?;
                 let mut bytes = Vec::new();
@@ -129,17 +142,15 @@ impl InputSource {
         let text = decode(&name, bytes, db)?;
         let kind = match self {
             InputSource::Walked(_, kind) => Some(*kind),
-            InputSource::Named(path) => detect_by_name(path).or_else(|| detect_by_content(&text)),
-            InputSource::Stdin(name) => {
-                detect_by_name(Path::new(name)).or_else(|| detect_by_content(&text))
-            }
+            InputSource::Named(path) | InputSource::Image(path) => detect(path, &text),
+            InputSource::Stdin(name) => detect(Path::new(name), &text),
         };
         let file = db.add(name.clone(), text);
         match kind {
             Some(kind) => Ok((file, kind)),
             None => Err(InputError::file(
                 name,
-                "not a recognised input (expected a Dockerfile); name it `Dockerfile` or `*.dockerfile`",
+                "not a recognised input (expected a Dockerfile, Compose file, Kubernetes manifest, `docker run` script or `docker inspect` output)",
             )),
         }
     }

@@ -9,6 +9,7 @@
 mod args;
 mod commands;
 mod config;
+mod engine;
 mod inputs;
 
 use std::io::{self, Write};
@@ -54,6 +55,8 @@ fn main() -> ExitCode {
         Command::Audit(args) => commands::audit::run(&args, &mut out),
         Command::Rules(args) => commands::rules::list(&args, &mut out),
         Command::Explain(args) => commands::rules::explain(&args, &mut out),
+        Command::Probe(args) => commands::probe::run(&args, &mut out),
+        Command::Verify(args) => commands::verify::run(&args, &mut out),
     };
     let result = result.and_then(|status| out.flush().map(|()| status).map_err(Into::into));
     match result {

@@ -16,6 +16,9 @@
 //! - [`ImageFacts`]: what a built image really holds (config user and env, history, files and their
 //!   modes). Present for image archives and images in the engine.
 //!
+//! The engine that runs them is a [`Daemon`]: its configuration and its reported state, judged by the
+//! `daemon` layer's rules.
+//!
 //! Uncertainty is explicit: [`User::is_root`] answers [`Certainty::Unknown`] for an unexpanded `ARG`,
 //! and rules decide what an unknown means. Values that may be secrets are held as [`Sensitive`], whose
 //! `Debug`, `Display` and `Serialize` print only a redaction.
@@ -23,6 +26,7 @@
 
 mod build;
 mod capability;
+mod daemon;
 mod image;
 mod remedy;
 mod runtime;
@@ -34,7 +38,8 @@ pub use build::{
     StageBase,
 };
 pub use capability::{Capability, ALL_CAPABILITIES, DOCKER_DEFAULT_CAPABILITIES};
-pub use image::{ImageFacts, ImageFile, ImageHistoryEntry, ImageLayer};
+pub use daemon::{Account, Daemon, DaemonConfig, DaemonState, InsecureApi, SocketFile};
+pub use image::{short_digest, ImageFacts, ImageFile, ImageHistoryEntry, ImageLayer};
 pub use leastpriv_source::{FileId, Span, Spanned, TextRange};
 pub use remedy::Remedy;
 pub use runtime::{
@@ -103,5 +108,17 @@ impl Container {
             .and_then(|runtime| runtime.user.as_ref())
             .or_else(|| self.image.as_ref().and_then(|image| image.user.as_ref()))
             .or_else(|| self.build.as_ref().and_then(Build::final_user))
+    }
+
+    /// Whether [`Container::effective_user`] is root. A name is resolved through the image's own
+    /// `/etc/passwd` when the image was read (`USER toor` with uid 0 is root); otherwise as
+    /// [`User::is_root`] spells it.
+    pub fn effective_user_is_root(&self) -> Option<(&Spanned<User>, Certainty)> {
+        let user = self.effective_user()?;
+        let certainty = match &self.image {
+            Some(image) => image.is_root(&user.value),
+            None => user.value.is_root(),
+        };
+        Some((user, certainty))
     }
 }

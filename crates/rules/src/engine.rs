@@ -1,6 +1,6 @@
-//! Runs the enabled rules over containers.
+//! Runs the enabled rules over containers and daemons.
 
-use leastpriv_model::Container;
+use leastpriv_model::{Container, Daemon};
 use leastpriv_source::{SourceDb, Span};
 
 use crate::suppression::Suppressions;
@@ -31,13 +31,43 @@ impl Checker<'_> {
     }
 }
 
-/// Runs every rule that `selection` enables over `containers`, then drops suppressed findings and
+/// What one run judges: containers, and the daemons that run them.
+///
+/// `check(&db, &containers, &selection)` still reads as before: a slice of containers converts.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Subjects<'a> {
+    /// Containers, judged by the container rules.
+    pub containers: &'a [Container],
+    /// Daemons, judged by the `daemon` layer's rules.
+    pub daemons: &'a [Daemon],
+}
+
+impl<'a> From<&'a [Container]> for Subjects<'a> {
+    fn from(containers: &'a [Container]) -> Self {
+        Self {
+            containers,
+            daemons: &[],
+        }
+    }
+}
+
+impl<'a> From<&'a Vec<Container>> for Subjects<'a> {
+    fn from(containers: &'a Vec<Container>) -> Self {
+        Self::from(containers.as_slice())
+    }
+}
+
+/// Runs every rule that `selection` enables over the subjects, then drops suppressed findings and
 /// duplicates. The result is sorted by file, position and code, so output is deterministic.
-pub fn check(
+pub fn check<'a>(
     db: &SourceDb,
-    containers: &[Container],
+    subjects: impl Into<Subjects<'a>>,
     selection: &RuleSelection,
 ) -> Vec<Diagnostic> {
+    let Subjects {
+        containers,
+        daemons,
+    } = subjects.into();
     let mut diagnostics = Vec::new();
     for rule in RULES.iter().filter(|rule| selection.is_enabled(rule)) {
         for container in containers {
@@ -48,6 +78,18 @@ pub fn check(
             };
             match rule.check {
                 Check::Container(check) => check(&mut checker, container),
+                Check::Daemon(_) => {}
+            }
+        }
+        for daemon in daemons {
+            let mut checker = Checker {
+                rule,
+                selection,
+                diagnostics: &mut diagnostics,
+            };
+            match rule.check {
+                Check::Daemon(check) => check(&mut checker, daemon),
+                Check::Container(_) => {}
             }
         }
     }

@@ -1,5 +1,6 @@
 //! Helpers shared by several rules.
 
 pub(crate) mod build;
+pub(crate) mod image;
 pub(crate) mod secrets;
 pub(crate) mod shell;

@@ -7,6 +7,9 @@
 //! tools). `registry.rs` is the one table that assigns codes; `leastpriv rules`, `leastpriv explain`,
 //! `docs/rules.md` and SARIF help text are all generated from it.
 //!
+//! The `daemon` layer's rules judge [`leastpriv_model::Daemon`]s (a `daemon.json`, a running engine)
+//! the same way; [`Subjects`] hands both to the engine.
+//!
 //! [`check`] runs the enabled rules over a set of containers and returns [`Diagnostic`]s, with
 //! suppression comments (`# leastpriv: ignore[LP101] reason`) and severity overrides applied and
 //! duplicates removed (a Dockerfile audited directly and through a Compose `build:` is judged once).
@@ -25,7 +28,7 @@ mod suppression;
 
 pub use diagnostic::{Diagnostic, Layer, Severity};
 pub use docs::{render_rule_docs, rule_markdown};
-pub use engine::check;
+pub use engine::{check, Subjects};
 pub use registry::{find_rule, RULES};
 pub use rule::{Check, Rule, RuleMeta};
 pub use selection::{RuleSelection, SelectionError};

@@ -1,6 +1,6 @@
 //! What a rule is: metadata declared next to its check.
 
-use leastpriv_model::Container;
+use leastpriv_model::{Container, Daemon};
 
 use crate::engine::Checker;
 use crate::{Layer, Severity};
@@ -27,12 +27,15 @@ pub struct RuleMeta {
 pub enum Check {
     /// Once per container.
     Container(fn(&mut Checker<'_>, &Container)),
+    /// Once per daemon.
+    Daemon(fn(&mut Checker<'_>, &Daemon)),
 }
 
 impl std::fmt::Debug for Check {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Check::Container(_) => f.write_str("Check::Container"),
+            Check::Daemon(_) => f.write_str("Check::Daemon"),
         }
     }
 }

@@ -5,12 +5,16 @@
 //! alone. A comment line `# expect: <CODE>` says that the next non-comment line holds a finding of
 //! that rule; every other line must stay silent. So each fixture shows both firing and silence, and a
 //! snapshot of the findings (message and fix) is kept beside it for review.
+//!
+//! JSON has no comments: a `*.json` fixture (`LP704.daemon.json`, `LP713.info.json`) lists the lines
+//! it expects findings on in a sidecar `<fixture>.expect`, one number per line (`#` starts a
+//! comment); a sidecar without numbers declares the fixture silent.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use leastpriv_frontend::{detect_by_content, detect_by_name, lower, InputKind, Options};
-use leastpriv_rules::{check, find_rule, RuleSelection};
+use leastpriv_rules::{check, find_rule, RuleSelection, Subjects};
 use leastpriv_source::SourceDb;
 
 const MARKER: &str = "# expect: ";
@@ -35,11 +39,11 @@ fn fixtures() -> Vec<PathBuf> {
     found
 }
 
-/// Fixtures are every file but snapshots, notes and hidden files (`.gitkeep`).
+/// Fixtures are every file but snapshots, notes, sidecars and hidden files (`.gitkeep`).
 fn is_fixture(path: &Path) -> bool {
     let name = path.file_name().unwrap_or_default().to_string_lossy();
     let ext = path.extension().unwrap_or_default();
-    !name.starts_with('.') && ext != "snap" && ext != "md" && ext != "env"
+    !name.starts_with('.') && ext != "snap" && ext != "md" && ext != "env" && ext != "expect"
 }
 
 /// The kind a fixture is read as: by name (`LP201.Dockerfile`, `LP110.compose.yaml`), else content.
@@ -61,6 +65,12 @@ fn kind_of(path: &Path, text: &str) -> InputKind {
     if name.ends_with(".inspect.json") {
         return InputKind::DockerInspect;
     }
+    if name.ends_with(".daemon.json") {
+        return InputKind::DaemonJson;
+    }
+    if name.ends_with(".info.json") {
+        return InputKind::DockerInfo;
+    }
     detect_by_name(path)
         .or_else(|| detect_by_content(text))
         .unwrap_or_else(|| panic!("{}: cannot tell the fixture's kind", path.display()))
@@ -80,6 +90,20 @@ fn expected_lines(text: &str, code: &str) -> BTreeSet<u32> {
         }
     }
     expected
+}
+
+/// The 1-based lines listed in a JSON fixture's `<fixture>.expect`; `None` when it has none.
+fn sidecar_lines(path: &Path) -> Option<BTreeSet<u32>> {
+    let mut sidecar = path.as_os_str().to_owned();
+    sidecar.push(".expect");
+    let text = std::fs::read_to_string(sidecar).ok()?;
+    let lines = text
+        .lines()
+        .map(|line| line.split('#').next().unwrap_or_default().trim())
+        .filter(|line| !line.is_empty())
+        .map(|line| line.parse().expect("a line number"))
+        .collect();
+    Some(lines)
 }
 
 #[test]
@@ -103,7 +127,11 @@ fn every_fixture_fires_where_marked_and_nowhere_else() {
         }
         let mut selection = RuleSelection::all();
         selection.select([rule.code]).unwrap();
-        let diagnostics = check(&db, &lowered.containers, &selection);
+        let subjects = Subjects {
+            containers: &lowered.containers,
+            daemons: &lowered.daemons,
+        };
+        let diagnostics = check(&db, subjects, &selection);
         let mut rendered = String::new();
         let mut fired = BTreeSet::new();
         for diagnostic in &diagnostics {
@@ -122,8 +150,19 @@ fn every_fixture_fires_where_marked_and_nowhere_else() {
                 diagnostic.fix
             ));
         }
-        let expected = expected_lines(&text, rule.code);
-        if expected.is_empty() && !text.contains("# silent") {
+        let is_json = path.extension().is_some_and(|ext| ext == "json");
+        let expected = if is_json {
+            match sidecar_lines(&path) {
+                Some(lines) => lines,
+                None => {
+                    failures.push(format!("{name}: a JSON fixture needs `{name}.expect`"));
+                    continue;
+                }
+            }
+        } else {
+            expected_lines(&text, rule.code)
+        };
+        if expected.is_empty() && !is_json && !text.contains("# silent") {
             failures.push(format!("{name}: no `{MARKER}{code}` marker (add `# silent` to a fixture meant to stay silent)"));
         }
         if fired != expected {

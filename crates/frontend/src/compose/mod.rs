@@ -1,10 +1,198 @@
-//! Compose front-end. (Being written.)
+//! Compose front-end: a Compose project, as `docker compose` reads it, into one
+//! [`Container`](leastpriv_model::Container) per service.
+//!
+//! A project is read in the order Compose follows ([`load`]): each file is parsed ([`crate::yaml`]:
+//! anchors, aliases, `<<` merge keys), interpolated from the environment and the project's `.env`
+//! ([`interpolate`], [`dotenv`]), its `extends` and `include` resolved, then merged over the files
+//! before it ([`merge`]): documents of one file in order, then the override file. Each service is then
+//! lowered ([`service`]) with the short syntaxes of [`syntax`]; a service with `build:` carries the
+//! build of its Dockerfile, lowered by [`crate::dockerfile`] with the service's `args` and `target`.
+//!
+//! # Which files make a project
+//! - A file named like Compose's defaults (`compose.yaml`, `compose.yml`, `docker-compose.yml`,
+//!   `docker-compose.yaml`, tried in that order) is the main file of its directory, and the first
+//!   override file found beside it (`compose.override.yml`, `compose.override.yaml`,
+//!   `docker-compose.override.yml`, `docker-compose.override.yaml`) is merged over it, as
+//!   `docker compose` does with no `-f`.
+//! - An override file whose directory holds a main file is audited through that main file: lowering
+//!   it alone gives nothing, so a directory walk that finds both audits the merged project once.
+//!   Without a main file beside it, it is audited alone.
+//! - Any other Compose file (`compose.prod.yaml`, `docker-compose-db.yml`, a file named on the
+//!   command line) is a project of its own; [`lower_files`] merges an explicit list (`-f a -f b`).
+//!
+//! The project directory (where `.env` is read and relative paths resolve) is the main file's.
 
-use leastpriv_source::{FileId, SourceDb};
+mod dotenv;
+mod interpolate;
+mod load;
+mod merge;
+mod service;
+mod syntax;
+
+use std::path::{Path, PathBuf};
+
+use leastpriv_source::{FileId, InputError, SourceDb};
 
 use crate::{Lowered, Options};
 
-/// Lowers a Compose file (with its overrides, includes and extends) into one container per service.
-pub fn lower(_db: &SourceDb, _file: FileId, _options: &Options) -> Lowered {
-    Lowered::default()
+/// Compose's main file names, in the order it tries them (compose-go `DefaultFileNames`).
+pub const MAIN_FILE_NAMES: [&str; 4] = [
+    "compose.yaml",
+    "compose.yml",
+    "docker-compose.yml",
+    "docker-compose.yaml",
+];
+
+/// Compose's override file names, in its order (compose-go `DefaultOverrideFileNames`).
+pub const OVERRIDE_FILE_NAMES: [&str; 4] = [
+    "compose.override.yml",
+    "compose.override.yaml",
+    "docker-compose.override.yml",
+    "docker-compose.override.yaml",
+];
+
+/// Lowers a Compose file with the project it belongs to: its override file when it is its
+/// directory's main file, nothing when it is an override file audited through its main file.
+pub fn lower(db: &SourceDb, file: FileId, options: &Options) -> Lowered {
+    let path = PathBuf::from(db.get(file).path());
+    let name = file_name(&path);
+    let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    if OVERRIDE_FILE_NAMES.contains(&name.as_str()) && main_file(&dir).is_some() {
+        return Lowered::default();
+    }
+    let mut files = vec![file];
+    let mut errors = Vec::new();
+    let is_main = main_file(&dir).is_some_and(|main| file_name(&main) == name);
+    if is_main {
+        if let Some(override_path) = first_existing(&dir, &OVERRIDE_FILE_NAMES) {
+            match load::read_text(&override_path) {
+                Ok(text) => files.push(db.add(override_path.display().to_string(), text)),
+                Err(error) => {
+                    errors.push(InputError::file(override_path.display().to_string(), error))
+                }
+            }
+        }
+    }
+    let mut lowered = lower_files(db, &files, options);
+    errors.append(&mut lowered.errors);
+    lowered.errors = errors;
+    lowered
+}
+
+/// Lowers the project made of `files` merged in order (`docker compose -f a -f b`); the first file's
+/// directory is the project directory.
+pub fn lower_files(db: &SourceDb, files: &[FileId], options: &Options) -> Lowered {
+    let Some(&first) = files.first() else {
+        return Lowered::default();
+    };
+    let dir = Path::new(db.get(first).path())
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    let environment: Vec<(String, String)> = match &options.env {
+        Some(env) => env.clone().into_iter().collect(),
+        None => std::env::vars_os()
+            .filter_map(|(name, value)| Some((name.into_string().ok()?, value.into_string().ok()?)))
+            .collect(),
+    };
+    let mut project = load::load(db, files, &dir, environment);
+    let mut lowered = service::lower_services(db, &project, options);
+    project.errors.append(&mut lowered.errors);
+    lowered.errors = project.errors;
+    lowered
+}
+
+/// Whether `name` (a file name, any case) is a Compose file name: `compose.yaml`,
+/// `docker-compose.yml`, their `.override` files and variants such as `compose.prod.yaml` or
+/// `docker-compose-db.yml`.
+pub fn is_compose_file_name(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    let Some(stem) = name
+        .strip_suffix(".yaml")
+        .or_else(|| name.strip_suffix(".yml"))
+    else {
+        return false;
+    };
+    let rest = stem
+        .strip_prefix("docker-compose")
+        .or_else(|| stem.strip_prefix("compose"));
+    match rest {
+        Some("") => true,
+        Some(rest) => rest.starts_with(['.', '-', '_']),
+        None => false,
+    }
+}
+
+/// Whether `text` reads as a Compose file: a YAML (or JSON) document whose top level has a
+/// `services` mapping. For a file named explicitly whose name does not tell.
+pub fn looks_like_compose(text: &str) -> bool {
+    if !text.contains("services") {
+        return false;
+    }
+    let db = SourceDb::new();
+    let file = db.add("-", text);
+    crate::yaml::parse(text, file)
+        .documents
+        .iter()
+        .any(|document| {
+            document
+                .get("services")
+                .is_some_and(|services| services.as_map().is_some())
+        })
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .and_then(|name| name.to_str())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// The main file Compose would pick in `dir`.
+fn main_file(dir: &Path) -> Option<PathBuf> {
+    first_existing(dir, &MAIN_FILE_NAMES)
+}
+
+fn first_existing(dir: &Path, names: &[&str]) -> Option<PathBuf> {
+    names
+        .iter()
+        .map(|name| dir.join(name))
+        .find(|path| path.is_file())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compose_file_names() {
+        for name in [
+            "compose.yaml",
+            "docker-compose.override.yml",
+            "compose.prod.yml",
+            "docker-compose_ci.yaml",
+        ] {
+            assert!(is_compose_file_name(name), "{name}");
+        }
+        for name in [
+            "composer.yml",
+            "compose.yaml.bak",
+            "docker-compose",
+            "kompose.yaml",
+        ] {
+            assert!(!is_compose_file_name(name), "{name}");
+        }
+    }
+
+    #[test]
+    fn content_with_a_services_mapping() {
+        assert!(looks_like_compose(
+            "version: '3'\nservices:\n  web: {image: x}\n"
+        ));
+        assert!(!looks_like_compose("services: [a]\n"));
+        assert!(!looks_like_compose(
+            "kind: Service\nmetadata: {name: services}\n"
+        ));
+        assert!(!looks_like_compose("services:\n\tweb: x\n"));
+    }
 }

@@ -553,9 +553,8 @@ impl Lowerer<'_> {
             instruction,
             shifted(&first.range).start..shifted(&last.range).end,
         );
-        let values: Vec<&str> = strings.iter().map(|string| string.value.as_str()).collect();
         let mut commands = Vec::new();
-        if let Some(string) = shell::script_argument(&values).and_then(|index| strings.get(index)) {
+        if let Some(string) = shell::script_argument(strings).and_then(|index| strings.get(index)) {
             let runs: Vec<(u32, u32)> = string
                 .runs
                 .iter()
@@ -570,9 +569,7 @@ impl Lowerer<'_> {
 
     /// The commands of a shell-form `RUN`, with those of the heredoc bodies a shell runs.
     fn shell_commands(&self, instruction: &Instruction) -> Vec<ShellCommand> {
-        let mut line = Mapped::new();
-        line.push_mapped(&instruction.line, instruction.args.clone());
-        let parsed = shell::parse(&line, self.file);
+        let parsed = shell::parse_from(&instruction.line, instruction.args.start, self.file);
         let mut commands = parsed.commands;
         // `RUN <<EOF` alone runs the body as the script (unless its `#!` names another interpreter).
         let only_heredoc = instruction

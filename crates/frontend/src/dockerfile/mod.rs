@@ -99,7 +99,11 @@ pub fn lower(db: &SourceDb, file: FileId, options: &Options) -> Lowered {
         })
         .into_iter()
         .collect();
-    Lowered { containers, errors }
+    Lowered {
+        containers,
+        errors,
+        ..Lowered::default()
+    }
 }
 
 #[cfg(test)]

@@ -51,7 +51,13 @@ pub(crate) struct ShellScript {
 
 /// Parses `script` as POSIX shell.
 pub(crate) fn parse(script: &Mapped, file: FileId) -> ShellScript {
+    parse_from(script, 0, file)
+}
+
+/// Parses `script[start..]` as POSIX shell.
+pub(crate) fn parse_from(script: &Mapped, start: usize, file: FileId) -> ShellScript {
     let mut parser = Parser::new(script, file, 0);
+    parser.pos = start.min(script.text().len());
     parser.list(End::Eof);
     let mut result = ShellScript {
         commands: parser.commands,
@@ -64,17 +70,17 @@ pub(crate) fn parse(script: &Mapped, file: FileId) -> ShellScript {
 }
 
 /// Whether `argv` is a shell that reads its script from standard input: what a heredoc fed to it is.
-pub(crate) fn reads_script_from_stdin(argv: &[&str]) -> bool {
+pub(crate) fn reads_script_from_stdin<S: AsRef<str>>(argv: &[S]) -> bool {
     let start = skip_prefixes(argv);
     let Some(program) = argv.get(start) else {
         return false;
     };
-    if !SHELLS.contains(&base_name(program)) {
+    if !SHELLS.contains(&base_name(program.as_ref())) {
         return false;
     }
-    let mut args = argv[start + 1..].iter();
+    let mut args = argv[start + 1..].iter().map(AsRef::as_ref);
     while let Some(arg) = args.next() {
-        if *arg == "-o" || *arg == "+o" {
+        if arg == "-o" || arg == "+o" {
             args.next();
         } else if is_option(arg) {
             if arg.starts_with('-') && !arg.starts_with("--") && arg.contains('c') {
@@ -96,10 +102,12 @@ fn is_option(arg: &str) -> bool {
 }
 
 /// The index of the real program after wrappers that run it (`sudo -u app`, `env A=1`, `exec`).
-fn skip_prefixes(argv: &[&str]) -> usize {
+fn skip_prefixes<S: AsRef<str>>(argv: &[S]) -> usize {
+    let word_at = |index: usize| argv.get(index).map(AsRef::as_ref);
     let mut index = 0;
-    while let Some(word) = argv.get(index) {
-        let takes_value: &[&str] = match base_name(word) {
+    while let Some(word) = word_at(index) {
+        let wrapper = base_name(word);
+        let takes_value: &[&str] = match wrapper {
             "sudo" => &["-u", "-g", "-h", "-p", "-C", "-r", "-t", "-U", "-D"],
             "env" => &["-u", "-C", "-S"],
             "nice" => &["-n"],
@@ -111,10 +119,10 @@ fn skip_prefixes(argv: &[&str]) -> usize {
             _ => return index,
         };
         index += 1;
-        while let Some(arg) = argv.get(index) {
-            if takes_value.contains(arg) {
+        while let Some(arg) = word_at(index) {
+            if takes_value.contains(&arg) {
                 index += 2;
-            } else if is_option(arg) || (base_name(word) == "env" && arg.contains('=')) {
+            } else if is_option(arg) || (wrapper == "env" && arg.contains('=')) {
                 index += 1;
             } else {
                 break;
@@ -125,11 +133,11 @@ fn skip_prefixes(argv: &[&str]) -> usize {
 }
 
 /// The index of the script a shell (or `su`) is given with `-c`, if any.
-pub(crate) fn script_argument(argv: &[&str]) -> Option<usize> {
+pub(crate) fn script_argument<S: AsRef<str>>(argv: &[S]) -> Option<usize> {
     let start = skip_prefixes(argv);
-    let program = base_name(argv.get(start)?);
+    let program = base_name(argv.get(start)?.as_ref());
     if program == "su" || program == "runuser" {
-        let position = argv[start..].iter().position(|arg| *arg == "-c")?;
+        let position = argv[start..].iter().position(|arg| arg.as_ref() == "-c")?;
         let index = start + position + 1;
         return (index < argv.len()).then_some(index);
     }
@@ -138,12 +146,12 @@ pub(crate) fn script_argument(argv: &[&str]) -> Option<usize> {
     }
     let mut command_flag = false;
     let mut index = start + 1;
-    while let Some(arg) = argv.get(index) {
-        if *arg == "-o" || *arg == "+o" {
+    while let Some(arg) = argv.get(index).map(AsRef::as_ref) {
+        if arg == "-o" || arg == "+o" {
             index += 2;
             continue;
         }
-        if *arg == "--" {
+        if arg == "--" {
             index += 1;
             continue;
         }
@@ -171,29 +179,58 @@ enum End {
 }
 
 /// A word: its value with quotes removed, and where each run of the value came from.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 struct Word {
     value: String,
     start: usize,
     end: usize,
-    /// `(offset in value, offset in text)` where each run starts.
-    runs: Vec<(u32, u32)>,
+    /// `(offset in value, offset in text)` where the first run starts; most words have only one, so
+    /// the others go to `more_runs`, which then allocates.
+    first_run: Option<(u32, u32)>,
+    more_runs: Vec<(u32, u32)>,
     quoted: bool,
 }
 
+impl AsRef<str> for Word {
+    fn as_ref(&self) -> &str {
+        &self.value
+    }
+}
+
 impl Word {
+    fn at(start: usize) -> Self {
+        Self {
+            start,
+            end: start,
+            ..Self::default()
+        }
+    }
+
     fn push(&mut self, text: &str, at: usize) {
         if text.is_empty() {
             return;
         }
         let here = self.value.len();
-        let continues = self.runs.last().is_some_and(|&(value_start, text_start)| {
+        let last = self.more_runs.last().or(self.first_run.as_ref());
+        let continues = last.is_some_and(|&(value_start, text_start)| {
             text_start as usize + (here - value_start as usize) == at
         });
         if !continues {
-            self.runs.push((to_u32(here), to_u32(at)));
+            let run = (to_u32(here), to_u32(at));
+            if self.first_run.is_none() {
+                self.first_run = Some(run);
+            } else {
+                self.more_runs.push(run);
+            }
         }
         self.value.push_str(text);
+    }
+
+    fn runs(&self) -> Vec<(u32, u32)> {
+        self.first_run
+            .into_iter()
+            .chain(self.more_runs.iter().copied())
+            .collect()
     }
 }
 
@@ -527,13 +564,8 @@ impl<'a> Parser<'a> {
                     if self.byte(0) == first && matches!(first, Some(b'&' | b'|')) {
                         self.pos += 1;
                     }
-                    let mut word = Word {
-                        value: String::new(),
-                        start,
-                        end: self.pos,
-                        runs: Vec::new(),
-                        quoted: false,
-                    };
+                    let mut word = Word::at(start);
+                    word.end = self.pos;
                     word.push(&self.text[start..self.pos], start);
                     command.touch(start, self.pos);
                     command.words.push(word);
@@ -615,13 +647,7 @@ impl<'a> Parser<'a> {
     /// Reads one word at the current position, removing quotes and following substitutions.
     fn word(&mut self) -> Word {
         let start = self.pos;
-        let mut word = Word {
-            value: String::new(),
-            start,
-            end: start,
-            runs: Vec::new(),
-            quoted: false,
-        };
+        let mut word = Word::at(start);
         while let Some(ch) = self.peek_char() {
             match ch {
                 ' ' | '\t' | '\n' | '\r' | ';' | '&' | '|' | ')' => break,
@@ -677,9 +703,14 @@ impl<'a> Parser<'a> {
                     self.double_quoted(&mut word);
                 }
                 '$' => self.dollar(&mut word),
-                ch => {
-                    word.push(&self.text[self.pos..self.pos + ch.len_utf8()], self.pos);
-                    self.pos += ch.len_utf8();
+                _ => {
+                    // A run of characters with no meaning to the shell, taken at once.
+                    let plain = self.text.as_bytes()[self.pos..]
+                        .iter()
+                        .position(|&b| is_special(b))
+                        .map_or(self.text.len(), |len| self.pos + len.max(1));
+                    word.push(&self.text[self.pos..plain], self.pos);
+                    self.pos = plain;
                 }
             }
         }
@@ -713,9 +744,13 @@ impl<'a> Parser<'a> {
                     word.push(&self.text[open..self.pos], open);
                 }
                 '`' => return,
-                ch => {
-                    word.push(&self.text[self.pos..self.pos + ch.len_utf8()], self.pos);
-                    self.pos += ch.len_utf8();
+                _ => {
+                    let plain = self.text.as_bytes()[self.pos..]
+                        .iter()
+                        .position(|&b| matches!(b, b'"' | b'\\' | b'$' | b'`'))
+                        .map_or(self.text.len(), |len| self.pos + len.max(1));
+                    word.push(&self.text[self.pos..plain], self.pos);
+                    self.pos = plain;
                 }
             }
         }
@@ -842,17 +877,16 @@ impl<'a> Parser<'a> {
         if command.kind != Kind::Simple || command.words.is_empty() {
             return;
         }
-        let argv: Vec<&str> = command.words.iter().map(|w| w.value.as_str()).collect();
-        let feeds_shell = reads_script_from_stdin(&argv);
+        let feeds_shell = reads_script_from_stdin(&command.words);
         for &index in &command.heredocs {
             if let Some(heredoc) = self.heredocs.get_mut(index) {
                 heredoc.feeds_shell = feeds_shell;
             }
         }
-        if let Some(index) = script_argument(&argv) {
+        if let Some(index) = script_argument(&command.words) {
             if self.string_depth < MAX_STRING_DEPTH {
                 let word = &command.words[index];
-                let script = Mapped::from_runs(self.source, &word.value, &word.runs);
+                let script = Mapped::from_runs(self.source, &word.value, &word.runs());
                 let mut inner = Parser::new(&script, self.file, self.string_depth + 1);
                 inner.list(End::Eof);
                 self.commands.extend(inner.commands);
@@ -867,6 +901,29 @@ impl<'a> Parser<'a> {
             .collect();
         self.commands.push(ShellCommand { argv, span });
     }
+}
+
+/// Bytes that end a run of plain characters in a word (all ASCII, so a run ends on a character
+/// boundary).
+fn is_special(byte: u8) -> bool {
+    matches!(
+        byte,
+        b' ' | b'\t'
+            | b'\n'
+            | b'\r'
+            | b';'
+            | b'&'
+            | b'|'
+            | b'('
+            | b')'
+            | b'<'
+            | b'>'
+            | b'`'
+            | b'\\'
+            | b'\''
+            | b'"'
+            | b'$'
+    )
 }
 
 /// Whether a word that just ended at `pos` made no progress (guards the `[[` loop).

@@ -4,13 +4,15 @@ use std::io::{IsTerminal, Write};
 
 use anyhow::Result;
 use leastpriv_frontend::Lowered;
+use leastpriv_report::human::HumanOptions;
 use leastpriv_report::Report;
+use leastpriv_rules::Subjects;
 use leastpriv_source::SourceDb;
 use rayon::prelude::*;
 
 use crate::args::{AuditArgs, ColorChoice, Format};
 use crate::config::Settings;
-use crate::inputs;
+use crate::inputs::{self, InputSource};
 use crate::ExitStatus;
 
 pub(crate) fn run(args: &AuditArgs, out: &mut dyn Write) -> Result<ExitStatus> {
@@ -22,35 +24,82 @@ pub(crate) fn run(args: &AuditArgs, out: &mut dyn Write) -> Result<ExitStatus> {
     );
 
     let db = SourceDb::new();
-    let lowered: Vec<Lowered> = sources
+    let image_options = leastpriv_image::Options {
+        progress: std::io::stderr().is_terminal(),
+        ..leastpriv_image::Options::default()
+    };
+    // Each input is read and lowered on its own thread; one that cannot be read becomes an error.
+    let mut lowered: Vec<(bool, Lowered)> = sources
         .par_iter()
-        .map(|source| match source.load(&db) {
-            Ok((file, kind)) => leastpriv_frontend::lower(&db, file, kind, &settings.options),
-            Err(error) => Lowered {
-                containers: Vec::new(),
-                errors: vec![error],
+        .map(|source| match source {
+            InputSource::Image(path) => (
+                true,
+                images::lowered(leastpriv_image::audit_path(
+                    &db,
+                    path,
+                    &source.display(),
+                    &image_options,
+                )),
+            ),
+            _ => match source.load(&db) {
+                Ok((file, kind)) => (
+                    true,
+                    leastpriv_frontend::lower(&db, file, kind, &settings.options),
+                ),
+                Err(error) => (
+                    false,
+                    Lowered {
+                        errors: vec![error],
+                        ..Lowered::default()
+                    },
+                ),
             },
         })
         .collect();
+    lowered.extend(
+        args.images
+            .iter()
+            .map(|name| (true, images::engine(&db, name, &image_options))),
+    );
+    let mut files_audited = 0;
+    if args.engine {
+        let engine = crate::engine::audit(&db, &settings.options)?;
+        files_audited += engine.inputs;
+        lowered.push((false, engine.lowered));
+    }
     let mut containers = Vec::new();
-    for file in lowered {
+    let mut daemons = Vec::new();
+    for (read, mut file) in lowered {
+        files_audited += usize::from(read);
         containers.extend(file.containers);
+        daemons.extend(file.daemons);
+        // Inputs keep their order; one file's errors are listed top to bottom.
+        file.errors
+            .sort_by_key(|error| error.span.map(|span| span.range.start));
         errors.extend(file.errors);
     }
 
-    let diagnostics = leastpriv_rules::check(&db, &containers, &settings.selection);
+    let subjects = Subjects {
+        containers: &containers,
+        daemons: &daemons,
+    };
+    let diagnostics = leastpriv_rules::check(&db, subjects, &settings.selection);
     let report = Report {
         db: &db,
         diagnostics: &diagnostics,
         errors: &errors,
-        files_audited: sources.len(),
+        files_audited,
     };
     match args.format {
-        Format::Json => leastpriv_report::json::write(&report, out)?,
-        Format::Human | Format::Sarif | Format::Github => {
-            let _color = use_color(args.color);
-            leastpriv_report::json::write(&report, out)?;
+        Format::Human => {
+            let options = HumanOptions {
+                color: use_color(args.color),
+            };
+            leastpriv_report::human::write(&report, out, options)?;
         }
+        Format::Json => leastpriv_report::json::write(&report, out)?,
+        Format::Sarif => leastpriv_report::sarif::write(&report, out)?,
+        Format::Github => leastpriv_report::github::write(&report, out)?,
     }
 
     let failing = settings
@@ -65,12 +114,55 @@ pub(crate) fn run(args: &AuditArgs, out: &mut dyn Write) -> Result<ExitStatus> {
     })
 }
 
+/// `--color`: `auto` colours a terminal unless `NO_COLOR` is set to anything but the empty string
+/// (no-color.org); `CLICOLOR_FORCE` forces colour in `auto` mode, as in cargo and ripgrep.
 fn use_color(choice: ColorChoice) -> bool {
     match choice {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
         ColorChoice::Auto => {
-            std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal()
+            let set = |name: &str| std::env::var_os(name).is_some_and(|value| !value.is_empty());
+            if set("NO_COLOR") {
+                false
+            } else {
+                set("CLICOLOR_FORCE") || std::io::stdout().is_terminal()
+            }
+        }
+    }
+}
+
+/// Images: archives and OCI layouts, and images in the local engine.
+mod images {
+    use leastpriv_frontend::Lowered;
+    use leastpriv_source::SourceDb;
+
+    pub(super) fn lowered(audited: leastpriv_image::Audited) -> Lowered {
+        Lowered {
+            containers: audited.containers,
+            errors: audited.errors,
+            ..Lowered::default()
+        }
+    }
+
+    #[cfg(feature = "engine")]
+    pub(super) fn engine(db: &SourceDb, name: &str, options: &leastpriv_image::Options) -> Lowered {
+        lowered(leastpriv_image::engine::audit_engine_image(
+            db, name, options,
+        ))
+    }
+
+    #[cfg(not(feature = "engine"))]
+    pub(super) fn engine(
+        _db: &SourceDb,
+        name: &str,
+        _options: &leastpriv_image::Options,
+    ) -> Lowered {
+        Lowered {
+            errors: vec![leastpriv_source::InputError::file(
+                name,
+                "this leastpriv was built without the `engine` feature; audit a `docker save` archive instead",
+            )],
+            ..Lowered::default()
         }
     }
 }

@@ -1,4 +1,6 @@
 //! One module per subcommand.
 
 pub(crate) mod audit;
+pub(crate) mod probe;
 pub(crate) mod rules;
+pub(crate) mod verify;

@@ -37,7 +37,7 @@ impl Mapped {
 
     /// Appends `text` as if it were written at `file_offset` (a newline the parser adds, a run of a
     /// larger mapped text).
-    pub(crate) fn push_at(&mut self, text: &str, file_offset: usize) {
+    fn push_at(&mut self, text: &str, file_offset: usize) {
         if text.is_empty() {
             return;
         }

@@ -410,7 +410,7 @@ impl Parser<'_> {
                     break;
                 }
                 body.push_file(text, line.end - stripped.len()..line.end);
-                body.push_at("\n", line.end);
+                push_newline(&mut body, text, line);
             }
             if !terminated {
                 self.error(
@@ -427,7 +427,7 @@ impl Parser<'_> {
                         break;
                     }
                     body.push_file(text, line.start..line.end);
-                    body.push_at("\n", line.end);
+                    push_newline(&mut body, text, line);
                     instruction.span = TextRange::new(instruction.span.start as usize, line.end);
                     pos = line.next;
                 }
@@ -443,6 +443,13 @@ impl Parser<'_> {
             }
         }
         pos
+    }
+}
+
+/// Appends the newline that ends `line` in the file, if it has one (the last line may not).
+fn push_newline(body: &mut Mapped, text: &str, line: Line) {
+    if line.next > line.end {
+        body.push_file(text, line.next - 1..line.next);
     }
 }
 
@@ -558,6 +565,17 @@ mod tests {
         assert_eq!(keywords(&parsed), ["FROM", "RUN"]);
         assert_eq!(parsed.instructions[1].args_text(), "a   b");
         assert_eq!(parsed.instructions[0].span, TextRange::new(3, 9));
+    }
+
+    #[test]
+    fn unterminated_heredoc_at_the_end_stays_inside_the_text() {
+        let text = "FROM x\nRUN <<EOF\necho \"open";
+        let parsed = parse(text);
+        let body = &parsed.instructions[1].heredocs[0].body;
+        assert_eq!(body.text(), "echo \"open");
+        assert_eq!(body.range(0..body.text().len()).end as usize, text.len());
+        let crlf = parse("FROM x\r\nRUN <<EOF\r\na\r\nEOF\r\n");
+        assert_eq!(crlf.instructions[1].heredocs[0].body.text(), "a\n");
     }
 
     #[test]

@@ -133,6 +133,12 @@ pub(crate) struct JsonString {
     pub(crate) runs: Vec<(u32, u32)>,
 }
 
+impl AsRef<str> for JsonString {
+    fn as_ref(&self) -> &str {
+        &self.value
+    }
+}
+
 /// `text` read as a JSON array of strings (the exec form), or `None` when it is not one: then
 /// BuildKit reads the instruction in shell form.
 pub(crate) fn parse_json_array(text: &str) -> Option<Vec<JsonString>> {

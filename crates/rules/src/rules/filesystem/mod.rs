@@ -1,1 +1,3 @@
 //! Layer `filesystem`.
+
+pub(crate) mod world_writable_directory;

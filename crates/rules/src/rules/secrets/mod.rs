@@ -2,10 +2,13 @@
 
 pub(crate) mod credential_literal;
 pub(crate) mod credential_setup_in_run;
+pub(crate) mod deleted_secret_in_layer;
 pub(crate) mod private_key_generated;
 pub(crate) mod secret_file_copied;
+pub(crate) mod secret_file_in_image;
 pub(crate) mod secret_in_build_arg;
 pub(crate) mod secret_in_env;
+pub(crate) mod secret_in_image_history;
 pub(crate) mod secret_in_run_argument;
 
 #[cfg(test)]
@@ -126,7 +129,7 @@ USER app
 ";
         let db = SourceDb::new();
         let container = dockerfile_container(&db, dockerfile);
-        let diagnostics = check(&db, &[container], &RuleSelection::all());
+        let diagnostics = check(&db, std::slice::from_ref(&container), &RuleSelection::all());
         assert!(
             diagnostics.len() >= 10,
             "the planted secrets should be found: {diagnostics:#?}"

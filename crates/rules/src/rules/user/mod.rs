@@ -6,10 +6,13 @@
 
 pub(crate) mod password_set_in_run;
 pub(crate) mod passwordless_sudo;
+pub(crate) mod passwordless_sudo_in_image;
 pub(crate) mod privileged_port_exposed;
 pub(crate) mod root_user;
 pub(crate) mod setuid_bit_set;
+pub(crate) mod setuid_files_present;
 pub(crate) mod ssh_server_in_image;
 pub(crate) mod sudo_in_run;
 pub(crate) mod sudo_installed;
+pub(crate) mod unexpected_setuid_file;
 pub(crate) mod user_not_numeric;

@@ -1,0 +1,709 @@
+//! Loading a Compose project: files read, interpolated, `extends` and `include` resolved, documents
+//! and override files merged into one tree, in the order compose-go follows for each file: interpolate,
+//! then `extends`, then `include`, then merge over what came before.
+//!
+//! Files are read relative to the current directory through the paths shown in reports (a file named
+//! `proj/compose.yaml` includes `proj/common.yaml`). Each file remembers the directory its relative
+//! paths resolve against: its own for `include`d and `extends`ed files, the project's for override
+//! files, as Compose does.
+//!
+//! Hostile projects are bounded: at most [`MAX_FILES`] files per project, include and extends chains
+//! at most [`MAX_CHAIN`] deep, cycles reported where they close.
+
+use std::collections::{HashMap, HashSet};
+use std::io::Read;
+use std::path::{Component, Path, PathBuf};
+
+use leastpriv_source::{FileId, InputError, SourceDb, Span, TextRange};
+
+use super::dotenv;
+use super::interpolate::{interpolate, Variables};
+use super::merge::{merge_documents, merge_services, strip_resets};
+use crate::yaml::{self, Entry, Node, Value};
+
+/// Files read for one project, the main file included.
+const MAX_FILES: usize = 256;
+/// Depth of `include` within `include`, or of `extends` chains.
+const MAX_CHAIN: usize = 32;
+/// Larger files are not read (as for inputs on the command line).
+const MAX_FILE_BYTES: u64 = 8 * 1024 * 1024;
+
+/// A loaded project: the merged model and what lowering needs to know about its values.
+#[derive(Debug, Default)]
+pub(super) struct Project {
+    /// The merged top-level mapping; `None` when no document could be read.
+    pub(super) model: Option<Node>,
+    /// For each file, the directory (as displayed, relative to the current directory) its relative
+    /// paths resolve against.
+    pub(super) dirs: HashMap<FileId, PathBuf>,
+    /// Scalars whose value took a variable's value during interpolation.
+    pub(super) substituted: HashSet<Span>,
+    /// Scalars that name a variable which is unset (it became empty).
+    pub(super) unresolved: HashSet<Span>,
+    /// The root project's variables (environment over `.env`).
+    pub(super) variables: Variables,
+    /// The environment, for `~` and for build args given without a value.
+    pub(super) environment: Vec<(String, String)>,
+    /// Every problem, located.
+    pub(super) errors: Vec<InputError>,
+}
+
+/// Loads the project made of `files` (the main file, then overrides, in order) whose directory is
+/// `dir`.
+pub(super) fn load(
+    db: &SourceDb,
+    files: &[FileId],
+    dir: &Path,
+    environment: Vec<(String, String)>,
+) -> Project {
+    let mut loader = Loader {
+        db,
+        project: Project {
+            environment,
+            ..Project::default()
+        },
+        read: HashMap::new(),
+        files_read: files.len(),
+    };
+    let variables = loader.variables(dir, None);
+    let mut stack = files
+        .first()
+        .map(|&file| vec![normalize(Path::new(loader.db.get(file).path()))])
+        .unwrap_or_default();
+    let model = loader.load_files(files, dir, &variables, &mut stack);
+    loader.project.model = model;
+    loader.project.variables = variables;
+    loader.project
+}
+
+struct Loader<'a> {
+    db: &'a SourceDb,
+    project: Project,
+    /// Files read from disk by normalised path, with their documents once interpolated.
+    read: HashMap<PathBuf, (FileId, Option<Node>)>,
+    files_read: usize,
+}
+
+impl Loader<'_> {
+    fn error(&mut self, span: Span, message: impl Into<String>) {
+        let path = self.db.get(span.file).path().to_owned();
+        self.project
+            .errors
+            .push(InputError::at(path, span, message));
+    }
+
+    /// The variables of a project in `dir`: the environment over `env_files` (each located where it
+    /// is named), or over `dir/.env` when it exists.
+    fn variables(&mut self, dir: &Path, env_files: Option<Vec<(PathBuf, Span)>>) -> Variables {
+        let mut dotenv_values: Vec<(String, String)> = Vec::new();
+        let files = match env_files {
+            Some(files) => files
+                .into_iter()
+                .map(|(path, span)| (path, Some(span)))
+                .collect(),
+            None => vec![(dir.join(".env"), None)],
+        };
+        for (path, named_at) in files {
+            let text = match read_text(&path) {
+                Ok(text) => text,
+                Err(error) => {
+                    if let Some(span) = named_at {
+                        self.error(span, format!("cannot read `{}`: {error}", path.display()));
+                    }
+                    continue;
+                }
+            };
+            let file = self.db.add(path.display().to_string(), text.as_str());
+            match dotenv::parse(&text, &self.project.environment) {
+                Ok(pairs) => dotenv_values.extend(pairs),
+                Err(error) => {
+                    let span = Span::new(file, TextRange::empty(error.offset));
+                    self.error(span, error.message);
+                }
+            }
+        }
+        Variables::new(self.project.environment.iter().cloned(), dotenv_values)
+    }
+
+    /// Loads `files` as one project in `dir`: each file's documents, then the files in order, merged.
+    fn load_files(
+        &mut self,
+        files: &[FileId],
+        dir: &Path,
+        variables: &Variables,
+        stack: &mut Vec<PathBuf>,
+    ) -> Option<Node> {
+        let mut model: Option<Node> = None;
+        for &file in files {
+            self.project.dirs.insert(file, dir.to_path_buf());
+            let mut documents = self.documents(file, variables);
+            for document in &mut documents {
+                self.apply_extends(document, file, variables);
+                self.apply_include(document, stack);
+            }
+            for document in documents {
+                model = Some(match model {
+                    Some(base) => merge_documents(base, document),
+                    None => document,
+                });
+            }
+        }
+        if let Some(model) = &mut model {
+            strip_resets(model);
+        }
+        model
+    }
+
+    /// A file's documents, parsed and interpolated; mappings only.
+    fn documents(&mut self, file: FileId, variables: &Variables) -> Vec<Node> {
+        let source = self.db.get(file);
+        let stream = yaml::parse(source.text(), file);
+        for error in stream.errors {
+            self.project
+                .errors
+                .push(error.into_input_error(source.path()));
+        }
+        let mut documents = Vec::new();
+        for mut document in stream.documents {
+            match document.value {
+                Value::Null => continue,
+                Value::Map(_) => {}
+                Value::Scalar(_) | Value::Seq(_) => {
+                    self.error(document.span, "a Compose file must be a mapping");
+                    continue;
+                }
+            }
+            self.interpolate(&mut document, variables);
+            documents.push(document);
+        }
+        documents
+    }
+
+    /// Interpolates every value (keys are left as written).
+    fn interpolate(&mut self, node: &mut Node, variables: &Variables) {
+        match &mut node.value {
+            Value::Map(entries) => {
+                for entry in entries {
+                    self.interpolate(&mut entry.value, variables);
+                }
+            }
+            Value::Seq(items) => {
+                for item in items {
+                    self.interpolate(item, variables);
+                }
+            }
+            Value::Scalar(scalar) if scalar.text.contains('$') => {
+                match interpolate(&scalar.text, variables) {
+                    Ok(result) => {
+                        scalar.text = result.text;
+                        if result.substituted {
+                            self.project.substituted.insert(node.span);
+                        }
+                        if result.missing {
+                            self.project.unresolved.insert(node.span);
+                        }
+                    }
+                    Err(message) => {
+                        let span = node.span;
+                        node.value = Value::Null;
+                        self.error(span, message);
+                    }
+                }
+            }
+            Value::Scalar(_) | Value::Null => {}
+        }
+    }
+
+    /// Replaces every service that `extends` another by the merge of the two.
+    fn apply_extends(&mut self, document: &mut Node, file: FileId, variables: &Variables) {
+        let Some(services) = services_of(document) else {
+            return;
+        };
+        let extending: Vec<String> = services
+            .iter()
+            .filter(|entry| entry.value.get("extends").is_some())
+            .filter_map(|entry| entry.key.as_str().map(str::to_owned))
+            .collect();
+        if extending.is_empty() {
+            return;
+        }
+        let original = services.to_vec();
+        let file_key = normalize(Path::new(self.db.get(file).path()));
+        let mut resolved = Vec::new();
+        for name in extending {
+            let mut chain = Vec::new();
+            if let Some(service) =
+                self.extended(&original, &file_key, &name, variables, &mut chain, None)
+            {
+                resolved.push((name, service));
+            }
+        }
+        let Some(Node {
+            value: Value::Map(entries),
+            ..
+        }) = services_mut(document)
+        else {
+            return;
+        };
+        for (name, service) in resolved {
+            if let Some(entry) = entries
+                .iter_mut()
+                .find(|entry| entry.key.as_str() == Some(name.as_str()))
+            {
+                entry.value = service;
+            }
+        }
+    }
+
+    /// The service `name` of `services` (a file's services) with its `extends` chain merged in.
+    /// `named_at` is where the reference to it is written, for errors.
+    fn extended(
+        &mut self,
+        services: &[Entry],
+        file_key: &Path,
+        name: &str,
+        variables: &Variables,
+        chain: &mut Vec<(PathBuf, String)>,
+        named_at: Option<Span>,
+    ) -> Option<Node> {
+        let Some(entry) = services
+            .iter()
+            .find(|entry| entry.key.as_str() == Some(name))
+        else {
+            if let Some(span) = named_at {
+                self.error(
+                    span,
+                    format!(
+                        "`extends` names service `{name}`, which `{}` does not define",
+                        file_key.display()
+                    ),
+                );
+            }
+            return None;
+        };
+        let link = (file_key.to_path_buf(), name.to_owned());
+        if chain.contains(&link) || chain.len() >= MAX_CHAIN {
+            let path: Vec<&str> = chain.iter().map(|(_, name)| name.as_str()).collect();
+            let message = if chain.contains(&link) {
+                format!("`extends` cycle: {} → {name}", path.join(" → "))
+            } else {
+                format!("`extends` chain deeper than {MAX_CHAIN} services")
+            };
+            self.error(named_at.unwrap_or(entry.key.span), message);
+            return None;
+        }
+        let mut service = entry.value.clone();
+        let Some(extends) = take_entry(&mut service, "extends") else {
+            return Some(service);
+        };
+        chain.push(link);
+        let base = self.extends_target(&extends, services, file_key, variables, chain);
+        chain.pop();
+        Some(match base {
+            Some(base) => merge_services(base, service),
+            None => service,
+        })
+    }
+
+    /// The service an `extends:` entry names, resolved.
+    fn extends_target(
+        &mut self,
+        extends: &Entry,
+        services: &[Entry],
+        file_key: &Path,
+        variables: &Variables,
+        chain: &mut Vec<(PathBuf, String)>,
+    ) -> Option<Node> {
+        let value = &extends.value;
+        let (service, other_file) = match &value.value {
+            Value::Scalar(scalar) => ((scalar.text.clone(), value.span), None),
+            Value::Map(_) => {
+                let Some(service) = value.get("service") else {
+                    self.error(value.span, "`extends` needs a `service`");
+                    return None;
+                };
+                let Some(name) = service.as_str() else {
+                    self.error(service.span, "`extends.service` must be a string");
+                    return None;
+                };
+                let file = value
+                    .get("file")
+                    .and_then(|file| Some((file.as_str()?.to_owned(), file.span)));
+                ((name.to_owned(), service.span), file)
+            }
+            _ => {
+                self.error(value.span, "`extends` must be a service name or a mapping");
+                return None;
+            }
+        };
+        let (name, name_span) = service;
+        match other_file {
+            None => self.extended(services, file_key, &name, variables, chain, Some(name_span)),
+            Some((path, _)) if is_remote(&path) => None,
+            Some((path, path_span)) => {
+                let dir = self.dir_of(path_span.file);
+                let path = join(&dir, &path);
+                let file = self.read_file(&path, path_span)?;
+                let other_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+                self.project.dirs.entry(file).or_insert(other_dir);
+                let model = self.interpolated_model(file, &path, variables);
+                let other_services = model
+                    .as_ref()
+                    .and_then(services_of)
+                    .map(<[Entry]>::to_vec)
+                    .unwrap_or_default();
+                self.extended(
+                    &other_services,
+                    &path,
+                    &name,
+                    variables,
+                    chain,
+                    Some(name_span),
+                )
+            }
+        }
+    }
+
+    /// A file's documents merged into one model (cached), for `extends` from another file.
+    fn interpolated_model(
+        &mut self,
+        file: FileId,
+        path: &Path,
+        variables: &Variables,
+    ) -> Option<Node> {
+        if let Some((_, Some(model))) = self.read.get(path) {
+            return Some(model.clone());
+        }
+        let documents = self.documents(file, variables);
+        let model = documents.into_iter().reduce(merge_documents);
+        if let Some(slot) = self.read.get_mut(path) {
+            slot.1.clone_from(&model);
+        }
+        model
+    }
+
+    /// Adds the resources of every `include`d project to `document`.
+    fn apply_include(&mut self, document: &mut Node, stack: &mut Vec<PathBuf>) {
+        let Some(include) = take_entry(document, "include") else {
+            return;
+        };
+        let items = match include.value.value {
+            Value::Seq(items) => items,
+            Value::Null => return,
+            _ => {
+                self.error(include.value.span, "`include` must be a list");
+                return;
+            }
+        };
+        for item in items {
+            self.include_one(document, &item, stack);
+        }
+    }
+
+    fn include_one(&mut self, document: &mut Node, item: &Node, stack: &mut Vec<PathBuf>) {
+        if string_list(item.get("path").unwrap_or(item))
+            .iter()
+            .any(|(path, _)| is_remote(path))
+        {
+            // A Git or OCI include is fetched by Compose; it is not in view here.
+            return;
+        }
+        let dir = self.dir_of(item.span.file);
+        let (paths, project_directory, env_files) = match &item.value {
+            Value::Scalar(scalar) => (vec![(scalar.text.clone(), item.span)], None, None),
+            Value::Map(_) => {
+                let paths = match item.get("path") {
+                    Some(path) => string_list(path),
+                    None => Vec::new(),
+                };
+                let project_directory = item
+                    .get("project_directory")
+                    .and_then(|node| Some((node.as_str()?.to_owned(), node.span)));
+                let env_files = item.get("env_file").map(string_list);
+                (paths, project_directory, env_files)
+            }
+            Value::Null => return,
+            Value::Seq(_) => {
+                self.error(item.span, "an `include` entry must be a path or a mapping");
+                return;
+            }
+        };
+        if paths.is_empty() {
+            self.error(item.span, "an `include` entry needs a `path`");
+            return;
+        }
+        let paths: Vec<(PathBuf, Span)> = paths
+            .into_iter()
+            .map(|(path, span)| (join(&dir, &path), span))
+            .collect();
+        let first = paths[0].0.clone();
+        if stack.contains(&first) || stack.len() >= MAX_CHAIN {
+            let message = if stack.contains(&first) {
+                format!("`include` cycle: `{}` includes itself", first.display())
+            } else {
+                format!("`include` nested deeper than {MAX_CHAIN} files")
+            };
+            self.error(paths[0].1, message);
+            return;
+        }
+        let included_dir = match project_directory {
+            Some((directory, _)) => join(&dir, &directory),
+            None => first.parent().map(Path::to_path_buf).unwrap_or_default(),
+        };
+        let mut files = Vec::new();
+        for (path, span) in &paths {
+            if let Some(file) = self.read_file(path, *span) {
+                files.push(file);
+            }
+        }
+        if files.is_empty() {
+            return;
+        }
+        let env_files = env_files.map(|files| {
+            files
+                .into_iter()
+                .map(|(path, span)| (join(&dir, &path), span))
+                .collect()
+        });
+        let variables = self.variables(&included_dir, env_files);
+        stack.push(first.clone());
+        let included = self.load_files(&files, &included_dir, &variables, stack);
+        stack.pop();
+        if let Some(included) = included {
+            self.add_resources(document, included, &first);
+        }
+    }
+
+    /// Adds the top-level resources of an included model; a name both define is an error.
+    fn add_resources(&mut self, document: &mut Node, included: Node, path: &Path) {
+        let Value::Map(sections) = included.value else {
+            return;
+        };
+        for section in sections {
+            let Some(section_name) = section.key.as_str().map(str::to_owned) else {
+                continue;
+            };
+            if !matches!(
+                section_name.as_str(),
+                "services" | "volumes" | "networks" | "secrets" | "configs" | "models"
+            ) {
+                continue;
+            }
+            let Value::Map(resources) = section.value.value else {
+                continue;
+            };
+            let Value::Map(top) = &mut document.value else {
+                return;
+            };
+            let existing = top
+                .iter_mut()
+                .find(|entry| entry.key.as_str() == Some(section_name.as_str()));
+            let target = match existing {
+                Some(entry) => entry,
+                None => {
+                    top.push(Entry {
+                        key: section.key,
+                        value: Node {
+                            value: Value::Map(Vec::new()),
+                            span: section.value.span,
+                            tag: None,
+                        },
+                    });
+                    let Some(last) = top.last_mut() else {
+                        return;
+                    };
+                    last
+                }
+            };
+            if target.value.is_null() {
+                target.value.value = Value::Map(Vec::new());
+            }
+            let Value::Map(own) = &mut target.value.value else {
+                continue;
+            };
+            let mut conflicts = Vec::new();
+            for resource in resources {
+                let name = resource.key.as_str();
+                match own.iter().find(|entry| entry.key.as_str() == name) {
+                    Some(entry) => {
+                        conflicts.push((entry.key.span, name.unwrap_or_default().to_owned()))
+                    }
+                    None => own.push(resource),
+                }
+            }
+            for (span, name) in conflicts {
+                self.error(
+                    span,
+                    format!(
+                        "`{section_name}.{name}` is also defined by the included file `{}`",
+                        path.display()
+                    ),
+                );
+            }
+        }
+    }
+
+    /// The directory relative paths of `file` resolve against.
+    fn dir_of(&self, file: FileId) -> PathBuf {
+        self.project.dirs.get(&file).cloned().unwrap_or_else(|| {
+            Path::new(self.db.get(file).path())
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_default()
+        })
+    }
+
+    /// Reads a file a Compose file refers to (once per path), located at `named_at` when it cannot
+    /// be.
+    fn read_file(&mut self, path: &Path, named_at: Span) -> Option<FileId> {
+        if let Some((file, _)) = self.read.get(path) {
+            return Some(*file);
+        }
+        if self.files_read >= MAX_FILES {
+            self.error(
+                named_at,
+                format!(
+                    "project reads more than {MAX_FILES} files; `{}` is not read",
+                    path.display()
+                ),
+            );
+            return None;
+        }
+        match read_text(path) {
+            Ok(text) => {
+                self.files_read += 1;
+                let file = self.db.add(path.display().to_string(), text);
+                self.read.insert(path.to_path_buf(), (file, None));
+                Some(file)
+            }
+            Err(error) => {
+                self.error(
+                    named_at,
+                    format!("cannot read `{}`: {error}", path.display()),
+                );
+                None
+            }
+        }
+    }
+}
+
+/// A Compose file reference Compose fetches rather than reads from disk (Git, OCI, HTTP).
+pub(super) fn is_remote(reference: &str) -> bool {
+    reference.contains("://")
+        || reference.starts_with("git@")
+        || reference.starts_with("github.com/")
+}
+
+/// The `services` entries of a model.
+fn services_of(model: &Node) -> Option<&[Entry]> {
+    model.get("services")?.as_map()
+}
+
+fn services_mut(model: &mut Node) -> Option<&mut Node> {
+    let Value::Map(entries) = &mut model.value else {
+        return None;
+    };
+    entries
+        .iter_mut()
+        .find(|entry| entry.key.as_str() == Some("services"))
+        .map(|entry| &mut entry.value)
+}
+
+/// Removes the entry `key` from a mapping and returns it.
+fn take_entry(node: &mut Node, key: &str) -> Option<Entry> {
+    let Value::Map(entries) = &mut node.value else {
+        return None;
+    };
+    let index = entries
+        .iter()
+        .position(|entry| entry.key.as_str() == Some(key))?;
+    Some(entries.remove(index))
+}
+
+/// A string or a list of strings, each with its span.
+pub(super) fn string_list(node: &Node) -> Vec<(String, Span)> {
+    match &node.value {
+        Value::Scalar(scalar) => vec![(scalar.text.clone(), node.span)],
+        Value::Seq(items) => items
+            .iter()
+            .filter_map(|item| Some((item.as_str()?.to_owned(), item.span)))
+            .collect(),
+        Value::Null | Value::Map(_) => Vec::new(),
+    }
+}
+
+/// `relative` resolved against `dir`, normalised; an absolute path as is.
+pub(super) fn join(dir: &Path, relative: &str) -> PathBuf {
+    normalize(&dir.join(relative))
+}
+
+/// Removes `.` and resolves `..` lexically (a `..` with nothing before it is kept).
+pub(super) fn normalize(path: &Path) -> PathBuf {
+    let mut normal = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                let can_pop = matches!(normal.components().next_back(), Some(Component::Normal(_)));
+                if can_pop {
+                    normal.pop();
+                } else if !matches!(normal.components().next_back(), Some(Component::RootDir)) {
+                    normal.push("..");
+                }
+            }
+            other => normal.push(other.as_os_str()),
+        }
+    }
+    normal
+}
+
+/// Reads a text file of at most [`MAX_FILE_BYTES`].
+pub(super) fn read_text(path: &Path) -> Result<String, String> {
+    let file = std::fs::File::open(path).map_err(|error| describe(&error))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|error| describe(&error))?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(format!(
+            "larger than {} MiB",
+            MAX_FILE_BYTES / (1024 * 1024)
+        ));
+    }
+    if bytes.starts_with(b"\xEF\xBB\xBF") {
+        bytes.drain(..3);
+    }
+    String::from_utf8(bytes).map_err(|_| "not valid UTF-8".to_owned())
+}
+
+fn describe(error: &std::io::Error) -> String {
+    match error.kind() {
+        std::io::ErrorKind::NotFound => "no such file".to_owned(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".to_owned(),
+        _ => error.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalizes_lexically() {
+        let cases = [
+            ("a/./b/../c", "a/c"),
+            ("../x", "../x"),
+            ("a/../../x", "../x"),
+            ("/a/../../x", "/x"),
+            ("proj/../common.yaml", "common.yaml"),
+        ];
+        for (path, expected) in cases {
+            assert_eq!(
+                normalize(Path::new(path)),
+                PathBuf::from(expected),
+                "{path}"
+            );
+        }
+        assert_eq!(join(Path::new("proj"), "/abs/x"), PathBuf::from("/abs/x"));
+    }
+}

@@ -1,0 +1,586 @@
+//! Builds [`Node`] trees from the parser's events: spans in bytes, aliases copied within the node
+//! budget, nesting bounded, merge keys resolved, duplicate keys reported.
+//!
+//! The builder is iterative (a stack of open collections), so the parser's input depth never turns
+//! into recursion here; the depth bound also covers the levels an alias copies in, so every tree it
+//! returns can be walked recursively.
+
+use std::collections::{HashMap, HashSet};
+
+use leastpriv_source::{FileId, Span, TextRange};
+use saphyr_parser::{Event, Parser, ScalarStyle, Tag};
+
+use super::offsets::CharOffsets;
+use super::{Entry, Limits, Node, Scalar, Stream, Value, YamlError};
+
+/// Past this many errors in one stream, further ones are dropped: a file with a million duplicate
+/// keys must not produce a million messages.
+const MAX_ERRORS: usize = 100;
+
+/// Above this many keys a mapping's duplicate check uses a hash set rather than a scan.
+const LINEAR_KEY_SCAN: usize = 16;
+
+/// A finished node with the facts the bounds need.
+#[derive(Clone)]
+struct Built {
+    node: Node,
+    /// Nodes in the subtree, itself included.
+    size: usize,
+    /// Levels of collections in the subtree (0 for a scalar).
+    height: usize,
+}
+
+enum Items {
+    Seq(Vec<Node>),
+    Map {
+        entries: Vec<Entry>,
+        pending_key: Option<Node>,
+    },
+}
+
+/// A collection whose end event has not come yet.
+struct Frame {
+    items: Items,
+    /// The column (in characters) of the bracket of a flow collection.
+    flow_column: Option<usize>,
+    start: usize,
+    last_end: usize,
+    anchor: usize,
+    tag: Option<Box<str>>,
+    size: usize,
+    height: usize,
+}
+
+struct Builder<'a> {
+    text: &'a str,
+    file: FileId,
+    offsets: CharOffsets,
+    limits: Limits,
+    stack: Vec<Frame>,
+    anchors: HashMap<usize, Built>,
+    alias_nodes: usize,
+    stream: Stream,
+}
+
+/// Why the stream stops.
+struct Fatal(YamlError);
+
+/// Re-parses allowed per stream to accept dedented flow lines (see [`build`]).
+const MAX_FLOW_PATCHES: usize = 16;
+
+/// Builds the stream of `text`.
+///
+/// YAML requires the lines of a multi-line flow collection to be indented more than the block that
+/// holds it, and `saphyr-parser` enforces it; the Go YAML library behind `docker compose` and
+/// `kubectl` does not, and real files close `command: [` with a `]` under the key. When the parser
+/// rejects such a line, the line is indented up to its bracket in a copy of the text and the stream
+/// is parsed again; spans are mapped back to the original text.
+pub(super) fn build(text: &str, file: FileId, limits: Limits) -> Stream {
+    let mut insertions: Vec<(usize, usize)> = Vec::new();
+    let mut patched = std::borrow::Cow::Borrowed(text);
+    loop {
+        let (mut stream, retry) = build_once(&patched, file, limits);
+        match retry {
+            Some((offset, spaces)) if insertions.len() < MAX_FLOW_PATCHES => {
+                let mut text = patched.into_owned();
+                text.insert_str(offset, &" ".repeat(spaces));
+                for insertion in &mut insertions {
+                    if insertion.0 >= offset {
+                        insertion.0 += spaces;
+                    }
+                }
+                insertions.push((offset, spaces));
+                insertions.sort_unstable();
+                patched = std::borrow::Cow::Owned(text);
+            }
+            _ => {
+                if !insertions.is_empty() {
+                    remap_stream(&mut stream, &insertions);
+                }
+                return stream;
+            }
+        }
+    }
+}
+
+/// One parse: the stream, and where to indent a rejected flow line (byte offset, spaces) when that
+/// is why it stopped.
+fn build_once(text: &str, file: FileId, limits: Limits) -> (Stream, Option<(usize, usize)>) {
+    let mut builder = Builder {
+        text,
+        file,
+        offsets: CharOffsets::new(text),
+        limits,
+        stack: Vec::new(),
+        anchors: HashMap::new(),
+        alias_nodes: 0,
+        stream: Stream::default(),
+    };
+    let mut parser = Parser::new_from_str(text);
+    let mut retry = None;
+    while let Some(next) = parser.next_event() {
+        let step = match next {
+            Ok((event, span)) => {
+                let range = builder.range(span.start.index(), span.end.index());
+                builder.on_event(event, range)
+            }
+            Err(error) => {
+                retry =
+                    builder.flow_patch(error.marker().index(), error.marker().col(), error.info());
+                Err(Fatal(
+                    builder.scan_error(error.marker().index(), error.info()),
+                ))
+            }
+        };
+        if let Err(Fatal(error)) = step {
+            builder.push_error(error);
+            break;
+        }
+    }
+    (builder.stream, retry)
+}
+
+/// Maps every span of `stream` from the patched text back to the original.
+fn remap_stream(stream: &mut Stream, insertions: &[(usize, usize)]) {
+    for document in &mut stream.documents {
+        remap_node(document, insertions);
+    }
+    for error in &mut stream.errors {
+        error.span.range = remap_range(error.span.range, insertions);
+    }
+}
+
+fn remap_node(node: &mut Node, insertions: &[(usize, usize)]) {
+    node.span.range = remap_range(node.span.range, insertions);
+    match &mut node.value {
+        Value::Map(entries) => {
+            for entry in entries {
+                remap_node(&mut entry.key, insertions);
+                remap_node(&mut entry.value, insertions);
+            }
+        }
+        Value::Seq(items) => {
+            for item in items {
+                remap_node(item, insertions);
+            }
+        }
+        Value::Null | Value::Scalar(_) => {}
+    }
+}
+
+fn remap_range(range: TextRange, insertions: &[(usize, usize)]) -> TextRange {
+    let original = |offset: usize| {
+        let mut shift = 0;
+        for &(position, count) in insertions {
+            if offset >= position + count {
+                shift += count;
+            } else if offset > position {
+                return position - shift;
+            } else {
+                break;
+            }
+        }
+        offset - shift
+    };
+    TextRange::new(original(range.start as usize), original(range.end as usize))
+}
+
+impl Builder<'_> {
+    fn range(&self, start_char: usize, end_char: usize) -> TextRange {
+        TextRange::new(self.offsets.byte(start_char), self.offsets.byte(end_char))
+    }
+
+    fn span(&self, range: TextRange) -> Span {
+        Span::new(self.file, range)
+    }
+
+    fn error(&self, range: TextRange, message: impl Into<String>) -> YamlError {
+        YamlError {
+            span: self.span(range),
+            message: message.into(),
+        }
+    }
+
+    fn push_error(&mut self, error: YamlError) {
+        if self.stream.errors.len() < MAX_ERRORS {
+            self.stream.errors.push(error);
+        }
+    }
+
+    /// Where to indent, and by how much, a line of a flow collection the parser rejected for its
+    /// indentation (see [`build`]).
+    fn flow_patch(&self, char_index: usize, column: usize, info: &str) -> Option<(usize, usize)> {
+        let bracket = self.stack.last()?.flow_column?;
+        (info == "invalid indentation" && column <= bracket)
+            .then(|| (self.offsets.byte(char_index), bracket + 1 - column))
+    }
+
+    /// A syntax error at the parser's position. A tab error is moved back onto the tab itself (the
+    /// parser reports the character after it).
+    fn scan_error(&self, char_index: usize, info: &str) -> YamlError {
+        let mut offset = self.offsets.byte(char_index);
+        if info.contains("tab") {
+            let bytes = self.text.as_bytes();
+            while offset > 0 && bytes.get(offset - 1) == Some(&b'\t') {
+                offset -= 1;
+            }
+        }
+        self.error(TextRange::empty(offset), format!("invalid YAML: {info}"))
+    }
+
+    fn on_event(&mut self, event: Event<'_>, range: TextRange) -> Result<(), Fatal> {
+        match event {
+            Event::DocumentStart(_) => self.anchors.clear(),
+            Event::Nothing | Event::StreamStart | Event::StreamEnd | Event::DocumentEnd => {}
+            Event::Scalar(text, style, anchor, tag) => {
+                let node = self.scalar(text.into_owned(), style, tag.as_deref(), range);
+                self.finish(
+                    Built {
+                        node,
+                        size: 1,
+                        height: 0,
+                    },
+                    anchor,
+                )?;
+            }
+            Event::Alias(id) => {
+                let built = self.alias(id, range)?;
+                self.finish(built, 0)?;
+            }
+            Event::SequenceStart(anchor, tag) => {
+                self.open(Items::Seq(Vec::new()), anchor, tag, range)?
+            }
+            Event::MappingStart(anchor, tag) => self.open(
+                Items::Map {
+                    entries: Vec::new(),
+                    pending_key: None,
+                },
+                anchor,
+                tag,
+                range,
+            )?,
+            Event::SequenceEnd | Event::MappingEnd => {
+                let Some(frame) = self.stack.pop() else {
+                    return Err(Fatal(
+                        self.error(range, "invalid YAML: unbalanced collection end"),
+                    ));
+                };
+                let anchor = frame.anchor;
+                let built = self.close(frame, range);
+                self.finish(built, anchor)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn scalar(
+        &self,
+        text: String,
+        style: ScalarStyle,
+        tag: Option<&Tag>,
+        range: TextRange,
+    ) -> Node {
+        let mut range = range;
+        if matches!(style, ScalarStyle::Literal | ScalarStyle::Folded) {
+            // A block scalar's event runs to the next token; the value ends at its last character.
+            let trimmed = self.text.get(range.to_range()).map_or(0, |slice| {
+                slice.len() - slice.trim_end_matches([' ', '\t', '\r', '\n']).len()
+            });
+            range = TextRange::new(range.start as usize, range.end as usize - trimmed);
+        }
+        let tag = tag.map(tag_name);
+        let is_str_tag = tag.as_deref() == Some("!!str");
+        let plain = matches!(style, ScalarStyle::Plain) && !is_str_tag;
+        let is_null = tag.as_deref() == Some("!!null")
+            || (plain && matches!(text.as_str(), "" | "~" | "null" | "Null" | "NULL"));
+        let value = if is_null {
+            Value::Null
+        } else {
+            Value::Scalar(Scalar {
+                text,
+                quoted: !plain,
+            })
+        };
+        Node {
+            value,
+            span: self.span(range),
+            tag,
+        }
+    }
+
+    fn alias(&mut self, id: usize, range: TextRange) -> Result<Built, Fatal> {
+        let Some(anchored) = self.anchors.get(&id) else {
+            return Err(Fatal(
+                self.error(range, "alias to an anchor of another document"),
+            ));
+        };
+        self.alias_nodes = self.alias_nodes.saturating_add(anchored.size);
+        if self.alias_nodes > self.limits.max_alias_nodes {
+            return Err(Fatal(self.error(
+                range,
+                format!(
+                    "aliases expand to more than {} nodes; not read",
+                    self.limits.max_alias_nodes
+                ),
+            )));
+        }
+        if self.stack.len() + anchored.height > self.limits.max_depth {
+            return Err(Fatal(self.depth_error(range)));
+        }
+        Ok(anchored.clone())
+    }
+
+    fn depth_error(&self, range: TextRange) -> YamlError {
+        self.error(
+            range,
+            format!(
+                "nesting deeper than {} levels; not read",
+                self.limits.max_depth
+            ),
+        )
+    }
+
+    fn open(
+        &mut self,
+        items: Items,
+        anchor: usize,
+        tag: Option<std::borrow::Cow<'_, Tag>>,
+        range: TextRange,
+    ) -> Result<(), Fatal> {
+        if self.stack.len() >= self.limits.max_depth {
+            return Err(Fatal(self.depth_error(range)));
+        }
+        let bracket = self
+            .text
+            .get(range.to_range())
+            .is_some_and(|opening| opening.ends_with(['[', '{']));
+        let flow_column = bracket.then(|| {
+            let bracket_at = range.end as usize - 1;
+            let line_start = self.text[..bracket_at]
+                .rfind('\n')
+                .map_or(0, |newline| newline + 1);
+            self.text[line_start..bracket_at].chars().count()
+        });
+        self.stack.push(Frame {
+            items,
+            flow_column,
+            start: range.start as usize,
+            last_end: range.end as usize,
+            anchor,
+            tag: tag.as_deref().map(tag_name),
+            size: 1,
+            height: 1,
+        });
+        Ok(())
+    }
+
+    fn close(&mut self, frame: Frame, end_range: TextRange) -> Built {
+        // A flow collection ends at its bracket; a block one at its last item (its end event sits
+        // at the next token, possibly lines later).
+        let end = if end_range.is_empty() {
+            frame.last_end
+        } else {
+            end_range.end as usize
+        };
+        let span = self.span(TextRange::new(frame.start, end.max(frame.start)));
+        let value = match frame.items {
+            Items::Seq(items) => Value::Seq(items),
+            Items::Map {
+                entries,
+                pending_key,
+            } => {
+                let mut entries = entries;
+                if let Some(key) = pending_key {
+                    // The parser always pairs keys with values; kept rather than lost if not.
+                    let value = Node {
+                        value: Value::Null,
+                        span: Span::new(self.file, TextRange::empty(key.span.range.end as usize)),
+                        tag: None,
+                    };
+                    entries.push(Entry { key, value });
+                }
+                Value::Map(self.resolve_mapping(entries))
+            }
+        };
+        Built {
+            node: Node {
+                value,
+                span,
+                tag: frame.tag,
+            },
+            size: frame.size,
+            height: frame.height,
+        }
+    }
+
+    /// Places a finished node in its parent (or as a document) and records its anchor.
+    fn finish(&mut self, built: Built, anchor: usize) -> Result<(), Fatal> {
+        if anchor > 0 {
+            self.anchors.insert(anchor, built.clone());
+        }
+        let Some(frame) = self.stack.last_mut() else {
+            self.stream.documents.push(built.node);
+            return Ok(());
+        };
+        frame.size = frame.size.saturating_add(built.size);
+        frame.height = frame.height.max(built.height + 1);
+        frame.last_end = frame.last_end.max(built.node.span.range.end as usize);
+        match &mut frame.items {
+            Items::Seq(items) => items.push(built.node),
+            Items::Map {
+                entries,
+                pending_key,
+            } => match pending_key.take() {
+                None => *pending_key = Some(built.node),
+                Some(key) => entries.push(Entry {
+                    key,
+                    value: built.node,
+                }),
+            },
+        }
+        Ok(())
+    }
+
+    /// Drops duplicate keys (reporting each) and expands `<<` merge keys.
+    fn resolve_mapping(&mut self, entries: Vec<Entry>) -> Vec<Entry> {
+        let (merges, explicit): (Vec<Entry>, Vec<Entry>) = entries
+            .into_iter()
+            .partition(|entry| is_merge_key(&entry.key));
+        let mut kept = Vec::with_capacity(explicit.len());
+        let mut seen = KeySet::default();
+        for entry in explicit {
+            match key_text(&entry.key) {
+                Some(text) if seen.contains(text, &kept) => {
+                    if self.stream.errors.len() < MAX_ERRORS {
+                        let first = kept
+                            .iter()
+                            .find(|kept| key_text(&kept.key) == Some(text))
+                            .map_or(0, |kept| kept.key.span.range.start as usize);
+                        let message = format!(
+                            "duplicate key `{text}` (first defined on line {})",
+                            self.line_of(first)
+                        );
+                        let error = self.error(entry.key.span.range, message);
+                        self.push_error(error);
+                    }
+                }
+                _ => {
+                    kept.push(entry);
+                    seen.record(&kept);
+                }
+            }
+        }
+        for merge in merges {
+            let sources = match merge.value.value {
+                Value::Map(entries) => vec![entries],
+                Value::Seq(items) => {
+                    let mut sources = Vec::with_capacity(items.len());
+                    for item in items {
+                        match item.value {
+                            Value::Map(entries) => sources.push(entries),
+                            _ => {
+                                let error = self.error(
+                                    item.span.range,
+                                    "a `<<` merge list must hold only mappings",
+                                );
+                                self.push_error(error);
+                            }
+                        }
+                    }
+                    sources
+                }
+                _ => {
+                    let error = self.error(
+                        merge.value.span.range,
+                        "a `<<` merge key needs a mapping or a list of mappings",
+                    );
+                    self.push_error(error);
+                    Vec::new()
+                }
+            };
+            for source in sources {
+                for entry in source {
+                    let present =
+                        key_text(&entry.key).is_some_and(|text| seen.contains(text, &kept));
+                    if !present {
+                        kept.push(entry);
+                        seen.record(&kept);
+                    }
+                }
+            }
+        }
+        kept
+    }
+
+    /// The 1-based line of a byte offset, for messages that name another place.
+    fn line_of(&self, offset: usize) -> usize {
+        self.text
+            .get(..offset)
+            .map_or(0, |prefix| prefix.bytes().filter(|&b| b == b'\n').count())
+            + 1
+    }
+}
+
+/// The keys of a mapping being built: a scan while it is small, a hash set once it is not.
+#[derive(Default)]
+struct KeySet {
+    hashed: Option<HashSet<String>>,
+}
+
+impl KeySet {
+    fn contains(&self, text: &str, kept: &[Entry]) -> bool {
+        match &self.hashed {
+            Some(set) => set.contains(text),
+            None => kept.iter().any(|entry| key_text(&entry.key) == Some(text)),
+        }
+    }
+
+    /// Records the entry just pushed onto `kept`.
+    fn record(&mut self, kept: &[Entry]) {
+        match &mut self.hashed {
+            Some(set) => {
+                if let Some(text) = kept.last().and_then(|entry| key_text(&entry.key)) {
+                    set.insert(text.to_owned());
+                }
+            }
+            None if kept.len() > LINEAR_KEY_SCAN => {
+                self.hashed = Some(
+                    kept.iter()
+                        .filter_map(|entry| key_text(&entry.key))
+                        .map(str::to_owned)
+                        .collect(),
+                );
+            }
+            None => {}
+        }
+    }
+}
+
+/// The text a key is compared by: a scalar's text, `null` for an empty key; collections as keys are
+/// never compared.
+fn key_text(key: &Node) -> Option<&str> {
+    match &key.value {
+        Value::Scalar(scalar) => Some(&scalar.text),
+        Value::Null => Some("null"),
+        Value::Seq(_) | Value::Map(_) => None,
+    }
+}
+
+fn is_merge_key(key: &Node) -> bool {
+    match &key.value {
+        Value::Scalar(scalar) => {
+            scalar.text == "<<"
+                && (!scalar.quoted && key.tag.is_none() || key.tag.as_deref() == Some("!!merge"))
+        }
+        _ => false,
+    }
+}
+
+/// A tag as written: `!!name` for the YAML core tags, `!name` (or the full URI) otherwise.
+fn tag_name(tag: &Tag) -> Box<str> {
+    if tag.handle == "tag:yaml.org,2002:" {
+        format!("!!{}", tag.suffix).into_boxed_str()
+    } else {
+        format!("{}{}", tag.handle, tag.suffix).into_boxed_str()
+    }
+}

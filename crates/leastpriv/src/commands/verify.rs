@@ -1,0 +1,52 @@
+//! `leastpriv verify -- docker run …`: run the image with the user's flags, probe it, judge each layer.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use leastpriv_verify::{Expectation, Options};
+
+use crate::args::{ReportFormat, VerifyArgs};
+use crate::ExitStatus;
+
+/// Where CI can point at the static probe binary without repeating `--probe-binary`.
+const PROBE_BINARY_ENV: &str = "LEASTPRIV_PROBE_BINARY";
+
+pub(crate) fn run(args: &VerifyArgs, out: &mut dyn Write) -> Result<ExitStatus> {
+    let expect = args
+        .expect
+        .iter()
+        .filter(|name| !name.trim().is_empty())
+        .map(|name| Expectation::parse(name))
+        .collect::<Result<Vec<_>, _>>()?;
+    let options = Options {
+        probe_binary: probe_binary(args)?,
+        expect,
+        timeout: Duration::from_secs(args.timeout),
+    };
+    let report = leastpriv_verify::verify(&args.command, &options)?;
+    match args.format {
+        ReportFormat::Json => {
+            serde_json::to_writer_pretty(&mut *out, &report)?;
+            writeln!(out)?;
+        }
+        ReportFormat::Human => leastpriv_verify::write_human(&report, out)?,
+    }
+    Ok(if report.holds() {
+        ExitStatus::Clean
+    } else {
+        ExitStatus::Findings
+    })
+}
+
+/// `--probe-binary`, else `$LEASTPRIV_PROBE_BINARY`, else this binary (verify checks it is static).
+fn probe_binary(args: &VerifyArgs) -> Result<PathBuf> {
+    if let Some(path) = &args.probe_binary {
+        return Ok(path.clone());
+    }
+    if let Some(path) = std::env::var_os(PROBE_BINARY_ENV).filter(|path| !path.is_empty()) {
+        return Ok(PathBuf::from(path));
+    }
+    std::env::current_exe().context("cannot locate the leastpriv binary to mount as the probe")
+}

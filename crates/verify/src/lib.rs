@@ -1,0 +1,224 @@
+//! `leastpriv verify`: run an image on the real engine with the user's own flags, probe it from the
+//! inside, and judge layer by layer whether what the configuration promised really holds.
+//!
+//! 1. [`command`] splits the user's `docker run …` line and rewrites it into the run of the probe: the
+//!    same privilege-shaping flags, the static leastpriv binary bind-mounted read-only at
+//!    [`PROBE_PATH`] and run through `--entrypoint` as the configured user (the image's `USER`, or
+//!    `--user`), `--rm` and a unique name.
+//! 2. The docker_run front-end lowers the same flags into the security model: the promises.
+//! 3. [`engine`] asks the daemon for its security options and the image for its `USER`, runs the
+//!    probe and reads its JSON report.
+//! 4. [`judge`] compares promises and observations per layer.
+//!
+//! Configuration can lie: a profile that fails to load, a daemon default that differs, a flag
+//! overridden by an orchestrator. Only the process itself knows what it got.
+
+mod binary;
+mod command;
+pub mod engine;
+mod expect;
+mod human;
+pub mod judge;
+mod report;
+
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use leastpriv_frontend::Options as FrontendOptions;
+use leastpriv_model::{Runtime, Sensitive};
+use leastpriv_probe::ProbeReport;
+use leastpriv_source::SourceDb;
+
+pub use binary::check_probe_binary;
+pub use command::{Flag, RunCommand, PROBE_PATH};
+pub use expect::{Expectation, EXPECTATIONS};
+pub use human::write_human;
+pub use report::{LayerVerdict, Status, VerifyReport, LAYERS};
+
+/// Why verify could not give a verdict.
+#[derive(Debug, thiserror::Error)]
+pub enum VerifyError {
+    /// The command line or the policy is wrong.
+    #[error("{0}")]
+    Usage(String),
+    /// The engine (or its CLI) is not there or refuses.
+    #[error("the container engine is not reachable: {0}")]
+    Engine(String),
+    /// A CLI command hung.
+    #[error("`{command}` did not finish within {seconds} s")]
+    Timeout {
+        /// The command.
+        command: String,
+        /// The limit.
+        seconds: u64,
+    },
+    /// The container did not start or the probe did not run in it.
+    #[error("the container did not run the probe (exit {code}): {message}")]
+    ContainerFailed {
+        /// The CLI's exit code.
+        code: String,
+        /// Its first line of error output.
+        message: String,
+    },
+    /// The probe printed something that is not a report.
+    #[error("the probe's output is not a report: {0}")]
+    BadProbeOutput(String),
+    /// The probe binary cannot run in a container.
+    #[error("{0}")]
+    ProbeBinary(String),
+}
+
+/// How to verify.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// The static leastpriv binary to mount into the container.
+    pub probe_binary: PathBuf,
+    /// `--expect`.
+    pub expect: Vec<Expectation>,
+    /// How long the container may take to start and probe.
+    pub timeout: Duration,
+}
+
+/// Runs the probe with the flags of `argv` (`docker run …`) and judges the result.
+pub fn verify(argv: &[String], options: &Options) -> Result<VerifyReport, VerifyError> {
+    let command = RunCommand::parse(argv)?;
+    check_probe_binary(&options.probe_binary)?;
+    // The engine needs an absolute path, and `--mount` splits its value at commas.
+    let probe_binary = std::fs::canonicalize(&options.probe_binary)
+        .map_err(|error| {
+            VerifyError::ProbeBinary(format!("{}: {error}", options.probe_binary.display()))
+        })?
+        .to_string_lossy()
+        .into_owned();
+    if probe_binary.contains(',') {
+        return Err(VerifyError::ProbeBinary(format!(
+            "{probe_binary}: the engine cannot mount a path with a comma; copy the binary elsewhere"
+        )));
+    }
+    let daemon = engine::daemon(&command.program, &command.global)?;
+    let image_user = engine::image_user(&command.program, &command.global, &command.image);
+    let runtime = promised_runtime(&command);
+
+    let name = container_name();
+    let probe_argv = command.probe_argv(&probe_binary, &name);
+    let result = engine::run(&probe_argv, options.timeout);
+    let output = match result {
+        Ok(output) if output.code == Some(0) => output,
+        Ok(output) => {
+            remove_container(&command, &name);
+            return Err(VerifyError::ContainerFailed {
+                code: output
+                    .code
+                    .map_or_else(|| "killed".to_owned(), |code| code.to_string()),
+                message: engine::first_line(&output.stderr),
+            });
+        }
+        Err(error) => {
+            remove_container(&command, &name);
+            return Err(error);
+        }
+    };
+    let probe: ProbeReport = serde_json::from_str(&output.stdout).map_err(|error| {
+        VerifyError::BadProbeOutput(format!("{error}: {}", engine::first_line(&output.stdout)))
+    })?;
+
+    let promises = judge::Promises {
+        runtime: &runtime,
+        image_user: image_user.as_deref(),
+        daemon: &daemon,
+        expect: &options.expect,
+    };
+    Ok(VerifyReport {
+        image: command.image.clone(),
+        command: redacted(&probe_argv),
+        dropped_flags: command.dropped_flags(),
+        expected: options.expect.iter().map(|e| e.name().to_owned()).collect(),
+        layers: judge::judge(&promises, &probe),
+        probe,
+    })
+}
+
+/// The flags as the security model: what they promise.
+fn promised_runtime(command: &RunCommand) -> Runtime {
+    let db = SourceDb::new();
+    let file = db.add("<verify command line>", command.as_script());
+    let lowered = leastpriv_frontend::docker_run::lower(&db, file, &FrontendOptions::default());
+    lowered
+        .containers
+        .into_iter()
+        .find_map(|container| container.runtime)
+        .unwrap_or_default()
+}
+
+/// A name no running container has: `leastpriv-verify-<pid>-<nanos>`.
+fn container_name() -> String {
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |since| since.subsec_nanos());
+    format!("leastpriv-verify-{}-{nanos}", std::process::id())
+}
+
+/// Removes the probe's container after a failure or a timeout (`--rm` covers a normal exit).
+fn remove_container(command: &RunCommand, name: &str) {
+    let mut argv = vec![command.program.clone()];
+    argv.extend(command.global.iter().cloned());
+    argv.extend(["rm".to_owned(), "--force".to_owned(), name.to_owned()]);
+    let _ = engine::run(&argv, Duration::from_secs(30));
+}
+
+/// The argv with environment values replaced by their redaction.
+fn redacted(argv: &[String]) -> Vec<String> {
+    argv.iter()
+        .map(|word| {
+            match word
+                .strip_prefix("--env=")
+                .and_then(|env| env.split_once('='))
+            {
+                Some((name, value)) => format!("--env={name}={}", Sensitive::new(value)),
+                None => word.clone(),
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn never_shows_environment_values() {
+        let argv = redacted(&[
+            "docker".into(),
+            "--env=DB_PASSWORD=hunter2".into(),
+            "--env=EMPTY".into(),
+        ]);
+        assert_eq!(
+            argv,
+            vec![
+                "docker",
+                "--env=DB_PASSWORD=<redacted, 7 chars>",
+                "--env=EMPTY"
+            ]
+        );
+    }
+
+    #[test]
+    fn the_front_end_reads_the_flags() {
+        let argv: Vec<String> =
+            "docker run -u 1000 --cap-drop ALL --read-only --tmpfs /tmp:noexec \
+             --security-opt no-new-privileges -v /var/run/docker.sock:/var/run/docker.sock img"
+                .split_whitespace()
+                .map(str::to_owned)
+                .collect();
+        let runtime = promised_runtime(&RunCommand::parse(&argv).expect("parses"));
+        assert_eq!(
+            runtime.user.map(|user| user.value.user).as_deref(),
+            Some("1000")
+        );
+        assert_eq!(runtime.cap_drop.len(), 1);
+        assert_eq!(runtime.read_only_root.map(|ro| ro.value), Some(true));
+        assert_eq!(runtime.tmpfs[0].value.target, "/tmp");
+        assert_eq!(runtime.no_new_privileges.map(|nnp| nnp.value), Some(true));
+        assert_eq!(runtime.mounts[0].value.target, "/var/run/docker.sock");
+    }
+}
