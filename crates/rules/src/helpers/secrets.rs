@@ -19,8 +19,9 @@
 use std::ops::Range;
 use std::sync::LazyLock;
 
+use aho_corasick::AhoCorasick;
 use leastpriv_model::SourceKind;
-use regex::Regex;
+use regex::{Regex, RegexSet};
 
 /// Words that name a secret on their own (after splitting a name into words).
 const SECRET_WORDS: &[&str] = &[
@@ -183,6 +184,36 @@ pub(crate) fn is_secret_name(name: &str) -> bool {
     })
 }
 
+/// Words that mark a value as a stand-in to be replaced (`INSERT_TOKEN`, `your-password-here`,
+/// `SOME VALUE`, `FAKE_KEY`).
+const PLACEHOLDER_WORDS: &[&str] = &[
+    "insert",
+    "replace",
+    "your",
+    "placeholder",
+    "some",
+    "todo",
+    "tbd",
+    "fixme",
+    "redacted",
+    "fake",
+    "dummy",
+];
+
+/// Whether `value` is a stand-in for the secret `name` holds rather than the secret: it names the
+/// variable itself (`GOOGLE_API_KEY_VAL`, `INSERT_ETCD_DISCOVERY_TOKEN`) or says it is to be
+/// replaced (`<your token>`, `SOME VALUE`, `replace-me`).
+pub(crate) fn is_placeholder_for(name: &str, value: &str) -> bool {
+    let value_lower = value.to_ascii_lowercase();
+    let name_lower = name.to_ascii_lowercase();
+    if name_lower.len() >= 4 && value_lower.contains(&name_lower) {
+        return true;
+    }
+    value_lower
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .any(|word| PLACEHOLDER_WORDS.contains(&word))
+}
+
 /// Values that switch a feature rather than hold a secret (`MYSQL_ALLOW_EMPTY_PASSWORD=yes`).
 const FLAG_VALUES: &[&str] = &[
     "true",
@@ -305,10 +336,8 @@ pub(crate) struct Credential {
 /// One known credential format: a cheap literal that must be present, then the exact pattern.
 struct Format {
     kind: &'static str,
-    /// A substring every match contains (checked before the regex runs).
-    anchor: &'static str,
-    /// Case-insensitive anchor check.
-    anchor_ignore_case: bool,
+    /// Substrings one of which every match contains (checked before any regex runs).
+    anchors: &'static [&'static str],
     pattern: &'static str,
     /// The capture group holding the secret part, checked against placeholders (0: the whole match).
     secret_group: usize,
@@ -317,142 +346,127 @@ struct Format {
 const FORMATS: &[Format] = &[
     Format {
         kind: "a private key",
-        anchor: "PRIVATE KEY",
-        anchor_ignore_case: false,
+        anchors: &["PRIVATE KEY"],
         pattern: r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----",
         secret_group: 0,
     },
     Format {
         kind: "an AWS access key id",
-        anchor: "A",
-        anchor_ignore_case: false,
-        pattern: r"\b((?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|APKA)[A-Z2-7]{16})\b",
+        anchors: &[
+            "AKIA", "ASIA", "ABIA", "ACCA", "AGPA", "AIDA", "AROA", "AIPA", "ANPA", "ANVA", "APKA",
+        ],
+        pattern: r"(?-u:\b)((?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|APKA)[A-Z2-7]{16})(?-u:\b)",
         secret_group: 1,
     },
     Format {
         kind: "an AWS secret access key",
-        anchor: "secret_access_key",
-        anchor_ignore_case: true,
+        anchors: &["secret_access_key"],
         pattern: r#"(?i:aws_?secret_?access_?key)["']?\s*[=:]?\s*["']?([A-Za-z0-9/+]{40})(?:[^A-Za-z0-9/+=]|$)"#,
         secret_group: 1,
     },
     Format {
         kind: "a GitHub token",
-        anchor: "gh",
-        anchor_ignore_case: false,
-        pattern: r"\b((?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36})\b",
+        anchors: &["ghp_", "gho_", "ghu_", "ghs_", "ghr_"],
+        pattern: r"(?-u:\b)((?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36})(?-u:\b)",
         secret_group: 1,
     },
     Format {
         kind: "a GitHub token",
-        anchor: "github_pat_",
-        anchor_ignore_case: false,
-        pattern: r"\b(github_pat_[A-Za-z0-9_]{50,})",
+        anchors: &["github_pat_"],
+        pattern: r"(?-u:\b)(github_pat_[A-Za-z0-9_]{50,})",
         secret_group: 1,
     },
     Format {
         kind: "a GitLab token",
-        anchor: "gl",
-        anchor_ignore_case: false,
-        pattern: r"\b((?:glpat|gldt|glrt|glptt|glcbt|glimt|glsoat|gloas|glffct)-[A-Za-z0-9_-]{20,})",
+        anchors: &[
+            "glpat-", "gldt-", "glrt-", "glptt-", "glcbt-", "glimt-", "glsoat-", "gloas-",
+            "glffct-",
+        ],
+        pattern: r"(?-u:\b)((?:glpat|gldt|glrt|glptt|glcbt|glimt|glsoat|gloas|glffct)-[A-Za-z0-9_-]{20,})",
         secret_group: 1,
     },
     Format {
         kind: "a Slack token",
-        anchor: "xox",
-        anchor_ignore_case: false,
-        pattern: r"\b(xox[abposr]-[A-Za-z0-9-]{10,})",
+        anchors: &["xox"],
+        pattern: r"(?-u:\b)(xox[abposr]-[A-Za-z0-9-]{10,})",
         secret_group: 1,
     },
     Format {
         kind: "a Slack webhook URL",
-        anchor: "hooks.slack.com",
-        anchor_ignore_case: false,
+        anchors: &["hooks.slack.com"],
         pattern: r"https://hooks\.slack\.com/services/(T[A-Z0-9]{6,}/B[A-Z0-9]{6,}/[A-Za-z0-9]{20,})",
         secret_group: 1,
     },
     Format {
         kind: "a Stripe secret key",
-        anchor: "k_",
-        anchor_ignore_case: false,
-        pattern: r"\b((?:sk|rk)_(?:live|test)_[A-Za-z0-9]{20,})\b",
+        anchors: &["sk_live_", "sk_test_", "rk_live_", "rk_test_"],
+        pattern: r"(?-u:\b)((?:sk|rk)_(?:live|test)_[A-Za-z0-9]{20,})(?-u:\b)",
         secret_group: 1,
     },
     Format {
         kind: "a Google API key",
-        anchor: "AIza",
-        anchor_ignore_case: false,
-        pattern: r"\b(AIza[0-9A-Za-z_-]{35})(?:[^0-9A-Za-z_-]|$)",
+        anchors: &["AIza"],
+        pattern: r"(?-u:\b)(AIza[0-9A-Za-z_-]{35})(?:[^0-9A-Za-z_-]|$)",
         secret_group: 1,
     },
     Format {
         kind: "an npm token",
-        anchor: "npm_",
-        anchor_ignore_case: false,
-        pattern: r"\b(npm_[A-Za-z0-9]{36})\b",
+        anchors: &["npm_"],
+        pattern: r"(?-u:\b)(npm_[A-Za-z0-9]{36})(?-u:\b)",
         secret_group: 1,
     },
     Format {
         kind: "a PyPI token",
-        anchor: "pypi-",
-        anchor_ignore_case: false,
-        pattern: r"\b(pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,})",
+        anchors: &["pypi-"],
+        pattern: r"(?-u:\b)(pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,})",
         secret_group: 1,
     },
     Format {
         kind: "a Docker Hub token",
-        anchor: "dckr_pat_",
-        anchor_ignore_case: false,
-        pattern: r"\b(dckr_pat_[A-Za-z0-9_-]{20,})",
+        anchors: &["dckr_pat_"],
+        pattern: r"(?-u:\b)(dckr_pat_[A-Za-z0-9_-]{20,})",
         secret_group: 1,
     },
     Format {
         kind: "a Hugging Face token",
-        anchor: "hf_",
-        anchor_ignore_case: false,
-        pattern: r"\b(hf_[A-Za-z0-9]{34,})\b",
+        anchors: &["hf_"],
+        pattern: r"(?-u:\b)(hf_[A-Za-z0-9]{34,})(?-u:\b)",
         secret_group: 1,
     },
     Format {
         kind: "an OpenAI API key",
-        anchor: "sk-",
-        anchor_ignore_case: false,
-        pattern: r"\b(sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,}T3BlbkFJ[A-Za-z0-9_-]{20,})",
+        anchors: &["sk-"],
+        pattern: r"(?-u:\b)(sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,}T3BlbkFJ[A-Za-z0-9_-]{20,})",
         secret_group: 1,
     },
     Format {
         kind: "an Anthropic API key",
-        anchor: "sk-ant-",
-        anchor_ignore_case: false,
-        pattern: r"\b(sk-ant-[a-z]+[0-9]{2}-[A-Za-z0-9_-]{80,})",
+        anchors: &["sk-ant-"],
+        pattern: r"(?-u:\b)(sk-ant-[a-z]+[0-9]{2}-[A-Za-z0-9_-]{80,})",
         secret_group: 1,
     },
     Format {
         kind: "a SendGrid API key",
-        anchor: "SG.",
-        anchor_ignore_case: false,
-        pattern: r"\b(SG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43})\b",
+        anchors: &["SG."],
+        pattern: r"(?-u:\b)(SG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43})(?-u:\b)",
         secret_group: 1,
     },
     Format {
         kind: "an Azure storage account key",
-        anchor: "AccountKey=",
-        anchor_ignore_case: false,
+        anchors: &["AccountKey="],
         pattern: r"AccountKey=([A-Za-z0-9+/]{80,}={0,2})",
         secret_group: 1,
     },
     Format {
         kind: "a JSON web token",
-        anchor: "eyJ",
-        anchor_ignore_case: false,
-        pattern: r"\b(eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{16,})",
+        anchors: &["eyJ"],
+        pattern: r"(?-u:\b)(eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{16,})",
         secret_group: 1,
     },
     Format {
         kind: "a URL with a password",
-        anchor: "://",
-        anchor_ignore_case: false,
-        pattern: r#"\b[A-Za-z][A-Za-z0-9+.-]{1,20}://[^\s:/?#@'"]+:([^\s/?#@'"]+)@[A-Za-z0-9\[]"#,
+        anchors: &["://"],
+        pattern: r#"(?-u:\b)[A-Za-z][A-Za-z0-9+.-]{1,20}://[^\s:/?#@'"]+:([^\s/?#@'"]+)@[A-Za-z0-9\[]"#,
         secret_group: 1,
     },
 ];
@@ -462,6 +476,21 @@ static COMPILED: LazyLock<Vec<Regex>> = LazyLock::new(|| {
         .iter()
         .map(|format| Regex::new(format.pattern).expect("credential patterns are valid"))
         .collect()
+});
+
+/// Every format's anchors at once, ignoring case (a superset: the patterns decide).
+static ANCHORS: LazyLock<AhoCorasick> = LazyLock::new(|| {
+    AhoCorasick::builder()
+        .ascii_case_insensitive(true)
+        .build(FORMATS.iter().flat_map(|format| format.anchors.iter()))
+        .expect("credential anchors are valid")
+});
+
+/// Every format at once: one pass over a text tells which formats (if any) need a closer look, so
+/// the common case, a text with no credential, costs one scan.
+static ANY: LazyLock<RegexSet> = LazyLock::new(|| {
+    RegexSet::new(FORMATS.iter().map(|format| format.pattern))
+        .expect("credential patterns are valid")
 });
 
 /// The first credential of a known format in `text`, if any. Documentation examples
@@ -474,15 +503,11 @@ pub(crate) fn find_credential(text: &str) -> Option<Credential> {
 /// Every credential of a known format in `text`, in order, at most one per position.
 pub(crate) fn find_credentials(text: &str) -> Vec<Credential> {
     let mut found: Vec<Credential> = Vec::new();
-    for (format, regex) in FORMATS.iter().zip(COMPILED.iter()) {
-        let present = if format.anchor_ignore_case {
-            contains_ignore_ascii_case(text, format.anchor)
-        } else {
-            text.contains(format.anchor)
-        };
-        if !present {
-            continue;
-        }
+    if !ANCHORS.is_match(text) {
+        return found;
+    }
+    for index in ANY.matches(text).iter() {
+        let (format, regex) = (&FORMATS[index], &COMPILED[index]);
         for captures in regex.captures_iter(text) {
             let (Some(whole), Some(secret)) = (captures.get(0), captures.get(format.secret_group))
             else {
@@ -787,6 +812,34 @@ mod tests {
                 !is_literal_value(value),
                 "{value:?} should not be a literal"
             );
+        }
+    }
+
+    #[test]
+    fn placeholders_for_a_name() {
+        // From kubernetes__examples/_archived/openshift-origin/etcd-controller.yaml,
+        // GoogleCloudPlatform__microservices-demo (shoppingassistantservice.yaml) and
+        // controlplaneio__kubesec (score-0-daemonset-securitycontext-privileged.yml).
+        for (name, value) in [
+            ("ETCD_DISCOVERY_TOKEN", "INSERT_ETCD_DISCOVERY_TOKEN"),
+            ("GOOGLE_API_KEY", "GOOGLE_API_KEY_VAL"),
+            ("ACCESS_KEY", "SOME VALUE"),
+            ("DB_PASSWORD", "your-password-here"),
+            ("AWS_SECRET_ACCESS_KEY", "FAKE_TO_GENERATE_WARNING_OUTPUT"),
+        ] {
+            assert!(is_placeholder_for(name, value), "{name}={value}");
+        }
+        for (name, value) in [
+            ("POSTGRES_PASSWORD", "postgres"),
+            ("POSTGRES_PASSWORD", "example"),
+            ("DB_PASSWORD", "changeme"),
+            ("API_KEY", "k8s-goat-cf658c56a501385205cc6d2dafee8fc1"),
+            (
+                "SECRET_KEY_BASE",
+                "yYrECL4qbNwleYInGJYvVnSkwJuSQJ4ijPTx5tirGUXrbznFIBFVJdPl5t6O9ASw",
+            ),
+        ] {
+            assert!(!is_placeholder_for(name, value), "{name}={value}");
         }
     }
 

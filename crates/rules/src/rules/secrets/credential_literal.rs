@@ -141,31 +141,28 @@ fn report_variable(
             name: name.value.clone(),
         });
     if let Some((kind, _)) = exposure {
-        diagnostic.fix(format!(
-            "Revoke and rotate it, then: {}",
-            environment_fix(kind, &name.value)
-        ));
+        let fix = environment_fix(kind, &name.value);
+        let mut chars = fix.chars();
+        let fix = chars.next().map_or_else(String::new, |first| {
+            first.to_lowercase().chain(chars).collect::<String>()
+        });
+        diagnostic.fix(format!("Revoke and rotate it, then {fix}"));
     }
 }
 
 /// Reports credentials in a `RUN`: at the word that holds each, or at the `RUN` for those only
-/// its script text shows (heredoc bodies written to files).
+/// its script text shows (heredoc bodies written to files). The script is scanned once.
 fn report_run(checker: &mut Checker<'_>, run: &RunInstruction) {
-    let mut reported: Vec<&'static str> = Vec::new();
-    for word in run.commands.iter().flat_map(|command| command.argv.iter()) {
-        for credential in find_credentials(&word.value) {
-            let secret = Sensitive::new(&word.value[credential.range]);
-            report_in_run(checker, word.span, credential.kind, &secret);
-            reported.push(credential.kind);
-        }
-    }
-    for credential in find_credentials(&run.script.value) {
-        if let Some(seen) = reported.iter().position(|kind| *kind == credential.kind) {
-            reported.swap_remove(seen);
-            continue;
-        }
-        let secret = Sensitive::new(&run.script.value[credential.range]);
-        report_in_run(checker, run.span, credential.kind, &secret);
+    let script = run.script.value.as_str();
+    for credential in find_credentials(script) {
+        let text = &script[credential.range];
+        let span = run
+            .commands
+            .iter()
+            .flat_map(|command| command.argv.iter())
+            .find(|word| word.value.contains(text))
+            .map_or(run.span, |word| word.span);
+        report_in_run(checker, span, credential.kind, &Sensitive::new(text));
     }
 }
 

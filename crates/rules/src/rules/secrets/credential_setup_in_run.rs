@@ -150,6 +150,14 @@ fn has_flag(args: &[leastpriv_source::Spanned<String>], flags: &[&str]) -> bool 
 
 /// The credential-storing command an invocation is, with the file it writes.
 fn command_setup(invocation: &Invocation<'_>) -> Option<(String, &'static str)> {
+    const PROGRAMS: &[&str] = &[
+        "aws", "gcloud", "az", "doctl", "npm", "pnpm", "yarn", "docker", "podman", "buildah",
+        "skopeo", "nerdctl", "oras", "crane", "helm", "gh", "git", "pip", "pip3", "poetry",
+        "composer", "kubectl", "vault",
+    ];
+    if !PROGRAMS.contains(&invocation.name()) {
+        return None;
+    }
     let args: Vec<&str> = invocation
         .args
         .iter()
@@ -301,12 +309,16 @@ const CREDENTIAL_FILES: &[(&str, Option<&[&str]>, &str)] = &[
 ];
 
 static REDIRECT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r#"(?:>>?|\btee\b(?:\s+-a)?)\s*["']?([^\s"';&|<>]+)"#).expect("valid pattern")
+    Regex::new(r#"(?:>>?|(?-u:\b)tee(?-u:\b)(?:\s+-a)?)\s*["']?([^\s"';&|<>]+)"#)
+        .expect("valid pattern")
 });
 
 /// A credential file the script writes with a redirection or `tee`, with the words for it.
 fn written_credential_file(script: &str) -> Option<(&'static str, &'static str)> {
-    if !script.contains('>') && !script.contains("tee") {
+    if !CREDENTIAL_FILES
+        .iter()
+        .any(|(file, _, _)| script.contains(base_name(file)))
+    {
         return None;
     }
     let lower = script.to_ascii_lowercase();

@@ -65,6 +65,20 @@ fn check(checker: &mut Checker<'_>, container: &Container) {
 
 /// The command, as shown, when the invocation generates a private key.
 fn generates_key(invocation: &Invocation<'_>) -> Option<&'static str> {
+    const PROGRAMS: &[&str] = &[
+        "ssh-keygen",
+        "openssl",
+        "mkcert",
+        "keytool",
+        "certtool",
+        "gpg",
+        "gpg2",
+        "wg",
+        "make-ssl-cert",
+    ];
+    if !PROGRAMS.contains(&invocation.name()) {
+        return None;
+    }
     let args: Vec<&str> = invocation
         .args
         .iter()

@@ -3,7 +3,7 @@ use leastpriv_source::Spanned;
 
 use crate::engine::Checker;
 use crate::helpers::build::image_stage_mask;
-use crate::helpers::secrets::{find_credential, is_literal_value};
+use crate::helpers::secrets::{find_credential, is_literal_value, is_placeholder_for};
 use crate::helpers::shell::{run_invocations, Invocation};
 use crate::rule::Check;
 use crate::Severity;
@@ -122,10 +122,10 @@ fn secret_argument<'a>(
         let word = arg.value.as_str();
         let next = args.get(index + 1);
         // `--password=x` and `--password x`.
-        if let Some(option) = SECRET_OPTIONS
-            .iter()
-            .find(|option| word == **option || word.starts_with(&format!("{option}=")))
-        {
+        if let Some(option) = SECRET_OPTIONS.iter().find(|option| {
+            word.strip_prefix(**option)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('='))
+        }) {
             let (value_word, value) = match word.split_once('=') {
                 Some((_, value)) => (arg, value),
                 None => (next?, next?.value.as_str()),
@@ -174,7 +174,7 @@ fn secret_argument<'a>(
 
 /// A literal that is a secret and that no other rule reports.
 fn is_secret_literal(value: &str) -> bool {
-    is_literal_value(value) && find_credential(value).is_none()
+    is_literal_value(value) && !is_placeholder_for("", value) && find_credential(value).is_none()
 }
 
 #[cfg(test)]
