@@ -64,11 +64,25 @@ pub fn detect_by_name(path: &Path) -> Option<InputKind> {
         || name.starts_with("dockerfile.")
         || name.starts_with("containerfile.")
         || name.ends_with(".dockerfile")
-        || name.ends_with(".containerfile");
-    if is_dockerfile {
+        || name.ends_with(".containerfile")
+        // `Dockerfile-alpine`, `Dockerfile_arm`: common, as long as the extension is not another
+        // format's (`Dockerfile-notes.md`).
+        || ((name.starts_with("dockerfile-") || name.starts_with("dockerfile_"))
+            && !has_other_extension(&name));
+    if is_dockerfile && !name.ends_with(".dockerignore") {
         return Some(InputKind::Dockerfile);
     }
     compose::is_compose_file_name(&name).then_some(InputKind::Compose)
+}
+
+/// Whether a name ends with the extension of a format that is not a Dockerfile.
+fn has_other_extension(name: &str) -> bool {
+    const OTHER: [&str; 14] = [
+        "md", "txt", "yml", "yaml", "json", "toml", "sh", "py", "rst", "adoc", "html", "orig",
+        "bak", "swp",
+    ];
+    name.rsplit_once('.')
+        .is_some_and(|(_, extension)| OTHER.contains(&extension))
 }
 
 /// The kind of a file by its content, for a file named explicitly whose name does not tell.
@@ -103,6 +117,9 @@ mod tests {
             "web.Dockerfile",
             "x.dockerfile",
             "Containerfile",
+            "Dockerfile-2019",
+            "Dockerfile_arm",
+            "dockerfile-alpine.3.20",
         ] {
             assert_eq!(
                 detect_by_name(Path::new(name)),
@@ -110,7 +127,15 @@ mod tests {
                 "{name}"
             );
         }
-        for name in ["Dockerfile-notes.md.txt.yaml", "README.md", "dockerfiles"] {
+        for name in [
+            "Dockerfile-notes.md.txt.yaml",
+            "README.md",
+            "dockerfiles",
+            "Dockerfile-notes.md",
+            "Dockerfile_build.sh",
+            "Dockerfile.dockerignore",
+            "web.Dockerfile.dockerignore",
+        ] {
             assert_ne!(
                 detect_by_name(Path::new(name)),
                 Some(InputKind::Dockerfile),

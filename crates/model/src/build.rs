@@ -110,8 +110,10 @@ pub struct Stage {
 /// An exposed port (`EXPOSE 80/tcp`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PortSpec {
-    /// The port number; `None` when it did not expand to a number.
+    /// The port number (the first of a range); `None` when it did not expand to a number.
     pub port: Option<u16>,
+    /// The last port of a range (`EXPOSE 8000-8010`), `None` for a single port.
+    pub range_end: Option<u16>,
     /// `tcp` or `udp`.
     pub protocol: crate::Protocol,
 }
