@@ -493,3 +493,26 @@ fn hostile_include_fan_out_is_bounded() {
         .iter()
         .any(|error| error.message.contains("loads more than")));
 }
+
+#[test]
+fn build_lowers_the_services_dockerfile_with_its_args_and_target() {
+    let (db, lowered) = lower("build/compose.yaml");
+    assert!(lowered.errors.is_empty(), "{:?}", lowered.errors);
+    insta::assert_snapshot!(render(&db, &lowered));
+    let user_of = |name: &str| {
+        service(&lowered, name)
+            .effective_user()
+            .map(|user| user.value.to_string())
+    };
+    assert_eq!(user_of("short").as_deref(), Some("1000"), "ARG default");
+    assert_eq!(user_of("targeted").as_deref(), Some("root"), "target stage");
+    assert_eq!(
+        user_of("overridden").as_deref(),
+        Some("1000:1000"),
+        "`user:` wins"
+    );
+    assert_eq!(user_of("inline").as_deref(), Some("7000"));
+    assert!(service(&lowered, "custom-dockerfile").build.is_some());
+    assert!(service(&lowered, "remote").build.is_none());
+    assert!(service(&lowered, "no-context-here").build.is_none());
+}
