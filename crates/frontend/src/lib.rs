@@ -13,6 +13,8 @@ pub mod docker_run;
 pub mod dockerfile;
 pub mod inspect;
 pub mod kubernetes;
+#[cfg(test)]
+mod test_support;
 pub mod yaml;
 
 use std::collections::BTreeMap;
@@ -34,6 +36,10 @@ pub enum InputKind {
     ShellScript,
     /// `docker inspect` output.
     DockerInspect,
+    /// A `*.yaml`, `*.yml` or `*.json` file known by its extension alone: its content decides whether it
+    /// is a Kubernetes manifest or `docker inspect` output, and anything else (CI configuration, Helm
+    /// values, package manifests) is skipped quietly. A directory walk meets many such files.
+    YamlOrJson,
 }
 
 /// Options that change how sources are read.
@@ -72,7 +78,15 @@ pub fn detect_by_name(path: &Path) -> Option<InputKind> {
     if is_dockerfile && !name.ends_with(".dockerignore") {
         return Some(InputKind::Dockerfile);
     }
-    compose::is_compose_file_name(&name).then_some(InputKind::Compose)
+    if compose::is_compose_file_name(&name) {
+        return Some(InputKind::Compose);
+    }
+    let extension = name.rsplit_once('.').map(|(_, extension)| extension);
+    match extension {
+        Some("sh") => Some(InputKind::ShellScript),
+        Some("yaml" | "yml" | "json") => Some(InputKind::YamlOrJson),
+        _ => None,
+    }
 }
 
 /// Whether a name ends with the extension of a format that is not a Dockerfile.
@@ -90,7 +104,36 @@ pub fn detect_by_content(text: &str) -> Option<InputKind> {
     if dockerfile::looks_like_dockerfile(text) {
         return Some(InputKind::Dockerfile);
     }
-    compose::looks_like_compose(text).then_some(InputKind::Compose)
+    if let Some(kind) = detect_yaml_or_json(text) {
+        return Some(kind);
+    }
+    if compose::looks_like_compose(text) {
+        return Some(InputKind::Compose);
+    }
+    docker_run::looks_like_script(text).then_some(InputKind::ShellScript)
+}
+
+/// The kind of a file named explicitly: its name when that tells, else its content (so a Compose
+/// file named `stack.yml` is read as one), else [`InputKind::YamlOrJson`] for a YAML or JSON name.
+pub fn detect(path: &Path, text: &str) -> Option<InputKind> {
+    match detect_by_name(path) {
+        None | Some(InputKind::YamlOrJson) => {
+            detect_by_content(text).or_else(|| detect_by_name(path))
+        }
+        kind => kind,
+    }
+}
+
+/// The kind of a YAML or JSON text: a Kubernetes manifest or `docker inspect` output. A cheap scan,
+/// not a parse: a walk hands every `*.yaml` here.
+fn detect_yaml_or_json(text: &str) -> Option<InputKind> {
+    if inspect::looks_like_inspect(text) {
+        Some(InputKind::DockerInspect)
+    } else if kubernetes::looks_like_manifest(text) {
+        Some(InputKind::Kubernetes)
+    } else {
+        None
+    }
 }
 
 /// Reads `file` (already in `db`) as `kind`.
@@ -101,6 +144,10 @@ pub fn lower(db: &SourceDb, file: FileId, kind: InputKind, options: &Options) ->
         InputKind::Kubernetes => kubernetes::lower(db, file, options),
         InputKind::ShellScript => docker_run::lower(db, file, options),
         InputKind::DockerInspect => inspect::lower(db, file, options),
+        InputKind::YamlOrJson => match detect_yaml_or_json(db.get(file).text()) {
+            Some(kind) => lower(db, file, kind, options),
+            None => Lowered::default(),
+        },
     }
 }
 
@@ -142,5 +189,91 @@ mod tests {
                 "{name}"
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod runtime_detection_tests {
+    use super::*;
+
+    #[test]
+    fn walks_take_scripts_yaml_and_json_by_extension() {
+        assert_eq!(
+            detect_by_name(Path::new("deploy/run.sh")),
+            Some(InputKind::ShellScript)
+        );
+        for name in ["k8s/app.yaml", "pod.YML", "pods.json"] {
+            assert_eq!(
+                detect_by_name(Path::new(name)),
+                Some(InputKind::YamlOrJson),
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
+    fn content_decides_yaml_and_json() {
+        assert_eq!(
+            detect_by_content("apiVersion: v1\nkind: Pod\n"),
+            Some(InputKind::Kubernetes)
+        );
+        assert_eq!(
+            detect_by_content("[{\"Id\": \"x\", \"HostConfig\": {}}]"),
+            Some(InputKind::DockerInspect)
+        );
+        assert_eq!(
+            detect_by_content("#!/bin/sh\ndocker run x\n"),
+            Some(InputKind::ShellScript)
+        );
+        assert_eq!(detect_by_content("name: CI\non: push\n"), None);
+    }
+
+    #[test]
+    fn a_named_file_is_read_by_content_when_its_name_only_says_yaml() {
+        let compose = "services:\n  web:\n    image: nginx\n";
+        assert_eq!(
+            detect(Path::new("stack.yml"), compose),
+            Some(InputKind::Compose)
+        );
+        assert_eq!(
+            detect(Path::new("compose.yaml"), "apiVersion: v1\nkind: Pod\n"),
+            Some(InputKind::Compose)
+        );
+        assert_eq!(
+            detect(Path::new("pod.yaml"), "apiVersion: v1\nkind: Pod\n"),
+            Some(InputKind::Kubernetes)
+        );
+        assert_eq!(
+            detect(Path::new("notes.yaml"), "a: 1\n"),
+            Some(InputKind::YamlOrJson)
+        );
+        assert_eq!(
+            detect(Path::new("run"), "#!/bin/bash\ndocker run x\n"),
+            Some(InputKind::ShellScript)
+        );
+    }
+
+    #[test]
+    fn other_yaml_and_json_found_in_a_walk_are_skipped_quietly() {
+        let db = SourceDb::new();
+        for text in [
+            "name: CI\non: [push]\njobs: {build: {runs-on: x}}\n",
+            "{\"name\": \"pkg\", \"version\": \"1.0.0\"}",
+            "apiVersion: v1\nkind: Pod\nmetadata: {name: {{ .Release.Name }}}\n",
+            "key: [unclosed\n",
+        ] {
+            let file = db.add("x.yaml", text);
+            let lowered = lower(&db, file, InputKind::YamlOrJson, &Options::default());
+            assert!(
+                lowered.containers.is_empty() && lowered.errors.is_empty(),
+                "{text}"
+            );
+        }
+        let file = db.add(
+            "pod.yaml",
+            "apiVersion: v1\nkind: Pod\nspec: {containers: [{name: a}]}\n",
+        );
+        let lowered = lower(&db, file, InputKind::YamlOrJson, &Options::default());
+        assert_eq!(lowered.containers.len(), 1);
     }
 }

@@ -54,7 +54,7 @@ pub(crate) enum FailOn {
 /// When to use colour.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
 pub(crate) enum ColorChoice {
-    /// On a terminal, unless `NO_COLOR` is set.
+    /// On a terminal (or when `CLICOLOR_FORCE` is set), unless `NO_COLOR` is set.
     #[default]
     Auto,
     Always,

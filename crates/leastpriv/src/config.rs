@@ -19,24 +19,41 @@ use anyhow::{bail, Context, Result};
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use leastpriv_frontend::Options;
 use leastpriv_rules::{RuleSelection, Severity};
+use leastpriv_source::LineIndex;
+use toml::Spanned;
 
 use crate::args::{AuditArgs, FailOn};
 
 /// The name of the configuration file.
 pub(crate) const CONFIG_FILE: &str = "leastpriv.toml";
 
+/// The file as written; every value keeps its place, so a bad one is reported at its line and column.
 #[derive(Debug, Default, serde::Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 struct ConfigFile {
     #[serde(default)]
-    select: Vec<String>,
+    select: Vec<Spanned<String>>,
     #[serde(default)]
-    ignore: Vec<String>,
+    ignore: Vec<Spanned<String>>,
     #[serde(default)]
-    exclude: Vec<String>,
-    fail_on: Option<String>,
+    exclude: Vec<Spanned<String>>,
+    fail_on: Option<Spanned<String>>,
     #[serde(default)]
-    severity: BTreeMap<String, String>,
+    severity: BTreeMap<String, Spanned<String>>,
+}
+
+/// Where a configuration value was written, for error messages: `path:line:column`.
+struct Locator {
+    path: String,
+    line_index: LineIndex,
+    text: String,
+}
+
+impl Locator {
+    fn at<T>(&self, value: &Spanned<T>) -> String {
+        let position = self.line_index.line_column(&self.text, value.span().start);
+        format!("{}:{}:{}", self.path, position.line, position.column)
+    }
 }
 
 /// Everything an audit needs to know, resolved from flags and configuration.
@@ -74,62 +91,76 @@ impl Settings {
         } else {
             args.paths.first().and_then(|first| find_config(first))
         };
-        let (config, root) = match &config_path {
+        let (config, root, locator) = match &config_path {
             Some(path) => {
+                let shown = display_path(path);
                 let text = std::fs::read_to_string(path)
-                    .with_context(|| format!("cannot read {}", path.display()))?;
+                    .with_context(|| format!("cannot read {shown}"))?;
                 let config: ConfigFile = toml::from_str(&text)
-                    .with_context(|| format!("invalid configuration in {}", path.display()))?;
+                    .with_context(|| format!("invalid configuration in {shown}"))?;
                 let root = path.parent().map(Path::to_path_buf).unwrap_or_default();
-                (config, root)
+                let locator = Locator {
+                    path: shown,
+                    line_index: LineIndex::new(&text),
+                    text,
+                };
+                (config, root, Some(locator))
             }
-            None => (ConfigFile::default(), PathBuf::new()),
+            None => (ConfigFile::default(), PathBuf::new(), None),
         };
-        let in_config = |what: &str| match &config_path {
-            Some(path) => format!("{what} in {}", path.display()),
-            None => what.to_owned(),
+        // Values from `config` exist only when a file was read, so its locator exists too.
+        let at = |value: &Spanned<String>| {
+            locator
+                .as_ref()
+                .map_or_else(String::new, |locator| locator.at(value))
         };
 
         let mut selection = RuleSelection::all();
-        let select: Vec<&str> = config
-            .select
-            .iter()
-            .chain(&args.select)
-            .map(String::as_str)
-            .collect();
-        if !select.is_empty() {
-            selection.select(select).context(in_config("`select`"))?;
+        for entry in &config.select {
+            selection
+                .select([entry.get_ref().as_str()])
+                .with_context(|| format!("{}: `select`", at(entry)))?;
+        }
+        if !args.select.is_empty() {
+            selection
+                .select(args.select.iter().map(String::as_str))
+                .context("--select")?;
+        }
+        for entry in &config.ignore {
+            selection
+                .ignore([entry.get_ref().as_str()])
+                .with_context(|| format!("{}: `ignore`", at(entry)))?;
         }
         selection
-            .ignore(config.ignore.iter().chain(&args.ignore).map(String::as_str))
-            .context(in_config("`ignore`"))?;
+            .ignore(args.ignore.iter().map(String::as_str))
+            .context("--ignore")?;
         for (rule, severity) in &config.severity {
-            let severity: Severity = severity
+            let context = || format!("{}: [severity] {rule}", at(severity));
+            let level: Severity = severity
+                .get_ref()
                 .parse()
                 .map_err(anyhow::Error::msg)
-                .context(in_config("[severity]"))?;
-            selection
-                .set_severity(rule, severity)
-                .context(in_config("[severity]"))?;
+                .with_context(context)?;
+            selection.set_severity(rule, level).with_context(context)?;
         }
 
         let fail_on = match (args.fail_on, &config.fail_on) {
             (Some(flag), _) => threshold(flag),
-            (None, Some(text)) if text.eq_ignore_ascii_case("never") => None,
+            (None, Some(text)) if text.get_ref().eq_ignore_ascii_case("never") => None,
             (None, Some(text)) => Some(
-                text.parse()
+                text.get_ref()
+                    .parse()
                     .map_err(anyhow::Error::msg)
-                    .context(in_config("`fail-on`"))?,
+                    .with_context(|| format!("{}: `fail-on`", at(text)))?,
             ),
             (None, None) => Some(Severity::Low),
         };
 
         let mut globs = GlobSetBuilder::new();
         for pattern in &config.exclude {
-            globs.add(
-                Glob::new(pattern)
-                    .with_context(|| in_config(&format!("exclude pattern `{pattern}`")))?,
-            );
+            globs.add(Glob::new(pattern.get_ref()).with_context(|| {
+                format!("{}: exclude pattern `{}`", at(pattern), pattern.get_ref())
+            })?);
         }
         let exclude = Exclude {
             root,
@@ -170,6 +201,17 @@ fn threshold(flag: FailOn) -> Option<Severity> {
         FailOn::Critical => Some(Severity::Critical),
         FailOn::Never => None,
     }
+}
+
+/// `path` relative to the working directory when it is below it, as the user would write it.
+fn display_path(path: &Path) -> String {
+    let relative = std::env::current_dir()
+        .ok()
+        .and_then(|cwd| path.strip_prefix(cwd).ok().map(Path::to_path_buf));
+    relative
+        .unwrap_or_else(|| path.to_path_buf())
+        .display()
+        .to_string()
 }
 
 /// `leastpriv.toml` in `start` (or its directory) or the nearest ancestor.

@@ -1,6 +1,6 @@
 //! Finding the inputs of an audit and reading them safely.
 //!
-//! A directory is walked with `.gitignore`, `.ignore` and hidden-file rules respected, and only files
+//! A directory is walked with `.gitignore` and `.ignore` rules respected (`.git` itself skipped), and only files
 //! whose name tells their kind are taken. A file named explicitly is taken whatever its name, and
 //! recognised by its content when the name does not tell. Reading is bounded: a file over
 //! [`MAX_FILE_BYTES`], a binary file or one that is not UTF-8 becomes an error located as precisely
@@ -42,7 +42,14 @@ pub(crate) fn collect(
             inputs.push(InputSource::Stdin(stdin_name.unwrap_or("-").to_owned()));
         } else if path.is_dir() {
             let mut found = Vec::new();
-            for entry in ignore::WalkBuilder::new(path).build() {
+            // `.gitignore` is honoured outside a git repository too (as in ruff), and hidden
+            // directories such as `.devcontainer/` are walked: they often hold Dockerfiles.
+            let walk = ignore::WalkBuilder::new(path)
+                .require_git(false)
+                .hidden(false)
+                .filter_entry(|entry| entry.file_name() != ".git")
+                .build();
+            for entry in walk {
                 match entry {
                     Ok(entry) => {
                         let is_file = entry.file_type().is_some_and(|kind| kind.is_file());

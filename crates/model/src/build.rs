@@ -105,6 +105,10 @@ pub struct Stage {
     pub workdir: Option<Spanned<String>>,
     /// `ONBUILD` triggers, lowered as if they were instructions of a child image (they run there).
     pub onbuild_runs: Vec<RunInstruction>,
+    /// The last `CMD` or `ENTRYPOINT`, when the stage writes one. Without one a stage runs what its
+    /// base image runs; a `FROM scratch` image without one runs nothing: it only carries files
+    /// (`docker build --output`).
+    pub command: Option<Span>,
 }
 
 /// An exposed port (`EXPOSE 80/tcp`).

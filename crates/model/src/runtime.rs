@@ -56,6 +56,16 @@ pub struct Runtime {
     pub secrets: Vec<Spanned<SecretMount>>,
     /// Published ports.
     pub ports: Vec<Spanned<PortMapping>>,
+    /// Supplementary groups: `--group-add`, `group_add:`, Kubernetes `supplementalGroups` and
+    /// `fsGroup` (the kubelet adds `fsGroup` to the groups of every container of the pod).
+    pub group_add: Vec<Spanned<String>>,
+    /// Kubernetes `runAsGroup`, the primary group. Also folded into [`Runtime::user`]'s group when
+    /// `runAsUser` is set; kept apart so that a `runAsGroup` without `runAsUser` (the image's user
+    /// with this group) is not mistaken for a user override.
+    pub run_as_group: Option<Spanned<String>>,
+    /// Kubernetes `windowsOptions.hostProcess`: a Windows container that runs as a process on the
+    /// host, in the host's network, with the host's privileges (what `privileged` is on Linux).
+    pub host_process: Option<Spanned<bool>>,
 }
 
 /// A seccomp profile setting.

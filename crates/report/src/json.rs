@@ -138,3 +138,19 @@ pub fn write(report: &Report<'_>, out: &mut dyn io::Write) -> io::Result<()> {
     )?;
     writeln!(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_support::{sample, FAKE_PASSWORD};
+
+    #[test]
+    fn snapshot() {
+        let sample = sample();
+        let mut out = Vec::new();
+        write(&sample.report(), &mut out).unwrap();
+        let output = String::from_utf8(out).unwrap();
+        assert!(!output.contains(FAKE_PASSWORD));
+        insta::assert_snapshot!(output);
+    }
+}

@@ -5,7 +5,13 @@
 //! per printed finding. No reporter ever sees a secret's value: rules put only names and redactions in
 //! messages.
 
+pub mod github;
+pub mod human;
 pub mod json;
+mod redact;
+pub mod sarif;
+#[cfg(test)]
+mod test_support;
 
 use leastpriv_rules::{Diagnostic, Layer, Severity};
 use leastpriv_source::{InputError, LineColumn, SourceDb, Span};

@@ -12,6 +12,8 @@
 //! duplicates removed (a Dockerfile audited directly and through a Compose `build:` is judged once).
 
 mod diagnostic;
+#[cfg(test)]
+mod dockerfile_testing;
 mod docs;
 mod engine;
 mod helpers;

@@ -20,7 +20,25 @@ macro_rules! registry {
 }
 
 registry! {
+    "LP101" => escape::run_security_insecure,
+    "LP102" => escape::run_network_host,
     "LP201" => user::root_user,
+    "LP202" => user::sudo_installed,
+    "LP203" => user::passwordless_sudo,
+    "LP204" => user::sudo_in_run,
+    "LP205" => user::setuid_bit_set,
+    "LP206" => user::privileged_port_exposed,
+    "LP207" => user::user_not_numeric,
+    "LP208" => user::password_set_in_run,
+    "LP209" => user::ssh_server_in_image,
+    "LP301" => capabilities::file_capabilities_set,
+    "LP601" => secrets::secret_in_env,
+    "LP602" => secrets::secret_in_build_arg,
+    "LP603" => secrets::credential_literal,
+    "LP604" => secrets::secret_file_copied,
+    "LP605" => secrets::credential_setup_in_run,
+    "LP606" => secrets::private_key_generated,
+    "LP607" => secrets::secret_in_run_argument,
 }
 
 /// The rule with this code (any case) or name.

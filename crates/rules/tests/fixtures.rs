@@ -26,17 +26,20 @@ fn fixtures() -> Vec<PathBuf> {
             let path = entry.unwrap().path();
             if path.is_dir() {
                 stack.push(path);
-            } else if !path
-                .extension()
-                .is_some_and(|ext| ext == "snap" || ext == "md" || ext == "env")
-                && !path.file_name().is_some_and(|name| name == ".gitkeep")
-            {
+            } else if is_fixture(&path) {
                 found.push(path);
             }
         }
     }
     found.sort();
     found
+}
+
+/// Fixtures are every file but snapshots, notes and hidden files (`.gitkeep`).
+fn is_fixture(path: &Path) -> bool {
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let ext = path.extension().unwrap_or_default();
+    !name.starts_with('.') && ext != "snap" && ext != "md" && ext != "env"
 }
 
 /// The kind a fixture is read as: by name (`LP201.Dockerfile`, `LP110.compose.yaml`), else content.

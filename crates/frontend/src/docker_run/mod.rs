@@ -1,10 +1,413 @@
-//! `docker run` front-end. (Being written.)
+//! `docker run` front-end: every `docker run`, `docker create`, `docker container run|create` and
+//! `podman run|create` command of a shell script becomes one container with a [`Runtime`].
+//!
+//! [`shell`] splits the script into simple commands and words with exact positions, [`command`]
+//! recognises the container commands (behind `sudo`, `exec`, `env`, assignments and global options) and
+//! separates flags from the image, [`syntax`] reads the value forms shared with `docker inspect`, and
+//! this module maps each flag into the model. Values the shell would expand (`$HOME/x:/x`,
+//! `-u $(id -u)`) are kept as written; a user that depends on one is marked unresolved.
+//!
+//! Scripts that run no container command give nothing and no error, so a directory walk can hand every
+//! `*.sh` here: [`mentions_engine`] rejects most of them without tokenizing.
 
-use leastpriv_source::{FileId, SourceDb};
+mod command;
+mod shell;
+pub(crate) mod syntax;
+
+use leastpriv_model::{
+    Capability, Container, EnvVar, Mount, MountKind, Runtime, SecretMount, Sensitive, SourceKind,
+    Spanned, User,
+};
+use leastpriv_source::{FileId, InputError, SourceDb, Span, TextRange};
 
 use crate::{Lowered, Options};
+use command::{Flag, FlagValue, Invocation};
+use syntax::{MountSpec, SecurityOpt};
+
+/// Where `--use-api-socket` mounts the engine's API socket.
+const API_SOCKET: &str = "/var/run/docker.sock";
+
+/// Whether `text` can hold a container command at all: the cheap test done before tokenizing.
+pub fn mentions_engine(text: &str) -> bool {
+    text.contains("docker") || text.contains("podman")
+}
+
+/// Whether `text` names a container command in its usual spelling (`docker run`, `podman create`,
+/// `docker container run` …): a script whose reading fails is reported only then.
+fn mentions_container_command(text: &str) -> bool {
+    ["docker", "podman"].iter().any(|engine| {
+        ["run", "create", "container"]
+            .iter()
+            .any(|subcommand| text.contains(&format!("{engine} {subcommand}")))
+    })
+}
+
+/// Whether `text` reads as a shell script that runs containers, for a file named explicitly: a shell
+/// `#!` line, or a line that starts with a container command.
+pub fn looks_like_script(text: &str) -> bool {
+    let first = text.lines().next().unwrap_or_default();
+    let shebang = first.starts_with("#!")
+        && ["sh", "bash", "zsh", "ksh", "dash", "ash"]
+            .iter()
+            .any(|shell| first.split(['/', ' ']).any(|part| part == *shell));
+    shebang || text.lines().any(starts_container_command)
+}
+
+fn starts_container_command(line: &str) -> bool {
+    let mut words = line.split_whitespace().peekable();
+    while words
+        .peek()
+        .is_some_and(|word| matches!(*word, "sudo" | "exec" | "command"))
+    {
+        words.next();
+    }
+    let (Some(program), Some(mut subcommand)) = (words.next(), words.next()) else {
+        return false;
+    };
+    if subcommand == "container" {
+        subcommand = words.next().unwrap_or_default();
+    }
+    matches!(program.rsplit('/').next(), Some("docker" | "podman"))
+        && matches!(subcommand, "run" | "create")
+}
 
 /// Lowers each `docker run` / `docker create` / `podman run` command of a shell script.
-pub fn lower(_db: &SourceDb, _file: FileId, _options: &Options) -> Lowered {
-    Lowered::default()
+pub fn lower(db: &SourceDb, file: FileId, _options: &Options) -> Lowered {
+    let source = db.get(file);
+    let mut lowered = Lowered::default();
+    if !mentions_engine(source.text()) {
+        return lowered;
+    }
+    let errors = shell::scan_commands(source.text(), &mut |command| {
+        if let Some(invocation) = command::recognise(&command.words) {
+            if let Some(container) = lower_invocation(file, &invocation) {
+                lowered.containers.push(container);
+            }
+        }
+    });
+    lowered.containers.sort_by_key(|container| container.origin);
+    // A script that runs no container is not ours to judge, even if our reading of it stumbles.
+    if lowered.containers.is_empty() && !mentions_container_command(source.text()) {
+        return lowered;
+    }
+    lowered.errors = errors
+        .into_iter()
+        .map(|error| InputError::at(source.path(), Span::new(file, error.range), error.message))
+        .collect();
+    lowered
+}
+
+/// One container from one command; `None` when the command names no image (`docker run --help`).
+fn lower_invocation(file: FileId, invocation: &Invocation<'_>) -> Option<Container> {
+    let image = invocation.image?;
+    let span = |range: TextRange| Span::new(file, range);
+    let mut runtime = Runtime {
+        image: Some(Spanned::new(
+            image.text().to_owned(),
+            span(image.source_range(0..image.text().len())),
+        )),
+        capabilities_anchor: Some(span(invocation.head)),
+        ..Runtime::default()
+    };
+    let mut name = None;
+    for flag in &invocation.flags {
+        match flag.value {
+            Some(value) if !is_bool_flag(flag.name) => {
+                apply_value(&mut runtime, &mut name, flag.name, value, file);
+            }
+            value => apply_switch(&mut runtime, flag, value, file),
+        }
+    }
+    let label = name.unwrap_or_else(|| image.text().to_owned());
+    let mut container = Container::new(
+        format!(
+            "{} {} {label}",
+            invocation.engine.name(),
+            invocation.subcommand
+        ),
+        SourceKind::DockerRun,
+        span(invocation.head),
+    );
+    container.runtime = Some(runtime);
+    Some(container)
+}
+
+fn is_bool_flag(name: &str) -> bool {
+    matches!(name, "privileged" | "read-only" | "use-api-socket")
+}
+
+/// A boolean flag, bare or as `--flag=false`.
+fn apply_switch(
+    runtime: &mut Runtime,
+    flag: &Flag<'_>,
+    value: Option<FlagValue<'_>>,
+    file: FileId,
+) {
+    let on = value.is_none_or(|value| !matches!(value.text(), "false" | "0" | "False" | "FALSE"));
+    let range = value.map_or(flag.range, |value| flag.range.cover(value.range()));
+    let at = Spanned::new(on, Span::new(file, range));
+    match flag.name {
+        "privileged" => runtime.privileged = Some(at),
+        "read-only" => runtime.read_only_root = Some(at),
+        "use-api-socket" if on => runtime.mounts.push(Spanned::new(
+            Mount {
+                kind: MountKind::Bind {
+                    source: API_SOCKET.to_owned(),
+                },
+                target: API_SOCKET.to_owned(),
+                read_only: false,
+                propagation: None,
+            },
+            at.span,
+        )),
+        _ => {}
+    }
+}
+
+/// A flag that takes a value.
+fn apply_value(
+    runtime: &mut Runtime,
+    name: &mut Option<String>,
+    flag: &str,
+    value: FlagValue<'_>,
+    file: FileId,
+) {
+    let text = value.text();
+    let at = Span::new(file, value.range());
+    let namespaces = &mut runtime.namespaces;
+    match flag {
+        "name" => *name = Some(text.to_owned()),
+        "user" => {
+            let user = User {
+                unresolved: value.expands(),
+                ..User::parse(text)
+            };
+            runtime.user = Some(Spanned::new(user, at));
+        }
+        "cap-add" => runtime.cap_add.extend(capabilities(value, file)),
+        "cap-drop" => runtime.cap_drop.extend(capabilities(value, file)),
+        "security-opt" => match syntax::security_opt(text) {
+            SecurityOpt::NoNewPrivileges(on) => {
+                runtime.no_new_privileges = Some(Spanned::new(on, at));
+            }
+            SecurityOpt::Seccomp(profile) => runtime.seccomp = Some(Spanned::new(profile, at)),
+            SecurityOpt::AppArmor(profile) => runtime.apparmor = Some(Spanned::new(profile, at)),
+            SecurityOpt::Label(label) => runtime.selinux.push(Spanned::new(label, at)),
+            SecurityOpt::Unmask => runtime.unmasked_paths = Some(at),
+            SecurityOpt::Other => {}
+        },
+        "tmpfs" => runtime.tmpfs.push(Spanned::new(syntax::tmpfs(text), at)),
+        "volume" => runtime.mounts.push(Spanned::new(syntax::volume(text), at)),
+        "mount" => match syntax::mount(text) {
+            MountSpec::Mount(mount) => runtime.mounts.push(Spanned::new(mount, at)),
+            MountSpec::Tmpfs(tmpfs) => runtime.tmpfs.push(Spanned::new(tmpfs, at)),
+        },
+        "pid" => namespaces.pid = syntax::namespace(text).map(|mode| Spanned::new(mode, at)),
+        "ipc" => namespaces.ipc = syntax::namespace(text).map(|mode| Spanned::new(mode, at)),
+        "uts" => namespaces.uts = syntax::namespace(text).map(|mode| Spanned::new(mode, at)),
+        "userns" => namespaces.user = syntax::namespace(text).map(|mode| Spanned::new(mode, at)),
+        "cgroupns" => {
+            namespaces.cgroup = syntax::namespace(text).map(|mode| Spanned::new(mode, at));
+        }
+        "network" => {
+            // Several `--network` flags attach several networks; the host's, if any, is the one that
+            // matters.
+            let joins_host = namespaces
+                .network
+                .as_ref()
+                .is_some_and(|mode| mode.value == leastpriv_model::NamespaceMode::Host);
+            if !joins_host {
+                namespaces.network = syntax::namespace(text).map(|mode| Spanned::new(mode, at));
+            }
+        }
+        "device" => runtime.devices.push(Spanned::new(syntax::device(text), at)),
+        "device-cgroup-rule" => runtime
+            .device_cgroup_rules
+            .push(Spanned::new(text.to_owned(), at)),
+        "sysctl" => runtime.sysctls.push(Spanned::new(syntax::sysctl(text), at)),
+        "env" => runtime.environment.push(env_var(value, file)),
+        "env-file" => runtime.env_files.push(Spanned::new(text.to_owned(), at)),
+        "secret" => podman_secret(runtime, value, file),
+        "publish" => runtime.ports.push(Spanned::new(syntax::publish(text), at)),
+        "group-add" => runtime.group_add.push(Spanned::new(text.to_owned(), at)),
+        _ => {}
+    }
+}
+
+/// `--cap-add A,B`: each capability spanned on its own.
+fn capabilities(value: FlagValue<'_>, file: FileId) -> Vec<Spanned<Capability>> {
+    let mut found = Vec::new();
+    let mut start = 0;
+    for part in value.text().split(',') {
+        let trimmed = part.trim();
+        if !trimmed.is_empty() {
+            let offset = start + (part.len() - part.trim_start().len());
+            found.push(Spanned::new(
+                Capability::parse(trimmed),
+                Span::new(file, value.sub_range(offset..offset + trimmed.len())),
+            ));
+        }
+        start += part.len() + 1;
+    }
+    found
+}
+
+/// `-e NAME=value` or `-e NAME` (passed through from the caller's environment).
+fn env_var(value: FlagValue<'_>, file: FileId) -> EnvVar {
+    let text = value.text();
+    match text.split_once('=') {
+        Some((name, literal)) => EnvVar {
+            name: Spanned::new(
+                name.to_owned(),
+                Span::new(file, value.sub_range(0..name.len())),
+            ),
+            value: Some(Spanned::new(
+                Sensitive::new(literal),
+                Span::new(file, value.sub_range(name.len() + 1..text.len())),
+            )),
+        },
+        None => EnvVar {
+            name: Spanned::new(text.to_owned(), Span::new(file, value.range())),
+            value: None,
+        },
+    }
+}
+
+/// Podman's `--secret name[,type=mount|env][,target=…]`: a file under `/run/secrets`, or a variable.
+fn podman_secret(runtime: &mut Runtime, value: FlagValue<'_>, file: FileId) {
+    let at = Span::new(file, value.range());
+    let mut fields = value.text().split(',');
+    let name = fields.next().unwrap_or_default().trim().to_owned();
+    let mut is_env = false;
+    let mut target = None;
+    for field in fields {
+        match field.split_once('=') {
+            Some(("type", kind)) => is_env = kind == "env",
+            Some(("target", path)) => target = Some(path.to_owned()),
+            _ => {}
+        }
+    }
+    if is_env {
+        runtime.environment.push(EnvVar {
+            name: Spanned::new(target.unwrap_or(name), at),
+            value: None,
+        });
+    } else {
+        let target = target.map(|path| {
+            if path.starts_with('/') {
+                path
+            } else {
+                format!("/run/secrets/{path}")
+            }
+        });
+        runtime.secrets.push(Spanned::new(
+            SecretMount {
+                target: Some(target.unwrap_or_else(|| format!("/run/secrets/{name}"))),
+                name,
+            },
+            at,
+        ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_support::render;
+
+    fn lower_text(path: &str, text: &str) -> (SourceDb, Lowered) {
+        let db = SourceDb::new();
+        let file = db.add(path, text);
+        let lowered = lower(&db, file, &Options::default());
+        (db, lowered)
+    }
+
+    #[test]
+    fn lowers_every_flag_form() {
+        let text = include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/docker_run/every_flag.sh"
+        ));
+        let (db, lowered) = lower_text("every_flag.sh", text);
+        assert!(lowered.errors.is_empty(), "{:?}", lowered.errors);
+        assert_eq!(lowered.containers.len(), 4);
+        insta::assert_snapshot!(render(&db, &lowered.containers));
+    }
+
+    #[test]
+    fn never_prints_an_environment_value() {
+        let (db, lowered) = lower_text("s.sh", "docker run -e TOKEN=hunter2hunter2 app\n");
+        let rendered = render(&db, &lowered.containers);
+        assert!(!rendered.contains("hunter2hunter2\""), "{rendered}");
+        assert!(rendered.contains("<redacted, 14 chars>"));
+    }
+
+    #[test]
+    fn scripts_without_container_commands_give_nothing() {
+        for text in [
+            "#!/bin/sh\necho 'unterminated\n",
+            "docker ps\ndocker build -t x .\n",
+            "",
+        ] {
+            let (_, lowered) = lower_text("build.sh", text);
+            assert!(lowered.containers.is_empty(), "{text}");
+        }
+        for text in ["#!/bin/sh\necho 'unterminated\n", "docker build -t \"x .\n"] {
+            let (_, lowered) = lower_text("build.sh", text);
+            assert!(lowered.errors.is_empty(), "{text}");
+        }
+    }
+
+    #[test]
+    fn broken_quoting_is_a_located_error_and_earlier_commands_still_count() {
+        let text = "docker run --privileged a\ndocker run -e 'X=1 b\n";
+        let (db, lowered) = lower_text("run.sh", text);
+        // The second command's quote runs to the end: it has no image left, so only the first counts.
+        assert_eq!(lowered.containers.len(), 1);
+        let [error] = lowered.errors.as_slice() else {
+            panic!("{:?}", lowered.errors);
+        };
+        let span = error.span.unwrap();
+        let position = db.get(span.file).line_column(span.range.start);
+        assert_eq!((position.line, position.column), (2, 15));
+        assert_eq!(error.message, "unterminated single quote");
+    }
+
+    #[test]
+    fn an_expanded_user_is_unresolved() {
+        let (_, lowered) = lower_text("s.sh", "docker run -u \"$UID\" a\ndocker run -u 0 b\n");
+        let users: Vec<_> = lowered
+            .containers
+            .iter()
+            .map(|c| {
+                c.runtime
+                    .as_ref()
+                    .unwrap()
+                    .user
+                    .as_ref()
+                    .unwrap()
+                    .value
+                    .is_root()
+            })
+            .collect();
+        assert_eq!(
+            users,
+            [
+                leastpriv_model::Certainty::Unknown,
+                leastpriv_model::Certainty::Yes
+            ]
+        );
+    }
+
+    #[test]
+    fn recognises_scripts_by_content() {
+        assert!(looks_like_script("#!/bin/bash\nset -e\n"));
+        assert!(looks_like_script("#!/usr/bin/env sh\n"));
+        assert!(looks_like_script("sudo docker run -it alpine\n"));
+        assert!(looks_like_script("podman container create x\n"));
+        assert!(!looks_like_script(
+            "#!/usr/bin/env python3\nprint('docker')\n"
+        ));
+        assert!(!looks_like_script("docker ps\n"));
+    }
 }

@@ -213,12 +213,11 @@ impl Lowerer<'_> {
             Keyword::Volume => self.volume(instruction),
             Keyword::Onbuild => self.onbuild(instruction),
             Keyword::Shell => self.shell(instruction),
-            Keyword::Cmd
-            | Keyword::Entrypoint
-            | Keyword::Healthcheck
-            | Keyword::Label
-            | Keyword::Maintainer
-            | Keyword::Stopsignal => {}
+            Keyword::Cmd | Keyword::Entrypoint => {
+                let span = self.span(instruction.span);
+                self.current().command = Some(span);
+            }
+            Keyword::Healthcheck | Keyword::Label | Keyword::Maintainer | Keyword::Stopsignal => {}
         }
     }
 
@@ -750,6 +749,7 @@ fn empty_stage(index: usize, from: Span) -> Stage {
         volumes: Vec::new(),
         workdir: None,
         onbuild_runs: Vec::new(),
+        command: None,
     }
 }
 

@@ -1,10 +1,148 @@
-//! Kubernetes front-end. (Being written.)
+//! Kubernetes front-end: every container of every workload in a stream of manifests (YAML or JSON, one
+//! or many documents, `List`s as `kubectl get -o yaml|json` prints them) becomes one container with a
+//! [`Runtime`](leastpriv_model::Runtime).
+//!
+//! This module finds the pod template of each object by its `kind` ([`pod_template`]); [`pod`] lowers a
+//! pod spec, resolving what the pod level gives its containers (security context, namespaces,
+//! volumes, the legacy seccomp and AppArmor annotations). Objects of other kinds are skipped quietly,
+//! and so are fields this front-end does not read: a manifest may hold any resource.
 
+mod pod;
+
+use leastpriv_model::Container;
 use leastpriv_source::{FileId, SourceDb};
 
+use crate::yaml::{self, Node};
 use crate::{Lowered, Options};
 
-/// Lowers Kubernetes manifests into one container per container of each workload.
-pub fn lower(_db: &SourceDb, _file: FileId, _options: &Options) -> Lowered {
-    Lowered::default()
+/// Whether `text` reads as Kubernetes manifests: YAML with top-level `apiVersion:` and `kind:` keys
+/// (in any document), or JSON or flow-style YAML (as kubernetes.io writes its examples) that names
+/// both. A cheap line scan, not a parse. Helm chart templates (`{{ .Values… }}`) are not manifests
+/// until rendered and are left out.
+pub fn looks_like_manifest(text: &str) -> bool {
+    if is_helm_template(text) {
+        return false;
+    }
+    let first = text
+        .lines()
+        .map(|line| line.trim_start_matches('\u{feff}').trim())
+        .find(|line| !line.is_empty() && !line.starts_with('#') && *line != "---");
+    if first.is_some_and(|line| line.starts_with(['{', '['])) {
+        return text.contains("apiVersion") && text.contains("kind");
+    }
+    let (mut api_version, mut kind) = (false, false);
+    for line in text.lines() {
+        api_version |= line.starts_with("apiVersion:");
+        kind |= line.starts_with("kind:");
+        if api_version && kind {
+            return true;
+        }
+    }
+    false
 }
+
+/// Whether `text` is a Helm (Go) template rather than YAML.
+fn is_helm_template(text: &str) -> bool {
+    text.contains("{{")
+        && ([
+            "{{ .Values",
+            "{{- .Values",
+            ".Release.",
+            ".Chart.",
+            "{{ include",
+            "{{- include",
+        ]
+        .iter()
+        .any(|marker| text.contains(marker))
+            || text.lines().any(|line| line.trim_start().starts_with("{{")))
+}
+
+/// Lowers Kubernetes manifests into one container per container of each workload.
+pub fn lower(db: &SourceDb, file: FileId, _options: &Options) -> Lowered {
+    let source = db.get(file);
+    let stream = yaml::parse(source.text(), file);
+    let mut lowered = Lowered {
+        containers: Vec::new(),
+        errors: stream
+            .errors
+            .into_iter()
+            .map(|error| error.into_input_error(source.path()))
+            .collect(),
+    };
+    for document in &stream.documents {
+        lower_object(document, &mut lowered.containers);
+    }
+    lowered
+}
+
+/// Where an object keeps its pod: the template's metadata (for annotations) and spec.
+pub(crate) struct PodTemplate<'a> {
+    pub(crate) metadata: Option<&'a Node>,
+    pub(crate) spec: &'a Node,
+}
+
+/// The pod template of a workload object, by its kind; `None` for kinds that run no pod.
+fn pod_template<'a>(kind: &str, object: &'a Node) -> Option<PodTemplate<'a>> {
+    let template = match kind {
+        "Pod" => object,
+        "PodTemplate" => object.get("template")?,
+        "Deployment"
+        | "StatefulSet"
+        | "DaemonSet"
+        | "ReplicaSet"
+        | "ReplicationController"
+        | "Job"
+        | "DeploymentConfig" => object.get("spec")?.get("template")?,
+        "CronJob" => object
+            .get("spec")?
+            .get("jobTemplate")?
+            .get("spec")?
+            .get("template")?,
+        _ => return None,
+    };
+    Some(PodTemplate {
+        metadata: template.get("metadata"),
+        spec: template.get("spec")?,
+    })
+}
+
+/// Lowers one object: a workload, a `List` (or `PodList`, `DeploymentList` …) of objects, or nothing.
+fn lower_object(object: &Node, containers: &mut Vec<Container>) {
+    let Some(kind) = object.get("kind").and_then(Node::as_str) else {
+        return;
+    };
+    if kind.ends_with("List") {
+        // The tree's depth is bounded by the YAML layer, so nested lists cannot recurse without end.
+        for item in object
+            .get("items")
+            .and_then(Node::as_seq)
+            .unwrap_or_default()
+        {
+            lower_object(item, containers);
+        }
+        return;
+    }
+    let Some(template) = pod_template(kind, object) else {
+        return;
+    };
+    let metadata = object.get("metadata");
+    let name = metadata
+        .and_then(|metadata| {
+            metadata
+                .get("name")
+                .or_else(|| metadata.get("generateName"))
+        })
+        .and_then(Node::as_str)
+        .unwrap_or("<unnamed>");
+    let namespace = metadata
+        .and_then(|metadata| metadata.get("namespace"))
+        .and_then(Node::as_str);
+    let owner = pod::Owner {
+        label: format!("{kind}/{name}"),
+        namespace,
+    };
+    pod::lower_pod(&owner, &template, containers);
+}
+
+#[cfg(test)]
+mod tests;

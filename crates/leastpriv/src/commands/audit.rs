@@ -4,6 +4,7 @@ use std::io::{IsTerminal, Write};
 
 use anyhow::Result;
 use leastpriv_frontend::Lowered;
+use leastpriv_report::human::HumanOptions;
 use leastpriv_report::Report;
 use leastpriv_source::SourceDb;
 use rayon::prelude::*;
@@ -22,19 +23,31 @@ pub(crate) fn run(args: &AuditArgs, out: &mut dyn Write) -> Result<ExitStatus> {
     );
 
     let db = SourceDb::new();
-    let lowered: Vec<Lowered> = sources
+    // Each input is read and lowered on its own thread; one that cannot be read becomes an error.
+    let lowered: Vec<(bool, Lowered)> = sources
         .par_iter()
         .map(|source| match source.load(&db) {
-            Ok((file, kind)) => leastpriv_frontend::lower(&db, file, kind, &settings.options),
-            Err(error) => Lowered {
-                containers: Vec::new(),
-                errors: vec![error],
-            },
+            Ok((file, kind)) => (
+                true,
+                leastpriv_frontend::lower(&db, file, kind, &settings.options),
+            ),
+            Err(error) => (
+                false,
+                Lowered {
+                    containers: Vec::new(),
+                    errors: vec![error],
+                },
+            ),
         })
         .collect();
     let mut containers = Vec::new();
-    for file in lowered {
+    let mut files_audited = 0;
+    for (read, mut file) in lowered {
+        files_audited += usize::from(read);
         containers.extend(file.containers);
+        // Inputs keep their order; one file's errors are listed top to bottom.
+        file.errors
+            .sort_by_key(|error| error.span.map(|span| span.range.start));
         errors.extend(file.errors);
     }
 
@@ -43,14 +56,18 @@ pub(crate) fn run(args: &AuditArgs, out: &mut dyn Write) -> Result<ExitStatus> {
         db: &db,
         diagnostics: &diagnostics,
         errors: &errors,
-        files_audited: sources.len(),
+        files_audited,
     };
     match args.format {
-        Format::Json => leastpriv_report::json::write(&report, out)?,
-        Format::Human | Format::Sarif | Format::Github => {
-            let _color = use_color(args.color);
-            leastpriv_report::json::write(&report, out)?;
+        Format::Human => {
+            let options = HumanOptions {
+                color: use_color(args.color),
+            };
+            leastpriv_report::human::write(&report, out, options)?;
         }
+        Format::Json => leastpriv_report::json::write(&report, out)?,
+        Format::Sarif => leastpriv_report::sarif::write(&report, out)?,
+        Format::Github => leastpriv_report::github::write(&report, out)?,
     }
 
     let failing = settings
@@ -65,12 +82,19 @@ pub(crate) fn run(args: &AuditArgs, out: &mut dyn Write) -> Result<ExitStatus> {
     })
 }
 
+/// `--color`: `auto` colours a terminal unless `NO_COLOR` is set to anything but the empty string
+/// (no-color.org); `CLICOLOR_FORCE` forces colour in `auto` mode, as in cargo and ripgrep.
 fn use_color(choice: ColorChoice) -> bool {
     match choice {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
         ColorChoice::Auto => {
-            std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal()
+            let set = |name: &str| std::env::var_os(name).is_some_and(|value| !value.is_empty());
+            if set("NO_COLOR") {
+                false
+            } else {
+                set("CLICOLOR_FORCE") || std::io::stdout().is_terminal()
+            }
         }
     }
 }

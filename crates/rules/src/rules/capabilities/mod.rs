@@ -1,1 +1,3 @@
 //! Layer `capabilities`.
+
+pub(crate) mod file_capabilities_set;
