@@ -9,7 +9,7 @@
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use leastpriv_frontend::{detect_by_content, detect_by_name, InputKind};
+use leastpriv_frontend::{detect, detect_by_name, InputKind};
 use leastpriv_source::{FileId, InputError, SourceDb, Span, TextRange};
 
 use crate::config::Exclude;
@@ -136,10 +136,8 @@ impl InputSource {
         let text = decode(&name, bytes, db)?;
         let kind = match self {
             InputSource::Walked(_, kind) => Some(*kind),
-            InputSource::Named(path) => detect_by_name(path).or_else(|| detect_by_content(&text)),
-            InputSource::Stdin(name) => {
-                detect_by_name(Path::new(name)).or_else(|| detect_by_content(&text))
-            }
+            InputSource::Named(path) => detect(path, &text),
+            InputSource::Stdin(name) => detect(Path::new(name), &text),
         };
         let file = db.add(name.clone(), text);
         match kind {
