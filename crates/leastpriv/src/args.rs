@@ -74,7 +74,8 @@ pub(crate) struct AuditArgs {
     #[arg(
         default_value = ".",
         default_value_if("engine", clap::builder::ArgPredicate::IsPresent, None),
-        default_value_if("images", clap::builder::ArgPredicate::IsPresent, None)
+        default_value_if("images", clap::builder::ArgPredicate::IsPresent, None),
+        default_value_if("compose_files", clap::builder::ArgPredicate::IsPresent, None)
     )]
     pub(crate) paths: Vec<PathBuf>,
 
@@ -83,6 +84,11 @@ pub(crate) struct AuditArgs {
     /// `DOCKER_HOST` and contexts apply.
     #[arg(long)]
     pub(crate) engine: bool,
+
+    /// A Compose project made of these files merged in order, as `docker compose -f a.yaml -f
+    /// b.yaml` merges them (the first file's directory is the project directory). Repeatable.
+    #[arg(short = 'f', long = "compose-file", value_name = "FILE")]
+    pub(crate) compose_files: Vec<PathBuf>,
 
     /// An image in the local Docker Engine to audit (`NAME[:TAG]`, an id or a digest), streamed from
     /// the engine. Repeatable.

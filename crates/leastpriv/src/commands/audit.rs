@@ -61,6 +61,9 @@ pub(crate) fn run(args: &AuditArgs, out: &mut dyn Write) -> Result<ExitStatus> {
             .iter()
             .map(|name| (true, images::engine(&db, name, &image_options))),
     );
+    if !args.compose_files.is_empty() {
+        lowered.push((true, compose_project(&db, &args.compose_files, &settings)));
+    }
     let mut files_audited = 0;
     if args.engine {
         let engine = crate::engine::audit(&db, &settings.options)?;
@@ -129,6 +132,22 @@ fn use_color(choice: ColorChoice) -> bool {
             }
         }
     }
+}
+
+/// The Compose project given with `-f` (several times): read safely, then merged in order.
+fn compose_project(db: &SourceDb, files: &[std::path::PathBuf], settings: &Settings) -> Lowered {
+    let mut errors = Vec::new();
+    let mut ids = Vec::new();
+    for path in files {
+        match InputSource::Named(path.clone()).load(db) {
+            Ok((file, _)) => ids.push(file),
+            Err(error) => errors.push(error),
+        }
+    }
+    let mut lowered = leastpriv_frontend::compose::lower_files(db, &ids, &settings.options);
+    errors.append(&mut lowered.errors);
+    lowered.errors = errors;
+    lowered
 }
 
 /// Images: archives and OCI layouts, and images in the local engine.

@@ -88,3 +88,25 @@ fn broken_yaml_is_a_located_error_and_other_projects_are_still_audited() {
         [("ok/compose.yaml".to_owned(), 4, 11)]
     );
 }
+
+#[test]
+fn files_given_with_f_are_merged_in_order_as_compose_does() {
+    let project = Project::new();
+    project
+        .file(
+            "base.yml",
+            "services:\n  web:\n    image: nginx\n    user: root\n",
+        )
+        .file("prod.yml", "services:\n  web:\n    user: \"10001\"\n");
+    // Alone, the base file runs the service as root.
+    let (document, _) = project.audit_json(&["--select", "LP201", "-f", "base.yml"]);
+    assert_eq!(
+        findings_of(&document, "LP201"),
+        [("base.yml".to_owned(), 4, 11)]
+    );
+    // With the production file merged on top, the later file's user wins, as with `docker compose -f`.
+    let (document, code) =
+        project.audit_json(&["--select", "LP201", "-f", "base.yml", "-f", "prod.yml"]);
+    assert_eq!(code, 0, "{document:#}");
+    assert!(findings_of(&document, "LP201").is_empty());
+}
