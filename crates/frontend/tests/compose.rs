@@ -404,3 +404,122 @@ fn detects_compose_files_by_name_and_content() {
         Some(InputKind::Compose)
     );
 }
+
+/// Lowers `text` as `compose.yaml` in a fresh directory.
+fn lower_text(text: &str) -> (SourceDb, Lowered) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("compose.yaml");
+    std::fs::write(&path, text).expect("write");
+    let db = SourceDb::new();
+    let file = db.add(path.display().to_string(), text);
+    let lowered = compose::lower(&db, file, &options());
+    (db, lowered)
+}
+
+#[test]
+fn hostile_alias_bomb_is_bounded() {
+    let mut text = String::from("x-a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+    for level in 1..40 {
+        let refs = vec![format!("*a{}", level - 1); 10].join(", ");
+        text.push_str(&format!("x-a{level}: &a{level} [{refs}]\n"));
+    }
+    text.push_str("services:\n  web:\n    image: x\n");
+    let (_, lowered) = lower_text(&text);
+    assert!(lowered.errors[0].message.contains("aliases expand"));
+}
+
+#[test]
+fn hostile_deep_nesting_is_bounded() {
+    let text = format!(
+        "services:\n  web:\n    command: {}x{}\n",
+        "[".repeat(10_000),
+        "]".repeat(10_000)
+    );
+    let (_, lowered) = lower_text(&text);
+    assert!(!lowered.errors.is_empty());
+    let text = format!(
+        "services:\n  web:\n    labels:\n{}",
+        (0..300)
+            .map(|i| format!("{}- \n", " ".repeat(6 + 2 * i)))
+            .collect::<String>()
+    );
+    let (_, lowered) = lower_text(&text);
+    assert!(lowered
+        .errors
+        .iter()
+        .any(|error| error.message.contains("nesting")));
+}
+
+#[test]
+fn hostile_huge_scalar_is_read() {
+    let image = "x".repeat(5 * 1024 * 1024);
+    let (_, lowered) = lower_text(&format!("services:\n  web:\n    image: {image}\n"));
+    assert!(lowered.errors.is_empty());
+    assert_eq!(
+        runtime(&lowered, "web")
+            .image
+            .as_ref()
+            .map(|image| image.value.len()),
+        Some(5 * 1024 * 1024)
+    );
+}
+
+#[test]
+fn hostile_extends_fan_out_is_bounded() {
+    let mut text = String::from("services:\n  base:\n    environment:\n");
+    for i in 0..2_000 {
+        text.push_str(&format!("      V{i}: x\n"));
+    }
+    for i in 0..2_000 {
+        text.push_str(&format!("  s{i}:\n    extends: base\n"));
+    }
+    let (_, lowered) = lower_text(&text);
+    assert!(lowered
+        .errors
+        .iter()
+        .any(|error| error.message.contains("`extends` copies")));
+}
+
+#[test]
+fn hostile_include_fan_out_is_bounded() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(
+        dir.path().join("part.yaml"),
+        "services:\n  part:\n    image: x\n",
+    )
+    .expect("write");
+    let text = format!("include:\n{}", "  - part.yaml\n".repeat(1_000));
+    let path = dir.path().join("compose.yaml");
+    std::fs::write(&path, &text).expect("write");
+    let db = SourceDb::new();
+    let file = db.add(path.display().to_string(), text);
+    let lowered = compose::lower(&db, file, &options());
+    assert_eq!(lowered.containers.len(), 1);
+    assert!(lowered
+        .errors
+        .iter()
+        .any(|error| error.message.contains("loads more than")));
+}
+
+#[test]
+fn build_lowers_the_services_dockerfile_with_its_args_and_target() {
+    let (db, lowered) = lower("build/compose.yaml");
+    assert!(lowered.errors.is_empty(), "{:?}", lowered.errors);
+    insta::assert_snapshot!(render(&db, &lowered));
+    let user_of = |name: &str| {
+        service(&lowered, name)
+            .effective_user()
+            .map(|user| user.value.to_string())
+    };
+    assert_eq!(user_of("short").as_deref(), Some("1000"), "ARG default");
+    assert_eq!(user_of("targeted").as_deref(), Some("root"), "target stage");
+    assert_eq!(
+        user_of("overridden").as_deref(),
+        Some("1000:1000"),
+        "`user:` wins"
+    );
+    assert_eq!(user_of("inline").as_deref(), Some("7000"));
+    assert!(service(&lowered, "custom-dockerfile").build.is_some());
+    assert!(service(&lowered, "remote").build.is_none());
+    assert!(service(&lowered, "no-context-here").build.is_none());
+}

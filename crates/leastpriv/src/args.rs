@@ -78,10 +78,13 @@ pub(crate) enum ColorChoice {
 #[derive(Debug, Args)]
 pub(crate) struct AuditArgs {
     /// Files or directories to audit; `-` reads standard input. Directories are walked with
-    /// `.gitignore` respected.
+    /// `.gitignore` respected. Image archives (`docker save` output, `.tar`, `.tar.gz`, `.tar.zst`)
+    /// and OCI layout directories are audited as images.
     #[arg(
         default_value = ".",
-        default_value_if("engine", clap::builder::ArgPredicate::IsPresent, None)
+        default_value_if("engine", clap::builder::ArgPredicate::IsPresent, None),
+        default_value_if("images", clap::builder::ArgPredicate::IsPresent, None),
+        default_value_if("compose_files", clap::builder::ArgPredicate::IsPresent, None)
     )]
     pub(crate) paths: Vec<PathBuf>,
 
@@ -90,6 +93,16 @@ pub(crate) struct AuditArgs {
     /// `DOCKER_HOST` and contexts apply.
     #[arg(long)]
     pub(crate) engine: bool,
+
+    /// A Compose project made of these files merged in order, as `docker compose -f a.yaml -f
+    /// b.yaml` merges them (the first file's directory is the project directory). Repeatable.
+    #[arg(short = 'f', long = "compose-file", value_name = "FILE")]
+    pub(crate) compose_files: Vec<PathBuf>,
+
+    /// An image in the local Docker Engine to audit (`NAME[:TAG]`, an id or a digest), streamed from
+    /// the engine. Repeatable.
+    #[arg(long = "image", value_name = "NAME[:TAG]")]
+    pub(crate) images: Vec<String>,
 
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Human)]

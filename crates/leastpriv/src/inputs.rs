@@ -27,6 +27,8 @@ pub(crate) enum InputSource {
     Named(PathBuf),
     /// Standard input, reported under this name.
     Stdin(String),
+    /// An image archive or OCI layout directory named on the command line.
+    Image(PathBuf),
 }
 
 /// Expands the command-line paths into inputs, in a stable order.
@@ -40,6 +42,8 @@ pub(crate) fn collect(
     for path in paths {
         if path.as_os_str() == "-" {
             inputs.push(InputSource::Stdin(stdin_name.unwrap_or("-").to_owned()));
+        } else if leastpriv_image::is_image_input(path) {
+            inputs.push(InputSource::Image(path.clone()));
         } else if path.is_dir() {
             let mut found = Vec::new();
             // `.gitignore` is honoured outside a git repository too (as in ruff), and hidden
@@ -83,7 +87,9 @@ pub(crate) fn collect(
 impl InputSource {
     fn path(&self) -> &Path {
         match self {
-            InputSource::Walked(path, _) | InputSource::Named(path) => path,
+            InputSource::Walked(path, _) | InputSource::Named(path) | InputSource::Image(path) => {
+                path
+            }
             InputSource::Stdin(_) => Path::new("-"),
         }
     }
@@ -92,7 +98,7 @@ impl InputSource {
     pub(crate) fn display(&self) -> String {
         match self {
             InputSource::Stdin(name) => name.clone(),
-            InputSource::Walked(path, _) | InputSource::Named(path) => {
+            InputSource::Walked(path, _) | InputSource::Named(path) | InputSource::Image(path) => {
                 let path = path.strip_prefix(".").unwrap_or(path);
                 path.display().to_string()
             }
@@ -114,7 +120,7 @@ impl InputSource {
                     })?;
                 bytes
             }
-            InputSource::Walked(path, _) | InputSource::Named(path) => {
+            InputSource::Walked(path, _) | InputSource::Named(path) | InputSource::Image(path) => {
                 let file = std::fs::File::open(path)
                     .map_err(|error| InputError::file(&name, describe_io(&error)))?;
                 let mut bytes = Vec::new();
@@ -136,7 +142,7 @@ impl InputSource {
         let text = decode(&name, bytes, db)?;
         let kind = match self {
             InputSource::Walked(_, kind) => Some(*kind),
-            InputSource::Named(path) => detect(path, &text),
+            InputSource::Named(path) | InputSource::Image(path) => detect(path, &text),
             InputSource::Stdin(name) => detect(Path::new(name), &text),
         };
         let file = db.add(name.clone(), text);

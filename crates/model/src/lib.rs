@@ -39,7 +39,7 @@ pub use build::{
 };
 pub use capability::{Capability, ALL_CAPABILITIES, DOCKER_DEFAULT_CAPABILITIES};
 pub use daemon::{Account, Daemon, DaemonConfig, DaemonState, InsecureApi, SocketFile};
-pub use image::{ImageFacts, ImageFile, ImageHistoryEntry, ImageLayer};
+pub use image::{short_digest, ImageFacts, ImageFile, ImageHistoryEntry, ImageLayer};
 pub use leastpriv_source::{FileId, Span, Spanned, TextRange};
 pub use remedy::Remedy;
 pub use runtime::{
@@ -108,5 +108,17 @@ impl Container {
             .and_then(|runtime| runtime.user.as_ref())
             .or_else(|| self.image.as_ref().and_then(|image| image.user.as_ref()))
             .or_else(|| self.build.as_ref().and_then(Build::final_user))
+    }
+
+    /// Whether [`Container::effective_user`] is root. A name is resolved through the image's own
+    /// `/etc/passwd` when the image was read (`USER toor` with uid 0 is root); otherwise as
+    /// [`User::is_root`] spells it.
+    pub fn effective_user_is_root(&self) -> Option<(&Spanned<User>, Certainty)> {
+        let user = self.effective_user()?;
+        let certainty = match &self.image {
+            Some(image) => image.is_root(&user.value),
+            None => user.value.is_root(),
+        };
+        Some((user, certainty))
     }
 }

@@ -119,7 +119,27 @@ pub fn check<'a>(
             &b.message,
         ))
     });
+    // The same file can be read twice in one run under different ids (a Dockerfile found by the walk
+    // and again through a Compose `build:`); a finding is reported once per place.
+    let mut seen = std::collections::HashSet::new();
+    diagnostics.retain(|diagnostic| {
+        let path = normalized_path(db.get(diagnostic.span.file).path());
+        seen.insert((
+            diagnostic.rule.code,
+            path,
+            diagnostic.span.range,
+            diagnostic.message.clone(),
+        ))
+    });
     diagnostics
-        .dedup_by(|a, b| a.rule.code == b.rule.code && a.span == b.span && a.message == b.message);
-    diagnostics
+}
+
+/// A path without `.` components, so `a/./Dockerfile` and `a/Dockerfile` are one file.
+fn normalized_path(path: &str) -> String {
+    let path = std::path::Path::new(path);
+    let parts: std::path::PathBuf = path
+        .components()
+        .filter(|part| !matches!(part, std::path::Component::CurDir))
+        .collect();
+    parts.display().to_string()
 }

@@ -13,6 +13,7 @@
 use std::collections::{HashMap, HashSet};
 use std::io::Read;
 use std::path::{Component, Path, PathBuf};
+use std::rc::Rc;
 
 use leastpriv_source::{FileId, InputError, SourceDb, Span, TextRange};
 
@@ -27,6 +28,13 @@ const MAX_FILES: usize = 256;
 const MAX_CHAIN: usize = 32;
 /// Larger files are not read (as for inputs on the command line).
 const MAX_FILE_BYTES: u64 = 8 * 1024 * 1024;
+/// Files loaded (parsed and interpolated) for one project, counting a file included twice twice.
+const MAX_LOADS: usize = 256;
+/// Documents read from one Compose file.
+const MAX_DOCUMENTS: usize = 64;
+/// Nodes `extends` may copy in one project: a thousand services extending one huge service must not
+/// multiply it a thousand times in memory.
+const MAX_COPIED_NODES: usize = 1_000_000;
 
 /// A loaded project: the merged model and what lowering needs to know about its values.
 #[derive(Debug, Default)]
@@ -64,6 +72,8 @@ pub(super) fn load(
         },
         read: HashMap::new(),
         files_read: files.len(),
+        loads: 0,
+        copied_nodes: 0,
     };
     let variables = loader.variables(dir, None);
     let mut stack = files
@@ -76,12 +86,18 @@ pub(super) fn load(
     loader.project
 }
 
+/// A file read from disk, and its services once loaded for `extends`.
+type ReadFile = (FileId, Option<Rc<[Entry]>>);
+
 struct Loader<'a> {
     db: &'a SourceDb,
     project: Project,
-    /// Files read from disk by normalised path, with their documents once interpolated.
-    read: HashMap<PathBuf, (FileId, Option<Node>)>,
+    /// Files read from disk by normalised path, with their services once interpolated (for
+    /// `extends`).
+    read: HashMap<PathBuf, ReadFile>,
     files_read: usize,
+    loads: usize,
+    copied_nodes: usize,
 }
 
 impl Loader<'_> {
@@ -157,6 +173,17 @@ impl Loader<'_> {
     /// A file's documents, parsed and interpolated; mappings only.
     fn documents(&mut self, file: FileId, variables: &Variables) -> Vec<Node> {
         let source = self.db.get(file);
+        self.loads += 1;
+        if self.loads > MAX_LOADS {
+            if self.loads == MAX_LOADS + 1 {
+                let span = Span::new(file, TextRange::empty(0));
+                self.error(
+                    span,
+                    format!("the project loads more than {MAX_LOADS} files; the rest are not read"),
+                );
+            }
+            return Vec::new();
+        }
         let stream = yaml::parse(source.text(), file);
         for error in stream.errors {
             self.project
@@ -164,7 +191,14 @@ impl Loader<'_> {
                 .push(error.into_input_error(source.path()));
         }
         let mut documents = Vec::new();
-        for mut document in stream.documents {
+        for (index, mut document) in stream.documents.into_iter().enumerate() {
+            if index == MAX_DOCUMENTS {
+                self.error(
+                    document.span,
+                    format!("more than {MAX_DOCUMENTS} documents in one Compose file; the rest are not read"),
+                );
+                break;
+            }
             match document.value {
                 Value::Null => continue,
                 Value::Map(_) => {}
@@ -292,6 +326,17 @@ impl Loader<'_> {
             self.error(named_at.unwrap_or(entry.key.span), message);
             return None;
         }
+        if self.copied_nodes >= MAX_COPIED_NODES {
+            return None;
+        }
+        self.copied_nodes += node_count(&entry.value);
+        if self.copied_nodes >= MAX_COPIED_NODES {
+            self.error(
+                named_at.unwrap_or(entry.key.span),
+                format!("`extends` copies more than {MAX_COPIED_NODES} values; the rest are not resolved"),
+            );
+            return None;
+        }
         let mut service = entry.value.clone();
         let Some(extends) = take_entry(&mut service, "extends") else {
             return Some(service);
@@ -346,12 +391,7 @@ impl Loader<'_> {
                 let file = self.read_file(&path, path_span)?;
                 let other_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
                 self.project.dirs.entry(file).or_insert(other_dir);
-                let model = self.interpolated_model(file, &path, variables);
-                let other_services = model
-                    .as_ref()
-                    .and_then(services_of)
-                    .map(<[Entry]>::to_vec)
-                    .unwrap_or_default();
+                let other_services = self.services_of_file(file, &path, variables);
                 self.extended(
                     &other_services,
                     &path,
@@ -364,22 +404,27 @@ impl Loader<'_> {
         }
     }
 
-    /// A file's documents merged into one model (cached), for `extends` from another file.
-    fn interpolated_model(
+    /// The services of another file (its documents merged), read once, for `extends`.
+    fn services_of_file(
         &mut self,
         file: FileId,
         path: &Path,
         variables: &Variables,
-    ) -> Option<Node> {
-        if let Some((_, Some(model))) = self.read.get(path) {
-            return Some(model.clone());
+    ) -> Rc<[Entry]> {
+        if let Some((_, Some(services))) = self.read.get(path) {
+            return Rc::clone(services);
         }
         let documents = self.documents(file, variables);
-        let model = documents.into_iter().reduce(merge_documents);
+        let services: Rc<[Entry]> = documents
+            .into_iter()
+            .reduce(merge_documents)
+            .as_ref()
+            .and_then(services_of)
+            .map_or_else(|| Rc::from(Vec::new()), Rc::from);
         if let Some(slot) = self.read.get_mut(path) {
-            slot.1.clone_from(&model);
+            slot.1 = Some(Rc::clone(&services));
         }
-        model
+        services
     }
 
     /// Adds the resources of every `include`d project to `document`.
@@ -607,6 +652,18 @@ fn services_mut(model: &mut Node) -> Option<&mut Node> {
         .iter_mut()
         .find(|entry| entry.key.as_str() == Some("services"))
         .map(|entry| &mut entry.value)
+}
+
+/// The nodes of a tree (its depth is bounded by the YAML layer).
+fn node_count(node: &Node) -> usize {
+    1 + match &node.value {
+        Value::Map(entries) => entries
+            .iter()
+            .map(|entry| node_count(&entry.key) + node_count(&entry.value))
+            .sum(),
+        Value::Seq(items) => items.iter().map(node_count).sum(),
+        Value::Null | Value::Scalar(_) => 0,
+    }
 }
 
 /// Removes the entry `key` from a mapping and returns it.

@@ -1,11 +1,11 @@
 //! Compose front-end: a Compose project, as `docker compose` reads it, into one
 //! [`Container`](leastpriv_model::Container) per service.
 //!
-//! A project is read in the order Compose follows ([`load`]): each file is parsed ([`crate::yaml`]:
+//! A project is read in the order Compose follows (`load`): each file is parsed ([`crate::yaml`]:
 //! anchors, aliases, `<<` merge keys), interpolated from the environment and the project's `.env`
-//! ([`interpolate`], [`dotenv`]), its `extends` and `include` resolved, then merged over the files
-//! before it ([`merge`]): documents of one file in order, then the override file. Each service is then
-//! lowered ([`service`]) with the short syntaxes of [`syntax`]; a service with `build:` carries the
+//! (`interpolate`, `dotenv`), its `extends` and `include` resolved, then merged over the files
+//! before it (`merge`): documents of one file in order, then the override file. Each service is then
+//! lowered (`service`) with the short syntaxes of `syntax`; a service with `build:` carries the
 //! build of its Dockerfile, lowered by [`crate::dockerfile`] with the service's `args` and `target`.
 //!
 //! # Which files make a project
@@ -21,6 +21,14 @@
 //!   command line) is a project of its own; [`lower_files`] merges an explicit list (`-f a -f b`).
 //!
 //! The project directory (where `.env` is read and relative paths resolve) is the main file's.
+//!
+//! # What is not an error
+//! An audit runs where the project is written, not where it is deployed, so three things Compose
+//! would need at `up` time are skipped quietly rather than failing the audit: a value that names a
+//! variable with no value here and is malformed without it (`ports: ["${PORT}"]`); a build context or
+//! Dockerfile that is not on disk (the service then has no build facts); and remote references (Git,
+//! OCI or HTTP `include`, `extends.file` and build contexts). Keys starting with `x-` are extensions,
+//! at the top level, in `services` and in a service.
 
 mod dotenv;
 mod interpolate;

@@ -56,8 +56,17 @@ pub(crate) struct ExpandError {
 /// How deeply `${…}` may nest.
 const MAX_DEPTH: usize = 32;
 
-/// The longest value a `${NAME#pattern}` style operation is applied to (the match is quadratic).
-const MAX_PATTERN_SUBJECT: usize = 4096;
+/// The most work a `${NAME#pattern}` style operation may do (value length squared times pattern
+/// length: the match is tried at every cut); past it, the result is unresolved.
+const MAX_PATTERN_WORK: usize = 1 << 22;
+
+fn pattern_work_allowed(value: &str, pattern: &str) -> bool {
+    value
+        .len()
+        .saturating_mul(value.len())
+        .saturating_mul(pattern.len() + 1)
+        <= MAX_PATTERN_WORK
+}
 
 /// Expands words in one scope, charging every substituted value to a shared budget.
 pub(crate) struct Expander<'a> {
@@ -324,7 +333,7 @@ impl Lexer<'_, '_> {
 }
 
 fn trim_pattern(var: Var, pattern: &Var, prefix: bool, longest: bool) -> Option<Var> {
-    if var.unresolved || pattern.unresolved || var.value.len() > MAX_PATTERN_SUBJECT {
+    if var.unresolved || pattern.unresolved || !pattern_work_allowed(&var.value, &pattern.value) {
         return None;
     }
     let value = &var.value;
@@ -349,7 +358,7 @@ fn replace_pattern(var: Var, pattern: &Var, replacement: &Var, all: bool) -> Opt
     if var.unresolved
         || pattern.unresolved
         || replacement.unresolved
-        || var.value.len() > MAX_PATTERN_SUBJECT
+        || !pattern_work_allowed(&var.value, &pattern.value)
         || pattern.value.is_empty()
     {
         return None;

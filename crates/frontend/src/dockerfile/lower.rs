@@ -6,7 +6,9 @@
 //! instruction is skipped or lowered as far as it can be.
 
 use std::cell::{Cell, RefCell};
+use std::collections::HashSet;
 use std::ops::Range;
+use std::rc::Rc;
 
 use leastpriv_model::{
     Build, BuildArg, CopyInstruction, EnvVar, PortSpec, Protocol, RunFlags, RunInstruction,
@@ -15,11 +17,14 @@ use leastpriv_model::{
 use leastpriv_source::{FileId, Span, Spanned, TextRange};
 
 use super::expand::{Expander, Scope, Var};
-use super::shell;
-use super::stages::{is_valid_stage_name, join_workdir, stage_named, Inherited, StageScope, Vars};
+use super::shell::{self, ShellContext, ShellScript};
+use super::stages::{is_valid_stage_name, join_workdir, Inherited, StageNames, StageScope, Vars};
 use super::syntax::words::{is_space, parse_json_array, split_words, JsonString, RawFlag};
 use super::syntax::{Dockerfile, Instruction, Keyword, Mapped, SyntaxError};
 use crate::Options;
+
+/// The most shell words recorded for one file: far more than any real Dockerfile holds.
+const MAX_SHELL_WORDS: usize = 200_000;
 
 /// The result of lowering: the build, when there is a stage, and the errors found.
 pub(crate) struct Lowering {
@@ -38,15 +43,18 @@ pub(crate) fn lower(
         file,
         escape: dockerfile.escape,
         options,
-        // Expanded values may exceed the text (a variable used twice), but not by orders of
-        // magnitude in any real file.
-        budget: Cell::new(text_len.saturating_mul(16).saturating_add(1 << 20)),
+        // Expanded values and copied environments may exceed the text (a variable used twice), but
+        // not by orders of magnitude in any real file.
+        budget: Cell::new(text_len.saturating_mul(4).saturating_add(1 << 20)),
         errors: RefCell::new(Vec::new()),
         before_first_from: Vec::new(),
         globals: Vars::default(),
         global_args: Vec::new(),
         stages: Vec::new(),
         finals: Vec::new(),
+        names: StageNames::default(),
+        shell_words_left: Cell::new(MAX_SHELL_WORDS),
+        shell_words_spent: Cell::new(false),
         scope: StageScope::default(),
     };
     for instruction in &dockerfile.instructions {
@@ -68,7 +76,10 @@ struct Lowerer<'a> {
     global_args: Vec<BuildArg>,
     stages: Vec<Stage>,
     /// What each finished stage hands to a stage built `FROM` it.
-    finals: Vec<Inherited>,
+    finals: Vec<Rc<Inherited>>,
+    names: StageNames,
+    shell_words_left: Cell<usize>,
+    shell_words_spent: Cell<bool>,
     /// The variables of the stage being lowered.
     scope: StageScope,
 }
@@ -93,7 +104,11 @@ impl Lowerer<'_> {
             });
             None
         } else {
-            let target = match super::stages::target(&self.stages, self.options.target.as_deref()) {
+            let target = match super::stages::target(
+                &self.stages,
+                &self.names,
+                self.options.target.as_deref(),
+            ) {
                 Ok(target) => target,
                 Err(message) => {
                     let last = &self.stages[self.stages.len() - 1];
@@ -267,7 +282,8 @@ impl Lowerer<'_> {
 
     fn from(&mut self, instruction: &Instruction) {
         if !self.stages.is_empty() {
-            self.finals.push(std::mem::take(&mut self.scope).inherited);
+            self.finals
+                .push(std::mem::take(&mut self.scope).into_inherited());
         }
         let index = self.stages.len();
         let text = instruction.line.text();
@@ -295,7 +311,7 @@ impl Lowerer<'_> {
         if let Some(range) = image_range {
             let image = self.expand(&self.globals, instruction, range.clone());
             let span = self.line_span(instruction, range);
-            stage.base = if let Some(parent) = stage_named(&self.stages, &image.value, index) {
+            stage.base = if let Some(parent) = self.names.get(&image.value) {
                 StageBase::Stage(parent)
             } else if image.value == "scratch" {
                 StageBase::Scratch
@@ -311,7 +327,7 @@ impl Lowerer<'_> {
                     span.range,
                     format!("invalid stage name `{name}`: use letters, digits, `-`, `_` and `.`, starting with a letter"),
                 );
-            } else if stage_named(&self.stages, name, index).is_some() {
+            } else if !self.names.insert(name, index) {
                 self.error(span.range, format!("duplicate stage name `{name}`"));
             }
             stage.name = Some(Spanned::new(name.to_owned(), span));
@@ -323,12 +339,9 @@ impl Lowerer<'_> {
             .map(|flag| self.flag(&self.globals, instruction, flag));
         let inherited = match stage.base {
             StageBase::Stage(parent) => self.finals.get(parent).cloned().unwrap_or_default(),
-            StageBase::Image(_) | StageBase::Scratch => Inherited::default(),
+            StageBase::Image(_) | StageBase::Scratch => Rc::default(),
         };
-        self.scope = StageScope {
-            inherited,
-            args: Vars::default(),
-        };
+        self.scope = StageScope::new(inherited);
         self.stages.push(stage);
     }
 
@@ -458,7 +471,10 @@ impl Lowerer<'_> {
                     self.line_span(instruction, value_range),
                 )),
             };
-            self.scope.inherited.env.set(name, Some(var));
+            self.scope
+                .inherited_mut(&self.budget)
+                .env
+                .set(name, Some(var));
             self.current().env.push(env);
         }
     }
@@ -481,9 +497,9 @@ impl Lowerer<'_> {
             return;
         }
         let var = self.expand(&self.scope, instruction, instruction.args.clone());
-        let path = join_workdir(self.scope.inherited.workdir.as_deref(), &var.value);
+        let path = join_workdir(self.scope.inherited().workdir.as_deref(), &var.value);
         let span = self.line_span(instruction, instruction.args.clone());
-        self.scope.inherited.workdir = Some(path.clone());
+        self.scope.inherited_mut(&self.budget).workdir = Some(path.clone());
         self.current().workdir = Some(Spanned::new(path, span));
     }
 
@@ -505,7 +521,7 @@ impl Lowerer<'_> {
         let exec_form = exec.is_some();
         let commands = match exec {
             Some(strings) => self.exec_commands(instruction, &strings),
-            None if self.scope.inherited.posix_shell => self.shell_commands(instruction),
+            None if self.scope.inherited().posix_shell => self.shell_commands(instruction),
             None => Vec::new(),
         };
         let mut script = instruction.args_text().to_owned();
@@ -561,15 +577,33 @@ impl Lowerer<'_> {
                 .map(|&(value, text)| (value, text.saturating_add(to_u32(offset))))
                 .collect();
             let script = Mapped::from_runs(&instruction.line, &string.value, &runs);
-            commands = shell::parse(&script, self.file).commands;
+            commands = self.parse_shell(instruction, &script, 0).commands;
         }
         commands.insert(0, ShellCommand { argv, span });
         commands
     }
 
+    /// Parses a script of `instruction`; the first time the file's word budget runs out, says so.
+    fn parse_shell(&self, instruction: &Instruction, script: &Mapped, start: usize) -> ShellScript {
+        let context = ShellContext {
+            file: self.file,
+            words_left: &self.shell_words_left,
+        };
+        let parsed = shell::parse(script, start, &context);
+        if parsed.truncated && !self.shell_words_spent.replace(true) {
+            self.error(
+                instruction.file_range(instruction.keyword_range.clone()),
+                format!(
+                    "`RUN` scripts hold more than {MAX_SHELL_WORDS} words; commands from here on are not read"
+                ),
+            );
+        }
+        parsed
+    }
+
     /// The commands of a shell-form `RUN`, with those of the heredoc bodies a shell runs.
     fn shell_commands(&self, instruction: &Instruction) -> Vec<ShellCommand> {
-        let parsed = shell::parse_from(&instruction.line, instruction.args.start, self.file);
+        let parsed = self.parse_shell(instruction, &instruction.line, instruction.args.start);
         let mut commands = parsed.commands;
         // `RUN <<EOF` alone runs the body as the script (unless its `#!` names another interpreter).
         let only_heredoc = instruction
@@ -585,7 +619,7 @@ impl Lowerer<'_> {
                 })
             };
             if is_shell {
-                commands.extend(shell::parse(&heredoc.body, self.file).commands);
+                commands.extend(self.parse_shell(instruction, &heredoc.body, 0).commands);
             }
         }
         commands
@@ -723,7 +757,8 @@ impl Lowerer<'_> {
     fn shell(&mut self, instruction: &Instruction) {
         match parse_json_array(instruction.args_text()) {
             Some(strings) if !strings.is_empty() => {
-                self.scope.inherited.posix_shell = is_posix_shell(&strings[0].value);
+                let posix_shell = is_posix_shell(&strings[0].value);
+                self.scope.inherited_mut(&self.budget).posix_shell = posix_shell;
             }
             _ => self.error(
                 instruction.file_range(instruction.args.clone()),
@@ -812,6 +847,7 @@ fn shebang_is_shell(body: &str) -> bool {
 fn referenced_args(script: &str, args: &Vars) -> Vec<String> {
     let bytes = script.as_bytes();
     let mut found: Vec<String> = Vec::new();
+    let mut seen: HashSet<&str> = HashSet::new();
     let mut pos = 0;
     while let Some(offset) = script[pos..].find('$') {
         let mut name_start = pos + offset + 1;
@@ -826,7 +862,7 @@ fn referenced_args(script: &str, args: &Vars) -> Vec<String> {
         if !name.is_empty()
             && !name.as_bytes()[0].is_ascii_digit()
             && args.declares(name)
-            && !found.iter().any(|seen| seen == name)
+            && seen.insert(name)
         {
             found.push(name.to_owned());
         }
@@ -837,28 +873,42 @@ fn referenced_args(script: &str, args: &Vars) -> Vec<String> {
 
 /// The instruction a misspelt keyword most likely meant (at most two edits away).
 fn closest_keyword(written: &str) -> Option<Keyword> {
-    let written = written.to_ascii_uppercase();
-    if written.len() > 16 {
+    // The longest keyword has 11 letters; two edits reach 13.
+    if written.len() > 13 || !written.is_ascii() {
         return None;
     }
+    let written = written.to_ascii_uppercase();
     Keyword::ALL
         .into_iter()
-        .map(|keyword| (edit_distance(&written, keyword.name()), keyword))
+        .map(|keyword| {
+            (
+                edit_distance(written.as_bytes(), keyword.name().as_bytes()),
+                keyword,
+            )
+        })
         .filter(|&(distance, _)| distance <= 2)
         .min_by_key(|&(distance, _)| distance)
         .map(|(_, keyword)| keyword)
 }
 
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut previous: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut current = vec![i + 1];
+/// Levenshtein distance between two short ASCII words (at most 15 bytes each).
+fn edit_distance(a: &[u8], b: &[u8]) -> usize {
+    const MAX: usize = 16;
+    if a.len() >= MAX || b.len() >= MAX {
+        return usize::MAX;
+    }
+    let mut previous = [0usize; MAX];
+    let mut current = [0usize; MAX];
+    for (j, slot) in previous.iter_mut().enumerate().take(b.len() + 1) {
+        *slot = j;
+    }
+    for (i, &ca) in a.iter().enumerate() {
+        current[0] = i + 1;
         for (j, &cb) in b.iter().enumerate() {
             let substitution = previous[j] + usize::from(ca != cb);
-            current.push(substitution.min(previous[j + 1] + 1).min(current[j] + 1));
+            current[j + 1] = substitution.min(previous[j + 1] + 1).min(current[j] + 1);
         }
-        previous = current;
+        std::mem::swap(&mut previous, &mut current);
     }
     previous[b.len()]
 }

@@ -61,6 +61,9 @@ use leastpriv_source::{FileId, InputError, SourceDb, Span};
 
 use crate::{Lowered, Options};
 
+/// The most errors reported for one file: past a few, the file is most likely not a Dockerfile.
+const MAX_ERRORS: usize = 50;
+
 /// Whether `text` reads as a Dockerfile: its first instruction, after parser directives, comments and
 /// blank lines, is `FROM` or `ARG` (in any case).
 pub fn looks_like_dockerfile(text: &str) -> bool {
@@ -83,10 +86,18 @@ pub fn lower(db: &SourceDb, file: FileId, options: &Options) -> Lowered {
     let lowering = lower::lower(&parsed, text.len(), file, options);
     let mut errors: Vec<_> = parsed.errors.into_iter().chain(lowering.errors).collect();
     errors.sort_by_key(|error| error.range);
-    let errors = errors
+    let hidden = errors.len().saturating_sub(MAX_ERRORS);
+    let mut errors: Vec<_> = errors
         .into_iter()
+        .take(MAX_ERRORS)
         .map(|error| InputError::at(source.path(), Span::new(file, error.range), error.message))
         .collect();
+    if hidden > 0 {
+        errors.push(InputError::file(
+            source.path(),
+            format!("{hidden} more errors not shown (is this a Dockerfile?)"),
+        ));
+    }
     let containers = lowering
         .build
         .map(|build| {
@@ -148,6 +159,21 @@ mod tests {
         assert_eq!((position.line, position.column), (2, 1));
         let build = lowered.containers[0].build.as_ref().unwrap();
         assert_eq!(build.stages[0].users[0].value.user, "app");
+    }
+
+    #[test]
+    fn errors_are_capped() {
+        let db = SourceDb::new();
+        let file = db.add(
+            "notes.txt",
+            "FROM x\n".to_owned() + &"hello world\n".repeat(200),
+        );
+        let lowered = lower(&db, file, &Options::default());
+        assert_eq!(lowered.errors.len(), MAX_ERRORS + 1);
+        assert_eq!(
+            lowered.errors[MAX_ERRORS].message,
+            "150 more errors not shown (is this a Dockerfile?)"
+        );
     }
 
     #[test]

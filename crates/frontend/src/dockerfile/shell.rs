@@ -16,13 +16,15 @@
 //! here run in a few milliseconds and never fail: text a shell would reject still yields the commands
 //! that can be recognised.
 
+use std::cell::Cell;
+
 use leastpriv_model::ShellCommand;
 use leastpriv_source::{FileId, Span, Spanned};
 
 use super::syntax::Mapped;
 
 /// How deeply `$(…)`, backticks and subshells may nest before their text is skipped unread.
-const MAX_DEPTH: usize = 32;
+const MAX_DEPTH: usize = 16;
 
 /// How deeply `sh -c '…'` strings are followed into.
 const MAX_STRING_DEPTH: usize = 4;
@@ -47,21 +49,28 @@ pub(crate) struct ShellScript {
     pub(crate) commands: Vec<ShellCommand>,
     /// The heredoc redirections, in order.
     pub(crate) heredocs: Vec<ShellHeredoc>,
+    /// Whether words were left out because the file's budget was spent.
+    pub(crate) truncated: bool,
 }
 
-/// Parses `script` as POSIX shell.
-pub(crate) fn parse(script: &Mapped, file: FileId) -> ShellScript {
-    parse_from(script, 0, file)
+/// Where scripts are parsed: their file, and how many more words the file's scripts may hold (a
+/// hostile file must not make the model hundreds of times its size).
+pub(crate) struct ShellContext<'a> {
+    /// The file the scripts are in.
+    pub(crate) file: FileId,
+    /// Words that may still be recorded; once none are left, commands are no longer recorded.
+    pub(crate) words_left: &'a Cell<usize>,
 }
 
 /// Parses `script[start..]` as POSIX shell.
-pub(crate) fn parse_from(script: &Mapped, start: usize, file: FileId) -> ShellScript {
-    let mut parser = Parser::new(script, file, 0);
+pub(crate) fn parse(script: &Mapped, start: usize, context: &ShellContext<'_>) -> ShellScript {
+    let mut parser = Parser::new(script, context, 0);
     parser.pos = start.min(script.text().len());
     parser.list(End::Eof);
     let mut result = ShellScript {
         commands: parser.commands,
         heredocs: parser.heredocs,
+        truncated: parser.truncated,
     };
     result
         .commands
@@ -267,7 +276,8 @@ struct Parser<'a> {
     source: &'a Mapped,
     text: &'a str,
     pos: usize,
-    file: FileId,
+    context: &'a ShellContext<'a>,
+    truncated: bool,
     commands: Vec<ShellCommand>,
     heredocs: Vec<ShellHeredoc>,
     /// Heredocs opened on the current line, whose bodies start at the next newline.
@@ -278,12 +288,13 @@ struct Parser<'a> {
 }
 
 impl<'a> Parser<'a> {
-    fn new(source: &'a Mapped, file: FileId, string_depth: usize) -> Self {
+    fn new(source: &'a Mapped, context: &'a ShellContext<'a>, string_depth: usize) -> Self {
         Self {
             source,
             text: source.text(),
             pos: 0,
-            file,
+            context,
+            truncated: false,
             commands: Vec::new(),
             heredocs: Vec::new(),
             pending: Vec::new(),
@@ -302,7 +313,7 @@ impl<'a> Parser<'a> {
     }
 
     fn span(&self, start: usize, end: usize) -> Span {
-        Span::new(self.file, self.source.range(start..end))
+        Span::new(self.context.file, self.source.range(start..end))
     }
 
     fn skip_blanks(&mut self) {
@@ -486,7 +497,7 @@ impl<'a> Parser<'a> {
                 }
                 "[[" => {
                     command.touch(word.start, word.end);
-                    command.words.push(word);
+                    self.push_word(command, word);
                     self.double_bracket(command);
                     return;
                 }
@@ -502,6 +513,17 @@ impl<'a> Parser<'a> {
         if command.words.is_empty() && is_assignment(&self.text[word.start..word.end]) {
             return;
         }
+        self.push_word(command, word);
+    }
+
+    /// Adds a word to the command, if the file's budget allows.
+    fn push_word(&mut self, command: &mut Builder, word: Word) {
+        let left = self.context.words_left.get();
+        if left == 0 {
+            self.truncated = true;
+            return;
+        }
+        self.context.words_left.set(left - 1);
         command.words.push(word);
     }
 
@@ -568,14 +590,15 @@ impl<'a> Parser<'a> {
                     word.end = self.pos;
                     word.push(&self.text[start..self.pos], start);
                     command.touch(start, self.pos);
-                    command.words.push(word);
+                    self.push_word(command, word);
                 }
                 Some(_) => {
                     let word = self.word();
                     let closed = word.value == "]]" && !word.quoted;
+                    let empty = word.start == word.end;
                     command.touch(word.start, word.end);
-                    command.words.push(word);
-                    if closed || word_is_empty_at(self.pos, command) {
+                    self.push_word(command, word);
+                    if closed || empty {
                         return;
                     }
                 }
@@ -887,9 +910,10 @@ impl<'a> Parser<'a> {
             if self.string_depth < MAX_STRING_DEPTH {
                 let word = &command.words[index];
                 let script = Mapped::from_runs(self.source, &word.value, &word.runs());
-                let mut inner = Parser::new(&script, self.file, self.string_depth + 1);
+                let mut inner = Parser::new(&script, self.context, self.string_depth + 1);
                 inner.list(End::Eof);
                 self.commands.extend(inner.commands);
+                self.truncated |= inner.truncated;
             }
         }
         let start = command.start.unwrap_or(0);
@@ -926,14 +950,6 @@ fn is_special(byte: u8) -> bool {
     )
 }
 
-/// Whether a word that just ended at `pos` made no progress (guards the `[[` loop).
-fn word_is_empty_at(pos: usize, command: &Builder) -> bool {
-    command
-        .words
-        .last()
-        .is_some_and(|word| word.end == word.start && word.end == pos)
-}
-
 /// `NAME=…` or `NAME+=…`, unquoted.
 fn is_assignment(raw: &str) -> bool {
     let Some(eq) = raw.find('=') else {
@@ -966,12 +982,20 @@ mod tests {
     use super::*;
     use leastpriv_source::SourceDb;
 
-    fn commands_of(script: &str) -> Vec<Vec<String>> {
+    fn parse_text(script: &str) -> ShellScript {
         let mut text = Mapped::new();
         text.push_file(script, 0..script.len());
         let db = SourceDb::new();
-        let file = db.add("x", script);
-        parse(&text, file)
+        let words_left = Cell::new(1 << 20);
+        let context = ShellContext {
+            file: db.add("x", script),
+            words_left: &words_left,
+        };
+        parse(&text, 0, &context)
+    }
+
+    fn commands_of(script: &str) -> Vec<Vec<String>> {
+        parse_text(script)
             .commands
             .into_iter()
             .map(|command| command.argv.into_iter().map(|word| word.value).collect())
@@ -1000,11 +1024,7 @@ mod tests {
     #[test]
     fn removes_quotes_and_keeps_positions() {
         let script = r#"echo "a b" 'c'd e\ f"#;
-        let mut text = Mapped::new();
-        text.push_file(script, 0..script.len());
-        let db = SourceDb::new();
-        let file = db.add("x", script);
-        let parsed = parse(&text, file);
+        let parsed = parse_text(script);
         let words: Vec<_> = parsed.commands[0]
             .argv
             .iter()
@@ -1042,11 +1062,7 @@ mod tests {
     #[test]
     fn follows_sh_c_strings() {
         let script = r#"su -c "chmod 777 /app" app && bash -ec 'adduser -D x; echo "ok"'"#;
-        let mut text = Mapped::new();
-        text.push_file(script, 0..script.len());
-        let db = SourceDb::new();
-        let file = db.add("x", script);
-        let parsed = parse(&text, file);
+        let parsed = parse_text(script);
         let found: Vec<_> = parsed
             .commands
             .iter()
@@ -1124,11 +1140,7 @@ mod tests {
     #[test]
     fn heredocs_inside_scripts_are_skipped() {
         let script = "cat > /etc/x <<'EOF'\nrm -rf /\nEOF\nbash -e <<X\nls\nX\necho done";
-        let mut text = Mapped::new();
-        text.push_file(script, 0..script.len());
-        let db = SourceDb::new();
-        let file = db.add("x", script);
-        let parsed = parse(&text, file);
+        let parsed = parse_text(script);
         let programs: Vec<_> = parsed
             .commands
             .iter()
@@ -1172,6 +1184,23 @@ mod tests {
         commands_of(&script);
         let script = "bash -c \"".repeat(50);
         commands_of(&script);
+    }
+
+    #[test]
+    fn word_budget_stops_recording() {
+        let script = "a b c; d e f; g h";
+        let mut text = Mapped::new();
+        text.push_file(script, 0..script.len());
+        let db = SourceDb::new();
+        let words_left = Cell::new(4);
+        let context = ShellContext {
+            file: db.add("x", script),
+            words_left: &words_left,
+        };
+        let parsed = parse(&text, 0, &context);
+        assert!(parsed.truncated);
+        assert_eq!(parsed.commands.len(), 2);
+        assert_eq!(parsed.commands[1].argv.len(), 1);
     }
 
     #[test]

@@ -11,35 +11,49 @@
 //!   (it is part of the image configuration); `ARG`s do not.
 //! - The `SHELL` and `WORKDIR` a stage ends with are inherited the same way.
 
+use std::cell::Cell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
 use leastpriv_model::Stage;
 
 use super::expand::{Scope, Var};
 
-/// Variables in declaration order; a later declaration of a name replaces an earlier one. `None` is
-/// a variable declared without a value (`ARG NAME` with no default and no build argument).
+/// Variables by name; a later declaration of a name replaces an earlier one. `None` is a variable
+/// declared without a value (`ARG NAME` with no default and no build argument).
 #[derive(Clone, Debug, Default)]
-pub(crate) struct Vars(Vec<(String, Option<Var>)>);
+pub(crate) struct Vars(HashMap<String, Option<Var>>);
 
 impl Vars {
     /// Declares `name`, replacing an earlier declaration.
     pub(crate) fn set(&mut self, name: &str, value: Option<Var>) {
-        match self.0.iter_mut().find(|(existing, _)| existing == name) {
-            Some(slot) => slot.1 = value,
-            None => self.0.push((name.to_owned(), value)),
+        match self.0.get_mut(name) {
+            Some(slot) => *slot = value,
+            None => {
+                self.0.insert(name.to_owned(), value);
+            }
         }
     }
 
     /// Whether `name` is declared (with or without a value).
     pub(crate) fn declares(&self, name: &str) -> bool {
-        self.0.iter().any(|(existing, _)| existing == name)
+        self.0.contains_key(name)
     }
 
     /// The declaration of `name`: `Some(None)` when declared without a value.
     pub(crate) fn get(&self, name: &str) -> Option<Option<&Var>> {
+        self.0.get(name).map(Option::as_ref)
+    }
+
+    /// What copying it costs, in bytes: its names and values and a table entry for each.
+    fn size(&self) -> usize {
+        const ENTRY: usize = 64;
         self.0
             .iter()
-            .find(|(existing, _)| existing == name)
-            .map(|(_, value)| value.as_ref())
+            .map(|(name, value)| {
+                ENTRY + name.len() + value.as_ref().map_or(0, |var| var.value.len())
+            })
+            .sum()
     }
 }
 
@@ -73,10 +87,47 @@ impl Default for Inherited {
 /// The variables of the stage being lowered.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct StageScope {
-    /// What it inherited, updated by its own `ENV`, `SHELL` and `WORKDIR`.
-    pub(crate) inherited: Inherited,
+    /// What it inherited, updated by its own `ENV`, `SHELL` and `WORKDIR`. Shared with the parent
+    /// stage until the first change.
+    inherited: Rc<Inherited>,
     /// Its `ARG`s.
     pub(crate) args: Vars,
+}
+
+impl StageScope {
+    /// A scope that starts from `inherited`.
+    pub(crate) fn new(inherited: Rc<Inherited>) -> Self {
+        Self {
+            inherited,
+            args: Vars::default(),
+        }
+    }
+
+    /// What the stage inherited, as changed so far.
+    pub(crate) fn inherited(&self) -> &Inherited {
+        &self.inherited
+    }
+
+    /// What the stage hands to its children.
+    pub(crate) fn into_inherited(self) -> Rc<Inherited> {
+        self.inherited
+    }
+
+    /// What the stage inherited, to change. The first change copies the parent's state, charged to
+    /// `budget`: a file of thousands of stages each built `FROM` the previous one must not copy a
+    /// growing environment thousands of times. Once the budget is spent, a stage starts afresh (its
+    /// inherited variables become unknown).
+    pub(crate) fn inherited_mut(&mut self, budget: &Cell<usize>) -> &mut Inherited {
+        if Rc::strong_count(&self.inherited) > 1 {
+            let cost = self.inherited.env.size();
+            if cost > budget.get() {
+                self.inherited = Rc::default();
+            } else {
+                budget.set(budget.get() - cost);
+            }
+        }
+        Rc::make_mut(&mut self.inherited)
+    }
 }
 
 impl Scope for StageScope {
@@ -88,24 +139,38 @@ impl Scope for StageScope {
     }
 }
 
-/// The stage `name` refers to (as `FROM name` or `COPY --from=name`), matched without case as BuildKit
-/// does, among the stages before `before`.
-pub(crate) fn stage_named(stages: &[Stage], name: &str, before: usize) -> Option<usize> {
-    stages.iter().take(before).rposition(|stage| {
-        stage
-            .name
-            .as_ref()
-            .is_some_and(|stage_name| stage_name.value.eq_ignore_ascii_case(name))
-    })
+/// Stage names, matched without case as BuildKit does (`FROM name`, `COPY --from=name`, `--target`).
+#[derive(Debug, Default)]
+pub(crate) struct StageNames(HashMap<String, usize>);
+
+impl StageNames {
+    /// Records that stage `index` is named `name`; false when the name is taken (the first keeps it).
+    pub(crate) fn insert(&mut self, name: &str, index: usize) -> bool {
+        let key = name.to_ascii_lowercase();
+        if self.0.contains_key(&key) {
+            return false;
+        }
+        self.0.insert(key, index);
+        true
+    }
+
+    /// The stage named `name`.
+    pub(crate) fn get(&self, name: &str) -> Option<usize> {
+        self.0.get(&name.to_ascii_lowercase()).copied()
+    }
 }
 
 /// The target stage: the one `--target` names (by name, or by index), else the last.
-pub(crate) fn target(stages: &[Stage], target: Option<&str>) -> Result<usize, String> {
+pub(crate) fn target(
+    stages: &[Stage],
+    names: &StageNames,
+    target: Option<&str>,
+) -> Result<usize, String> {
     let last = stages.len().saturating_sub(1);
     let Some(target) = target else {
         return Ok(last);
     };
-    if let Some(index) = stage_named(stages, target, stages.len()) {
+    if let Some(index) = names.get(target) {
         return Ok(index);
     }
     match target.parse::<usize>() {
@@ -152,12 +217,45 @@ mod tests {
 
     #[test]
     fn env_wins_over_arg() {
+        let budget = Cell::new(1000);
         let mut scope = StageScope::default();
         scope.args.set("A", Some(Var::known("arg")));
         assert_eq!(scope.lookup("A").unwrap().value, "arg");
-        scope.inherited.env.set("A", Some(Var::known("env")));
+        scope
+            .inherited_mut(&budget)
+            .env
+            .set("A", Some(Var::known("env")));
         scope.args.set("A", Some(Var::known("arg2")));
         assert_eq!(scope.lookup("A").unwrap().value, "env");
+    }
+
+    #[test]
+    fn copying_the_parent_environment_is_budgeted() {
+        let budget = Cell::new(1000);
+        let mut parent = StageScope::default();
+        parent
+            .inherited_mut(&budget)
+            .env
+            .set("NAME", Some(Var::known("value")));
+        assert_eq!(budget.get(), 1000, "an unshared state is changed in place");
+        let parent = parent.into_inherited();
+        let mut child = StageScope::new(Rc::clone(&parent));
+        child.inherited_mut(&budget).workdir = Some("/x".into());
+        assert_eq!(budget.get(), 1000 - 64 - 9);
+        assert_eq!(child.lookup("NAME").unwrap().value, "value");
+        assert_eq!(parent.workdir, None);
+        let mut poor = StageScope::new(Rc::clone(&parent));
+        poor.inherited_mut(&Cell::new(70)).workdir = Some("/y".into());
+        assert_eq!(poor.lookup("NAME"), None);
+        assert_eq!(parent.env.get("NAME").flatten().unwrap().value, "value");
+    }
+
+    #[test]
+    fn stage_names_ignore_case() {
+        let mut names = StageNames::default();
+        assert!(names.insert("Build", 0));
+        assert!(!names.insert("build", 1));
+        assert_eq!(names.get("BUILD"), Some(0));
     }
 
     #[test]

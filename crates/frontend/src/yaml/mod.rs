@@ -11,7 +11,9 @@
 //! - `<<` merge keys, a single mapping or a list of mappings: the mapping's own keys win, then earlier
 //!   mappings of the list over later ones (the YAML 1.1 merge-key type, which Compose and Kubernetes
 //!   tools honour);
-//! - duplicate keys: a located error (Compose and `kubectl` reject them); the first entry is kept.
+//! - duplicate keys: a located error (Compose and `kubectl` reject them); the first entry is kept;
+//! - a line of a multi-line flow collection indented less than its block (`command: [` … `]` under the
+//!   key): accepted, as the Go YAML library behind `docker compose` and `kubectl` accepts it.
 //!
 //! Scalars are kept as written (their text and whether they were quoted) and typed on demand by the
 //! YAML 1.2 core schema ([`Node::as_bool`], [`Node::as_i64`]): a front-end decides how its format

@@ -12,7 +12,7 @@ use rayon::prelude::*;
 
 use crate::args::{AuditArgs, ColorChoice, Format};
 use crate::config::Settings;
-use crate::inputs;
+use crate::inputs::{self, InputSource};
 use crate::ExitStatus;
 
 pub(crate) fn run(args: &AuditArgs, out: &mut dyn Write) -> Result<ExitStatus> {
@@ -24,23 +24,46 @@ pub(crate) fn run(args: &AuditArgs, out: &mut dyn Write) -> Result<ExitStatus> {
     );
 
     let db = SourceDb::new();
+    let image_options = leastpriv_image::Options {
+        progress: std::io::stderr().is_terminal(),
+        ..leastpriv_image::Options::default()
+    };
     // Each input is read and lowered on its own thread; one that cannot be read becomes an error.
     let mut lowered: Vec<(bool, Lowered)> = sources
         .par_iter()
-        .map(|source| match source.load(&db) {
-            Ok((file, kind)) => (
+        .map(|source| match source {
+            InputSource::Image(path) => (
                 true,
-                leastpriv_frontend::lower(&db, file, kind, &settings.options),
+                images::lowered(leastpriv_image::audit_path(
+                    &db,
+                    path,
+                    &source.display(),
+                    &image_options,
+                )),
             ),
-            Err(error) => (
-                false,
-                Lowered {
-                    errors: vec![error],
-                    ..Lowered::default()
-                },
-            ),
+            _ => match source.load(&db) {
+                Ok((file, kind)) => (
+                    true,
+                    leastpriv_frontend::lower(&db, file, kind, &settings.options),
+                ),
+                Err(error) => (
+                    false,
+                    Lowered {
+                        errors: vec![error],
+                        ..Lowered::default()
+                    },
+                ),
+            },
         })
         .collect();
+    lowered.extend(
+        args.images
+            .iter()
+            .map(|name| (true, images::engine(&db, name, &image_options))),
+    );
+    if !args.compose_files.is_empty() {
+        lowered.push((true, compose_project(&db, &args.compose_files, &settings)));
+    }
     let mut files_audited = 0;
     if args.engine {
         let engine = crate::engine::audit(&db, &settings.options)?;
@@ -107,6 +130,58 @@ fn use_color(choice: ColorChoice) -> bool {
             } else {
                 set("CLICOLOR_FORCE") || std::io::stdout().is_terminal()
             }
+        }
+    }
+}
+
+/// The Compose project given with `-f` (several times): read safely, then merged in order.
+fn compose_project(db: &SourceDb, files: &[std::path::PathBuf], settings: &Settings) -> Lowered {
+    let mut errors = Vec::new();
+    let mut ids = Vec::new();
+    for path in files {
+        match InputSource::Named(path.clone()).load(db) {
+            Ok((file, _)) => ids.push(file),
+            Err(error) => errors.push(error),
+        }
+    }
+    let mut lowered = leastpriv_frontend::compose::lower_files(db, &ids, &settings.options);
+    errors.append(&mut lowered.errors);
+    lowered.errors = errors;
+    lowered
+}
+
+/// Images: archives and OCI layouts, and images in the local engine.
+mod images {
+    use leastpriv_frontend::Lowered;
+    use leastpriv_source::SourceDb;
+
+    pub(super) fn lowered(audited: leastpriv_image::Audited) -> Lowered {
+        Lowered {
+            containers: audited.containers,
+            errors: audited.errors,
+            ..Lowered::default()
+        }
+    }
+
+    #[cfg(feature = "engine")]
+    pub(super) fn engine(db: &SourceDb, name: &str, options: &leastpriv_image::Options) -> Lowered {
+        lowered(leastpriv_image::engine::audit_engine_image(
+            db, name, options,
+        ))
+    }
+
+    #[cfg(not(feature = "engine"))]
+    pub(super) fn engine(
+        _db: &SourceDb,
+        name: &str,
+        _options: &leastpriv_image::Options,
+    ) -> Lowered {
+        Lowered {
+            errors: vec![leastpriv_source::InputError::file(
+                name,
+                "this leastpriv was built without the `engine` feature; audit a `docker save` archive instead",
+            )],
+            ..Lowered::default()
         }
     }
 }

@@ -13,6 +13,7 @@
 #![allow(clippy::print_stderr)] // a skipped test says why on stderr
 
 mod audit;
+mod compose;
 mod config;
 mod inputs;
 mod rules;

@@ -184,6 +184,36 @@ pub(crate) fn is_secret_name(name: &str) -> bool {
     })
 }
 
+/// Words that mark a value as a stand-in to be replaced (`INSERT_TOKEN`, `your-password-here`,
+/// `SOME VALUE`, `FAKE_KEY`).
+const PLACEHOLDER_WORDS: &[&str] = &[
+    "insert",
+    "replace",
+    "your",
+    "placeholder",
+    "some",
+    "todo",
+    "tbd",
+    "fixme",
+    "redacted",
+    "fake",
+    "dummy",
+];
+
+/// Whether `value` is a stand-in for the secret `name` holds rather than the secret: it names the
+/// variable itself (`GOOGLE_API_KEY_VAL`, `INSERT_ETCD_DISCOVERY_TOKEN`) or says it is to be
+/// replaced (`<your token>`, `SOME VALUE`, `replace-me`).
+pub(crate) fn is_placeholder_for(name: &str, value: &str) -> bool {
+    let value_lower = value.to_ascii_lowercase();
+    let name_lower = name.to_ascii_lowercase();
+    if name_lower.len() >= 4 && value_lower.contains(&name_lower) {
+        return true;
+    }
+    value_lower
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .any(|word| PLACEHOLDER_WORDS.contains(&word))
+}
+
 /// Values that switch a feature rather than hold a secret (`MYSQL_ALLOW_EMPTY_PASSWORD=yes`).
 const FLAG_VALUES: &[&str] = &[
     "true",
@@ -782,6 +812,34 @@ mod tests {
                 !is_literal_value(value),
                 "{value:?} should not be a literal"
             );
+        }
+    }
+
+    #[test]
+    fn placeholders_for_a_name() {
+        // From kubernetes__examples/_archived/openshift-origin/etcd-controller.yaml,
+        // GoogleCloudPlatform__microservices-demo (shoppingassistantservice.yaml) and
+        // controlplaneio__kubesec (score-0-daemonset-securitycontext-privileged.yml).
+        for (name, value) in [
+            ("ETCD_DISCOVERY_TOKEN", "INSERT_ETCD_DISCOVERY_TOKEN"),
+            ("GOOGLE_API_KEY", "GOOGLE_API_KEY_VAL"),
+            ("ACCESS_KEY", "SOME VALUE"),
+            ("DB_PASSWORD", "your-password-here"),
+            ("AWS_SECRET_ACCESS_KEY", "FAKE_TO_GENERATE_WARNING_OUTPUT"),
+        ] {
+            assert!(is_placeholder_for(name, value), "{name}={value}");
+        }
+        for (name, value) in [
+            ("POSTGRES_PASSWORD", "postgres"),
+            ("POSTGRES_PASSWORD", "example"),
+            ("DB_PASSWORD", "changeme"),
+            ("API_KEY", "k8s-goat-cf658c56a501385205cc6d2dafee8fc1"),
+            (
+                "SECRET_KEY_BASE",
+                "yYrECL4qbNwleYInGJYvVnSkwJuSQJ4ijPTx5tirGUXrbznFIBFVJdPl5t6O9ASw",
+            ),
+        ] {
+            assert!(!is_placeholder_for(name, value), "{name}={value}");
         }
     }
 

@@ -20,6 +20,9 @@ use leastpriv_source::TextRange;
 pub(crate) use mapped::Mapped;
 use words::{extract_flags, heredoc_word, is_space, parse_json_array, split_words, RawFlag};
 
+/// The most instructions read from one file: real Dockerfiles hold dozens, a few hundred at most.
+const MAX_INSTRUCTIONS: usize = 10_000;
+
 /// The instructions a Dockerfile may hold.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Keyword {
@@ -250,6 +253,7 @@ pub(crate) fn parse(text: &str) -> Dockerfile {
         escape: '\\',
         errors: Vec::new(),
         seen_directives: Vec::new(),
+        heredoc_budget: text.len().saturating_mul(4),
     };
     let instructions = parser.instructions();
     Dockerfile {
@@ -264,6 +268,9 @@ struct Parser<'a> {
     escape: char,
     errors: Vec<SyntaxError>,
     seen_directives: Vec<String>,
+    /// Bytes that searches for heredoc delimiters may still read. A search that fails reads to the
+    /// end of the file; a hostile file of many unterminated heredocs must not make that quadratic.
+    heredoc_budget: usize,
 }
 
 impl Parser<'_> {
@@ -290,6 +297,16 @@ impl Parser<'_> {
                 continue;
             }
             let start = line.end - trimmed.len();
+            if instructions.len() == MAX_INSTRUCTIONS {
+                let word = trimmed.split(is_space).next().unwrap_or(trimmed);
+                self.error(
+                    TextRange::new(start, start + word.len()),
+                    format!(
+                        "more than {MAX_INSTRUCTIONS} instructions: the rest of the file is not read"
+                    ),
+                );
+                break;
+            }
             let mut logical = Mapped::new();
             let (body_end, mut continued) = self.continuation(text, start..line.end);
             logical.push_file(text, start..body_end);
@@ -397,6 +414,10 @@ impl Parser<'_> {
             let mut terminated = false;
             let body_start = pos;
             while let Some(line) = line_at(text, pos) {
+                if self.heredoc_budget < line.next - line.start {
+                    break;
+                }
+                self.heredoc_budget -= line.next - line.start;
                 let content = &text[line.start..line.end];
                 let stripped = if opener.strip_tabs {
                     content.trim_start_matches('\t')
@@ -576,6 +597,25 @@ mod tests {
         assert_eq!(body.range(0..body.text().len()).end as usize, text.len());
         let crlf = parse("FROM x\r\nRUN <<EOF\r\na\r\nEOF\r\n");
         assert_eq!(crlf.instructions[1].heredocs[0].body.text(), "a\n");
+    }
+
+    #[test]
+    fn many_unterminated_heredocs_stay_linear() {
+        let text = "FROM x\n".to_owned() + &"RUN <<A\necho\n".repeat(5_000);
+        let parsed = parse(&text);
+        assert_eq!(parsed.instructions.len(), 5_001);
+        assert_eq!(parsed.errors.len(), 5_000);
+    }
+
+    #[test]
+    fn instructions_are_capped() {
+        let text = "FROM x\n".to_owned() + &"RUN a\n".repeat(MAX_INSTRUCTIONS);
+        let parsed = parse(&text);
+        assert_eq!(parsed.instructions.len(), MAX_INSTRUCTIONS);
+        assert_eq!(
+            parsed.errors[0].message,
+            "more than 10000 instructions: the rest of the file is not read"
+        );
     }
 
     #[test]

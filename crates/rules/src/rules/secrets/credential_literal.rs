@@ -141,10 +141,12 @@ fn report_variable(
             name: name.value.clone(),
         });
     if let Some((kind, _)) = exposure {
-        diagnostic.fix(format!(
-            "Revoke and rotate it, then: {}",
-            environment_fix(kind, &name.value)
-        ));
+        let fix = environment_fix(kind, &name.value);
+        let mut chars = fix.chars();
+        let fix = chars.next().map_or_else(String::new, |first| {
+            first.to_lowercase().chain(chars).collect::<String>()
+        });
+        diagnostic.fix(format!("Revoke and rotate it, then {fix}"));
     }
 }
 

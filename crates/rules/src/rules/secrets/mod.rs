@@ -2,19 +2,98 @@
 
 pub(crate) mod credential_literal;
 pub(crate) mod credential_setup_in_run;
+pub(crate) mod deleted_secret_in_layer;
 pub(crate) mod private_key_generated;
 pub(crate) mod secret_exposed_as_environment;
 pub(crate) mod secret_file_copied;
+pub(crate) mod secret_file_in_image;
 pub(crate) mod secret_in_build_arg;
 pub(crate) mod secret_in_env;
+pub(crate) mod secret_in_image_history;
 pub(crate) mod secret_in_run_argument;
 
 #[cfg(test)]
 mod tests {
-    use leastpriv_source::SourceDb;
+    use leastpriv_model::{Container, EnvVar, ImageFacts, Runtime, Sensitive, SourceKind};
+    use leastpriv_source::{SourceDb, Span, Spanned, TextRange};
 
-    use crate::dockerfile_testing::dockerfile_container;
+    use crate::dockerfile_testing::{dockerfile_container, findings_in};
     use crate::{check, RuleSelection};
+
+    /// The same two variables, one container per source: a Dockerfile, Compose, Kubernetes,
+    /// `docker run`, an image config.
+    #[test]
+    fn every_source_is_judged_the_same() {
+        let db = SourceDb::new();
+        let mut containers = vec![dockerfile_container(
+            &db,
+            "FROM alpine\nENV DB_PASSWORD=SuperSecret123 AWS_ACCESS_KEY_ID=AKIAZ7Q3RBN5VXWYTU2P\n",
+        )];
+        let text = "DB_PASSWORD=SuperSecret123\nAWS_ACCESS_KEY_ID=AKIAZ7Q3RBN5VXWYTU2P\n";
+        for kind in [
+            SourceKind::Compose,
+            SourceKind::Kubernetes,
+            SourceKind::DockerRun,
+            SourceKind::Image,
+        ] {
+            let file = db.add(format!("{kind:?}"), text);
+            let span =
+                |start: usize, len: usize| Span::new(file, TextRange::new(start, start + len));
+            let environment = vec![
+                EnvVar {
+                    name: Spanned::new("DB_PASSWORD".into(), span(0, 11)),
+                    value: Some(Spanned::new(Sensitive::new("SuperSecret123"), span(12, 14))),
+                },
+                EnvVar {
+                    name: Spanned::new("AWS_ACCESS_KEY_ID".into(), span(27, 17)),
+                    value: Some(Spanned::new(
+                        Sensitive::new("AKIAZ7Q3RBN5VXWYTU2P"),
+                        span(45, 20),
+                    )),
+                },
+            ];
+            let mut container = Container::new("c", kind, span(0, 1));
+            if kind == SourceKind::Image {
+                container.image = Some(ImageFacts {
+                    env: environment,
+                    ..ImageFacts::default()
+                });
+            } else {
+                container.runtime = Some(Runtime {
+                    environment,
+                    ..Runtime::default()
+                });
+            }
+            containers.push(container);
+        }
+        for (meta, needle) in [
+            (
+                &super::secret_in_env::META,
+                "`DB_PASSWORD` is set to a literal in ",
+            ),
+            (&super::credential_literal::META, "`AWS_ACCESS_KEY_ID` in "),
+        ] {
+            let found = findings_in(meta, &db, &containers);
+            assert_eq!(found.len(), 5, "{}: {found:#?}", meta.name);
+            assert!(
+                found.iter().all(|finding| finding.contains(needle)),
+                "{found:#?}"
+            );
+            for place in [
+                "`ENV`",
+                "`environment:`",
+                "`env:`",
+                "`docker run -e`",
+                "`Env`",
+            ] {
+                assert!(
+                    found.iter().any(|finding| finding.contains(place)),
+                    "{}: no finding names {place}: {found:#?}",
+                    meta.name
+                );
+            }
+        }
+    }
 
     /// Secret values planted in a Dockerfile; no finding of any rule may quote one.
     const PLANTED: &[&str] = &[

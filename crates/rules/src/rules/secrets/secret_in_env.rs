@@ -4,7 +4,7 @@ use crate::engine::Checker;
 use crate::helpers::build::{image_stage_mask, stage_label};
 use crate::helpers::secrets::{
     environment_exposure, environment_fix, find_credential_in_variable, is_literal_value,
-    is_secret_name,
+    is_placeholder_for, is_secret_name,
 };
 use crate::rule::Check;
 use crate::Severity;
@@ -21,7 +21,8 @@ crate::declare_rule! {
     /// `TOKEN_ENDPOINT`, `PASSWORD_MIN_LENGTH`, `AWS_ACCESS_KEY_ID`, `GPG_KEY`, `SSH_PUBLIC_KEY`.
     /// So do values that are not secrets: empty, a reference (`${DB_PASSWORD}`, `$(cat …)`), a
     /// file path (`/run/secrets/db`), a URL without a password, an on/off flag
-    /// (`MYSQL_ALLOW_EMPTY_PASSWORD=yes`) or a placeholder (`_`, `<token>`). A value of a known
+    /// (`MYSQL_ALLOW_EMPTY_PASSWORD=yes`) or a placeholder (`_`, `<token>`, `SOME VALUE`,
+    /// `INSERT_DISCOVERY_TOKEN`, a value that repeats the variable's name). A value of a known
     /// credential format is reported by LP603 instead. Builder stages that do not reach the image
     /// are reported at medium.
     ///
@@ -75,6 +76,7 @@ pub(crate) const CHECK: Check = Check::Container(check);
 pub(crate) fn holds_literal_secret(name: &str, value: &str) -> bool {
     is_secret_name(name)
         && is_literal_value(value)
+        && !is_placeholder_for(name, value)
         && find_credential_in_variable(name, value).is_none()
 }
 

@@ -3,7 +3,7 @@ use leastpriv_source::Spanned;
 
 use crate::engine::Checker;
 use crate::helpers::build::image_stage_mask;
-use crate::helpers::secrets::{find_credential, is_literal_value};
+use crate::helpers::secrets::{find_credential, is_literal_value, is_placeholder_for};
 use crate::helpers::shell::{run_invocations, Invocation};
 use crate::rule::Check;
 use crate::Severity;
@@ -174,7 +174,7 @@ fn secret_argument<'a>(
 
 /// A literal that is a secret and that no other rule reports.
 fn is_secret_literal(value: &str) -> bool {
-    is_literal_value(value) && find_credential(value).is_none()
+    is_literal_value(value) && !is_placeholder_for("", value) && find_credential(value).is_none()
 }
 
 #[cfg(test)]

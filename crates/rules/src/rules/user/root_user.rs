@@ -8,7 +8,8 @@ crate::declare_rule! {
     /// ## What it does
     /// Flags a container whose process runs as root: a Dockerfile whose final stage (or `--target`)
     /// has no `USER`, or whose last `USER` is `root`, `0`, `0:0` or an `ARG` that expands to one of
-    /// them; a runtime setting (`user:`, `-u`, `runAsUser`) that asks for root.
+    /// them; a runtime setting (`user:`, `-u`, `runAsUser`) that asks for root; a built image whose
+    /// config sets no user, root, or a name that is uid 0 in the image's own `/etc/passwd`.
     ///
     /// Only the stage that becomes the image counts: a `USER node` in a builder stage does not carry
     /// into `FROM node:20 AS final`, a case hadolint, trivy and checkov all miss.
@@ -70,13 +71,20 @@ crate::declare_rule! {
 pub(crate) const CHECK: Check = Check::Container(check);
 
 fn check(checker: &mut Checker<'_>, container: &Container) {
-    if let Some(user) = container.effective_user() {
-        if user.value.is_root() == Certainty::Yes {
-            let diagnostic = checker
-                .report(
-                    user.span,
-                    format!("container runs as root (`{}`)", user.value),
+    if let Some((user, is_root)) = container.effective_user_is_root() {
+        if is_root == Certainty::Yes {
+            let message = if user.value.user.trim().is_empty() {
+                "image sets no user, so the container runs as root".to_owned()
+            } else if user.value.is_root() == Certainty::No {
+                format!(
+                    "container runs as root (`{}` has uid 0 in the image's /etc/passwd)",
+                    user.value
                 )
+            } else {
+                format!("container runs as root (`{}`)", user.value)
+            };
+            let diagnostic = checker
+                .report(user.span, message)
                 .remedy(Remedy::SetNonRootUser);
             // `USER root` after a non-root `USER`: point at the user it undid.
             if let Some(earlier) = container.build.as_ref().and_then(|build| {

@@ -1,0 +1,118 @@
+//! `leastpriv audit` on image archives and OCI layouts, run as the real binary: inputs are told apart
+//! by extension and magic, every finding points into the image config, and `--image` reports a
+//! missing engine image as a located error.
+
+use std::path::PathBuf;
+
+use assert_cmd::Command;
+
+fn data(name: &str) -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../image/tests/data")).join(name)
+}
+
+fn audit_json(args: &[&str]) -> (serde_json::Value, i32) {
+    let output = Command::cargo_bin("leastpriv")
+        .unwrap()
+        .arg("audit")
+        .args(args)
+        .args(["--format", "json", "--isolated"])
+        .output()
+        .unwrap();
+    assert!(
+        output.stderr.is_empty(),
+        "nothing on stderr off a terminal (no progress bar): {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (
+        serde_json::from_slice(&output.stdout).unwrap(),
+        output.status.code().unwrap(),
+    )
+}
+
+#[test]
+fn an_archive_is_audited_as_an_image_and_findings_point_into_its_config() {
+    let dir = tempfile::tempdir().unwrap();
+    // No telling extension: the archive is recognised by its gzip magic.
+    let path = dir.path().join("setuid-image");
+    std::fs::copy(data("setuid.tar.gz"), &path).unwrap();
+    let (report, status) = audit_json(&[path.to_str().unwrap()]);
+    assert_eq!(status, 1);
+    let findings: Vec<String> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let file = f["path"]
+                .as_str()
+                .unwrap()
+                .rsplit('/')
+                .nth(1)
+                .unwrap()
+                .to_owned();
+            format!(
+                "{} {}:{}:{} {}",
+                f["rule"].as_str().unwrap(),
+                file,
+                f["line"],
+                f["column"],
+                f["message"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        findings,
+        [
+            "LP251 setuid-image@sha256:043eb93d6836:4:4 image has 1 allowlisted setuid/setgid executable: /usr/bin/passwd",
+            "LP201 setuid-image@sha256:043eb93d6836:22:6 image sets no user, so the container runs as root",
+            "LP250 setuid-image@sha256:043eb93d6836:48:5 `/bin/sh` is setuid (owner root:root, mode 4755), added by layer sha256:4e870deb5332",
+            "LP550 setuid-image@sha256:043eb93d6836:48:5 directory `/srv/drop` is world-writable without the sticky bit (mode 0777, owner root:root), set by layer sha256:4e870deb5332",
+        ]
+    );
+    assert_eq!(report["summary"]["errors"], 0);
+}
+
+#[test]
+fn secret_values_never_reach_the_report() {
+    let (report, _) = audit_json(&[data("buildarg.tar.gz").to_str().unwrap()]);
+    let text = report.to_string();
+    assert!(text.contains("LP652"), "{text}");
+    assert!(
+        !text.contains("ghp_0123") && !text.contains("hunter2"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_broken_archive_is_an_error_and_the_other_inputs_are_still_audited() {
+    let dir = tempfile::tempdir().unwrap();
+    let broken = dir.path().join("broken.tar");
+    std::fs::write(&broken, b"not an archive at all, just text").unwrap();
+    let (report, status) = audit_json(&[
+        broken.to_str().unwrap(),
+        data("deleted.tar.gz").to_str().unwrap(),
+    ]);
+    assert_eq!(status, 2);
+    assert_eq!(
+        report["errors"][0]["path"].as_str().unwrap(),
+        broken.to_str().unwrap()
+    );
+    assert!(report["errors"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("not an image archive"));
+    assert_eq!(report["findings"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn a_missing_engine_image_is_a_located_error() {
+    let (report, status) = audit_json(&["--image", "leastpriv-test-no-such-image:404"]);
+    assert_eq!(status, 2);
+    assert_eq!(
+        report["errors"][0]["path"],
+        "leastpriv-test-no-such-image:404"
+    );
+    assert_eq!(
+        report["summary"]["files"], 1,
+        "only the image is audited, not the current directory"
+    );
+}
