@@ -31,17 +31,8 @@ pub fn looks_like_inspect(text: &str) -> bool {
 /// Lowers `docker inspect` output into one container per inspected container or image.
 pub fn lower(db: &SourceDb, file: FileId, _options: &Options) -> Lowered {
     let source = db.get(file);
-    let stream = yaml::parse(source.text(), file);
-    let mut lowered = Lowered {
-        containers: Vec::new(),
-        errors: stream
-            .errors
-            .into_iter()
-            .map(|error| error.into_input_error(source.path()))
-            .collect(),
-        ..Lowered::default()
-    };
-    for document in &stream.documents {
+    let (documents, mut lowered) = yaml::parse_for_lowering(&source, file);
+    for document in &documents {
         let objects = match document.as_seq() {
             Some(items) => items,
             None => std::slice::from_ref(document),

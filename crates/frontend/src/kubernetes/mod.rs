@@ -60,17 +60,8 @@ fn is_helm_template(text: &str) -> bool {
 /// Lowers Kubernetes manifests into one container per container of each workload.
 pub fn lower(db: &SourceDb, file: FileId, _options: &Options) -> Lowered {
     let source = db.get(file);
-    let stream = yaml::parse(source.text(), file);
-    let mut lowered = Lowered {
-        containers: Vec::new(),
-        errors: stream
-            .errors
-            .into_iter()
-            .map(|error| error.into_input_error(source.path()))
-            .collect(),
-        ..Lowered::default()
-    };
-    for document in &stream.documents {
+    let (documents, mut lowered) = yaml::parse_for_lowering(&source, file);
+    for document in &documents {
         lower_object(document, &mut lowered.containers);
     }
     lowered

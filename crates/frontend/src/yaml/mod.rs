@@ -32,7 +32,9 @@
 mod build;
 mod offsets;
 
-use leastpriv_source::{FileId, InputError, Span};
+use leastpriv_source::{FileId, InputError, SourceFile, Span};
+
+use crate::Lowered;
 
 /// Bounds that keep hostile input from exhausting memory or the stack.
 #[derive(Clone, Copy, Debug)]
@@ -125,6 +127,21 @@ pub struct Entry {
 /// Parses a YAML (or JSON) stream of `file`.
 pub fn parse(text: &str, file: FileId) -> Stream {
     parse_with_limits(text, file, Limits::default())
+}
+
+/// Parses `file` for a front-end that lowers each document on its own (Kubernetes, `docker inspect`):
+/// the documents, and a [`Lowered`] that holds the stream's located errors and nothing else yet.
+pub(crate) fn parse_for_lowering(source: &SourceFile, file: FileId) -> (Vec<Node>, Lowered) {
+    let stream = parse(source.text(), file);
+    let lowered = Lowered {
+        errors: stream
+            .errors
+            .into_iter()
+            .map(|error| error.into_input_error(source.path()))
+            .collect(),
+        ..Lowered::default()
+    };
+    (stream.documents, lowered)
 }
 
 /// Parses a YAML (or JSON) stream of `file` within `limits`.
