@@ -1,10 +1,32 @@
-//! Renders lowered containers for snapshot tests: every runtime value with the line, column and source
-//! text its span covers, so a snapshot shows both what was read and exactly where.
+//! What the front-ends' unit tests share: lowering a text with one front-end, reading a fixture, and
+//! rendering lowered containers for snapshot tests (every runtime value with the line, column and
+//! source text its span covers, so a snapshot shows both what was read and exactly where).
 
 use std::fmt::{Debug, Write};
 
 use leastpriv_model::{Container, Runtime, Spanned};
-use leastpriv_source::{SourceDb, Span};
+use leastpriv_source::{FileId, SourceDb, Span};
+
+use crate::{Lowered, Options};
+
+/// Lowers `text`, added as the file `path`, with a front-end's `lower` and default options; the
+/// database comes back so that spans can be rendered.
+pub(crate) fn lower_text(
+    lower: fn(&SourceDb, FileId, &Options) -> Lowered,
+    path: &str,
+    text: &str,
+) -> (SourceDb, Lowered) {
+    let db = SourceDb::new();
+    let file = db.add(path, text);
+    let lowered = lower(&db, file, &Options::default());
+    (db, lowered)
+}
+
+/// The text of `tests/fixtures/<path>` of this crate.
+pub(crate) fn fixture(path: &str) -> String {
+    let path = format!("{}/tests/fixtures/{path}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read_to_string(&path).unwrap_or_else(|error| panic!("{path}: {error}"))
+}
 
 /// One block per container, one line per value.
 pub(crate) fn render(db: &SourceDb, containers: &[Container]) -> String {

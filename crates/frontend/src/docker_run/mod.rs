@@ -326,14 +326,7 @@ fn podman_secret(runtime: &mut Runtime, value: FlagValue<'_>, file: FileId) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_support::render;
-
-    fn lower_text(path: &str, text: &str) -> (SourceDb, Lowered) {
-        let db = SourceDb::new();
-        let file = db.add(path, text);
-        let lowered = lower(&db, file, &Options::default());
-        (db, lowered)
-    }
+    use crate::test_support::{lower_text, render};
 
     #[test]
     fn lowers_every_flag_form() {
@@ -341,7 +334,7 @@ mod tests {
             env!("CARGO_MANIFEST_DIR"),
             "/tests/fixtures/docker_run/every_flag.sh"
         ));
-        let (db, lowered) = lower_text("every_flag.sh", text);
+        let (db, lowered) = lower_text(lower, "every_flag.sh", text);
         assert!(lowered.errors.is_empty(), "{:?}", lowered.errors);
         assert_eq!(lowered.containers.len(), 4);
         insta::assert_snapshot!(render(&db, &lowered.containers));
@@ -349,7 +342,7 @@ mod tests {
 
     #[test]
     fn never_prints_an_environment_value() {
-        let (db, lowered) = lower_text("s.sh", "docker run -e TOKEN=hunter2hunter2 app\n");
+        let (db, lowered) = lower_text(lower, "s.sh", "docker run -e TOKEN=hunter2hunter2 app\n");
         let rendered = render(&db, &lowered.containers);
         assert!(!rendered.contains("hunter2hunter2\""), "{rendered}");
         assert!(rendered.contains("<redacted, 14 chars>"));
@@ -362,11 +355,11 @@ mod tests {
             "docker ps\ndocker build -t x .\n",
             "",
         ] {
-            let (_, lowered) = lower_text("build.sh", text);
+            let (_, lowered) = lower_text(lower, "build.sh", text);
             assert!(lowered.containers.is_empty(), "{text}");
         }
         for text in ["#!/bin/sh\necho 'unterminated\n", "docker build -t \"x .\n"] {
-            let (_, lowered) = lower_text("build.sh", text);
+            let (_, lowered) = lower_text(lower, "build.sh", text);
             assert!(lowered.errors.is_empty(), "{text}");
         }
     }
@@ -374,7 +367,7 @@ mod tests {
     #[test]
     fn broken_quoting_is_a_located_error_and_earlier_commands_still_count() {
         let text = "docker run --privileged a\ndocker run -e 'X=1 b\n";
-        let (db, lowered) = lower_text("run.sh", text);
+        let (db, lowered) = lower_text(lower, "run.sh", text);
         // The second command's quote runs to the end: it has no image left, so only the first counts.
         assert_eq!(lowered.containers.len(), 1);
         let [error] = lowered.errors.as_slice() else {
@@ -388,7 +381,11 @@ mod tests {
 
     #[test]
     fn an_expanded_user_is_unresolved() {
-        let (_, lowered) = lower_text("s.sh", "docker run -u \"$UID\" a\ndocker run -u 0 b\n");
+        let (_, lowered) = lower_text(
+            lower,
+            "s.sh",
+            "docker run -u \"$UID\" a\ndocker run -u 0 b\n",
+        );
         let users: Vec<_> = lowered
             .containers
             .iter()

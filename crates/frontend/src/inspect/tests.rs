@@ -1,31 +1,16 @@
 use super::*;
-use crate::test_support::render;
-
-fn lower_text(path: &str, text: &str) -> (SourceDb, Lowered) {
-    let db = SourceDb::new();
-    let file = db.add(path, text);
-    let lowered = lower(&db, file, &Options::default());
-    (db, lowered)
-}
-
-fn fixture(name: &str) -> String {
-    let path = format!(
-        "{}/tests/fixtures/inspect/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    std::fs::read_to_string(&path).unwrap_or_else(|error| panic!("{path}: {error}"))
-}
+use crate::test_support::{fixture, lower_text, render};
 
 #[test]
 fn lowers_host_config_config_and_mounts() {
-    let (db, lowered) = lower_text("inspect.json", &fixture("containers.json"));
+    let (db, lowered) = lower_text(lower, "inspect.json", &fixture("inspect/containers.json"));
     assert!(lowered.errors.is_empty(), "{:?}", lowered.errors);
     insta::assert_snapshot!(render(&db, &lowered.containers));
 }
 
 #[test]
 fn lowers_image_inspect_into_image_facts() {
-    let (db, lowered) = lower_text("image.json", &fixture("image.json"));
+    let (db, lowered) = lower_text(lower, "image.json", &fixture("inspect/image.json"));
     assert!(lowered.errors.is_empty(), "{:?}", lowered.errors);
     insta::assert_snapshot!(render(&db, &lowered.containers));
 }
@@ -34,7 +19,7 @@ fn lowers_image_inspect_into_image_facts() {
 fn reads_a_single_object_too() {
     let text =
         "{\"Id\": \"abc\", \"HostConfig\": {\"Privileged\": true}, \"Config\": {\"User\": \"\"}}";
-    let (_, lowered) = lower_text("-", text);
+    let (_, lowered) = lower_text(lower, "-", text);
     let runtime = lowered.containers[0].runtime.as_ref().unwrap();
     assert_eq!(runtime.privileged.as_ref().map(|p| p.value), Some(true));
     assert_eq!(
@@ -46,6 +31,7 @@ fn reads_a_single_object_too() {
 #[test]
 fn broken_json_is_a_located_error() {
     let (_, lowered) = lower_text(
+        lower,
         "-",
         "[{\"Id\": \"abc\", \"HostConfig\": {\"Privileged\": tru",
     );
@@ -56,8 +42,8 @@ fn broken_json_is_a_located_error() {
 
 #[test]
 fn recognises_inspect_output_by_content() {
-    assert!(looks_like_inspect(&fixture("containers.json")));
-    assert!(looks_like_inspect(&fixture("image.json")));
+    assert!(looks_like_inspect(&fixture("inspect/containers.json")));
+    assert!(looks_like_inspect(&fixture("inspect/image.json")));
     assert!(!looks_like_inspect(
         "{\"apiVersion\": \"v1\", \"kind\": \"Pod\"}"
     ));

@@ -1,31 +1,20 @@
 use super::*;
-use crate::test_support::render;
-
-fn lower_text(path: &str, text: &str) -> (SourceDb, Lowered) {
-    let db = SourceDb::new();
-    let file = db.add(path, text);
-    let lowered = lower(&db, file, &Options::default());
-    (db, lowered)
-}
-
-fn fixture(name: &str) -> String {
-    let path = format!(
-        "{}/tests/fixtures/kubernetes/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    std::fs::read_to_string(&path).unwrap_or_else(|error| panic!("{path}: {error}"))
-}
+use crate::test_support::{fixture, lower_text, render};
 
 #[test]
 fn lowers_every_field() {
-    let (db, lowered) = lower_text("every_field.yaml", &fixture("every_field.yaml"));
+    let (db, lowered) = lower_text(
+        lower,
+        "every_field.yaml",
+        &fixture("kubernetes/every_field.yaml"),
+    );
     assert!(lowered.errors.is_empty(), "{:?}", lowered.errors);
     insta::assert_snapshot!(render(&db, &lowered.containers));
 }
 
 #[test]
 fn lowers_a_kubectl_list_in_json() {
-    let (db, lowered) = lower_text("-", &fixture("pods.json"));
+    let (db, lowered) = lower_text(lower, "-", &fixture("kubernetes/pods.json"));
     assert!(lowered.errors.is_empty(), "{:?}", lowered.errors);
     insta::assert_snapshot!(render(&db, &lowered.containers));
 }
@@ -54,7 +43,7 @@ fn finds_the_pod_template_of_every_workload_kind() {
     text.push_str(
         "---\nkind: ConfigMap\ndata: {containers: x}\n---\nkind: Rollout\nspec: {template: {spec: {containers: [{name: c}]}}}\n",
     );
-    let (_, lowered) = lower_text("kinds.yaml", &text);
+    let (_, lowered) = lower_text(lower, "kinds.yaml", &text);
     assert!(lowered.errors.is_empty(), "{:?}", lowered.errors);
     let names: Vec<_> = lowered.containers.iter().map(|c| c.name.as_str()).collect();
     assert_eq!(
@@ -75,7 +64,7 @@ fn finds_the_pod_template_of_every_workload_kind() {
 #[test]
 fn a_container_overrides_the_pod_and_inherits_the_rest() {
     let text = "kind: Pod\nmetadata: {name: p}\nspec:\n  securityContext: {runAsUser: 1000, runAsNonRoot: true}\n  containers:\n    - name: a\n      securityContext: {runAsUser: 0}\n    - name: b\n";
-    let (_, lowered) = lower_text("p.yaml", text);
+    let (_, lowered) = lower_text(lower, "p.yaml", text);
     let users: Vec<_> = lowered
         .containers
         .iter()
@@ -94,7 +83,7 @@ fn a_container_overrides_the_pod_and_inherits_the_rest() {
 fn a_group_without_a_user_is_not_a_user_override() {
     let text =
         "kind: Pod\nspec:\n  containers:\n    - name: a\n      securityContext: {runAsGroup: 0}\n";
-    let (_, lowered) = lower_text("p.yaml", text);
+    let (_, lowered) = lower_text(lower, "p.yaml", text);
     let runtime = lowered.containers[0].runtime.as_ref().unwrap();
     assert!(runtime.user.is_none());
     assert_eq!(runtime.run_as_group.as_ref().unwrap().value, "0");
@@ -103,7 +92,7 @@ fn a_group_without_a_user_is_not_a_user_override() {
 #[test]
 fn broken_yaml_is_a_located_error_and_other_documents_still_count() {
     let text = "kind: Pod\nspec:\n  containers: [{name: a, image: x}]\n---\nkind: Pod\nspec:\n  containers: [{name: b\n";
-    let (db, lowered) = lower_text("broken.yaml", text);
+    let (db, lowered) = lower_text(lower, "broken.yaml", text);
     assert_eq!(lowered.containers.len(), 1);
     let error = lowered.errors.first().expect("an error");
     let span = error.span.expect("located");
@@ -117,7 +106,7 @@ fn tabs_and_duplicate_keys_are_located_errors() {
         "kind: Pod\nspec:\n\tcontainers: []\n",
         "kind: Pod\nkind: Deployment\n",
     ] {
-        let (_, lowered) = lower_text("bad.yaml", text);
+        let (_, lowered) = lower_text(lower, "bad.yaml", text);
         assert!(
             lowered.errors.iter().all(|error| error.span.is_some()) && !lowered.errors.is_empty(),
             "{text:?}: {:?}",
@@ -136,7 +125,7 @@ fn an_alias_bomb_is_bounded() {
         ));
     }
     text.push_str("kind: Pod\n");
-    let (_, lowered) = lower_text("bomb.yaml", &text);
+    let (_, lowered) = lower_text(lower, "bomb.yaml", &text);
     assert!(!lowered.errors.is_empty());
 }
 
