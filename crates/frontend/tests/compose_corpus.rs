@@ -3,10 +3,13 @@
 #![allow(clippy::print_stderr)] // The skip message and the count are the test's report.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use leastpriv_frontend::{compose, Options};
 use leastpriv_source::SourceDb;
+
+#[path = "support/corpus.rs"]
+mod corpus;
 
 /// Files that do not load on purpose or because the corpus holds only Compose-named files, with the
 /// error each must report.
@@ -83,38 +86,20 @@ const EXPECTED_ERRORS: &[(&str, &str, &str)] = &[
     ),
 ];
 
-fn corpus() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus");
-    dir.is_dir().then_some(dir)
-}
-
-fn compose_files(dir: &Path, found: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            compose_files(&path, found);
-        } else if path
-            .file_name()
-            .and_then(|name| name.to_str())
-            .is_some_and(compose::is_compose_file_name)
-        {
-            found.push(path);
-        }
-    }
-}
-
 #[test]
 fn corpus_compose_files_lower_without_errors() {
-    let Some(corpus) = corpus() else {
+    let Some(corpus) = corpus::root() else {
         eprintln!("skipped: ../shared/corpus is absent");
         return;
     };
-    let mut files = Vec::new();
-    compose_files(&corpus, &mut files);
-    files.sort();
+    let files: Vec<PathBuf> = corpus::files(&corpus)
+        .into_iter()
+        .filter(|path| {
+            path.file_name()
+                .and_then(|name| name.to_str())
+                .is_some_and(compose::is_compose_file_name)
+        })
+        .collect();
     let options = Options {
         env: Some(BTreeMap::new()),
         ..Options::default()

@@ -3,10 +3,13 @@
 // The test says so when it skips for want of the corpus.
 #![allow(clippy::print_stdout)]
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use leastpriv_frontend::{detect_by_name, lower, InputKind, Options};
 use leastpriv_source::SourceDb;
+
+#[path = "support/corpus.rs"]
+mod corpus;
 
 /// Corpus files that are not valid Dockerfiles, each checked by hand, with the error expected.
 const INVALID: &[(&str, &str)] = &[
@@ -99,38 +102,16 @@ const INVALID: &[(&str, &str)] = &[
     ),
 ];
 
-fn corpus() -> Option<PathBuf> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus");
-    path.is_dir().then_some(path)
-}
-
-fn dockerfiles(root: &Path) -> Vec<PathBuf> {
-    let mut found = Vec::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if detect_by_name(&path) == Some(InputKind::Dockerfile) {
-                found.push(path);
-            }
-        }
-    }
-    found.sort();
-    found
-}
-
 #[test]
 fn corpus_dockerfiles_lower_without_errors() {
-    let Some(root) = corpus() else {
+    let Some(root) = corpus::root() else {
         println!("skipped: the shared corpus (../shared/corpus) is absent");
         return;
     };
-    let files = dockerfiles(&root);
+    let files: Vec<PathBuf> = corpus::files(&root)
+        .into_iter()
+        .filter(|path| detect_by_name(path) == Some(InputKind::Dockerfile))
+        .collect();
     assert!(files.len() > 900, "found only {} Dockerfiles", files.len());
     let mut failures = Vec::new();
     let mut expected_seen = 0;

@@ -6,11 +6,13 @@
 // The skip message and the measurement are this test's output.
 #![allow(clippy::print_stderr)]
 
-use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use leastpriv_frontend::{detect_by_name, kubernetes, lower, InputKind, Options};
 use leastpriv_source::SourceDb;
+
+#[path = "support/corpus.rs"]
+mod corpus;
 
 /// Files of the corpus that are not valid YAML 1.2, each with the reason. The first two are accepted by
 /// go-yaml (kubectl), which is lenient about the indentation of a quoted scalar's continuation lines.
@@ -49,38 +51,13 @@ const INVALID: &[(&str, &str)] = &[
     ),
 ];
 
-fn corpus_root() -> Option<PathBuf> {
-    let root = std::env::var_os("LEASTPRIV_CORPUS").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"),
-        PathBuf::from,
-    );
-    root.is_dir().then_some(root)
-}
-
-fn files(root: &Path) -> Vec<PathBuf> {
-    let mut found = Vec::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                found.push(path);
-            }
-        }
-    }
-    found.sort();
-    found
-}
-
 #[test]
 fn every_corpus_manifest_lowers_without_errors() {
-    let Some(root) = corpus_root() else {
+    let Some(root) = corpus::root() else {
         eprintln!("skipped: no corpus at ../shared/corpus (set LEASTPRIV_CORPUS)");
         return;
     };
-    let texts: Vec<(String, String)> = files(&root)
+    let texts: Vec<(String, String)> = corpus::files(&root)
         .into_iter()
         .filter(|path| detect_by_name(path) == Some(InputKind::YamlOrJson))
         .filter_map(|path| {

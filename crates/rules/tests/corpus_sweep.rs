@@ -15,38 +15,19 @@ use leastpriv_frontend::{detect_by_name, lower, InputKind, Options};
 use leastpriv_rules::{check, RuleSelection, RULES};
 use leastpriv_source::SourceDb;
 
-fn corpus() -> Option<PathBuf> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus");
-    path.is_dir().then_some(path)
-}
-
-fn dockerfiles(root: &Path) -> Vec<PathBuf> {
-    let mut found = Vec::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if detect_by_name(&path) == Some(InputKind::Dockerfile) {
-                found.push(path);
-            }
-        }
-    }
-    found.sort();
-    found
-}
+#[path = "../../frontend/tests/support/corpus.rs"]
+mod corpus;
 
 #[test]
 fn every_rule_over_the_corpus() {
-    let Some(root) = corpus() else {
+    let Some(root) = corpus::root() else {
         println!("skipped: the shared corpus (../shared/corpus) is absent");
         return;
     };
-    let files = dockerfiles(&root);
+    let files: Vec<PathBuf> = corpus::files(&root)
+        .into_iter()
+        .filter(|path| detect_by_name(path) == Some(InputKind::Dockerfile))
+        .collect();
     assert!(files.len() > 900, "found only {} Dockerfiles", files.len());
     let mut counts: BTreeMap<&str, (usize, usize)> =
         RULES.iter().map(|rule| (rule.code, (0, 0))).collect();

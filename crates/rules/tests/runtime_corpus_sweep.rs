@@ -14,49 +14,14 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use leastpriv_frontend::{detect_by_content, detect_by_name, lower, Options};
 use leastpriv_rules::{check, Diagnostic, RuleSelection, Severity};
 use leastpriv_source::SourceDb;
 
-fn corpus() -> Option<PathBuf> {
-    let path = std::env::var_os("LEASTPRIV_CORPUS").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"),
-        PathBuf::from,
-    );
-    // Without `..`, as Compose spells the Dockerfiles it reads, so every path is shown relative.
-    let mut normal = PathBuf::new();
-    for component in path.components() {
-        match component {
-            std::path::Component::ParentDir => {
-                normal.pop();
-            }
-            other => normal.push(other),
-        }
-    }
-    normal.is_dir().then_some(normal)
-}
-
-fn files(root: &Path) -> Vec<PathBuf> {
-    let mut found = Vec::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                found.push(path);
-            }
-        }
-    }
-    found.sort();
-    found
-}
+#[path = "../../frontend/tests/support/corpus.rs"]
+mod corpus;
 
 /// One finding, reduced to what the checks below compare.
 struct Found {
@@ -72,7 +37,7 @@ struct Found {
 fn sweep(root: &Path) -> (Vec<Found>, usize) {
     let mut found = Vec::new();
     let mut audited = 0;
-    for path in files(root) {
+    for path in corpus::files(root) {
         let Ok(text) = std::fs::read_to_string(&path) else {
             continue;
         };
@@ -120,7 +85,7 @@ fn codes_in<'a>(found: &'a [Found], file: &str) -> BTreeSet<&'a str> {
 
 #[test]
 fn every_rule_over_the_runtime_corpus() {
-    let Some(root) = corpus() else {
+    let Some(root) = corpus::root() else {
         println!("skipped: the shared corpus (../shared/corpus) is absent; set LEASTPRIV_CORPUS");
         return;
     };
