@@ -1,7 +1,7 @@
 //! Questions about a Dockerfile build that several rules ask: which stages reach the image, which
 //! user a `RUN` runs as, how to name a stage in a message.
 
-use leastpriv_model::{Build, Stage, StageBase, User};
+use leastpriv_model::{Build, RunInstruction, Stage, StageBase, User};
 use leastpriv_source::Spanned;
 
 /// For each stage index, whether the stage reaches the image (the target and the stages it is
@@ -47,6 +47,18 @@ pub(crate) fn user_at<'a>(
         }
     }
     None
+}
+
+/// Every `RUN` of a stage, its `ONBUILD RUN`s included, each with the prefix a message writes before
+/// `RUN` (`""` or `"ONBUILD "`).
+pub(crate) fn runs_with_trigger(
+    stage: &Stage,
+) -> impl Iterator<Item = (&RunInstruction, &'static str)> {
+    stage
+        .runs
+        .iter()
+        .map(|run| (run, ""))
+        .chain(stage.onbuild_runs.iter().map(|run| (run, "ONBUILD ")))
 }
 
 /// How a message names a stage: ``stage `build` `` or `stage 2` (1-based, as people count).

@@ -1,6 +1,7 @@
 use leastpriv_model::{Container, Remedy};
 
 use crate::engine::Checker;
+use crate::helpers::build::runs_with_trigger;
 use crate::rule::Check;
 
 crate::declare_rule! {
@@ -47,12 +48,7 @@ fn check(checker: &mut Checker<'_>, container: &Container) {
         return;
     };
     for stage in &build.stages {
-        for (run, trigger) in stage
-            .runs
-            .iter()
-            .map(|run| (run, ""))
-            .chain(stage.onbuild_runs.iter().map(|run| (run, "ONBUILD ")))
-        {
+        for (run, trigger) in runs_with_trigger(stage) {
             let Some(security) = &run.flags.security else {
                 continue;
             };
