@@ -13,126 +13,17 @@
 //!   service would stop the container from starting. Published ports do not change privileges.
 //! - `docker create` becomes `docker run`.
 //!
-//! Flags that take a value must be known to find the image: [`VALUE_FLAGS`] lists those of
-//! `docker run` (Docker 28). An unknown flag is read as a boolean, the reading that cannot swallow the
-//! image; `--flag=value` is always read correctly.
+//! Flags that take a value must be known to find the image: the `docker_run` front-end's flag table
+//! (`docker run` of Docker 28) says which, so the audit and verify split a command line alike. An
+//! unknown flag is read as a boolean, the reading that cannot swallow the image; `--flag=value` is
+//! always read correctly.
+
+use leastpriv_frontend::docker_run;
 
 use crate::VerifyError;
 
 /// Where the probe binary is mounted in the container.
 pub const PROBE_PATH: &str = "/.leastpriv/leastpriv";
-
-/// `docker run` flags that take a value, long names without dashes.
-const VALUE_FLAGS: &[&str] = &[
-    "add-host",
-    "annotation",
-    "attach",
-    "blkio-weight",
-    "blkio-weight-device",
-    "cap-add",
-    "cap-drop",
-    "cgroup-parent",
-    "cgroupns",
-    "cidfile",
-    "cpu-count",
-    "cpu-percent",
-    "cpu-period",
-    "cpu-quota",
-    "cpu-rt-period",
-    "cpu-rt-runtime",
-    "cpu-shares",
-    "cpus",
-    "cpuset-cpus",
-    "cpuset-mems",
-    "detach-keys",
-    "device",
-    "device-cgroup-rule",
-    "device-read-bps",
-    "device-read-iops",
-    "device-write-bps",
-    "device-write-iops",
-    "dns",
-    "dns-option",
-    "dns-opt",
-    "dns-search",
-    "domainname",
-    "entrypoint",
-    "env",
-    "env-file",
-    "expose",
-    "gpus",
-    "group-add",
-    "health-cmd",
-    "health-interval",
-    "health-retries",
-    "health-start-interval",
-    "health-start-period",
-    "health-timeout",
-    "hostname",
-    "ip",
-    "ip6",
-    "ipc",
-    "isolation",
-    "kernel-memory",
-    "label",
-    "label-file",
-    "link",
-    "link-local-ip",
-    "log-driver",
-    "log-opt",
-    "mac-address",
-    "memory",
-    "memory-reservation",
-    "memory-swap",
-    "memory-swappiness",
-    "mount",
-    "name",
-    "net",
-    "net-alias",
-    "network",
-    "network-alias",
-    "oom-score-adj",
-    "pid",
-    "pids-limit",
-    "platform",
-    "publish",
-    "pull",
-    "restart",
-    "runtime",
-    "security-opt",
-    "shm-size",
-    "stop-signal",
-    "stop-timeout",
-    "storage-opt",
-    "sysctl",
-    "tmpfs",
-    "ulimit",
-    "user",
-    "userns",
-    "uts",
-    "volume",
-    "volume-driver",
-    "volumes-from",
-    "workdir",
-];
-
-/// Shorthands: letter → long name.
-const SHORTHANDS: &[(char, &str)] = &[
-    ('a', "attach"),
-    ('c', "cpu-shares"),
-    ('d', "detach"),
-    ('e', "env"),
-    ('h', "hostname"),
-    ('i', "interactive"),
-    ('l', "label"),
-    ('m', "memory"),
-    ('p', "publish"),
-    ('P', "publish-all"),
-    ('t', "tty"),
-    ('u', "user"),
-    ('v', "volume"),
-    ('w', "workdir"),
-];
 
 /// Flags dropped from the probe's run (see the module documentation).
 const DROPPED: &[&str] = &[
@@ -175,31 +66,6 @@ pub struct RunCommand {
     pub command: Vec<String>,
 }
 
-fn takes_value(name: &str) -> bool {
-    VALUE_FLAGS.contains(&name)
-}
-
-fn long_name(letter: char) -> Option<&'static str> {
-    SHORTHANDS
-        .iter()
-        .find(|(short, _)| *short == letter)
-        .map(|(_, long)| *long)
-}
-
-/// Global options of the docker CLI that take a value.
-const GLOBAL_VALUE_OPTIONS: &[&str] = &[
-    "--config",
-    "-c",
-    "--context",
-    "-H",
-    "--host",
-    "-l",
-    "--log-level",
-    "--tlscacert",
-    "--tlscert",
-    "--tlskey",
-];
-
 impl RunCommand {
     /// Parses `docker [global options] run|create|container run|container create FLAGS IMAGE [CMD]`.
     pub fn parse(argv: &[String]) -> Result<Self, VerifyError> {
@@ -223,7 +89,7 @@ impl RunCommand {
         let mut global = Vec::new();
         while let Some(word) = words.next_if(|word| word.starts_with('-')) {
             global.push(word.clone());
-            if GLOBAL_VALUE_OPTIONS.contains(&word.as_str()) {
+            if docker_run::global_option_takes_value(word) {
                 global.extend(words.next().cloned());
             }
         }
@@ -251,9 +117,11 @@ impl RunCommand {
                 };
                 let value = match inline {
                     Some(value) => Some(value),
-                    None if takes_value(name) => Some(words.next().cloned().ok_or_else(|| {
-                        VerifyError::Usage(format!("flag --{name} needs a value"))
-                    })?),
+                    None if docker_run::flag_takes_value(name) => {
+                        Some(words.next().cloned().ok_or_else(|| {
+                            VerifyError::Usage(format!("flag --{name} needs a value"))
+                        })?)
+                    }
                     None => None,
                 };
                 flags.push(Flag {
@@ -263,10 +131,10 @@ impl RunCommand {
             } else if let Some(cluster) = word.strip_prefix('-').filter(|c| !c.is_empty()) {
                 // `-it`, `-u1000`, `-v /a:/b`: letters until one that takes a value.
                 for (index, letter) in cluster.char_indices() {
-                    let name = long_name(letter).ok_or_else(|| {
+                    let name = docker_run::shorthand(letter).ok_or_else(|| {
                         VerifyError::Usage(format!("unknown flag -{letter} in `{word}`"))
                     })?;
-                    if takes_value(name) {
+                    if docker_run::flag_takes_value(name) {
                         let rest = &cluster[index + letter.len_utf8()..];
                         let rest = rest.strip_prefix('=').unwrap_or(rest);
                         let value = if rest.is_empty() {

@@ -344,6 +344,24 @@ fn short_flag(letter: char) -> Option<(&'static str, Arity)> {
         .map(|&(long, _, arity)| (long, arity))
 }
 
+/// Whether the `docker run` (or `podman run`) flag `--name` takes a value; an unknown flag is taken
+/// as a boolean, the reading that cannot swallow the image. Shared with `leastpriv verify`, which
+/// splits the same command line given as arguments.
+pub fn flag_takes_value(name: &str) -> bool {
+    long_flag(name).is_some_and(|(_, arity)| arity == Value)
+}
+
+/// The long name of the one-letter flag `-letter` of `docker run` (or `podman run`).
+pub fn shorthand(letter: char) -> Option<&'static str> {
+    short_flag(letter).map(|(long, _)| long)
+}
+
+/// Whether the global option `option` of `docker` (or `podman`), before the subcommand, takes a
+/// value.
+pub fn global_option_takes_value(option: &str) -> bool {
+    GLOBAL_VALUE_FLAGS.contains(&option)
+}
+
 /// Whether `word` is a shell variable assignment (`NAME=value`) rather than a program.
 fn is_assignment(word: &Word) -> bool {
     let text = word.text();
@@ -409,7 +427,7 @@ pub(crate) fn recognise(words: &[Word]) -> Option<Invocation<'_>> {
         if !option.starts_with('-') {
             break;
         }
-        let takes_value = GLOBAL_VALUE_FLAGS.contains(&option) && !option.contains('=');
+        let takes_value = global_option_takes_value(option) && !option.contains('=');
         index += if takes_value { 2 } else { 1 };
     }
     if words.get(index).map(Word::text) == Some("container") {

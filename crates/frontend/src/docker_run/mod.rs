@@ -14,6 +14,8 @@ mod command;
 mod shell;
 pub(crate) mod syntax;
 
+pub use command::{flag_takes_value, global_option_takes_value, shorthand};
+
 use leastpriv_model::{
     Capability, Container, EnvVar, Mount, MountKind, Runtime, SecretMount, Sensitive, SourceKind,
     Spanned, User,
