@@ -202,7 +202,20 @@ pub(crate) struct VerifyArgs {
     #[arg(long, value_name = "SECONDS", default_value_t = 120)]
     pub(crate) timeout: u64,
 
+    /// A Compose file of the service to verify; repeat to merge files in order, as `docker compose
+    /// -f` does.
+    #[arg(long = "compose", value_name = "FILE", conflicts_with = "command")]
+    pub(crate) compose: Vec<PathBuf>,
+
+    /// The Compose service to verify [default: the project's only service].
+    #[arg(long, value_name = "NAME", requires = "compose")]
+    pub(crate) service: Option<String>,
+
     /// The command that runs the service: `docker run [FLAGS…] IMAGE [CMD…]`, after `--`.
-    #[arg(last = true, required = true, value_name = "DOCKER_RUN")]
+    #[arg(
+        last = true,
+        required_unless_present = "compose",
+        value_name = "DOCKER_RUN"
+    )]
     pub(crate) command: Vec<String>,
 }

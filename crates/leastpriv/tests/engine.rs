@@ -16,6 +16,9 @@ use std::time::Duration;
 
 use leastpriv_probe::ProbeReport;
 use leastpriv_verify::engine;
+use support::{skip, static_leastpriv, NO_STATIC_BINARY};
+
+mod support;
 
 const TIMEOUT: Duration = Duration::from_secs(120);
 
@@ -64,26 +67,19 @@ struct Setup {
 }
 
 fn setup(test: &str) -> Option<Setup> {
-    let ci = std::env::var("CI").is_ok_and(|value| value == "true");
-    let skip = |why: String| {
-        assert!(!ci, "{test}: CI=true but {why}");
-        eprintln!("skipping {test}: {why}");
-        None
-    };
     let daemon = match engine::daemon("docker", &[]) {
         Ok(daemon) => daemon,
-        Err(error) => return skip(format!("no container engine ({error})")),
+        Err(error) => return skip(test, &format!("no container engine ({error})")),
     };
     let busybox = PathBuf::from("/bin/busybox");
     if !busybox.is_file() {
-        return skip("/bin/busybox is missing (apt-get install busybox-static)".to_owned());
+        return skip(
+            test,
+            "/bin/busybox is missing (apt-get install busybox-static)",
+        );
     }
     let Some(static_binary) = static_leastpriv() else {
-        return skip(
-            "no static leastpriv: build one with RUSTFLAGS='-C target-feature=+crt-static' cargo \
-             build --target x86_64-unknown-linux-gnu -p leastpriv, or set LEASTPRIV_PROBE_BINARY"
-                .to_owned(),
-        );
+        return skip(test, NO_STATIC_BINARY);
     };
     eprintln!("{test}: probing with {}", static_binary.display());
     Some(Setup {
@@ -91,26 +87,6 @@ fn setup(test: &str) -> Option<Setup> {
         busybox,
         daemon,
     })
-}
-
-/// `$LEASTPRIV_PROBE_BINARY`, or the newest static build next to this test's target directory.
-fn static_leastpriv() -> Option<PathBuf> {
-    if let Some(path) = std::env::var_os("LEASTPRIV_PROBE_BINARY").filter(|p| !p.is_empty()) {
-        return Some(PathBuf::from(path));
-    }
-    let target = Path::new(env!("CARGO_BIN_EXE_leastpriv"))
-        .parent()?
-        .parent()?;
-    ["release", "debug"]
-        .iter()
-        .map(|profile| {
-            target
-                .join("x86_64-unknown-linux-gnu")
-                .join(profile)
-                .join("leastpriv")
-        })
-        .filter(|path| leastpriv_verify::check_probe_binary(path).is_ok())
-        .max_by_key(|path| path.metadata().and_then(|m| m.modified()).ok())
 }
 
 fn unique(what: &str) -> String {

@@ -16,7 +16,7 @@ pub fn write_human(report: &VerifyReport, out: &mut dyn Write) -> io::Result<()>
     if !report.dropped_flags.is_empty() {
         writeln!(
             out,
-            "  flags left out of the probe's run (they do not shape privileges): {}",
+            "  left out of the probe's run (they do not shape privileges): {}",
             report.dropped_flags.join(" ")
         )?;
     }

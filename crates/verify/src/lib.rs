@@ -10,11 +10,14 @@
 //!    probe and reads its JSON report.
 //! 4. [`judge`] compares promises and observations per layer.
 //!
+//! A Compose service is verified the same way through the user's Compose tool ([`compose`]).
+//!
 //! Configuration can lie: a profile that fails to load, a daemon default that differs, a flag
 //! overridden by an orchestrator. Only the process itself knows what it got.
 
 mod binary;
 mod command;
+pub mod compose;
 pub mod engine;
 mod expect;
 mod human;
@@ -31,6 +34,8 @@ use leastpriv_source::SourceDb;
 
 pub use binary::check_probe_binary;
 pub use command::{Flag, RunCommand, PROBE_PATH};
+use compose::ComposeRun;
+pub use compose::ComposeTarget;
 pub use expect::{Expectation, EXPECTATIONS};
 pub use human::write_human;
 pub use report::{LayerVerdict, Status, VerifyReport, LAYERS};
@@ -82,6 +87,87 @@ pub struct Options {
 /// Runs the probe with the flags of `argv` (`docker run …`) and judges the result.
 pub fn verify(argv: &[String], options: &Options) -> Result<VerifyReport, VerifyError> {
     let command = RunCommand::parse(argv)?;
+    let probe_binary = mountable_probe_binary(options)?;
+    let daemon = engine::daemon(&command.program, &command.global)?;
+    let image_user = engine::image_user(&command.program, &command.global, &command.image);
+    let runtime = promised_runtime(&command);
+
+    let name = container_name();
+    let probe_argv = command.probe_argv(&probe_binary, &name);
+    let probe = run_probe(&probe_argv, options.timeout).inspect_err(|_| {
+        remove_container(&command, &name);
+    })?;
+    let promises = judge::Promises {
+        runtime: &runtime,
+        image_user: image_user.as_deref(),
+        daemon: &daemon,
+        expect: &options.expect,
+    };
+    Ok(VerifyReport {
+        image: command.image.clone(),
+        command: redacted(&probe_argv),
+        dropped_flags: command.dropped_flags(),
+        expected: expected(options),
+        layers: judge::judge(&promises, &probe),
+        probe,
+    })
+}
+
+/// Runs the probe in one service of a Compose project, with the user's Compose tool, and judges
+/// the result against what the Compose files promise. See [`compose`].
+pub fn verify_compose(
+    target: &ComposeTarget,
+    options: &Options,
+) -> Result<VerifyReport, VerifyError> {
+    let mut run = ComposeRun::load(target, container_name())?;
+    let probe_binary = mountable_probe_binary(options)?;
+    if probe_binary.contains(':') {
+        return Err(VerifyError::ProbeBinary(format!(
+            "{probe_binary}: Compose cannot mount a path with a colon; copy the binary elsewhere"
+        )));
+    }
+    run.find_tool()?;
+    let daemon = engine::daemon("docker", &[])?;
+
+    let probed = (|| {
+        if let Some(build) = run.build_argv() {
+            let output = engine::run(&build, options.timeout)?;
+            if output.code != Some(0) {
+                return Err(VerifyError::ContainerFailed {
+                    code: exit_code(output.code),
+                    message: format!("building the image: {}", last_line(&output.stderr)),
+                });
+            }
+        }
+        let probe = run_probe(&run.probe_argv(&probe_binary), options.timeout)?;
+        let image_user = run
+            .image_names()
+            .iter()
+            .find_map(|image| engine::image_user("docker", &[], image));
+        Ok((probe, image_user))
+    })();
+    // Whatever happened: the project's containers, network, volumes and built images go.
+    let _ = engine::run(&run.down_argv(), Duration::from_secs(120));
+    let (probe, image_user) = probed?;
+
+    let promises = judge::Promises {
+        runtime: &run.runtime,
+        image_user: image_user.as_deref(),
+        daemon: &daemon,
+        expect: &options.expect,
+    };
+    Ok(VerifyReport {
+        image: run.image_label(),
+        command: run.probe_argv(&probe_binary),
+        dropped_flags: ComposeRun::left_out(),
+        expected: expected(options),
+        layers: judge::judge(&promises, &probe),
+        probe,
+    })
+}
+
+/// The probe binary, checked to run in a container, as an absolute path the engine can mount.
+fn mountable_probe_binary(options: &Options) -> Result<String, VerifyError> {
     check_probe_binary(&options.probe_binary)?;
     // The engine needs an absolute path, and `--mount` splits its value at commas.
     let probe_binary = std::fs::canonicalize(&options.probe_binary)
@@ -95,47 +181,39 @@ pub fn verify(argv: &[String], options: &Options) -> Result<VerifyReport, Verify
             "{probe_binary}: the engine cannot mount a path with a comma; copy the binary elsewhere"
         )));
     }
-    let daemon = engine::daemon(&command.program, &command.global)?;
-    let image_user = engine::image_user(&command.program, &command.global, &command.image);
-    let runtime = promised_runtime(&command);
+    Ok(probe_binary)
+}
 
-    let name = container_name();
-    let probe_argv = command.probe_argv(&probe_binary, &name);
-    let result = engine::run(&probe_argv, options.timeout);
-    let output = match result {
-        Ok(output) if output.code == Some(0) => output,
-        Ok(output) => {
-            remove_container(&command, &name);
-            return Err(VerifyError::ContainerFailed {
-                code: output
-                    .code
-                    .map_or_else(|| "killed".to_owned(), |code| code.to_string()),
-                message: engine::first_line(&output.stderr),
-            });
-        }
-        Err(error) => {
-            remove_container(&command, &name);
-            return Err(error);
-        }
-    };
-    let probe: ProbeReport = serde_json::from_str(&output.stdout).map_err(|error| {
+/// Runs the probe's container and reads its report.
+fn run_probe(argv: &[String], timeout: Duration) -> Result<ProbeReport, VerifyError> {
+    let output = engine::run(argv, timeout)?;
+    if output.code != Some(0) {
+        return Err(VerifyError::ContainerFailed {
+            code: exit_code(output.code),
+            message: engine::first_line(&output.stderr),
+        });
+    }
+    serde_json::from_str(&output.stdout).map_err(|error| {
         VerifyError::BadProbeOutput(format!("{error}: {}", engine::first_line(&output.stdout)))
-    })?;
-
-    let promises = judge::Promises {
-        runtime: &runtime,
-        image_user: image_user.as_deref(),
-        daemon: &daemon,
-        expect: &options.expect,
-    };
-    Ok(VerifyReport {
-        image: command.image.clone(),
-        command: redacted(&probe_argv),
-        dropped_flags: command.dropped_flags(),
-        expected: options.expect.iter().map(|e| e.name().to_owned()).collect(),
-        layers: judge::judge(&promises, &probe),
-        probe,
     })
+}
+
+fn exit_code(code: Option<i32>) -> String {
+    code.map_or_else(|| "killed".to_owned(), |code| code.to_string())
+}
+
+/// The last non-empty line: where a build says why it failed.
+fn last_line(text: &str) -> String {
+    text.lines()
+        .rev()
+        .find(|line| !line.trim().is_empty())
+        .unwrap_or("no output")
+        .trim()
+        .to_owned()
+}
+
+fn expected(options: &Options) -> Vec<String> {
+    options.expect.iter().map(|e| e.name().to_owned()).collect()
 }
 
 /// The flags as the security model: what they promise.

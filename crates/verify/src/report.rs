@@ -59,7 +59,8 @@ pub struct VerifyReport {
     pub image: String,
     /// The command that ran the probe, environment values redacted.
     pub command: Vec<String>,
-    /// The user's flags left out of the probe's run (they do not shape privileges).
+    /// The user's flags (or Compose service keys) left out of the probe's run: they do not shape
+    /// privileges.
     pub dropped_flags: Vec<String>,
     /// The `--expect` policy applied.
     pub expected: Vec<String>,

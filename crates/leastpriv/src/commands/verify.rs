@@ -1,11 +1,12 @@
-//! `leastpriv verify -- docker run …`: run the image with the user's flags, probe it, judge each layer.
+//! `leastpriv verify -- docker run …` and `leastpriv verify --compose FILE --service NAME`: run the
+//! image as configured, probe it, judge each layer.
 
 use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use leastpriv_verify::{Expectation, Options};
+use leastpriv_verify::{ComposeTarget, Expectation, Options};
 
 use crate::args::{ReportFormat, VerifyArgs};
 use crate::ExitStatus;
@@ -25,7 +26,15 @@ pub(crate) fn run(args: &VerifyArgs, out: &mut dyn Write) -> Result<ExitStatus> 
         expect,
         timeout: Duration::from_secs(args.timeout),
     };
-    let report = leastpriv_verify::verify(&args.command, &options)?;
+    let report = if args.compose.is_empty() {
+        leastpriv_verify::verify(&args.command, &options)?
+    } else {
+        let target = ComposeTarget {
+            files: args.compose.clone(),
+            service: args.service.clone(),
+        };
+        leastpriv_verify::verify_compose(&target, &options)?
+    };
     match args.format {
         ReportFormat::Json => {
             serde_json::to_writer_pretty(&mut *out, &report)?;

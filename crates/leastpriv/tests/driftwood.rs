@@ -1,0 +1,307 @@
+//! Driftwood on the real engine, with no registry: `examples/driftwood/build.sh` builds its images (a
+//! debootstrap'd Debian base brought in with `docker import`, stand-ins for postgres and nginx on it,
+//! the web service as a static binary), the hardened Compose project serves a request end to end
+//! through proxy, web service and database, and `verify --compose` passes the hardened web service
+//! and fails the original on the right layers.
+//!
+//! Needs root and debootstrap (the first time: the root filesystem is then cached in the target
+//! directory), a reachable engine, `docker compose` or `docker-compose`, and a static leastpriv (see
+//! `engine.rs`). Without them the test says why and passes, unless `CI=true`. Every Compose project
+//! it starts is taken down with its volumes, and every image it built is removed, also when it fails.
+#![allow(clippy::print_stderr)]
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use leastpriv_verify::engine;
+use support::{skip, static_leastpriv, NO_STATIC_BINARY};
+
+mod support;
+
+/// Every image build.sh and the hardened project build.
+const IMAGES: [&str; 4] = [
+    "driftwood/debian:bookworm",
+    "driftwood/postgres:15",
+    "driftwood/nginx:1.22",
+    "driftwood-web:hardened",
+];
+
+/// The policy both Compose files are verified against.
+const POLICY: &str =
+    "non-root,cap-drop-all,no-new-privileges,read-only,seccomp,no-engine-socket,no-secret-env";
+
+fn example() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/driftwood")
+}
+
+fn run(argv: &[&str], timeout: Duration) -> engine::Output {
+    let argv: Vec<String> = argv.iter().map(|word| (*word).to_owned()).collect();
+    engine::run(&argv, timeout).unwrap_or_else(|error| panic!("{}: {error}", argv.join(" ")))
+}
+
+fn succeeds(argv: &[&str]) -> bool {
+    run(argv, Duration::from_secs(30)).code == Some(0)
+}
+
+/// The images this test built, removed when dropped.
+struct BuiltImages {
+    new: Vec<&'static str>,
+}
+
+impl BuiltImages {
+    fn before_build() -> Self {
+        let new = IMAGES
+            .into_iter()
+            .filter(|image| !succeeds(&["docker", "image", "inspect", image]))
+            .collect();
+        Self { new }
+    }
+}
+
+impl Drop for BuiltImages {
+    fn drop(&mut self) {
+        // The stand-ins first: the base cannot go while images built on it remain.
+        for image in self.new.iter().rev() {
+            run(
+                &["docker", "rmi", "--force", image],
+                Duration::from_secs(60),
+            );
+        }
+    }
+}
+
+/// A Compose project started by the test, taken down with its volumes when dropped.
+struct Project {
+    compose: Vec<String>,
+}
+
+impl Project {
+    fn up(compose: &[String], file: &Path, name: &str, port: u16) -> Self {
+        let mut base = compose.to_vec();
+        base.extend(["-p".into(), name.into(), "-f".into()]);
+        base.push(file.to_string_lossy().into_owned());
+        let project = Self { compose: base };
+        let mut argv = project.compose.clone();
+        argv.extend(["up".into(), "-d".into()]);
+        let mut command = Command::new(&argv[0]);
+        command
+            .args(&argv[1..])
+            .env("DRIFTWOOD_PORT", port.to_string());
+        let output = command.output().expect("compose runs");
+        assert!(
+            output.status.success(),
+            "{}: {}",
+            argv.join(" "),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        project
+    }
+}
+
+impl Drop for Project {
+    fn drop(&mut self) {
+        let mut argv = self.compose.clone();
+        argv.extend(["down", "--volumes", "--remove-orphans"].map(str::to_owned));
+        let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+        run(&argv, Duration::from_secs(120));
+    }
+}
+
+/// `docker compose` when the plugin runs, else `docker-compose`.
+fn compose_tool() -> Option<Vec<String>> {
+    if succeeds(&["docker", "compose", "version"]) {
+        Some(vec!["docker".into(), "compose".into()])
+    } else if Command::new("docker-compose")
+        .arg("version")
+        .output()
+        .is_ok_and(|output| output.status.success())
+    {
+        Some(vec!["docker-compose".into()])
+    } else {
+        None
+    }
+}
+
+/// `leastpriv verify --format json --expect POLICY --compose FILE --service SERVICE`.
+fn verify(binary: &Path, file: &str, service: &str) -> (Option<i32>, serde_json::Value) {
+    let output = Command::new(env!("CARGO_BIN_EXE_leastpriv"))
+        .args([
+            "verify",
+            "--format",
+            "json",
+            "--expect",
+            POLICY,
+            "--probe-binary",
+        ])
+        .arg(binary)
+        .arg("--compose")
+        .arg(example().join(file))
+        .args(["--service", service])
+        .output()
+        .expect("leastpriv runs");
+    let report = serde_json::from_slice(&output.stdout).unwrap_or_else(|error| {
+        panic!(
+            "verify {file} {service} printed no report ({error}): {}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+    });
+    (output.status.code(), report)
+}
+
+fn statuses(report: &serde_json::Value) -> Vec<String> {
+    report["layers"]
+        .as_array()
+        .expect("layers")
+        .iter()
+        .map(|layer| format!("{} {}", layer["layer"], layer["status"]).replace('"', ""))
+        .collect()
+}
+
+/// A port nothing listens on now.
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+/// `GET path` on localhost, the whole response.
+fn get(port: u16, path: &str) -> std::io::Result<String> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port))?;
+    stream.set_read_timeout(Some(Duration::from_secs(5)))?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+    )?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response)?;
+    Ok(response)
+}
+
+#[test]
+fn driftwood_runs_hardened_and_verify_tells_it_from_the_original() {
+    let test = "driftwood_runs_hardened_and_verify_tells_it_from_the_original";
+    if let Err(error) = engine::daemon("docker", &[]) {
+        skip::<()>(test, &format!("no container engine ({error})"));
+        return;
+    }
+    let Some(binary) = static_leastpriv() else {
+        skip::<()>(test, NO_STATIC_BINARY);
+        return;
+    };
+    let Some(compose) = compose_tool() else {
+        skip::<()>(test, "neither `docker compose` nor `docker-compose` runs");
+        return;
+    };
+    let cache = Path::new(env!("CARGO_TARGET_TMPDIR")).join("driftwood-debian-bookworm.tar");
+    let base_ready = cache.is_file() || succeeds(&["docker", "image", "inspect", IMAGES[0]]);
+    if !base_ready && !Path::new("/usr/sbin/debootstrap").is_file() {
+        skip::<()>(test, "debootstrap is missing (apt-get install debootstrap)");
+        return;
+    }
+
+    let _images = BuiltImages::before_build();
+    let output = Command::new("bash")
+        .arg(example().join("build.sh"))
+        .env("ROOTFS_CACHE", &cache)
+        .output()
+        .expect("build.sh runs");
+    assert!(
+        output.status.success(),
+        "build.sh failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+
+    // The hardened web service keeps every promise, and the policy besides.
+    let (code, report) = verify(&binary, "compose.hardened.yaml", "web");
+    assert_eq!(code, Some(0), "{report:#}");
+    assert_eq!(
+        statuses(&report),
+        [
+            "escape pass",
+            "user pass",
+            "capabilities pass",
+            "confinement pass",
+            "filesystem pass",
+            "secrets pass",
+            "daemon not-applicable"
+        ],
+        "{report:#}"
+    );
+    assert_eq!(report["probe"]["uid"], 10001);
+    assert_eq!(report["probe"]["rootfs_read_only"], true);
+    assert!(report["layers"][5]["evidence"][0].as_str().is_some_and(
+        |evidence| evidence.starts_with("secret db_password at /run/secrets/db_password")
+    ));
+
+    // The original runs as root with Docker's defaults and secrets in its environment.
+    let (code, report) = verify(&binary, "compose.yaml", "web");
+    assert_eq!(code, Some(1), "{report:#}");
+    assert_eq!(
+        statuses(&report),
+        [
+            "escape pass",
+            "user fail",
+            "capabilities fail",
+            "confinement fail",
+            "filesystem fail",
+            "secrets fail",
+            "daemon not-applicable"
+        ],
+        "{report:#}"
+    );
+    assert_eq!(report["probe"]["uid"], 0);
+    assert_eq!(
+        report["probe"]["secret_env_names"],
+        serde_json::json!([
+            "AWS_ACCESS_KEY_ID",
+            "AWS_SECRET_ACCESS_KEY",
+            "DB_PASSWORD",
+            "SECRET_KEY"
+        ])
+    );
+    assert!(
+        !report.to_string().contains("driftwood-dev-password"),
+        "a secret value leaked into the report"
+    );
+
+    // The original proxy has the engine in reach.
+    let (code, report) = verify(&binary, "compose.yaml", "proxy");
+    assert_eq!(code, Some(1), "{report:#}");
+    assert_eq!(report["layers"][0]["status"], "fail", "{report:#}");
+    assert_eq!(
+        report["layers"][0]["evidence"][0],
+        "expect no-engine-socket: /tmp/docker.sock reachable"
+    );
+
+    // The hardened project serves a request through the proxy, the web service and the database.
+    let port = free_port();
+    let name = format!("leastpriv-test-driftwood-{}", std::process::id());
+    let _project = Project::up(
+        &compose,
+        &example().join("compose.hardened.yaml"),
+        &name,
+        port,
+    );
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let mut last = String::new();
+    while Instant::now() < deadline {
+        match get(port, "/healthz") {
+            Ok(response) if response.contains(r#""database":"ok""#) => {
+                assert!(
+                    response.contains(r#""credentials":"secret file""#),
+                    "{response}"
+                );
+                return;
+            }
+            Ok(response) => last = response,
+            Err(error) => last = error.to_string(),
+        }
+        thread::sleep(Duration::from_millis(500));
+    }
+    panic!("the hardened Driftwood did not answer through its proxy within 90 s: {last}");
+}

@@ -1,0 +1,37 @@
+//! What the engine tests share: when to skip, and where the static probe binary is.
+
+use std::path::{Path, PathBuf};
+
+/// Says why a test cannot run here and returns `None`; under `CI=true` a skip is a failure, so a
+/// CI machine that lost its engine or a tool cannot pass silently.
+pub(crate) fn skip<T>(test: &str, why: &str) -> Option<T> {
+    let ci = std::env::var("CI").is_ok_and(|value| value == "true");
+    assert!(!ci, "{test}: CI=true but {why}");
+    eprintln!("skipping {test}: {why}");
+    None
+}
+
+/// `$LEASTPRIV_PROBE_BINARY`, or the newest static build next to this test's target directory.
+pub(crate) fn static_leastpriv() -> Option<PathBuf> {
+    if let Some(path) = std::env::var_os("LEASTPRIV_PROBE_BINARY").filter(|p| !p.is_empty()) {
+        return Some(PathBuf::from(path));
+    }
+    let target = Path::new(env!("CARGO_BIN_EXE_leastpriv"))
+        .parent()?
+        .parent()?;
+    ["release", "debug"]
+        .iter()
+        .map(|profile| {
+            target
+                .join("x86_64-unknown-linux-gnu")
+                .join(profile)
+                .join("leastpriv")
+        })
+        .filter(|path| leastpriv_verify::check_probe_binary(path).is_ok())
+        .max_by_key(|path| path.metadata().and_then(|m| m.modified()).ok())
+}
+
+/// What to say when there is no static leastpriv.
+pub(crate) const NO_STATIC_BINARY: &str = "no static leastpriv: build one with \
+    RUSTFLAGS='-C target-feature=+crt-static' cargo build --target x86_64-unknown-linux-gnu -p \
+    leastpriv, or set LEASTPRIV_PROBE_BINARY";
