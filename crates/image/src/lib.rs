@@ -13,7 +13,8 @@
 //! Layers are streamed once each, in parallel across layers, never extracted, with memory bounded
 //! whatever their size ([`layer`]); hostile archives meet caps ([`Limits`]) and become located
 //! errors, never panics. Whiteouts and opaque directories are applied in layer order ([`overlay`]) to
-//! find the final filesystem's notable files and the secrets deleted too late.
+//! find the final filesystem's notable files and the secrets deleted too late. [`link_layers`] says
+//! which line of a Dockerfile in the audited tree created each layer.
 
 mod archive;
 mod classify;
@@ -24,6 +25,7 @@ mod layer;
 mod limits;
 mod lower;
 mod overlay;
+mod provenance;
 
 use std::collections::HashMap;
 use std::hash::RandomState;
@@ -36,6 +38,7 @@ use leastpriv_source::{InputError, SourceDb};
 use rayon::prelude::*;
 
 pub use limits::Limits;
+pub use provenance::link_layers;
 
 use crate::archive::{Blob, Catalog, ImageEntry};
 use crate::layer::{LayerScan, ScanContext};

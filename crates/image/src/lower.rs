@@ -131,6 +131,7 @@ pub(crate) fn lower(
                         .map(|entry| entry.created_by.span)
                 })
                 .flatten(),
+            instruction: None,
         })
         .collect();
     if !history_fits {

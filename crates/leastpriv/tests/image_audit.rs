@@ -116,3 +116,77 @@ fn a_missing_engine_image_is_a_located_error() {
         "only the image is audited, not the current directory"
     );
 }
+
+/// `rule path:line -> related path:line (note)` for each finding in an image, with paths shortened
+/// to their file name.
+fn image_findings_with_lines(report: &serde_json::Value) -> Vec<String> {
+    let name = |path: &serde_json::Value| {
+        let path = path.as_str().unwrap();
+        path.rsplit('/').next().unwrap().to_owned()
+    };
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|finding| finding["path"].as_str().unwrap().contains(".tar.gz@"))
+        .map(|finding| {
+            let related: Vec<String> = finding["related"]
+                .as_array()
+                .map(|related| {
+                    related
+                        .iter()
+                        .filter(|place| place["path"].as_str().unwrap().ends_with("Dockerfile"))
+                        .map(|place| {
+                            format!("{}:{} ({})", name(&place["path"]), place["line"], {
+                                place["message"].as_str().unwrap()
+                            })
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            format!(
+                "{} -> {}",
+                finding["rule"].as_str().unwrap(),
+                related.join(", ")
+            )
+        })
+        .collect()
+}
+
+/// The Dockerfile `crates/image/tests/data/make-archives.sh` built `deleted.tar.gz` from.
+const DELETED_DOCKERFILE: &str = "FROM lp-data-base:1\n\
+    COPY deploy_key /root/.ssh/deploy_key\n\
+    COPY app.sudoers /etc/sudoers.d/app\n\
+    RUN [\"/bin/rm\", \"/root/.ssh/deploy_key\"]\n\
+    USER app\n";
+
+#[test]
+fn findings_in_layers_name_the_dockerfile_line_that_created_them() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(data("deleted.tar.gz"), dir.path().join("deleted.tar.gz")).unwrap();
+    std::fs::write(dir.path().join("Dockerfile"), DELETED_DOCKERFILE).unwrap();
+    // A directory walk skips archives: the image is named, beside the tree that holds its Dockerfile.
+    let archive = dir.path().join("deleted.tar.gz");
+    let inputs = [dir.path().to_str().unwrap(), archive.to_str().unwrap()];
+    let (report, _) = audit_json(&inputs);
+    assert_eq!(
+        image_findings_with_lines(&report),
+        [
+            "LP651 -> Dockerfile:2 (the Dockerfile line that created this layer), \
+             Dockerfile:4 (the Dockerfile line that deletes it)",
+            "LP252 -> Dockerfile:3 (the Dockerfile line that created this layer)",
+        ]
+    );
+
+    // Another Dockerfile in the tree did not build the image: no line is named.
+    std::fs::write(
+        dir.path().join("Dockerfile"),
+        DELETED_DOCKERFILE.replace("/etc/sudoers.d/app", "/etc/sudoers.d/web"),
+    )
+    .unwrap();
+    let (report, _) = audit_json(&inputs);
+    assert_eq!(
+        image_findings_with_lines(&report),
+        ["LP651 -> ", "LP252 -> "]
+    );
+}

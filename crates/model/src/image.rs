@@ -96,6 +96,9 @@ pub struct ImageLayer {
     pub digest: String,
     /// Where its history entry is written, when known.
     pub created_by: Option<Span>,
+    /// The Dockerfile instruction that created it, when the image was built from a Dockerfile in the
+    /// audited tree (linked after lowering, see `leastpriv_image::link_layers`).
+    pub instruction: Option<Span>,
 }
 
 /// A file worth a finding.

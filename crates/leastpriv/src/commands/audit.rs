@@ -1,9 +1,11 @@
 //! `leastpriv audit`: read every input, judge every container, print one report.
 
+use std::collections::HashSet;
 use std::io::{IsTerminal, Write};
 
 use anyhow::Result;
 use leastpriv_frontend::Lowered;
+use leastpriv_model::{Build, Container};
 use leastpriv_report::human::HumanOptions;
 use leastpriv_report::Report;
 use leastpriv_rules::Subjects;
@@ -81,6 +83,7 @@ pub(crate) fn run(args: &AuditArgs, out: &mut dyn Write) -> Result<ExitStatus> {
             .sort_by_key(|error| error.span.map(|span| span.range.start));
         errors.extend(file.errors);
     }
+    link_images_to_dockerfiles(&db, &mut containers);
 
     let subjects = Subjects {
         containers: &containers,
@@ -119,6 +122,35 @@ pub(crate) fn run(args: &AuditArgs, out: &mut dyn Write) -> Result<ExitStatus> {
 
 /// `--color`: `auto` colours a terminal unless `NO_COLOR` is set to anything but the empty string
 /// (no-color.org); `CLICOLOR_FORCE` forces colour in `auto` mode, as in cargo and ripgrep.
+/// Says which Dockerfile line created each layer of the audited images, when a Dockerfile audited
+/// in the same run built them.
+fn link_images_to_dockerfiles(db: &SourceDb, containers: &mut [Container]) {
+    if !containers.iter().any(|container| container.image.is_some()) {
+        return;
+    }
+    // A Dockerfile audited itself and through a Compose service's `build:` is read twice, into two
+    // file ids: one build per file and target, or the two would look like rival Dockerfiles.
+    let mut seen = HashSet::new();
+    let builds: Vec<Build> = containers
+        .iter()
+        .filter(|container| container.image.is_none())
+        .filter_map(|container| container.build.clone())
+        .filter(|build| {
+            let from = build.stages.first().map(|stage| stage.from);
+            seen.insert(from.map(|span| {
+                (
+                    db.get(span.file).path().to_owned(),
+                    span.range.start,
+                    build.target,
+                )
+            }))
+        })
+        .collect();
+    for image in containers.iter_mut().filter_map(|c| c.image.as_mut()) {
+        leastpriv_image::link_layers(image, &builds);
+    }
+}
+
 fn use_color(choice: ColorChoice) -> bool {
     match choice {
         ColorChoice::Always => true,

@@ -1,7 +1,7 @@
 use leastpriv_model::Container;
 
 use crate::engine::Checker;
-use crate::helpers::image::{file_span, owner};
+use crate::helpers::image::{owner, report_in_layer};
 use crate::rule::Check;
 
 crate::declare_rule! {
@@ -48,15 +48,12 @@ fn check(checker: &mut Checker<'_>, container: &Container) {
         if file.deleted || !file.is_dir || file.mode & 0o002 == 0 || file.mode & 0o1000 != 0 {
             continue;
         }
-        checker.report(
-            file_span(container, image, file.layer),
-            format!(
+        report_in_layer(checker, container, image, file.layer, format!(
                 "directory `{}` is world-writable without the sticky bit (mode {:04o}, {}), set by layer {}",
                 file.path,
                 file.mode,
                 owner(file),
                 image.layer_digest(file.layer)
-            ),
-        );
+            ));
     }
 }

@@ -1,7 +1,7 @@
 use leastpriv_model::{Container, Remedy};
 
 use crate::engine::Checker;
-use crate::helpers::image::file_span;
+use crate::helpers::image::{relate_instruction, report_in_layer};
 use crate::rule::Check;
 
 crate::declare_rule! {
@@ -54,20 +54,24 @@ fn check(checker: &mut Checker<'_>, container: &Container) {
             .deleted_by
             .map(|layer| format!(", deleted by layer {}", image.layer_digest(layer)))
             .unwrap_or_default();
-        let diagnostic = checker
-            .report(
-                file_span(container, image, file.layer),
-                format!(
+        let diagnostic = report_in_layer(checker, container, image, file.layer, format!(
                     "`{}` ({kind}) is still in layer {}{deleted_by}: deleting it in a later layer does not remove it from the image",
                     file.path,
-                    image.layer_digest(file.layer),
-                ),
+                    image.layer_digest(file.layer)),
             )
             .remedy(Remedy::MoveToSecret {
                 name: file.path.clone(),
             });
-        if let Some(span) = file.deleted_by.and_then(|layer| image.layer_span(layer)) {
-            diagnostic.related(span, "the layer that deletes it");
+        if let Some(layer) = file.deleted_by {
+            if let Some(span) = image.layer_span(layer) {
+                diagnostic.related(span, "the layer that deletes it");
+            }
+            relate_instruction(
+                diagnostic,
+                image,
+                layer,
+                "the Dockerfile line that deletes it",
+            );
         }
     }
 }

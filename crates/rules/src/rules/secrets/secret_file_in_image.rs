@@ -1,7 +1,7 @@
 use leastpriv_model::{Container, Remedy};
 
 use crate::engine::Checker;
-use crate::helpers::image::file_span;
+use crate::helpers::image::report_in_layer;
 use crate::rule::Check;
 
 crate::declare_rule! {
@@ -53,17 +53,19 @@ fn check(checker: &mut Checker<'_>, container: &Container) {
         let Some(kind) = &file.secret_kind else {
             continue;
         };
-        checker
-            .report(
-                file_span(container, image, file.layer),
-                format!(
-                    "`{}` ({kind}) is in the image, added by layer {}",
-                    file.path,
-                    image.layer_digest(file.layer)
-                ),
-            )
-            .remedy(Remedy::MoveToSecret {
-                name: file.path.clone(),
-            });
+        report_in_layer(
+            checker,
+            container,
+            image,
+            file.layer,
+            format!(
+                "`{}` ({kind}) is in the image, added by layer {}",
+                file.path,
+                image.layer_digest(file.layer)
+            ),
+        )
+        .remedy(Remedy::MoveToSecret {
+            name: file.path.clone(),
+        });
     }
 }

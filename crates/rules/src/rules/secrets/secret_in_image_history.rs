@@ -1,6 +1,7 @@
 use leastpriv_model::{Container, Remedy, Sensitive};
 
 use crate::engine::Checker;
+use crate::helpers::image::relate_instruction;
 use crate::helpers::secrets::{
     find_credential_in_variable, find_credentials, is_literal_value, is_secret_name,
 };
@@ -74,7 +75,7 @@ fn check(checker: &mut Checker<'_>, container: &Container) {
             if !secret {
                 continue;
             }
-            checker
+            let diagnostic = checker
                 .report(
                     arg.name.span,
                     format!(
@@ -86,6 +87,14 @@ fn check(checker: &mut Checker<'_>, container: &Container) {
                 .remedy(Remedy::MoveToSecret {
                     name: arg.name.value.clone(),
                 });
+            if let Some(layer) = entry.layer {
+                relate_instruction(
+                    diagnostic,
+                    image,
+                    layer,
+                    "the Dockerfile line it was passed to",
+                );
+            }
         }
         let command = entry.created_by.value.get(prefix_end..).unwrap_or_default();
         for credential in find_credentials(command) {
@@ -102,7 +111,7 @@ fn check(checker: &mut Checker<'_>, container: &Container) {
                 .layer
                 .map(|layer| format!("of layer {}", image.layer_digest(layer)))
                 .unwrap_or_else(|| "of an instruction without a layer".to_owned());
-            checker.report(
+            let diagnostic = checker.report(
                 entry.created_by.span,
                 format!(
                     "the image history {place} holds {} ({}) in its command",
@@ -110,6 +119,14 @@ fn check(checker: &mut Checker<'_>, container: &Container) {
                     Sensitive::new(secret).redacted()
                 ),
             );
+            if let Some(layer) = entry.layer {
+                relate_instruction(
+                    diagnostic,
+                    image,
+                    layer,
+                    "the Dockerfile line that wrote it",
+                );
+            }
         }
     }
 }

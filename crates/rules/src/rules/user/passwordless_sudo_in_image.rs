@@ -1,7 +1,7 @@
 use leastpriv_model::{Container, Remedy};
 
 use crate::engine::Checker;
-use crate::helpers::image::file_span;
+use crate::helpers::image::report_in_layer;
 use crate::rule::Check;
 
 crate::declare_rule! {
@@ -53,16 +53,18 @@ fn check(checker: &mut Checker<'_>, container: &Container) {
     };
     for file in image.files.iter().filter(|file| !file.deleted) {
         for rule in &file.sudo_nopasswd {
-            checker
-                .report(
-                    file_span(container, image, file.layer),
-                    format!(
-                        "`{}` grants sudo without a password (`{rule}`), added by layer {}",
-                        file.path,
-                        image.layer_digest(file.layer)
-                    ),
-                )
-                .remedy(Remedy::RemoveInstruction);
+            report_in_layer(
+                checker,
+                container,
+                image,
+                file.layer,
+                format!(
+                    "`{}` grants sudo without a password (`{rule}`), added by layer {}",
+                    file.path,
+                    image.layer_digest(file.layer)
+                ),
+            )
+            .remedy(Remedy::RemoveInstruction);
         }
     }
 }

@@ -1,7 +1,7 @@
 use leastpriv_model::{Container, ImageFile, Remedy};
 
 use crate::engine::Checker;
-use crate::helpers::image::{file_span, owner};
+use crate::helpers::image::{owner, report_in_layer};
 use crate::rule::Check;
 use crate::Severity;
 
@@ -111,18 +111,20 @@ fn check(checker: &mut Checker<'_>, container: &Container) {
             _ => "setgid",
         };
         let name = base_name(&file.path);
-        let diagnostic = checker
-            .report(
-                file_span(container, image, file.layer),
-                format!(
-                    "`{}` is {bits} ({}, mode {:04o}), added by layer {}",
-                    file.path,
-                    owner(file),
-                    file.mode,
-                    image.layer_digest(file.layer)
-                ),
-            )
-            .remedy(Remedy::SetNoNewPrivileges);
+        let diagnostic = report_in_layer(
+            checker,
+            container,
+            image,
+            file.layer,
+            format!(
+                "`{}` is {bits} ({}, mode {:04o}), added by layer {}",
+                file.path,
+                owner(file),
+                file.mode,
+                image.layer_digest(file.layer)
+            ),
+        )
+        .remedy(Remedy::SetNoNewPrivileges);
         if is_shell(name) && file.mode & 0o4000 != 0 && file.uid == 0 {
             diagnostic.severity(Severity::Critical);
         } else if matches!(name, "sudo" | "pkexec" | "doas" | "su-exec" | "gosu") {
