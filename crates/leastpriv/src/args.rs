@@ -26,8 +26,9 @@ pub(crate) enum Command {
     Explain(ExplainArgs),
     /// Look at this container from the inside: what an attacker in this process would have.
     Probe(ProbeArgs),
-    /// Run an image with your own `docker run` flags, probe it from the inside, and prove layer by
-    /// layer which promises hold (exit 1 when one does not).
+    /// Run an image with your own `docker run` flags (or a Compose service with your Compose tool),
+    /// probe it from the inside, and prove layer by layer which promises hold (exit 1 when one does
+    /// not).
     Verify(VerifyArgs),
 }
 

@@ -99,6 +99,7 @@ pub fn verify(argv: &[String], options: &Options) -> Result<VerifyReport, Verify
     })?;
     let promises = judge::Promises {
         runtime: &runtime,
+        syntax: judge::Syntax::DockerRun,
         image_user: image_user.as_deref(),
         daemon: &daemon,
         expect: &options.expect,
@@ -152,6 +153,7 @@ pub fn verify_compose(
 
     let promises = judge::Promises {
         runtime: &run.runtime,
+        syntax: judge::Syntax::Compose,
         image_user: image_user.as_deref(),
         daemon: &daemon,
         expect: &options.expect,

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use leastpriv_model::{Capability, ALL_CAPABILITIES, DOCKER_DEFAULT_CAPABILITIES};
 use leastpriv_probe::ProbeReport;
 
-use super::{bare, listed, Checks, Promises};
+use super::{bare, listed, Checks, Promises, Setting};
 use crate::expect::Expectation;
 
 pub(super) fn judge(promises: &Promises<'_>, probe: &ProbeReport, checks: &mut Checks) {
@@ -24,7 +24,8 @@ pub(super) fn judge(promises: &Promises<'_>, probe: &ProbeReport, checks: &mut C
 
     if promises.privileged() {
         checks.note(format!(
-            "--privileged: the bounding set holds {} capabilities",
+            "{}: the bounding set holds {} capabilities",
+            promises.name(Setting::Privileged),
             bounding.len()
         ));
     } else {
@@ -121,7 +122,7 @@ fn judge_sets(
         let what = if runtime.cap_add.is_empty() && runtime.cap_drop.is_empty() {
             "Docker's default set".to_owned()
         } else {
-            "as --cap-drop/--cap-add promised".to_owned()
+            format!("as {} promised", promises.name(Setting::CapDropAdd))
         };
         checks.pass(format!(
             "bounding set: {} ({what})",
@@ -135,7 +136,8 @@ fn judge_sets(
     let ineffective: Vec<&String> = added.difference(bounding).collect();
     if !ineffective.is_empty() {
         checks.note(format!(
-            "--cap-add {} had no effect: not known to this engine or kernel",
+            "{} {} had no effect: not known to this engine or kernel",
+            promises.name(Setting::CapAdd),
             listed(ineffective)
         ));
     }

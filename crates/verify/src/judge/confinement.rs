@@ -4,7 +4,7 @@
 use leastpriv_model::{LsmProfile, SeccompProfile};
 use leastpriv_probe::ProbeReport;
 
-use super::{listed, Checks, Promises};
+use super::{listed, Checks, Promises, Setting};
 use crate::expect::Expectation;
 
 pub(super) fn judge(promises: &Promises<'_>, probe: &ProbeReport, checks: &mut Checks) {
@@ -64,7 +64,8 @@ fn seccomp(promises: &Promises<'_>, probe: &ProbeReport, checks: &mut Checks) {
         ),
         None if promises.privileged() => {
             checks.note(format!(
-                "--privileged: no default seccomp profile; mode {}",
+                "{}: no default seccomp profile; mode {}",
+                promises.name(Setting::Privileged),
                 seccomp.mode
             ));
         }

@@ -4,7 +4,7 @@
 use leastpriv_model::NamespaceMode;
 use leastpriv_probe::ProbeReport;
 
-use super::{Checks, Promises};
+use super::{Checks, Promises, Setting};
 use crate::expect::Expectation;
 
 pub(super) fn judge(promises: &Promises<'_>, probe: &ProbeReport, checks: &mut Checks) {
@@ -29,7 +29,8 @@ pub(super) fn judge(promises: &Promises<'_>, probe: &ProbeReport, checks: &mut C
         );
     } else if remaps {
         checks.note(format!(
-            "--userns=host: uid {} is host uid {host_uid}",
+            "{}: uid {} is host uid {host_uid}",
+            promises.name(Setting::UsernsHost),
             probe.uid
         ));
     } else {

@@ -5,7 +5,7 @@
 use leastpriv_model::NamespaceMode;
 use leastpriv_probe::ProbeReport;
 
-use super::{listed, same_path, Checks, Promises};
+use super::{listed, same_path, Checks, Promises, Setting};
 use crate::expect::Expectation;
 
 pub(super) fn judge(promises: &Promises<'_>, probe: &ProbeReport, checks: &mut Checks) {
@@ -15,7 +15,8 @@ pub(super) fn judge(promises: &Promises<'_>, probe: &ProbeReport, checks: &mut C
 
     if promises.privileged() {
         checks.note(format!(
-            "--privileged: {}",
+            "{}: {}",
+            promises.name(Setting::Privileged),
             listed(&escape.privileged.signs)
         ));
     } else {
@@ -23,7 +24,8 @@ pub(super) fn judge(promises: &Promises<'_>, probe: &ProbeReport, checks: &mut C
         let asked = promises.adds("SYS_ADMIN") || runtime.unmasked_paths.is_some();
         if escape.privileged.likely && !asked {
             checks.fail(format!(
-                "privileged-mode signs without --privileged: {}",
+                "privileged-mode signs without {}: {}",
+                promises.name(Setting::Privileged),
                 listed(&escape.privileged.signs)
             ));
         }

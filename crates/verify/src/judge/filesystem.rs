@@ -3,7 +3,7 @@
 
 use leastpriv_probe::ProbeReport;
 
-use super::{listed, same_path, Checks, Promises};
+use super::{listed, same_path, Checks, Promises, Setting};
 use crate::expect::Expectation;
 
 /// Writable mounts the engine adds to every container.
@@ -18,8 +18,14 @@ pub(super) fn judge(promises: &Promises<'_>, probe: &ProbeReport, checks: &mut C
     if read_only {
         checks.check(
             probe.rootfs_read_only && !probe.rootfs_writable_by_process,
-            "root filesystem read-only, as --read-only promised",
-            "--read-only promised a read-only root filesystem, but it is writable",
+            format!(
+                "root filesystem read-only, as {} promised",
+                promises.name(Setting::ReadOnly)
+            ),
+            format!(
+                "{} promised a read-only root filesystem, but it is writable",
+                promises.name(Setting::ReadOnly)
+            ),
         );
         let configured = |target: &str| {
             runtime
@@ -80,18 +86,20 @@ pub(super) fn judge(promises: &Promises<'_>, probe: &ProbeReport, checks: &mut C
                 );
             }
             None => checks.fail(format!(
-                "--tmpfs {target} was configured, but is not a tmpfs"
+                "{} {target} was configured, but is not a tmpfs",
+                promises.name(Setting::Tmpfs)
             )),
         }
     }
     if !read_only {
         checks.note(format!(
-            "root filesystem {} (no --read-only); writable mounts: {}",
+            "root filesystem {} (no {}); writable mounts: {}",
             if probe.rootfs_read_only {
                 "read-only"
             } else {
                 "read-write"
             },
+            promises.name(Setting::ReadOnly),
             listed(&probe.writable_mounts)
         ));
     }

@@ -25,10 +25,60 @@ use crate::engine::Daemon;
 use crate::expect::Expectation;
 use crate::report::{LayerVerdict, Status, LAYERS};
 
+/// Where the promises were written, so that the evidence names settings as the user wrote them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Syntax {
+    /// `docker run` flags.
+    #[default]
+    DockerRun,
+    /// A Compose service's keys.
+    Compose,
+}
+
+/// A setting the evidence names.
+#[derive(Clone, Copy, Debug)]
+enum Setting {
+    Privileged,
+    CapAdd,
+    CapDropAdd,
+    UsernsHost,
+    ReadOnly,
+    Tmpfs,
+    User,
+    GroupAdd,
+}
+
+impl Syntax {
+    /// How `setting` is written in this syntax.
+    fn name(self, setting: Setting) -> &'static str {
+        use Setting::*;
+        match (self, setting) {
+            (Self::DockerRun, Privileged) => "--privileged",
+            (Self::DockerRun, CapAdd) => "--cap-add",
+            (Self::DockerRun, CapDropAdd) => "--cap-drop/--cap-add",
+            (Self::DockerRun, UsernsHost) => "--userns=host",
+            (Self::DockerRun, ReadOnly) => "--read-only",
+            (Self::DockerRun, Tmpfs) => "--tmpfs",
+            (Self::DockerRun, User) => "--user",
+            (Self::DockerRun, GroupAdd) => "--group-add",
+            (Self::Compose, Privileged) => "privileged: true",
+            (Self::Compose, CapAdd) => "cap_add",
+            (Self::Compose, CapDropAdd) => "cap_drop/cap_add",
+            (Self::Compose, UsernsHost) => "userns_mode: host",
+            (Self::Compose, ReadOnly) => "read_only: true",
+            (Self::Compose, Tmpfs) => "tmpfs",
+            (Self::Compose, User) => "user:",
+            (Self::Compose, GroupAdd) => "group_add",
+        }
+    }
+}
+
 /// Everything that says what should hold.
 pub struct Promises<'a> {
-    /// The flags, through the docker_run front-end.
+    /// The configuration, through the front-end of its syntax.
     pub runtime: &'a Runtime,
+    /// The syntax it was written in.
+    pub syntax: Syntax,
     /// The image's `Config.User`, when the image could be inspected.
     pub image_user: Option<&'a str>,
     /// The daemon's security options.
@@ -38,6 +88,11 @@ pub struct Promises<'a> {
 }
 
 impl Promises<'_> {
+    /// How `setting` is written where these promises come from.
+    fn name(&self, setting: Setting) -> &'static str {
+        self.syntax.name(setting)
+    }
+
     fn expects(&self, expectation: Expectation) -> bool {
         self.expect.contains(&expectation)
     }

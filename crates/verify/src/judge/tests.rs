@@ -4,7 +4,9 @@
 
 use leastpriv_probe::ProbeReport;
 
-use super::{judge, Promises};
+use leastpriv_source::SourceDb;
+
+use super::{judge, Promises, Syntax};
 use crate::engine::Daemon;
 use crate::expect::Expectation;
 use crate::report::{LayerVerdict, Status};
@@ -26,6 +28,7 @@ fn judged(line: &str, probe: &str, daemon: &str, expect: &[Expectation]) -> Vec<
     let daemon = Daemon::parse(daemon);
     let promises = Promises {
         runtime: &runtime,
+        syntax: Syntax::DockerRun,
         image_user: None,
         daemon: &daemon,
         expect,
@@ -158,6 +161,41 @@ fn a_configuration_that_lies_fails_on_the_right_layers() {
 }
 
 #[test]
+fn compose_promises_are_named_by_their_compose_keys() {
+    // The same lie, told by a Compose service.
+    let db = SourceDb::new();
+    let file = db.add(
+        "compose.yaml",
+        "services:\n  web:\n    image: img\n    user: \"1000:1000\"\n    read_only: true\n    \
+         tmpfs: [/tmp]\n",
+    );
+    let lowered = leastpriv_frontend::compose::lower(&db, file, &Default::default());
+    let runtime = lowered.containers[0].runtime.clone().expect("a runtime");
+    let daemon = Daemon::parse(SECCOMP_DAEMON);
+    let promises = Promises {
+        runtime: &runtime,
+        syntax: Syntax::Compose,
+        image_user: None,
+        daemon: &daemon,
+        expect: &[],
+    };
+    let verdicts = judge(&promises, &fixture("default"));
+    assert_eq!(
+        layer(&verdicts, "user").evidence[0],
+        "user: 1000:1000 promised uid 1000, but the process runs as uid 0, gid 0"
+    );
+    let filesystem = layer(&verdicts, "filesystem");
+    assert_eq!(
+        &filesystem.evidence[..filesystem.failures],
+        [
+            "read_only: true promised a read-only root filesystem, but it is writable",
+            "writable mounts nobody configured: /etc/resolv.conf, /etc/hostname, /etc/hosts",
+            "tmpfs /tmp was configured, but is not a tmpfs",
+        ]
+    );
+}
+
+#[test]
 fn unconfigured_host_namespaces_and_sockets_fail_the_escape_layer() {
     let verdicts = judged("docker run img", "host-socket", SECCOMP_DAEMON, &[]);
     let escape = layer(&verdicts, "escape");
@@ -253,6 +291,7 @@ fn seccomp_unconfined_promises_nothing_and_a_missing_filter_fails() {
     let daemon = Daemon::parse(SECCOMP_DAEMON);
     let promises = Promises {
         runtime: &runtime,
+        syntax: Syntax::DockerRun,
         image_user: Some("app"),
         daemon: &daemon,
         expect: &[Expectation::Seccomp],

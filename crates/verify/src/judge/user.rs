@@ -3,12 +3,12 @@
 use leastpriv_model::User;
 use leastpriv_probe::ProbeReport;
 
-use super::{who, Checks, Promises};
+use super::{who, Checks, Promises, Setting};
 use crate::expect::Expectation;
 
 pub(super) fn judge(promises: &Promises<'_>, probe: &ProbeReport, checks: &mut Checks) {
     let configured = match &promises.runtime.user {
-        Some(user) => Some((user.value.clone(), "--user")),
+        Some(user) => Some((user.value.clone(), promises.name(Setting::User))),
         None => promises
             .image_user
             .filter(|user| !user.trim().is_empty())
@@ -58,9 +58,13 @@ pub(super) fn judge(promises: &Promises<'_>, probe: &ProbeReport, checks: &mut C
         if let Ok(gid) = group.value.parse::<u32>() {
             checks.check(
                 probe.groups.contains(&gid),
-                format!("supplementary group {gid} present, as --group-add promised"),
                 format!(
-                    "--group-add {gid} promised, but the groups are {:?}",
+                    "supplementary group {gid} present, as {} promised",
+                    promises.name(Setting::GroupAdd)
+                ),
+                format!(
+                    "{} {gid} promised, but the groups are {:?}",
+                    promises.name(Setting::GroupAdd),
                     probe.groups
                 ),
             );
