@@ -17,15 +17,39 @@ use std::env;
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
 
 const TIMEOUT: Duration = Duration::from_secs(2);
 
+/// The service's configuration, read from the environment once.
+#[derive(Debug)]
+struct Config {
+    /// `DB_HOST:DB_PORT`.
+    database: String,
+    /// `DB_PASSWORD_FILE`, when the password is a secret file.
+    password_file: Option<std::ffi::OsString>,
+    /// Whether `DB_PASSWORD` is set (its value is never read here).
+    password_in_environment: bool,
+}
+
+impl Config {
+    fn from_environment() -> Self {
+        let host = env::var("DB_HOST").unwrap_or_else(|_| "db".to_owned());
+        let port = env::var("DB_PORT").unwrap_or_else(|_| "5432".to_owned());
+        Self {
+            database: format!("{host}:{port}"),
+            password_file: env::var_os("DB_PASSWORD_FILE"),
+            password_in_environment: env::var_os("DB_PASSWORD").is_some(),
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let listen = env::var("LISTEN").unwrap_or_else(|_| "0.0.0.0:8000".to_owned());
     let result = match env::args().nth(1).as_deref() {
-        None | Some("serve") => serve(&listen),
+        None | Some("serve") => serve(&listen, Arc::new(Config::from_environment())),
         Some("healthcheck") => healthcheck(&listen),
         Some(other) => Err(io::Error::other(format!(
             "unknown command `{other}`: expected `serve` or `healthcheck`"
@@ -40,7 +64,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn serve(listen: &str) -> io::Result<()> {
+fn serve(listen: &str, config: Arc<Config>) -> io::Result<()> {
     let listener = TcpListener::bind(listen).map_err(|error| {
         io::Error::new(error.kind(), format!("cannot listen on {listen}: {error}"))
     })?;
@@ -48,8 +72,9 @@ fn serve(listen: &str) -> io::Result<()> {
     for stream in listener.incoming() {
         match stream {
             Ok(stream) => {
+                let config = Arc::clone(&config);
                 thread::spawn(move || {
-                    let _ = answer(stream);
+                    let _ = answer(stream, &config);
                 });
             }
             Err(error) => {
@@ -61,7 +86,7 @@ fn serve(listen: &str) -> io::Result<()> {
 }
 
 /// Reads one request line (headers are read and ignored) and writes a JSON answer.
-fn answer(stream: TcpStream) -> io::Result<()> {
+fn answer(stream: TcpStream, config: &Config) -> io::Result<()> {
     stream.set_read_timeout(Some(TIMEOUT))?;
     let mut reader = BufReader::new(stream.try_clone()?.take(64 * 1024));
     let mut request = String::new();
@@ -72,7 +97,7 @@ fn answer(stream: TcpStream) -> io::Result<()> {
     }
     let mut words = request.split_whitespace();
     let (status, body) = match (words.next(), words.next()) {
-        (Some("GET"), Some("/healthz")) => ("200 OK", health()),
+        (Some("GET"), Some("/healthz")) => ("200 OK", health(config)),
         (Some("GET"), Some(_)) => (
             "200 OK",
             r#"{"service":"driftwood","message":"hello from the beach"}"#.to_owned(),
@@ -92,17 +117,15 @@ fn answer(stream: TcpStream) -> io::Result<()> {
 }
 
 /// `{"status":"ok","database":…,"credentials":…}`: never the credential itself.
-fn health() -> String {
-    let host = env::var("DB_HOST").unwrap_or_else(|_| "db".to_owned());
-    let port = env::var("DB_PORT").unwrap_or_else(|_| "5432".to_owned());
-    let database = match connect(&format!("{host}:{port}")) {
+fn health(config: &Config) -> String {
+    let database = match connect(&config.database) {
         Ok(_) => "ok".to_owned(),
         Err(error) => format!("unavailable ({})", error.kind()),
     };
-    let credentials = match env::var_os("DB_PASSWORD_FILE") {
-        Some(path) if std::fs::metadata(&path).is_ok() => "secret file",
+    let credentials = match &config.password_file {
+        Some(path) if std::fs::metadata(path).is_ok() => "secret file",
         Some(_) => "secret file missing",
-        None if env::var_os("DB_PASSWORD").is_some() => "environment",
+        None if config.password_in_environment => "environment",
         None => "none",
     };
     format!(r#"{{"status":"ok","database":"{database}","credentials":"{credentials}"}}"#)
@@ -143,11 +166,19 @@ mod tests {
 
     #[test]
     fn answers_hello_and_health_over_http() {
+        // A database address nothing listens on: refused at once.
+        let closed = TcpListener::bind("127.0.0.1:0").expect("binds");
+        let config = Config {
+            database: closed.local_addr().expect("address").to_string(),
+            password_file: Some("/nonexistent/db_password".into()),
+            password_in_environment: false,
+        };
+        drop(closed);
         let listener = TcpListener::bind("127.0.0.1:0").expect("binds");
         let address = listener.local_addr().expect("address");
         thread::spawn(move || {
             for stream in listener.incoming().take(2) {
-                answer(stream.expect("accepts")).expect("answers");
+                answer(stream.expect("accepts"), &config).expect("answers");
             }
         });
         let get = |path: &str| {
@@ -161,7 +192,11 @@ mod tests {
         assert!(hello.starts_with("HTTP/1.1 200 OK\r\n"), "{hello}");
         assert!(hello.ends_with(r#"{"service":"driftwood","message":"hello from the beach"}"#));
         let health = get("/healthz");
-        assert!(health.contains(r#""status":"ok""#), "{health}");
-        assert!(health.contains(r#""database":"unavailable"#), "{health}");
+        assert!(
+            health.ends_with(
+                r#"{"status":"ok","database":"unavailable (connection refused)","credentials":"secret file missing"}"#
+            ),
+            "{health}"
+        );
     }
 }
