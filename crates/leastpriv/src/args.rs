@@ -199,7 +199,8 @@ pub(crate) struct VerifyArgs {
     #[arg(long, value_name = "PATH")]
     pub(crate) probe_binary: Option<PathBuf>,
 
-    /// Seconds the container may take to start and probe.
+    /// Seconds the container may take to start and probe (a Compose service's image build, before
+    /// it, may take up to an hour).
     #[arg(long, value_name = "SECONDS", default_value_t = 120)]
     pub(crate) timeout: u64,
 

@@ -73,6 +73,11 @@ pub enum VerifyError {
     ProbeBinary(String),
 }
 
+/// How long the image build of a Compose service may take. Builds are slow for reasons that are
+/// not the container's (the classic builder on fuse-overlayfs diffs the whole base for every step),
+/// so `--timeout` bounds only the probe's run; this bounds a build that hangs.
+const BUILD_TIMEOUT: Duration = Duration::from_secs(3600);
+
 /// How to verify.
 #[derive(Clone, Debug)]
 pub struct Options {
@@ -132,7 +137,7 @@ pub fn verify_compose(
 
     let probed = (|| {
         if let Some(build) = run.build_argv() {
-            let output = engine::run(&build, options.timeout)?;
+            let output = engine::run(&build, BUILD_TIMEOUT)?;
             if output.code != Some(0) {
                 return Err(VerifyError::ContainerFailed {
                     code: exit_code(output.code),
