@@ -18,7 +18,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use leastpriv_verify::engine;
-use support::{skip, static_leastpriv, NO_STATIC_BINARY};
+use support::{compose_tool, skip, static_leastpriv, NO_STATIC_BINARY};
 
 mod support;
 
@@ -108,21 +108,6 @@ impl Drop for Project {
         argv.extend(["down", "--volumes", "--remove-orphans"].map(str::to_owned));
         let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
         run(&argv, Duration::from_secs(120));
-    }
-}
-
-/// `docker compose` when the plugin runs, else `docker-compose`.
-fn compose_tool() -> Option<Vec<String>> {
-    if succeeds(&["docker", "compose", "version"]) {
-        Some(vec!["docker".into(), "compose".into()])
-    } else if Command::new("docker-compose")
-        .arg("version")
-        .output()
-        .is_ok_and(|output| output.status.success())
-    {
-        Some(vec!["docker-compose".into()])
-    } else {
-        None
     }
 }
 

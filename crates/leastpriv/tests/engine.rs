@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use leastpriv_probe::ProbeReport;
 use leastpriv_verify::engine;
-use support::{skip, static_leastpriv, NO_STATIC_BINARY};
+use support::{compose_tool, skip, static_leastpriv, NO_STATIC_BINARY};
 
 mod support;
 
@@ -554,5 +554,44 @@ fn verify_without_an_engine_is_a_one_line_error() {
     assert!(
         stderr.starts_with("leastpriv: error: the container engine is not reachable: "),
         "{stderr}"
+    );
+}
+
+#[test]
+fn verify_compose_reports_a_failing_build_without_its_output() {
+    let test = "verify_compose_reports_a_failing_build_without_its_output";
+    let Some(setup) = setup(test) else {
+        return;
+    };
+    if compose_tool().is_none() {
+        skip::<()>(test, "neither `docker compose` nor `docker-compose` runs");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    // No shell in scratch: the RUN fails, and the builder's message quotes its command.
+    std::fs::write(
+        dir.path().join("Dockerfile"),
+        "FROM scratch\nRUN [\"/bin/false\", \"ghp_FAKE0leastpriv0test0token00000000000\"]\n",
+    )
+    .expect("writes");
+    let compose = dir.path().join("compose.yaml");
+    std::fs::write(&compose, "services:\n  app:\n    build: .\n").expect("writes");
+    let output = Command::new(env!("CARGO_BIN_EXE_leastpriv"))
+        .args(["verify", "--probe-binary"])
+        .arg(&setup.static_binary)
+        .arg("--compose")
+        .arg(&compose)
+        .output()
+        .expect("leastpriv runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.starts_with("leastpriv: error: building the service's image failed (exit "),
+        "{stderr}"
+    );
+    assert!(stderr.contains(" build app` shows why"), "{stderr}");
+    assert!(
+        !stderr.contains("ghp_FAKE0"),
+        "the build's output leaked: {stderr}"
     );
 }

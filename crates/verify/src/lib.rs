@@ -65,6 +65,14 @@ pub enum VerifyError {
         /// Its first line of error output.
         message: String,
     },
+    /// The Compose service's image did not build.
+    #[error("building the service's image failed (exit {code}); `{command}` shows why")]
+    BuildFailed {
+        /// The build's exit code.
+        code: String,
+        /// The build command, to rerun by hand.
+        command: String,
+    },
     /// The probe printed something that is not a report.
     #[error("the probe's output is not a report: {0}")]
     BadProbeOutput(String),
@@ -139,9 +147,10 @@ pub fn verify_compose(
         if let Some(build) = run.build_argv() {
             let output = engine::run(&build, BUILD_TIMEOUT)?;
             if output.code != Some(0) {
-                return Err(VerifyError::ContainerFailed {
+                // Not the build's output: a failing step can echo what its command holds.
+                return Err(VerifyError::BuildFailed {
                     code: exit_code(output.code),
-                    message: format!("building the image: {}", last_line(&output.stderr)),
+                    command: build.join(" "),
                 });
             }
         }
@@ -207,16 +216,6 @@ fn run_probe(argv: &[String], timeout: Duration) -> Result<ProbeReport, VerifyEr
 
 fn exit_code(code: Option<i32>) -> String {
     code.map_or_else(|| "killed".to_owned(), |code| code.to_string())
-}
-
-/// The last non-empty line: where a build says why it failed.
-fn last_line(text: &str) -> String {
-    text.lines()
-        .rev()
-        .find(|line| !line.trim().is_empty())
-        .unwrap_or("no output")
-        .trim()
-        .to_owned()
 }
 
 fn expected(options: &Options) -> Vec<String> {

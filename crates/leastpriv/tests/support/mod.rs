@@ -1,6 +1,7 @@
 //! What the engine tests share: when to skip, and where the static probe binary is.
 
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
 /// Says why a test cannot run here and returns `None`; under `CI=true` a skip is a failure, so a
 /// CI machine that lost its engine or a tool cannot pass silently.
@@ -35,3 +36,20 @@ pub(crate) fn static_leastpriv() -> Option<PathBuf> {
 pub(crate) const NO_STATIC_BINARY: &str = "no static leastpriv: build one with \
     RUSTFLAGS='-C target-feature=+crt-static' cargo build --target x86_64-unknown-linux-gnu -p \
     leastpriv, or set LEASTPRIV_PROBE_BINARY";
+
+/// `docker compose` when the plugin runs, else `docker-compose`, else `None`.
+pub(crate) fn compose_tool() -> Option<Vec<String>> {
+    let runs = |argv: &[&str]| {
+        Command::new(argv[0])
+            .args(&argv[1..])
+            .output()
+            .is_ok_and(|output| output.status.success())
+    };
+    if runs(&["docker", "compose", "version"]) {
+        Some(vec!["docker".into(), "compose".into()])
+    } else if runs(&["docker-compose", "version"]) {
+        Some(vec!["docker-compose".into()])
+    } else {
+        None
+    }
+}
