@@ -589,9 +589,18 @@ fn verify_compose_reports_a_failing_build_without_its_output() {
         stderr.starts_with("leastpriv: error: building the service's image failed (exit "),
         "{stderr}"
     );
-    assert!(stderr.contains(" build app` shows why"), "{stderr}");
+    assert!(
+        stderr.contains(" build --force-rm app` shows why"),
+        "{stderr}"
+    );
     assert!(
         !stderr.contains("ghp_FAKE0"),
         "the build's output leaked: {stderr}"
+    );
+    let containers = docker(&["ps", "--all", "--no-trunc", "--format", "{{.Command}}"]);
+    assert!(
+        !containers.stdout.contains("ghp_FAKE0leastpriv"),
+        "the failed step's container was left behind: {}",
+        containers.stdout
     );
 }

@@ -152,7 +152,9 @@ impl ComposeRun {
     pub(crate) fn build_argv(&self) -> Option<Vec<String>> {
         self.builds.then(|| {
             let mut argv = self.base();
-            argv.extend(["build".to_owned(), self.service.clone()]);
+            // --force-rm: the classic builder keeps a failed step's container otherwise.
+            argv.extend(["build", "--force-rm"].map(str::to_owned));
+            argv.push(self.service.clone());
             argv
         })
     }
@@ -279,7 +281,7 @@ mod tests {
         );
         assert_eq!(
             run.build_argv().map(|argv| argv.join(" ")),
-            Some(format!("{base} build web"))
+            Some(format!("{base} build --force-rm web"))
         );
         assert_eq!(
             run.down_argv().join(" "),
