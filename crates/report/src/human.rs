@@ -116,8 +116,13 @@ impl<'r, 'a> Printer<'r, 'a> {
         }
         let primary_file = diagnostic.span.file;
         let mut files: Vec<_> = by_file.into_iter().collect();
-        // The primary file leads; the others follow in file order.
-        files.sort_by_key(|(file, _)| (*file != primary_file, *file));
+        // The primary file leads; the others follow by path (ids follow the threads that read them).
+        files.sort_by_cached_key(|(file, _)| {
+            (
+                *file != primary_file,
+                self.report.db.get(*file).path().to_owned(),
+            )
+        });
         let mut group = Group::with_level(severity_level(diagnostic.severity));
         for (file, annotations) in files {
             let quoted = self.quote(file, &annotations);

@@ -111,13 +111,14 @@ pub fn check<'a>(
     }
     let suppressions = Suppressions::new(db);
     diagnostics.retain(|diagnostic| !suppressions.suppresses(diagnostic));
-    diagnostics.sort_by(|a, b| {
-        (a.span.file, a.span.range.start, a.rule.code, &a.message).cmp(&(
-            b.span.file,
-            b.span.range.start,
-            b.rule.code,
-            &b.message,
-        ))
+    // Files are ordered by path, not by id: inputs are read in parallel, so ids follow the threads.
+    diagnostics.sort_by_cached_key(|diagnostic| {
+        (
+            normalized_path(db.get(diagnostic.span.file).path()),
+            diagnostic.span.range.start,
+            diagnostic.rule.code,
+            diagnostic.message.clone(),
+        )
     });
     // The same file can be read twice in one run under different ids (a Dockerfile found by the walk
     // and again through a Compose `build:`); a finding is reported once per place.
@@ -142,4 +143,32 @@ fn normalized_path(path: &str) -> String {
         .filter(|part| !matches!(part, std::path::Component::CurDir))
         .collect();
     parts.display().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use leastpriv_frontend::{lower, InputKind, Options};
+    use leastpriv_source::SourceDb;
+
+    use crate::{check, RuleSelection};
+
+    #[test]
+    fn findings_follow_the_paths_not_the_order_files_were_read() {
+        let db = SourceDb::new();
+        // Read in the reverse of path order, as parallel reading can.
+        let containers: Vec<_> = ["web/Dockerfile", "proxy/Dockerfile"]
+            .into_iter()
+            .flat_map(|path| {
+                let file = db.add(path, "FROM nginx:1.27\nUSER root\n");
+                lower(&db, file, InputKind::Dockerfile, &Options::default()).containers
+            })
+            .collect();
+        let mut selection = RuleSelection::all();
+        selection.select(["LP201"]).unwrap();
+        let paths: Vec<_> = check(&db, containers.as_slice(), &selection)
+            .iter()
+            .map(|diagnostic| db.get(diagnostic.span.file).path().to_owned())
+            .collect();
+        assert_eq!(paths, ["proxy/Dockerfile", "web/Dockerfile"]);
+    }
 }

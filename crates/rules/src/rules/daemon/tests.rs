@@ -179,8 +179,8 @@ fn an_engine_finding_points_at_the_report_and_relates_the_configuration() {
         containers: &[],
         daemons: &daemons,
     };
-    // Sorted by place: `LiveRestoreEnabled`, the `SecurityOptions` list, its seccomp entry, then the
-    // settings `daemon.json` leaves at their defaults.
+    // Sorted by path, then place: the settings `daemon.json` leaves at their defaults, then in the
+    // engine's report `LiveRestoreEnabled`, the `SecurityOptions` list and its seccomp entry.
     let diagnostics = check(&db, subjects, &RuleSelection::all());
     let found: Vec<_> = diagnostics
         .iter()
@@ -197,6 +197,10 @@ fn an_engine_finding_points_at_the_report_and_relates_the_configuration() {
     assert_eq!(
         found,
         [
+            ("LP704", "/etc/docker/daemon.json".to_owned(), vec![]),
+            ("LP705", "/etc/docker/daemon.json".to_owned(), vec![]),
+            ("LP707", "/etc/docker/daemon.json".to_owned(), vec![]),
+            ("LP712", "/etc/docker/daemon.json".to_owned(), vec![]),
             (
                 "LP706",
                 "docker info".to_owned(),
@@ -215,10 +219,6 @@ fn an_engine_finding_points_at_the_report_and_relates_the_configuration() {
                 "docker info".to_owned(),
                 config_related("the profile is set here")
             ),
-            ("LP704", "/etc/docker/daemon.json".to_owned(), vec![]),
-            ("LP705", "/etc/docker/daemon.json".to_owned(), vec![]),
-            ("LP707", "/etc/docker/daemon.json".to_owned(), vec![]),
-            ("LP712", "/etc/docker/daemon.json".to_owned(), vec![]),
         ]
     );
 }
