@@ -327,15 +327,15 @@ fn audits_running_containers_and_the_daemon_of_the_live_engine() {
     assert_eq!(
         daemon,
         [
-            ("LP706", "docker info"),
-            ("LP702", "docker info"),
-            ("LP713", "docker info"),
-            ("LP714", "docker info"),
-            ("LP701", "/proc/<dockerd>/status"),
             ("LP704", "/etc/docker/daemon.json"),
             ("LP705", "/etc/docker/daemon.json"),
             ("LP707", "/etc/docker/daemon.json"),
             ("LP712", "/etc/docker/daemon.json"),
+            ("LP701", "/proc/<dockerd>/status"),
+            ("LP706", "docker info"),
+            ("LP702", "docker info"),
+            ("LP713", "docker info"),
+            ("LP714", "docker info"),
         ]
     );
     let files = report["summary"]["files"].as_u64().expect("a count");
