@@ -28,6 +28,7 @@ mod build;
 mod capability;
 mod daemon;
 mod image;
+mod profile;
 mod remedy;
 mod runtime;
 mod sensitive;
@@ -41,6 +42,7 @@ pub use capability::{Capability, ALL_CAPABILITIES, DOCKER_DEFAULT_CAPABILITIES};
 pub use daemon::{Account, Daemon, DaemonConfig, DaemonState, InsecureApi, SocketFile};
 pub use image::{short_digest, ImageFacts, ImageFile, ImageHistoryEntry, ImageLayer};
 pub use leastpriv_source::{FileId, Span, Spanned, TextRange};
+pub use profile::{ProfilePort, ProfileRun, WorkloadProfile, PROFILE_SCHEMA};
 pub use remedy::Remedy;
 pub use runtime::{
     Device, LsmProfile, Mount, MountKind, NamespaceMode, Namespaces, PortMapping, Protocol,
