@@ -30,6 +30,10 @@ pub(crate) enum Command {
     /// probe it from the inside, and prove layer by layer which promises hold (exit 1 when one does
     /// not).
     Verify(VerifyArgs),
+    /// Run a workload (a local command, your `docker run` line or a Compose service), watch it, and
+    /// write the least privilege it needs: syscalls, capabilities, written paths, ports, and a
+    /// seccomp profile in Docker's format.
+    Profile(ProfileArgs),
 }
 
 /// Output formats of `audit`.
@@ -220,4 +224,136 @@ pub(crate) struct VerifyArgs {
         value_name = "DOCKER_RUN"
     )]
     pub(crate) command: Vec<String>,
+}
+
+/// Recorders for `profile --recorder`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub(crate) enum RecorderArg {
+    /// eBPF where it loads (root, BTF, BPF LSM), else seccomp-notify for a local command.
+    #[default]
+    Auto,
+    /// eBPF in the kernel: near the untraced speed; sees syscalls, capabilities, paths and ports.
+    Ebpf,
+    /// Seccomp user notification: no root needed, slower, sees syscalls only (local commands).
+    SeccompNotify,
+}
+
+/// `profile --capabilities`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub(crate) enum CapabilitiesArg {
+    /// Rerun the workload without capabilities to find those it needs.
+    #[default]
+    Trial,
+    /// Do not learn capabilities (the profile says they were not observed).
+    Skip,
+}
+
+#[derive(Debug, Args)]
+#[command(after_long_help = "Examples:
+  leastpriv profile --output app.profile.json --seccomp app.seccomp.json -- ./server --port 8080
+  leastpriv profile -o web.json --seccomp web.seccomp.json --exercise 'curl -fsS localhost:8080/healthz' \\
+      -- docker run --rm -p 8080:8080 web:1
+  leastpriv profile -o web.json --compose compose.yaml --service web --duration 30s
+  leastpriv profile --merge a.json b.json -o all.json --seccomp all.seccomp.json --compare")]
+pub(crate) struct ProfileArgs {
+    /// Write the profile (JSON) here [default: standard output, after the workload ends].
+    #[arg(short = 'o', long, value_name = "PROFILE.json")]
+    pub(crate) output: Option<PathBuf>,
+
+    /// Also write a seccomp profile in Docker's format that allows what the workload needed.
+    #[arg(long, value_name = "SECCOMP.json")]
+    pub(crate) seccomp: Option<PathBuf>,
+
+    /// A Compose file of the service to profile; repeat to merge files in order, as `docker
+    /// compose -f` does. The whole stack comes up; only the service is recorded.
+    #[arg(long = "compose", value_name = "FILE", conflicts_with_all = ["command", "merge"])]
+    pub(crate) compose: Vec<PathBuf>,
+
+    /// The Compose service to profile [default: the project's only service].
+    #[arg(long, value_name = "NAME", requires = "compose")]
+    pub(crate) service: Option<String>,
+
+    /// A host command (run with `sh -c`) that exercises the workload once it has started; it should
+    /// wait for the workload to be ready. The workload is stopped after it.
+    #[arg(long, value_name = "CMD")]
+    pub(crate) exercise: Option<String>,
+
+    /// Run the exercise this many times.
+    #[arg(long, value_name = "N", default_value_t = 1, requires = "exercise")]
+    pub(crate) repeat: u32,
+
+    /// Record for this long (`30s`, `2m`, `500ms`), then stop the workload (after the exercise).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub(crate) duration: Option<std::time::Duration>,
+
+    /// The recorder.
+    #[arg(long, value_enum, default_value_t)]
+    pub(crate) recorder: RecorderArg,
+
+    /// A profile whose syscalls are already known: the seccomp-notify recorder lets them run
+    /// without a round trip (the fast second pass), and the result includes them.
+    #[arg(long, value_name = "PROFILE.json")]
+    pub(crate) baseline: Option<PathBuf>,
+
+    /// How to learn the capabilities: `trial` reruns the workload without them (one run without
+    /// any, then one per capability if that one fails), `skip` leaves them unobserved.
+    #[arg(long, value_enum, default_value_t)]
+    pub(crate) capabilities: CapabilitiesArg,
+
+    /// Unite the profiles of several runs instead of recording one.
+    #[arg(long, value_name = "PROFILE.json", num_args = 1.., conflicts_with = "command")]
+    pub(crate) merge: Vec<PathBuf>,
+
+    /// Report what the seccomp profile allows that Docker's default blocks, and how many syscalls
+    /// it removes from Docker's default.
+    #[arg(long)]
+    pub(crate) compare: bool,
+
+    /// Run the command under this seccomp profile (Docker's format, names only) instead of
+    /// recording it: try a generated profile on a local command. Exits with the command's status.
+    #[arg(long, value_name = "SECCOMP.json", conflicts_with_all = ["merge", "compose", "output", "seccomp"])]
+    pub(crate) enforce: Option<PathBuf>,
+
+    /// The workload: a local command, or `docker run [FLAGS…] IMAGE [CMD…]`, after `--`.
+    #[arg(last = true, value_name = "COMMAND")]
+    pub(crate) command: Vec<String>,
+}
+
+/// `30s`, `2m`, `1h`, `500ms`, or plain seconds.
+fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: f64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration (30s, 2m, 500ms)"))?;
+    let seconds = match unit {
+        "" | "s" => number,
+        "ms" => number / 1000.0,
+        "m" => number * 60.0,
+        "h" => number * 3600.0,
+        _ => return Err(format!("`{unit}` is not a unit of time (ms, s, m, h)")),
+    };
+    if !seconds.is_finite() || !(0.0..=365.0 * 86_400.0).contains(&seconds) {
+        return Err(format!("`{text}` is out of range"));
+    }
+    Ok(std::time::Duration::from_secs_f64(seconds))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_duration;
+    use std::time::Duration;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("30s"), Ok(Duration::from_secs(30)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("7"), Ok(Duration::from_secs(7)));
+        assert!(parse_duration("3 days").is_err());
+        assert!(parse_duration("-1s").is_err());
+    }
 }

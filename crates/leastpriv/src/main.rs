@@ -28,6 +28,8 @@ pub(crate) enum ExitStatus {
     Findings,
     /// An input could not be audited, or the command could not run.
     Error,
+    /// A command's own exit status, passed through (`profile --enforce`).
+    Code(u8),
 }
 
 impl From<ExitStatus> for ExitCode {
@@ -36,6 +38,7 @@ impl From<ExitStatus> for ExitCode {
             ExitStatus::Clean => ExitCode::SUCCESS,
             ExitStatus::Findings => ExitCode::from(1),
             ExitStatus::Error => ExitCode::from(2),
+            ExitStatus::Code(code) => ExitCode::from(code),
         }
     }
 }
@@ -57,6 +60,7 @@ fn main() -> ExitCode {
         Command::Explain(args) => commands::rules::explain(&args, &mut out),
         Command::Probe(args) => commands::probe::run(&args, &mut out),
         Command::Verify(args) => commands::verify::run(&args, &mut out),
+        Command::Profile(args) => commands::profile::run(&args, &mut out),
     };
     let result = result.and_then(|status| out.flush().map(|()| status).map_err(Into::into));
     match result {

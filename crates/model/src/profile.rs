@@ -63,4 +63,10 @@ pub struct ProfileRun {
     pub recorder: String,
     /// How many recorded runs this profile unites (1 unless `--merge`d).
     pub runs: u32,
+    /// What the recorder could not observe (`capabilities`, `written_paths`, `ports`): an empty list
+    /// in the profile then means "unknown", not "needs none". The seccomp-notify fallback sees only
+    /// syscalls. Added in schema 1 without a version change (readers ignore unknown fields); absent
+    /// when the recorder saw everything.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub not_observed: Vec<String>,
 }

@@ -39,7 +39,7 @@ const LEFT_OUT: [&str; 4] = ["ports", "depends_on", "entrypoint", "command"];
 
 /// One service, read and ready to run.
 #[derive(Debug)]
-pub(crate) struct ComposeRun {
+pub struct ComposeRun {
     /// `docker compose` or `docker-compose`.
     tool: Vec<String>,
     /// The project name the probe's run uses.
@@ -47,18 +47,18 @@ pub(crate) struct ComposeRun {
     /// The files, absolute.
     files: Vec<String>,
     /// The service.
-    pub(crate) service: String,
+    pub service: String,
     /// The service's `image:`.
     image: Option<String>,
     /// Whether the service is built from a Dockerfile.
     builds: bool,
     /// What the service's configuration promises.
-    pub(crate) runtime: Runtime,
+    pub runtime: Runtime,
 }
 
 impl ComposeRun {
     /// Reads the project with the Compose front-end and picks the service.
-    pub(crate) fn load(target: &ComposeTarget, project: String) -> Result<Self, VerifyError> {
+    pub fn load(target: &ComposeTarget, project: String) -> Result<Self, VerifyError> {
         let mut files = Vec::new();
         let db = SourceDb::new();
         let mut ids = Vec::new();
@@ -122,7 +122,7 @@ impl ComposeRun {
     }
 
     /// Finds the Compose tool: the `docker compose` plugin, else the standalone `docker-compose`.
-    pub(crate) fn find_tool(&mut self) -> Result<(), VerifyError> {
+    pub fn find_tool(&mut self) -> Result<(), VerifyError> {
         let candidates: [&[&str]; 2] = [&["docker", "compose"], &["docker-compose"]];
         for candidate in candidates {
             let mut argv: Vec<String> = candidate.iter().map(|word| (*word).to_owned()).collect();
@@ -137,8 +137,23 @@ impl ComposeRun {
         ))
     }
 
+    /// Adds a file merged after the user's (an override of leastpriv's own).
+    pub fn add_file(&mut self, path: &str) {
+        self.files.push(path.to_owned());
+    }
+
+    /// The project name the run uses.
+    pub fn project(&self) -> &str {
+        &self.project
+    }
+
+    /// The service's `image:`, if it names one.
+    pub fn image(&self) -> Option<&str> {
+        self.image.as_deref()
+    }
+
     /// `TOOL -p PROJECT -f FILE…`.
-    fn base(&self) -> Vec<String> {
+    pub fn base(&self) -> Vec<String> {
         let mut argv = self.tool.clone();
         argv.extend(["-p".to_owned(), self.project.clone()]);
         for file in &self.files {
@@ -149,7 +164,7 @@ impl ComposeRun {
 
     /// Builds the service's image first, when it has a `build:` section, so that build output never
     /// mixes with the probe's report.
-    pub(crate) fn build_argv(&self) -> Option<Vec<String>> {
+    pub fn build_argv(&self) -> Option<Vec<String>> {
         self.builds.then(|| {
             let mut argv = self.base();
             // --force-rm: the classic builder keeps a failed step's container otherwise.
@@ -181,7 +196,7 @@ impl ComposeRun {
     }
 
     /// Removes what the probe's run created: containers, the network, volumes, built images.
-    pub(crate) fn down_argv(&self) -> Vec<String> {
+    pub fn down_argv(&self) -> Vec<String> {
         let mut argv = self.base();
         argv.extend(["down", "--volumes", "--remove-orphans", "--rmi", "local"].map(str::to_owned));
         argv
@@ -200,7 +215,7 @@ impl ComposeRun {
     }
 
     /// What the report calls the image.
-    pub(crate) fn image_label(&self) -> String {
+    pub fn image_label(&self) -> String {
         match &self.image {
             Some(image) => format!("{image} (service {})", self.service),
             None => format!("service {} (built)", self.service),

@@ -2,5 +2,6 @@
 
 pub(crate) mod audit;
 pub(crate) mod probe;
+pub(crate) mod profile;
 pub(crate) mod rules;
 pub(crate) mod verify;

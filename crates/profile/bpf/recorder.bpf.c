@@ -1,0 +1,337 @@
+// SPDX-License-Identifier: (MIT OR GPL-2.0)
+//
+// leastpriv's eBPF recorder: what one workload needs, kept in kernel maps and read once at the end.
+//
+// A workload is a set of mount namespaces (`records`, keyed by the namespace's inode number). The
+// local recorder inserts the namespace it unshared for the child before the child execs; the container
+// recorder names the container (`config.container_id`) and the first task of a new mount namespace
+// whose v1 cgroup is named after that container enrols its namespace. Other namespaces are remembered
+// in `ignored` so that each is judged once.
+//
+// Only tasks that already run under a seccomp filter count: the workload runs under an allow-all
+// filter while it is recorded, so the runtime's set-up before it loads the filter (mount, pivot_root,
+// sethostname …) stays out of the profile and everything after it (runc's path to execve) is in.
+//
+// One program, on the raw_syscalls:sys_enter tracepoint (tp_btf): one bit per syscall number, no
+// per-event traffic; and for the few syscalls that say more, from their arguments:
+// - bind: the port (from the sockaddr in user memory) and the socket's type (through the fd table);
+// - open/openat/creat with a write flag, mkdir/mkdirat: the path as the workload wrote it (absolute,
+//   or relative to the working directory; relative to another directory fd is not resolvable here).
+// Why not fentry on security_file_open / cap_capable or the BPF LSM `capable` hook, which would see
+// resolved paths and capability checks: this machine's kernel refuses to load any trampoline
+// program (fentry, fexit, fmod_ret, LSM: EPERM even for an empty program) and has no kprobes, so a
+// tracepoint is the one attach point there is. Capabilities are learned in user space instead.
+//
+// Built by crates/profile/bpf/build.sh (clang-14, CO-RE against the running kernel's BTF), once per
+// architecture (pt_regs differ); the objects are checked in and CI proves they match this source.
+
+#include <linux/types.h>
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+
+// Only the fields read here; `preserve_access_index` makes every access a CO-RE relocation, resolved
+// against the kernel's BTF when the object is loaded.
+struct ns_common {
+	unsigned int inum;
+} __attribute__((preserve_access_index));
+
+struct mnt_namespace {
+	struct ns_common ns;
+} __attribute__((preserve_access_index));
+
+struct nsproxy {
+	struct mnt_namespace *mnt_ns;
+} __attribute__((preserve_access_index));
+
+struct seccomp {
+	int mode;
+} __attribute__((preserve_access_index));
+
+struct kernfs_node {
+	const char *name;
+} __attribute__((preserve_access_index));
+
+struct cgroup {
+	struct kernfs_node *kn;
+} __attribute__((preserve_access_index));
+
+struct cgroup_subsys_state {
+	struct cgroup *cgroup;
+} __attribute__((preserve_access_index));
+
+struct css_set {
+	struct cgroup_subsys_state *subsys[12];
+} __attribute__((preserve_access_index));
+
+struct task_struct {
+	struct nsproxy *nsproxy;
+	struct seccomp seccomp;
+	struct css_set *cgroups;
+	struct files_struct *files;
+} __attribute__((preserve_access_index));
+
+struct file {
+	void *private_data;
+} __attribute__((preserve_access_index));
+
+struct fdtable {
+	unsigned int max_fds;
+	struct file **fd;
+} __attribute__((preserve_access_index));
+
+struct files_struct {
+	struct fdtable *fdt;
+} __attribute__((preserve_access_index));
+
+struct socket {
+	short type;
+} __attribute__((preserve_access_index));
+
+#if defined(__TARGET_ARCH_x86)
+struct pt_regs {
+	unsigned long di;
+	unsigned long si;
+	unsigned long dx;
+} __attribute__((preserve_access_index));
+#define ARG0(regs) ((regs)->di)
+#define ARG1(regs) ((regs)->si)
+#define ARG2(regs) ((regs)->dx)
+#define NR_OPEN 2
+#define NR_CREAT 85
+#define NR_MKDIR 83
+#define NR_BIND 49
+#define NR_OPENAT 257
+#define NR_MKDIRAT 258
+#elif defined(__TARGET_ARCH_arm64)
+struct pt_regs {
+	unsigned long long regs[31];
+} __attribute__((preserve_access_index));
+#define ARG0(regs) ((regs)->regs[0])
+#define ARG1(regs) ((regs)->regs[1])
+#define ARG2(regs) ((regs)->regs[2])
+#define NR_OPEN -1
+#define NR_CREAT -1
+#define NR_MKDIR -1
+#define NR_BIND 200
+#define NR_OPENAT 56
+#define NR_MKDIRAT 34
+#else
+#error "build with -D__TARGET_ARCH_x86 or -D__TARGET_ARCH_arm64"
+#endif
+
+enum cgroup_subsys_id {
+	pids_cgrp_id = 11,
+};
+
+#define SECCOMP_MODE_FILTER 2
+#define AF_INET 2
+#define AF_INET6 10
+#define AT_FDCWD -100
+#define O_ACCMODE 3
+#define O_CREAT 0100
+#define O_TRUNC 01000
+
+// Syscall numbers recorded: both tables leastpriv names stay below 1024.
+#define SYSCALL_SLOTS 1024
+#define CONTAINER_ID_LEN 64
+#define PATH_LEN 256
+
+struct record {
+	__u64 syscalls[SYSCALL_SLOTS / 64];
+};
+
+struct config {
+	// The container's full id (the name of its v1 cgroup under Docker's cgroupfs driver); empty when
+	// the workload's namespace is enrolled by user space.
+	char container_id[CONTAINER_ID_LEN];
+};
+
+struct path_key {
+	__u32 mntns;
+	// 1: relative to the working directory.
+	__u32 relative;
+	char path[PATH_LEN];
+};
+
+struct port_key {
+	__u32 mntns;
+	__u16 port;
+	__u16 type;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 64);
+	__type(key, __u32);
+	__type(value, struct record);
+} records SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, __u8);
+} ignored SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct config);
+} config SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__uint(map_flags, 1); // BPF_F_NO_PREALLOC
+	__type(key, struct path_key);
+	__type(value, __u8);
+} paths SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, struct port_key);
+	__type(value, __u8);
+} ports SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct path_key);
+} scratch SEC(".maps");
+
+// Whether the task's v1 cgroup (pids hierarchy) is named after the configured container.
+static __always_inline int in_configured_container(struct task_struct *task)
+{
+	__u32 zero = 0;
+	struct config *cfg = bpf_map_lookup_elem(&config, &zero);
+	if (!cfg || cfg->container_id[0] == 0)
+		return 0;
+	int index = bpf_core_enum_value(enum cgroup_subsys_id, pids_cgrp_id);
+	if (index < 0 || index >= 12)
+		return 0;
+	struct css_set *cgroups = BPF_CORE_READ(task, cgroups);
+	struct cgroup_subsys_state *css = 0;
+	bpf_core_read(&css, sizeof(css), &cgroups->subsys[index]);
+	if (!css)
+		return 0;
+	const char *name = BPF_CORE_READ(css, cgroup, kn, name);
+	char leaf[CONTAINER_ID_LEN];
+	if (bpf_probe_read_kernel(leaf, sizeof(leaf), name) < 0)
+		return 0;
+	for (int i = 0; i < CONTAINER_ID_LEN; i++) {
+		if (leaf[i] != cfg->container_id[i])
+			return 0;
+	}
+	return 1;
+}
+
+// The record of the current task's workload, or NULL; enrols a new namespace of the configured
+// container on its first syscall under a filter.
+static __always_inline struct record *current_record(int enrol, __u32 *mntns_out)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	if (BPF_CORE_READ(task, seccomp.mode) != SECCOMP_MODE_FILTER)
+		return 0;
+	__u32 mntns = BPF_CORE_READ(task, nsproxy, mnt_ns, ns.inum);
+	*mntns_out = mntns;
+	struct record *record = bpf_map_lookup_elem(&records, &mntns);
+	if (record || !enrol)
+		return record;
+	if (bpf_map_lookup_elem(&ignored, &mntns))
+		return 0;
+	if (!in_configured_container(task)) {
+		__u8 one = 1;
+		bpf_map_update_elem(&ignored, &mntns, &one, BPF_ANY);
+		return 0;
+	}
+	struct record empty = {};
+	bpf_map_update_elem(&records, &mntns, &empty, BPF_NOEXIST);
+	return bpf_map_lookup_elem(&records, &mntns);
+}
+
+// A write-open or mkdir: the path as given, when it names a file from / or the working directory.
+static __always_inline void record_path(__u32 mntns, int dirfd, const char *user_path)
+{
+	__u32 zero = 0;
+	struct path_key *key = bpf_map_lookup_elem(&scratch, &zero);
+	if (!key)
+		return;
+	__builtin_memset(key, 0, sizeof(*key));
+	key->mntns = mntns;
+	if (bpf_probe_read_user_str(key->path, sizeof(key->path), user_path) <= 1)
+		return;
+	if (key->path[0] != '/') {
+		if (dirfd != AT_FDCWD)
+			return;
+		key->relative = 1;
+	}
+	__u8 one = 1;
+	bpf_map_update_elem(&paths, key, &one, BPF_ANY);
+}
+
+// A bind: the port from the sockaddr, the socket type through the task's fd table.
+static __always_inline void record_bind(__u32 mntns, int fd, const void *user_addr)
+{
+	struct {
+		__u16 family;
+		__be16 port;
+	} addr = {};
+	if (bpf_probe_read_user(&addr, sizeof(addr), user_addr) < 0)
+		return;
+	if (addr.family != AF_INET && addr.family != AF_INET6)
+		return;
+	struct port_key key = {
+		.mntns = mntns,
+		.port = __builtin_bswap16(addr.port),
+	};
+	if (key.port == 0)
+		return;
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	if (fd < 0 || fd >= BPF_CORE_READ(fdt, max_fds))
+		return;
+	struct file **fds = BPF_CORE_READ(fdt, fd);
+	struct file *file = 0;
+	bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]);
+	struct socket *sock = BPF_CORE_READ(file, private_data);
+	key.type = BPF_CORE_READ(sock, type);
+	__u8 one = 1;
+	bpf_map_update_elem(&ports, &key, &one, BPF_ANY);
+}
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
+{
+	__u32 mntns;
+	struct record *record = current_record(1, &mntns);
+	if (!record || id < 0 || id >= SYSCALL_SLOTS)
+		return 0;
+	__u64 bit = 1ULL << (id & 63);
+	__u64 *word = &record->syscalls[(id >> 6) & (SYSCALL_SLOTS / 64 - 1)];
+	if (!(*word & bit))
+		__sync_fetch_and_or(word, bit);
+
+	if (id == NR_BIND) {
+		record_bind(mntns, (int)ARG0(regs), (const void *)ARG1(regs));
+	} else if (id == NR_OPENAT) {
+		long flags = ARG2(regs);
+		if ((flags & O_ACCMODE) || (flags & (O_CREAT | O_TRUNC)))
+			record_path(mntns, (int)ARG0(regs), (const char *)ARG1(regs));
+	} else if (id == NR_MKDIRAT) {
+		record_path(mntns, (int)ARG0(regs), (const char *)ARG1(regs));
+	} else if (id == NR_OPEN) {
+		long flags = ARG1(regs);
+		if ((flags & O_ACCMODE) || (flags & (O_CREAT | O_TRUNC)))
+			record_path(mntns, AT_FDCWD, (const char *)ARG0(regs));
+	} else if (id == NR_CREAT || id == NR_MKDIR) {
+		record_path(mntns, AT_FDCWD, (const char *)ARG0(regs));
+	}
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "Dual MIT/GPL";

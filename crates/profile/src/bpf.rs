@@ -1,0 +1,193 @@
+//! The eBPF recorder: loads `bpf/recorder.<arch>.bpf.o` (built from `recorder.bpf.c`, checked in)
+//! with aya, attaches its program to the `raw_syscalls:sys_enter` tracepoint and reads its maps once
+//! when the workload is done.
+//!
+//! Nothing crosses to user space while the workload runs: the program sets bits in per-namespace
+//! records and inserts paths and ports into hash maps, so the cost is the tracepoint's own. The
+//! program and its link are held by this process's file descriptors only (no pinning), so the kernel
+//! detaches and frees them when the recorder is dropped or the process dies, also by SIGKILL.
+//!
+//! aya rather than libbpf-rs: pure Rust, so the binary stays one static file with no libelf or zlib
+//! to link; it resolves the object's CO-RE relocations against `/sys/kernel/btf/vmlinux`.
+
+use std::collections::BTreeSet;
+
+use aya::maps::{Array, HashMap, MapData};
+use aya::programs::BtfTracePoint;
+use aya::{Btf, Ebpf, EbpfLoader};
+
+use crate::{Observation, ProfileError};
+
+/// The object compiled by `bpf/build.sh` for this architecture.
+#[cfg(target_arch = "aarch64")]
+static OBJECT: &[u8] = include_bytes!("../bpf/recorder.aarch64.bpf.o");
+#[cfg(not(target_arch = "aarch64"))]
+static OBJECT: &[u8] = include_bytes!("../bpf/recorder.x86_64.bpf.o");
+
+/// Words of syscall bits in a record (`SYSCALL_SLOTS / 64`).
+const RECORD_WORDS: usize = 16;
+/// `struct path_key`: mntns, relative, path[256].
+const PATH_KEY: usize = 264;
+/// `struct config`: the container id.
+const CONTAINER_ID_LEN: usize = 64;
+
+/// A loaded, attached recorder.
+pub struct BpfRecorder {
+    ebpf: Ebpf,
+}
+
+impl std::fmt::Debug for BpfRecorder {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("BpfRecorder")
+    }
+}
+
+impl BpfRecorder {
+    /// Loads and attaches every program; an error says why (not root, no BTF, no BPF LSM …).
+    pub fn load() -> Result<Self, ProfileError> {
+        let btf = Btf::from_sys_fs().map_err(|error| {
+            ProfileError::Bpf(format!("no kernel BTF at /sys/kernel/btf/vmlinux: {error}"))
+        })?;
+        let mut ebpf = EbpfLoader::new()
+            .btf(Some(&btf))
+            .load(OBJECT)
+            .map_err(|error| ProfileError::Bpf(format!("loading the recorder: {error}")))?;
+        attach(&mut ebpf, &btf)?;
+        Ok(Self { ebpf })
+    }
+
+    /// Records the workload whose tasks live in this mount namespace (the local recorder's child).
+    pub fn enrol_namespace(&mut self, mntns: u32) -> Result<(), ProfileError> {
+        let mut records: HashMap<&mut MapData, u32, [u64; RECORD_WORDS]> =
+            HashMap::try_from(self.map_mut("records")?).map_err(map_error)?;
+        records
+            .insert(mntns, [0; RECORD_WORDS], 0)
+            .map_err(map_error)
+    }
+
+    /// Records the container with this full id: its tasks enrol their namespace on their first
+    /// syscall under a seccomp filter.
+    pub fn watch_container(&mut self, id: &str) -> Result<(), ProfileError> {
+        let bytes = id.as_bytes();
+        if bytes.len() != CONTAINER_ID_LEN || !bytes.iter().all(u8::is_ascii_hexdigit) {
+            return Err(ProfileError::Engine(format!(
+                "`{id}` is not a full container id"
+            )));
+        }
+        let mut value = [0u8; CONTAINER_ID_LEN];
+        value.copy_from_slice(bytes);
+        let mut config: Array<&mut MapData, [u8; CONTAINER_ID_LEN]> =
+            Array::try_from(self.map_mut("config")?).map_err(map_error)?;
+        config.set(0, value, 0).map_err(map_error)
+    }
+
+    /// What the workload in these mount namespaces did.
+    pub fn observe(&self, namespaces: &BTreeSet<u32>) -> Result<Observation, ProfileError> {
+        let mut observation = Observation::default();
+        let records: HashMap<&MapData, u32, [u64; RECORD_WORDS]> =
+            HashMap::try_from(self.map("records")?).map_err(map_error)?;
+        for entry in records.iter() {
+            let (mntns, record) = entry.map_err(map_error)?;
+            if !namespaces.contains(&mntns) {
+                continue;
+            }
+            observation.namespaces.insert(mntns);
+            for (word_index, word) in record.iter().enumerate() {
+                for bit in 0..64 {
+                    if word & (1 << bit) != 0 {
+                        observation.syscalls.insert((word_index * 64 + bit) as u32);
+                    }
+                }
+            }
+        }
+        let paths: HashMap<&MapData, [u8; PATH_KEY], u8> =
+            HashMap::try_from(self.map("paths")?).map_err(map_error)?;
+        for key in paths.keys() {
+            let key = key.map_err(map_error)?;
+            let mntns = u32::from_ne_bytes([key[0], key[1], key[2], key[3]]);
+            if !namespaces.contains(&mntns) {
+                continue;
+            }
+            let relative = key[4] != 0;
+            let path = &key[8..];
+            let end = path
+                .iter()
+                .position(|&byte| byte == 0)
+                .unwrap_or(path.len());
+            let path = String::from_utf8_lossy(&path[..end]).into_owned();
+            observation.written.insert((path, relative));
+        }
+        let ports: HashMap<&MapData, [u8; 8], u8> =
+            HashMap::try_from(self.map("ports")?).map_err(map_error)?;
+        for key in ports.keys() {
+            let key = key.map_err(map_error)?;
+            let mntns = u32::from_ne_bytes([key[0], key[1], key[2], key[3]]);
+            if !namespaces.contains(&mntns) {
+                continue;
+            }
+            let port = u16::from_ne_bytes([key[4], key[5]]);
+            let socket_type = u16::from_ne_bytes([key[6], key[7]]);
+            observation.ports.insert((port, socket_type));
+        }
+        Ok(observation)
+    }
+
+    /// Every namespace enrolled so far (the container's, once it made a syscall).
+    pub fn namespaces(&self) -> Result<BTreeSet<u32>, ProfileError> {
+        let records: HashMap<&MapData, u32, [u64; RECORD_WORDS]> =
+            HashMap::try_from(self.map("records")?).map_err(map_error)?;
+        records.keys().map(|key| key.map_err(map_error)).collect()
+    }
+
+    fn map(&self, name: &str) -> Result<&aya::maps::Map, ProfileError> {
+        self.ebpf
+            .map(name)
+            .ok_or_else(|| ProfileError::Bpf(format!("the recorder object has no map `{name}`")))
+    }
+
+    fn map_mut(&mut self, name: &str) -> Result<&mut aya::maps::Map, ProfileError> {
+        self.ebpf
+            .map_mut(name)
+            .ok_or_else(|| ProfileError::Bpf(format!("the recorder object has no map `{name}`")))
+    }
+}
+
+/// Loads and attaches the program.
+fn attach(ebpf: &mut Ebpf, btf: &Btf) -> Result<(), ProfileError> {
+    let what = "the raw_syscalls:sys_enter tracepoint";
+    let sys_enter: &mut BtfTracePoint = program_of(ebpf, "sys_enter")?;
+    sys_enter
+        .load("sys_enter", btf)
+        .map_err(|error| program_error("sys_enter", what, &error))?;
+    sys_enter
+        .attach()
+        .map_err(|error| program_error("sys_enter", what, &error))?;
+    Ok(())
+}
+
+fn program_of<'a, T>(ebpf: &'a mut Ebpf, name: &str) -> Result<&'a mut T, ProfileError>
+where
+    &'a mut T: TryFrom<&'a mut aya::programs::Program, Error = aya::programs::ProgramError>,
+{
+    let program = ebpf
+        .program_mut(name)
+        .ok_or_else(|| ProfileError::Bpf(format!("the recorder object has no program `{name}`")))?;
+    program
+        .try_into()
+        .map_err(|error| ProfileError::Bpf(format!("program `{name}`: {error}")))
+}
+
+fn program_error(name: &str, what: &str, error: &aya::programs::ProgramError) -> ProfileError {
+    // The verifier's log is the useful part of a load error; aya keeps it in the error's source.
+    let mut message = format!("{what}: {error}");
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        message.push_str(&format!(": {cause}"));
+        source = cause.source();
+    }
+    ProfileError::Bpf(format!("program `{name}`, {message}"))
+}
+
+fn map_error(error: aya::maps::MapError) -> ProfileError {
+    ProfileError::Bpf(format!("reading the recorder's maps: {error}"))
+}

@@ -1,0 +1,98 @@
+//! A small process that outlives leastpriv to remove what a recording started on the engine.
+//!
+//! leastpriv may be killed with SIGKILL while a container it started runs; nothing in leastpriv can
+//! run then. So before it creates anything, it starts `sh` in a session of its own (Ctrl-C on the
+//! terminal does not reach it) reading a pipe whose write end only leastpriv holds. When leastpriv
+//! ends its recording it writes `done` and the watchdog exits; when leastpriv dies, the kernel closes
+//! the pipe, `read` sees end of file, and the watchdog runs the clean-up commands (`docker rm -f`,
+//! `compose down`, removing the temporary files).
+
+use std::io::Write;
+use std::os::unix::process::CommandExt;
+use std::process::{Child, ChildStdin, Command, Stdio};
+
+use leastpriv_verify::shell_quote;
+
+use crate::ProfileError;
+
+/// A started watchdog.
+#[derive(Debug)]
+pub(crate) struct Watchdog {
+    pipe: Option<ChildStdin>,
+    child: Child,
+}
+
+impl Watchdog {
+    /// Starts a watchdog that runs `cleanup` (argv lists, in order) unless told `done`.
+    pub(crate) fn start(cleanup: &[Vec<String>]) -> Result<Self, ProfileError> {
+        let commands: Vec<String> = cleanup
+            .iter()
+            .map(|argv| {
+                let words: Vec<String> = argv.iter().map(|word| shell_quote(word)).collect();
+                format!("{} >/dev/null 2>&1", words.join(" "))
+            })
+            .collect();
+        let script = format!(
+            "IFS= read -r word; [ \"$word\" = done ] && exit 0; {}",
+            commands.join("; ")
+        );
+        let mut child = Command::new("sh")
+            .args(["-c", &script])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .process_group(0)
+            .spawn()
+            .map_err(|error| {
+                ProfileError::Workload(format!("cannot start the clean-up watchdog: {error}"))
+            })?;
+        Ok(Self {
+            pipe: child.stdin.take(),
+            child,
+        })
+    }
+
+    /// Tells the watchdog that everything is cleaned up.
+    pub(crate) fn disarm(mut self) {
+        if let Some(mut pipe) = self.pipe.take() {
+            let _ = pipe.write_all(b"done\n");
+        }
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Watchdog {
+    fn drop(&mut self) {
+        // Not disarmed (an error path): closing the pipe makes the watchdog clean up; wait for it so
+        // that the clean-up is over when leastpriv exits.
+        if self.pipe.take().is_some() {
+            let _ = self.child.wait();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cleans_up_unless_disarmed() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let kept = dir.path().join("kept");
+        let removed = dir.path().join("removed");
+        std::fs::write(&kept, "x").expect("writes");
+        std::fs::write(&removed, "x").expect("writes");
+        let rm = |path: &std::path::Path| {
+            vec![
+                "rm".to_owned(),
+                "-f".to_owned(),
+                path.to_string_lossy().into_owned(),
+            ]
+        };
+
+        Watchdog::start(&[rm(&kept)]).expect("starts").disarm();
+        assert!(kept.exists());
+        drop(Watchdog::start(&[rm(&removed)]).expect("starts"));
+        assert!(!removed.exists());
+    }
+}
