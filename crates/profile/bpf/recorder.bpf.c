@@ -65,7 +65,37 @@ struct css_set {
 	struct cgroup_subsys_state *subsys[12];
 } __attribute__((preserve_access_index));
 
+struct qstr {
+	const unsigned char *name;
+} __attribute__((preserve_access_index));
+
+struct dentry {
+	struct dentry *d_parent;
+	struct qstr d_name;
+} __attribute__((preserve_access_index));
+
+struct vfsmount {
+	struct dentry *mnt_root;
+} __attribute__((preserve_access_index));
+
+struct mount {
+	struct mount *mnt_parent;
+	struct dentry *mnt_mountpoint;
+	struct vfsmount mnt;
+} __attribute__((preserve_access_index));
+
+struct path {
+	struct vfsmount *mnt;
+	struct dentry *dentry;
+} __attribute__((preserve_access_index));
+
+struct fs_struct {
+	struct path root;
+	struct path pwd;
+} __attribute__((preserve_access_index));
+
 struct task_struct {
+	struct fs_struct *fs;
 	struct nsproxy *nsproxy;
 	struct seccomp seccomp;
 	struct css_set *cgroups;
@@ -137,6 +167,9 @@ enum cgroup_subsys_id {
 #define SYSCALL_SLOTS 1024
 #define CONTAINER_ID_LEN 64
 #define PATH_LEN 256
+// The working directory of a relative path: up to CWD_SLOTS names, the innermost first.
+#define CWD_SLOTS 24
+#define NAME_LEN 32
 
 struct record {
 	__u64 syscalls[SYSCALL_SLOTS / 64];
@@ -150,9 +183,10 @@ struct config {
 
 struct path_key {
 	__u32 mntns;
-	// 1: relative to the working directory.
+	// 1: relative to the working directory, whose names are in `cwd`.
 	__u32 relative;
 	char path[PATH_LEN];
+	char cwd[CWD_SLOTS][NAME_LEN];
 };
 
 struct port_key {
@@ -199,7 +233,8 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
+	// 0: the key being built; 1: zeroes.
+	__uint(max_entries, 2);
 	__type(key, __u32);
 	__type(value, struct path_key);
 } scratch SEC(".maps");
@@ -254,6 +289,45 @@ static __always_inline struct record *current_record(int enrol, __u32 *mntns_out
 	return bpf_map_lookup_elem(&records, &mntns);
 }
 
+// The task's working directory, as names from the innermost up to its root (crossing mounts; a
+// crossing leaves its slot empty, so that the slot is the loop counter and the verifier's states
+// converge); 0 when it is deeper than CWD_SLOTS or a name is longer than NAME_LEN - 1 (the path is
+// then left out rather than reported wrong).
+static __always_inline int working_directory(struct path_key *key)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct fs_struct *fs = BPF_CORE_READ(task, fs);
+	struct dentry *root = BPF_CORE_READ(fs, root.dentry);
+	struct vfsmount *root_mnt = BPF_CORE_READ(fs, root.mnt);
+	struct dentry *dentry = BPF_CORE_READ(fs, pwd.dentry);
+	struct vfsmount *vfsmnt = BPF_CORE_READ(fs, pwd.mnt);
+#pragma clang loop unroll(disable)
+	for (int slot = 0; slot < CWD_SLOTS; slot++) {
+		if (dentry == root && vfsmnt == root_mnt)
+			return 1;
+		if (dentry == BPF_CORE_READ(vfsmnt, mnt_root)) {
+			// The root of a mount: go on from where it is mounted.
+			struct mount *mount =
+				(void *)vfsmnt - bpf_core_field_offset(struct mount, mnt);
+			struct mount *parent = BPF_CORE_READ(mount, mnt_parent);
+			if (parent == mount)
+				return 1;
+			dentry = BPF_CORE_READ(mount, mnt_mountpoint);
+			vfsmnt = (void *)parent + bpf_core_field_offset(struct mount, mnt);
+			continue;
+		}
+		struct dentry *parent = BPF_CORE_READ(dentry, d_parent);
+		if (parent == dentry)
+			return 1;
+		const unsigned char *name = BPF_CORE_READ(dentry, d_name.name);
+		long length = bpf_probe_read_kernel_str(key->cwd[slot], NAME_LEN, name);
+		if (length <= 0 || length >= NAME_LEN)
+			return 0;
+		dentry = parent;
+	}
+	return 0;
+}
+
 // A write-open or mkdir: the path as given, when it names a file from / or the working directory.
 static __always_inline void record_path(__u32 mntns, int dirfd, const char *user_path)
 {
@@ -261,12 +335,17 @@ static __always_inline void record_path(__u32 mntns, int dirfd, const char *user
 	struct path_key *key = bpf_map_lookup_elem(&scratch, &zero);
 	if (!key)
 		return;
-	__builtin_memset(key, 0, sizeof(*key));
+	// The key is hashed whole, so it starts from zeroes (a memset this large is no BPF instruction:
+	// copy from the entry nobody writes).
+	__u32 one_index = 1;
+	struct path_key *zeroes = bpf_map_lookup_elem(&scratch, &one_index);
+	if (!zeroes || bpf_probe_read_kernel(key, sizeof(*key), zeroes) < 0)
+		return;
 	key->mntns = mntns;
 	if (bpf_probe_read_user_str(key->path, sizeof(key->path), user_path) <= 1)
 		return;
 	if (key->path[0] != '/') {
-		if (dirfd != AT_FDCWD)
+		if (dirfd != AT_FDCWD || !working_directory(key))
 			return;
 		key->relative = 1;
 	}

@@ -26,8 +26,11 @@ static OBJECT: &[u8] = include_bytes!("../bpf/recorder.x86_64.bpf.o");
 
 /// Words of syscall bits in a record (`SYSCALL_SLOTS / 64`).
 const RECORD_WORDS: usize = 16;
-/// `struct path_key`: mntns, relative, path[256].
-const PATH_KEY: usize = 264;
+/// `struct path_key`: mntns, relative, path[256], cwd[24][32].
+const PATH_KEY: usize = 8 + PATH_LEN + CWD_SLOTS * NAME_LEN;
+const PATH_LEN: usize = 256;
+const CWD_SLOTS: usize = 24;
+const NAME_LEN: usize = 32;
 /// `struct config`: the container id.
 const CONTAINER_ID_LEN: usize = 64;
 
@@ -108,14 +111,7 @@ impl BpfRecorder {
             if !namespaces.contains(&mntns) {
                 continue;
             }
-            let relative = key[4] != 0;
-            let path = &key[8..];
-            let end = path
-                .iter()
-                .position(|&byte| byte == 0)
-                .unwrap_or(path.len());
-            let path = String::from_utf8_lossy(&path[..end]).into_owned();
-            observation.written.insert((path, relative));
+            observation.written.insert(written_path(&key));
         }
         let ports: HashMap<&MapData, [u8; 8], u8> =
             HashMap::try_from(self.map("ports")?).map_err(map_error)?;
@@ -186,6 +182,32 @@ fn program_error(name: &str, what: &str, error: &aya::programs::ProgramError) ->
         source = cause.source();
     }
     ProfileError::Bpf(format!("program `{name}`, {message}"))
+}
+
+/// The absolute path of a `path_key`: its path, after its working directory when it is relative.
+fn written_path(key: &[u8; PATH_KEY]) -> String {
+    let text = |bytes: &[u8]| {
+        let end = bytes
+            .iter()
+            .position(|&byte| byte == 0)
+            .unwrap_or(bytes.len());
+        String::from_utf8_lossy(&bytes[..end]).into_owned()
+    };
+    let path = text(&key[8..8 + PATH_LEN]);
+    if key[4] == 0 {
+        return path;
+    }
+    let mut absolute = String::new();
+    for name in key[8 + PATH_LEN..].chunks(NAME_LEN).rev() {
+        let name = text(name);
+        if !name.is_empty() {
+            absolute.push('/');
+            absolute.push_str(&name);
+        }
+    }
+    absolute.push('/');
+    absolute.push_str(&path);
+    absolute
 }
 
 fn map_error(error: aya::maps::MapError) -> ProfileError {

@@ -422,8 +422,7 @@ pub(crate) fn into_recording(recorded: ContainerRun, arch: Arch, run: ProfileRun
     let written_on_root: Vec<String> = observation
         .written
         .iter()
-        .filter(|(path, relative)| !relative && path.starts_with('/'))
-        .map(|(path, _)| path.clone())
+        .map(|path| crate::local::normalize(std::path::Path::new(path)))
         .filter(|path| {
             !engine_managed.iter().any(|mount| under(path, mount))
                 && !mounts.iter().any(|mount| under(path, mount))

@@ -149,9 +149,9 @@ pub struct Observation {
     pub syscalls: BTreeSet<u32>,
     /// Capability bits found needed (by [`capabilities`] trials).
     pub capabilities: u64,
-    /// Paths opened for writing or created as directories, as the workload named them, with
-    /// whether they are relative to its working directory.
-    pub written: BTreeSet<(String, bool)>,
+    /// Paths opened for writing or created as directories, absolute (relative ones resolved against
+    /// the working directory at the time), not yet normalized.
+    pub written: BTreeSet<String>,
     /// (port, socket type: 1 stream, 2 datagram).
     pub ports: BTreeSet<(u16, u16)>,
 }

@@ -68,18 +68,11 @@ pub fn profile(argv: &[String], options: &Options) -> Result<Recording, ProfileE
             }
         },
     };
-    let cwd = std::env::current_dir().unwrap_or_default();
     let written = leaf_paths(
         observation
             .written
             .iter()
-            .map(|(path, relative)| {
-                if *relative {
-                    normalize(&cwd.join(path))
-                } else {
-                    normalize(Path::new(path))
-                }
-            })
+            .map(|path| normalize(Path::new(path)))
             .filter(|path| !is_pseudo_file(path)),
     );
     let mut capabilities = 0;
@@ -181,7 +174,7 @@ fn trial(
 }
 
 /// `/a/./b/../c` → `/a/c`, without touching the filesystem (the file may be gone).
-fn normalize(path: &Path) -> String {
+pub(crate) fn normalize(path: &Path) -> String {
     let mut parts: Vec<&std::ffi::OsStr> = Vec::new();
     for component in path.components() {
         match component {
