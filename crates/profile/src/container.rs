@@ -197,10 +197,7 @@ fn trial(
     }
     let exercise_passed = run_phase(engine, name, options).is_ok();
     let exit_code = engine.exit_code_if_exited(name);
-    let _ = engine.run(
-        &["stop", "--time", &STOP_SECONDS.to_string(), name],
-        CLI_TIMEOUT,
-    );
+    // No graceful stop: a trial is not recorded, and the caller removes it with `rm -f` at once.
     Ok(Outcome {
         exercise_passed,
         exit_code,
