@@ -124,7 +124,10 @@ struct pt_regs {
 	unsigned long di;
 	unsigned long si;
 	unsigned long dx;
+	unsigned long cs;
 } __attribute__((preserve_access_index));
+// A 32-bit (compat) syscall: its number is in another table.
+#define COMPAT(regs) ((regs)->cs == 0x23)
 #define ARG0(regs) ((regs)->di)
 #define ARG1(regs) ((regs)->si)
 #define ARG2(regs) ((regs)->dx)
@@ -137,7 +140,10 @@ struct pt_regs {
 #elif defined(__TARGET_ARCH_arm64)
 struct pt_regs {
 	unsigned long long regs[31];
+	unsigned long long pstate;
 } __attribute__((preserve_access_index));
+// A 32-bit (AArch32) task: PSR_MODE32_BIT.
+#define COMPAT(regs) ((regs)->pstate & 0x10)
 #define ARG0(regs) ((regs)->regs[0])
 #define ARG1(regs) ((regs)->regs[1])
 #define ARG2(regs) ((regs)->regs[2])
@@ -388,7 +394,7 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 {
 	__u32 mntns;
 	struct record *record = current_record(1, &mntns);
-	if (!record || id < 0 || id >= SYSCALL_SLOTS)
+	if (!record || id < 0 || id >= SYSCALL_SLOTS || COMPAT(regs))
 		return 0;
 	__u64 bit = 1ULL << (id & 63);
 	__u64 *word = &record->syscalls[(id >> 6) & (SYSCALL_SLOTS / 64 - 1)];

@@ -28,6 +28,7 @@ const STACK_TIMEOUT: Duration = Duration::from_secs(600);
 
 /// Records one service of a Compose project.
 pub fn profile(target: &ComposeTarget, options: &Options) -> Result<Recording, ProfileError> {
+    crate::sys::catch_signals();
     let project = unique_name("leastpriv-profile");
     let mut run = ComposeRun::load(target, project.clone())?;
     run.find_tool()?;

@@ -50,6 +50,7 @@ const STOP_SECONDS: u32 = 10;
 
 /// Records the container `argv` (`docker run …`) runs.
 pub fn profile(argv: &[String], options: &Options) -> Result<Recording, ProfileError> {
+    sys::catch_signals();
     let command = RunCommand::parse(argv)?;
     let arch = native_arch()?;
     let recorder = load_recorder(options)?;

@@ -237,7 +237,7 @@ fn write_summary(
     )?;
     let list = |items: Vec<String>, what: &str| -> String {
         if unobserved(what) {
-            "not observed by this recorder".to_owned()
+            "not observed (run.not_observed)".to_owned()
         } else if items.is_empty() {
             "none".to_owned()
         } else {
