@@ -426,6 +426,17 @@ pub(crate) fn into_recording(recorded: ContainerRun, arch: Arch, run: ProfileRun
                 && !mounts.iter().any(|mount| under(path, mount))
         })
         .collect();
+    // The engine creates mount points (and their parents) in the container layer: they are not
+    // the workload's writes.
+    let is_mount_point = |path: &String| {
+        mounts
+            .iter()
+            .any(|mount| under(path, mount) || under(mount, path))
+    };
+    let diff: Vec<String> = diff
+        .into_iter()
+        .filter(|path| !is_mount_point(path))
+        .collect();
     let mut profile = observation.into_profile(arch, run);
     profile.written_paths = leaf_paths(diff.into_iter().chain(written_on_root));
     Recording {

@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# leastpriv profile's recording overhead, beside strace, in the same run: the same workload untraced,
+# under `strace -f`, under `leastpriv profile` with the eBPF recorder, and with the seccomp-notify
+# fallback. Prints each mode's median wall time over RUNS interleaved runs and its factor against
+# the untraced median.
+#
+# Workloads:
+#   find   `find /usr -type f` (about 230k syscalls, 40 distinct)
+#   server busybox httpd under a fixed load: REQUESTS sequential GETs from one curl process
+#          (curl's URL ranges), timed from the first request to the last; the server is the
+#          recorded/traced process, curl is not
+#
+# Needs root (eBPF), strace, curl, busybox, and a release build of leastpriv
+# (`cargo build --release -p leastpriv`; LEASTPRIV=path overrides). Capability trials are off
+# (`--capabilities skip`): they rerun the workload and are not recording overhead.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+LEASTPRIV=${LEASTPRIV:-${CARGO_TARGET_DIR:-target}/release/leastpriv}
+RUNS=${RUNS:-5}
+REQUESTS=${REQUESTS:-2000}
+BUSYBOX=${BUSYBOX:-/bin/busybox}
+for tool in strace curl "$BUSYBOX" "$LEASTPRIV"; do
+    command -v "$tool" >/dev/null || { echo "missing: $tool" >&2; exit 1; }
+done
+[ "$(id -u)" = 0 ] || { echo "the eBPF recorder needs root" >&2; exit 1; }
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+head -c 2048 /dev/urandom > "$work/page"
+profile=("$LEASTPRIV" profile --capabilities skip -o /dev/null)
+
+now() { date +%s.%N; }
+
+# find: one timed command per mode.
+find_cmd() {
+    case $1 in
+        untraced) find /usr -type f >/dev/null ;;
+        strace) strace -f -qq -o /dev/null find /usr -type f >/dev/null ;;
+        ebpf) "${profile[@]}" --recorder ebpf -- find /usr -type f >/dev/null 2>&1 ;;
+        notify) "${profile[@]}" --recorder seccomp-notify -- find /usr -type f >/dev/null 2>&1 ;;
+    esac
+}
+
+# server: start httpd in the mode, wait until it answers, time the load, stop it.
+server_run() {
+    local mode=$1 port=$2 pid
+    local httpd=("$BUSYBOX" httpd -f -p "127.0.0.1:$port" -h "$work")
+    case $mode in
+        untraced) "${httpd[@]}" & ;;
+        strace) strace -f -qq -o /dev/null "${httpd[@]}" & ;;
+        ebpf) "${profile[@]}" --recorder ebpf -- "${httpd[@]}" 2>/dev/null & ;;
+        notify) "${profile[@]}" --recorder seccomp-notify -- "${httpd[@]}" 2>/dev/null & ;;
+    esac
+    pid=$!
+    for _ in $(seq 100); do
+        curl -fs -o /dev/null "http://127.0.0.1:$port/page" && break
+        sleep 0.05
+    done
+    local start end
+    start=$(now)
+    curl -fs -o /dev/null "http://127.0.0.1:$port/page?[1-$REQUESTS]"
+    end=$(now)
+    # leastpriv passes SIGTERM on to the workload and writes its profile; strace does the same.
+    kill -TERM "$pid" 2>/dev/null || true
+    pkill -TERM -f "httpd -f -p 127.0.0.1:$port" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+    echo "$end - $start" | bc
+}
+
+median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+
+modes=(untraced strace ebpf notify)
+echo "machine: $(nproc) cores, $(uname -r), load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "leastpriv: $LEASTPRIV; strace $(strace -V | head -1 | awk '{print $NF}'); runs: $RUNS"
+for workload in find server; do
+    declare -A times=()
+    for run in $(seq "$RUNS"); do
+        for mode in "${modes[@]}"; do
+            if [ "$workload" = find ]; then
+                start=$(now); find_cmd "$mode"; end=$(now)
+                t=$(echo "$end - $start" | bc)
+            else
+                t=$(server_run "$mode" $((20000 + RANDOM % 20000)))
+            fi
+            times[$mode]+="$t "
+        done
+    done
+    base=$(echo "${times[untraced]}" | tr ' ' '\n' | grep . | median)
+    echo
+    if [ "$workload" = find ]; then echo "== find /usr -type f"; else echo "== busybox httpd, $REQUESTS requests"; fi
+    printf '%-10s %10s %8s\n' mode "median s" factor
+    for mode in "${modes[@]}"; do
+        m=$(echo "${times[$mode]}" | tr ' ' '\n' | grep . | median)
+        printf '%-10s %10.3f %7.2fx\n' "$mode" "$m" "$(echo "$m / $base" | bc -l)"
+    done
+    unset times
+done
