@@ -10,15 +10,13 @@
 //! it starts is taken down with its volumes, and every image it built is removed, also when it fails.
 #![allow(clippy::print_stderr)]
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::thread;
 use std::time::{Duration, Instant};
 
 use leastpriv_verify::engine;
-use support::{compose_tool, skip, static_leastpriv, NO_STATIC_BINARY};
+use support::{compose_tool, free_port, get, skip, static_leastpriv, NO_STATIC_BINARY};
 
 mod support;
 
@@ -144,27 +142,6 @@ fn statuses(report: &serde_json::Value) -> Vec<String> {
         .iter()
         .map(|layer| format!("{} {}", layer["layer"], layer["status"]).replace('"', ""))
         .collect()
-}
-
-/// A port nothing listens on now.
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .expect("a free port")
-        .port()
-}
-
-/// `GET path` on localhost, the whole response.
-fn get(port: u16, path: &str) -> std::io::Result<String> {
-    let mut stream = TcpStream::connect(("127.0.0.1", port))?;
-    stream.set_read_timeout(Some(Duration::from_secs(5)))?;
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
-    )?;
-    let mut response = String::new();
-    stream.read_to_string(&mut response)?;
-    Ok(response)
 }
 
 #[test]

@@ -13,15 +13,12 @@
 //! project it starts is taken down with its volumes; images it built are removed.
 #![allow(clippy::print_stderr)]
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use support::{compose_tool, skip};
+use support::{compose_tool, free_port, get, skip};
 
-#[allow(dead_code)]
 mod support;
 
 const IMAGES: [&str; 4] = [
@@ -44,25 +41,6 @@ fn succeeds(argv: &[&str]) -> bool {
         .args(&argv[1..])
         .output()
         .is_ok_and(|output| output.status.success())
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .expect("a free port")
-        .port()
-}
-
-fn get(port: u16, path: &str) -> std::io::Result<String> {
-    let mut stream = TcpStream::connect(("127.0.0.1", port))?;
-    stream.set_read_timeout(Some(Duration::from_secs(5)))?;
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
-    )?;
-    let mut response = String::new();
-    stream.read_to_string(&mut response)?;
-    Ok(response)
 }
 
 /// Images that were not there before the test, removed when dropped (the stand-ins after the web).

@@ -19,7 +19,6 @@ use std::time::{Duration, Instant};
 
 use support::skip;
 
-#[allow(dead_code)]
 mod support;
 
 const BUSYBOX: &str = "/bin/busybox";

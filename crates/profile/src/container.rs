@@ -19,7 +19,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use leastpriv_model::ProfileRun;
-use leastpriv_verify::{engine, RunCommand};
+use leastpriv_verify::{engine, RunCommand, RUN_CONTROL_FLAGS};
 
 use crate::bpf::BpfRecorder;
 use crate::capabilities::{self, Outcome};
@@ -28,20 +28,6 @@ use crate::{
     leaf_paths, run_exercise, seccomp, sleep_until, sys, unique_name, Arch, Observation, Options,
     ProfileError, Recorder, RecorderChoice, Recording,
 };
-
-/// Flags left out of the recorded run (see the module documentation).
-const DROPPED: &[&str] = &[
-    "detach",
-    "interactive",
-    "tty",
-    "attach",
-    "rm",
-    "name",
-    "restart",
-    "cidfile",
-    "detach-keys",
-    "sig-proxy",
-];
 
 /// How long one CLI call may take (create, start, diff, stop, rm).
 const CLI_TIMEOUT: Duration = Duration::from_secs(120);
@@ -220,7 +206,7 @@ pub(crate) fn create_argv(
     argv.extend(command.global.iter().cloned());
     argv.push("create".to_owned());
     for flag in &command.flags {
-        if DROPPED.contains(&flag.name.as_str()) || is_seccomp_option(flag) {
+        if RUN_CONTROL_FLAGS.contains(&flag.name.as_str()) || is_seccomp_option(flag) {
             continue;
         }
         if capabilities.is_some() && matches!(flag.name.as_str(), "cap-add" | "cap-drop") {

@@ -64,7 +64,16 @@ pub fn from_profile(profile: &WorkloadProfile) -> Result<DockerSeccomp, ProfileE
             profile.run.arch
         ))
     })?;
-    let mut allowed: BTreeSet<String> = profile.syscalls.iter().cloned().collect();
+    // Names the table does not know (`syscall_N`, a number newer than leastpriv's table) cannot be
+    // written: Docker would refuse the profile. runc answers syscalls newer than any in the profile
+    // with ENOSYS, so libc falls back as it would on an older kernel.
+    let known: BTreeSet<&str> = (0..1024).filter_map(|nr| arch.syscall_name(nr)).collect();
+    let mut allowed: BTreeSet<String> = profile
+        .syscalls
+        .iter()
+        .filter(|name| known.contains(name.as_str()))
+        .cloned()
+        .collect();
     if allowed.remove("clone3") {
         allowed.insert("clone".to_owned());
     }
@@ -203,7 +212,8 @@ mod tests {
 
     #[test]
     fn writes_dockers_format_with_clone3_as_enosys() {
-        let seccomp = from_profile(&profile(&["read", "clone3", "execve"])).expect("writes");
+        let seccomp =
+            from_profile(&profile(&["read", "clone3", "execve", "syscall_999"])).expect("writes");
         let json = serde_json::to_value(&seccomp).expect("serializes");
         assert_eq!(json["defaultAction"], "SCMP_ACT_ERRNO");
         assert_eq!(json["defaultErrnoRet"], 1);

@@ -25,8 +25,9 @@ use crate::VerifyError;
 /// Where the probe binary is mounted in the container.
 pub const PROBE_PATH: &str = "/.leastpriv/leastpriv";
 
-/// Flags dropped from the probe's run (see the module documentation).
-const DROPPED: &[&str] = &[
+/// Flags that shape how the CLI attaches to, names, keeps or restarts a container rather than what it
+/// may do: any run leastpriv makes of the user's line (the probe's, a profile's) replaces them.
+pub const RUN_CONTROL_FLAGS: &[&str] = &[
     "detach",
     "interactive",
     "tty",
@@ -37,10 +38,15 @@ const DROPPED: &[&str] = &[
     "cidfile",
     "detach-keys",
     "sig-proxy",
-    "publish",
-    "publish-all",
-    "entrypoint",
 ];
+
+/// Flags the probe's run also drops (see the module documentation).
+const PROBE_DROPPED: &[&str] = &["publish", "publish-all", "entrypoint"];
+
+/// Whether the probe's run drops this flag.
+fn dropped(name: &str) -> bool {
+    RUN_CONTROL_FLAGS.contains(&name) || PROBE_DROPPED.contains(&name)
+}
 
 /// One flag, as written.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -206,7 +212,7 @@ impl RunCommand {
         argv.extend(self.global.iter().cloned());
         argv.push("run".to_owned());
         for flag in &self.flags {
-            if DROPPED.contains(&flag.name.as_str()) {
+            if dropped(&flag.name) {
                 continue;
             }
             match &flag.value {
@@ -232,7 +238,7 @@ impl RunCommand {
     pub fn dropped_flags(&self) -> Vec<String> {
         self.flags
             .iter()
-            .filter(|flag| DROPPED.contains(&flag.name.as_str()))
+            .filter(|flag| dropped(&flag.name))
             .map(|flag| format!("--{}", flag.name))
             .collect()
     }

@@ -33,7 +33,7 @@ use leastpriv_probe::ProbeReport;
 use leastpriv_source::SourceDb;
 
 pub use binary::check_probe_binary;
-pub use command::{shell_quote, Flag, RunCommand, PROBE_PATH};
+pub use command::{shell_quote, Flag, RunCommand, PROBE_PATH, RUN_CONTROL_FLAGS};
 use compose::ComposeRun;
 pub use compose::ComposeTarget;
 pub use expect::{Expectation, EXPECTATIONS};

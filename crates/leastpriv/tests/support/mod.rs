@@ -1,7 +1,12 @@
 //! What the engine tests share: when to skip, and where the static probe binary is.
+// Each test binary includes this module and uses a part of it.
+#![allow(dead_code)]
 
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::Duration;
 
 /// Says why a test cannot run here and returns `None`; under `CI=true` a skip is a failure, so a
 /// CI machine that lost its engine or a tool cannot pass silently.
@@ -52,4 +57,25 @@ pub(crate) fn compose_tool() -> Option<Vec<String>> {
     } else {
         None
     }
+}
+
+/// A port nothing listens on now.
+pub(crate) fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+/// `GET path` on localhost, the whole response.
+pub(crate) fn get(port: u16, path: &str) -> std::io::Result<String> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port))?;
+    stream.set_read_timeout(Some(Duration::from_secs(5)))?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+    )?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response)?;
+    Ok(response)
 }
