@@ -155,6 +155,16 @@ fn every_fixture_fires_where_marked_and_nowhere_else() {
                 diagnostic.message,
                 diagnostic.fix
             ));
+            for (span, note) in &diagnostic.related {
+                let source = db.get(span.file);
+                let position = source.line_column(span.range.start);
+                rendered.push_str(&format!(
+                    "  related: {}:{}:{} {note}\n",
+                    source.path(),
+                    position.line,
+                    position.column,
+                ));
+            }
         }
         let is_json = path.extension().is_some_and(|ext| ext == "json");
         let expected = if is_json {

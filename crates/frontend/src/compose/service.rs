@@ -156,6 +156,13 @@ impl Lowering<'_> {
                         .collect();
                 }
                 "sysctls" => runtime.sysctls = self.sysctls(value),
+                "group_add" => {
+                    runtime.group_add = self
+                        .list(value, key)
+                        .into_iter()
+                        .filter_map(|item| self.text(item, key))
+                        .collect();
+                }
                 "build" => build = self.build(value, name),
                 "profiles" => profiles = string_list(value),
                 _ => {}
