@@ -16,6 +16,7 @@ pub mod daemon_json;
 pub mod docker_info;
 pub mod docker_run;
 pub mod dockerfile;
+mod engine_in_container;
 pub mod inspect;
 pub mod kubernetes;
 pub mod seccomp;
