@@ -12,7 +12,7 @@ use leastpriv_model::{
     short_digest, Container, EnvVar, ImageFacts, ImageHistoryEntry, ImageLayer, PortSpec, Protocol,
     Sensitive, SourceKind, User,
 };
-use leastpriv_source::{FileId, SourceDb, Span, Spanned, TextRange};
+use leastpriv_source::{FileId, Origin, SourceDb, Span, Spanned, TextRange};
 
 use crate::json::{self, Node};
 use crate::overlay::Stacked;
@@ -28,6 +28,7 @@ pub(crate) struct ConfigText {
 pub(crate) fn register_config(
     db: &SourceDb,
     path: &str,
+    image: &str,
     bytes: &[u8],
 ) -> Result<ConfigText, String> {
     let value: serde_json::Value = serde_json::from_slice(bytes)
@@ -39,7 +40,7 @@ pub(crate) fn register_config(
         .map_err(|error| format!("cannot print the image config: {error}"))?;
     let root = json::parse(&text)
         .map_err(|(offset, message)| format!("the image config at byte {offset}: {message}"))?;
-    let file = db.add(path, text.clone());
+    let file = db.add_with_origin(path, text.clone(), Origin::Image(image.to_owned()));
     Ok(ConfigText { file, text, root })
 }
 
@@ -270,7 +271,13 @@ mod tests {
 
     fn lowered(config: &str) -> (SourceDb, Container) {
         let db = SourceDb::new();
-        let text = register_config(&db, "img.tar@sha256:abc/config", config.as_bytes()).unwrap();
+        let text = register_config(
+            &db,
+            "img.tar@sha256:abc/config",
+            "img.tar",
+            config.as_bytes(),
+        )
+        .unwrap();
         let stacked = Stacked {
             files: Vec::new(),
             passwd: Some("root:x:0:0::/root:/bin/sh\ntoor:x:0:0::/:/bin/sh\napp:x:10001:10001::/app:/bin/sh\n".to_owned()),

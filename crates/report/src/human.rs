@@ -27,7 +27,7 @@ use leastpriv_rules::{Diagnostic, Severity};
 use leastpriv_source::{FileId, InputError, TextRange};
 
 use crate::redact::redact;
-use crate::Report;
+use crate::{Audited, Report};
 
 /// Quoted source is cut to fit this width, so the output stays readable in a 100-column terminal.
 const WIDTH: usize = 100;
@@ -219,13 +219,22 @@ impl<'r, 'a> Printer<'r, 'a> {
 
     fn summary(&self, out: &mut dyn io::Write) -> io::Result<()> {
         let report = self.report;
-        let files = plural(report.files_audited, "file", "files");
         let bold = Style::new().bold();
         if report.diagnostics.is_empty() {
-            writeln!(out, "{} in {files}", self.paint(bold, "no findings"))?;
+            let line = if report.audited.is_empty() {
+                "nothing was audited".to_owned()
+            } else {
+                format!("no findings in {}", audited_list(&report.audited))
+            };
+            writeln!(out, "{}", self.paint(bold, &line))?;
         } else {
             let findings = plural(report.diagnostics.len(), "finding", "findings");
-            writeln!(out, "{} in {files}", self.paint(bold, &findings))?;
+            writeln!(
+                out,
+                "{} in {}",
+                self.paint(bold, &findings),
+                where_found(&report.with_findings(), &report.audited)
+            )?;
             let by_severity: Vec<String> = report
                 .count_by_severity()
                 .into_iter()
@@ -295,6 +304,72 @@ fn severity_level(severity: Severity) -> Level<'static> {
         Severity::Critical | Severity::High => Level::ERROR,
         Severity::Medium => Level::WARNING,
         Severity::Low | Severity::Info => Level::INFO,
+    }
+}
+
+/// The kinds of things audited, with their nouns: `(audited, with findings, one, many)`.
+fn kinds(with: &Audited, audited: &Audited) -> [(usize, usize, &'static str, &'static str); 4] {
+    [
+        (audited.files, with.files, "file", "files"),
+        (audited.images, with.images, "image", "images"),
+        (
+            audited.containers,
+            with.containers,
+            "running container",
+            "running containers",
+        ),
+        (audited.daemons, with.daemons, "daemon", "daemons"),
+    ]
+}
+
+/// `5 files and 1 image`: what was audited.
+fn audited_list(audited: &Audited) -> String {
+    let parts: Vec<String> = kinds(&Audited::default(), audited)
+        .into_iter()
+        .filter(|&(count, ..)| count > 0)
+        .map(|(count, _, one, many)| match (one, count) {
+            ("daemon", 1) => "the daemon".to_owned(),
+            _ => plural(count, one, many),
+        })
+        .collect();
+    join_and(&parts)
+}
+
+/// `2 of 5 files and 1 image; no findings in 3 running containers`: where the findings are, among
+/// what was audited.
+fn where_found(with: &Audited, audited: &Audited) -> String {
+    let mut found = Vec::new();
+    let mut clean = Audited::default();
+    for (index, (count, hit, one, many)) in kinds(with, audited).into_iter().enumerate() {
+        if hit == 0 {
+            let slot = match index {
+                0 => &mut clean.files,
+                1 => &mut clean.images,
+                2 => &mut clean.containers,
+                _ => &mut clean.daemons,
+            };
+            *slot = count;
+            continue;
+        }
+        found.push(match (one, hit, count) {
+            ("daemon", 1, 1) => "the daemon".to_owned(),
+            (_, hit, count) if hit >= count => plural(hit, one, many),
+            (_, hit, count) => format!("{hit} of {}", plural(count, one, many)),
+        });
+    }
+    let mut text = join_and(&found);
+    if !clean.is_empty() {
+        text.push_str(&format!("; no findings in {}", audited_list(&clean)));
+    }
+    text
+}
+
+/// `a`, `a and b`, `a, b and c`.
+fn join_and(parts: &[String]) -> String {
+    match parts {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
     }
 }
 
@@ -371,11 +446,66 @@ mod tests {
             db: &db,
             diagnostics: &[],
             errors: &[],
-            files_audited: 2,
+            audited: crate::Audited {
+                files: 2,
+                ..crate::Audited::default()
+            },
         };
         let mut out = Vec::new();
         write(&report, &mut out, HumanOptions::default()).unwrap();
         assert_eq!(String::from_utf8(out).unwrap(), "no findings in 2 files\n");
+    }
+
+    #[test]
+    fn the_summary_says_what_was_audited_and_where_the_findings_are() {
+        let audited = |files, images, containers, daemons| Audited {
+            files,
+            images,
+            containers,
+            daemons,
+        };
+        assert_eq!(audited_list(&audited(5, 1, 0, 0)), "5 files and 1 image");
+        assert_eq!(
+            audited_list(&audited(0, 0, 3, 1)),
+            "3 running containers and the daemon"
+        );
+        assert_eq!(
+            where_found(&audited(2, 0, 0, 0), &audited(5, 0, 0, 0)),
+            "2 of 5 files"
+        );
+        assert_eq!(
+            where_found(&audited(1, 0, 0, 0), &audited(1, 0, 0, 0)),
+            "1 file"
+        );
+        assert_eq!(
+            where_found(&audited(2, 1, 0, 0), &audited(5, 2, 0, 0)),
+            "2 of 5 files and 1 of 2 images"
+        );
+        assert_eq!(
+            where_found(&audited(0, 0, 2, 1), &audited(0, 0, 4, 1)),
+            "2 of 4 running containers and the daemon"
+        );
+        assert_eq!(
+            where_found(&audited(0, 1, 0, 0), &audited(3, 1, 0, 0)),
+            "1 image; no findings in 3 files"
+        );
+    }
+
+    #[test]
+    fn says_nothing_was_audited_when_nothing_was() {
+        let db = leastpriv_source::SourceDb::new();
+        let error = InputError::file("web:1.4", "no such image in the local engine");
+        let report = Report {
+            db: &db,
+            diagnostics: &[],
+            errors: std::slice::from_ref(&error),
+            audited: Audited::default(),
+        };
+        let mut out = Vec::new();
+        write(&report, &mut out, HumanOptions::default()).unwrap();
+        let output = String::from_utf8(out).unwrap();
+        assert!(output.contains("\nnothing was audited\n"), "{output}");
+        assert!(!output.contains("no findings"), "{output}");
     }
 
     #[test]
@@ -397,7 +527,10 @@ mod tests {
             db: &db,
             diagnostics: std::slice::from_ref(&diagnostic),
             errors: &[],
-            files_audited: 1,
+            audited: crate::Audited {
+                files: 1,
+                ..crate::Audited::default()
+            },
         };
         let mut out = Vec::new();
         write(&report, &mut out, HumanOptions::default()).unwrap();
@@ -431,7 +564,10 @@ mod tests {
                     db: &db,
                     diagnostics: std::slice::from_ref(&diagnostic),
                     errors: std::slice::from_ref(&error),
-                    files_audited: 1,
+                    audited: crate::Audited {
+                        files: 1,
+                        ..crate::Audited::default()
+                    },
                 };
                 let mut out = Vec::new();
                 write(&report, &mut out, HumanOptions { color: true }).unwrap();

@@ -4,7 +4,8 @@
 //! {"findings": [{"rule", "name", "layer", "severity", "path", "line", "column", "end_line",
 //!   "end_column", "message", "fix", "pss"?}],
 //!  "errors": [{"path", "line", "column", "message"}],
-//!  "summary": {"files", "findings", "errors", "by_severity": {…}, "by_layer": {…}}}
+//!  "summary": {"files", "images", "containers", "daemons", "with_findings": {"files", "images",
+//!   "containers", "daemons"}, "findings", "errors", "by_severity": {…}, "by_layer": {…}}}
 //! ```
 //! Fields are only ever added, never renamed or removed. Lines and columns are 1-based; `line` and
 //! `column` of an error are `null` when the whole file is at fault.
@@ -14,7 +15,7 @@ use std::io;
 
 use serde::Serialize;
 
-use crate::Report;
+use crate::{Audited, Report};
 
 #[derive(Serialize)]
 struct Output<'a> {
@@ -61,7 +62,16 @@ struct Error<'a> {
 
 #[derive(Serialize)]
 struct Summary {
+    /// Files audited (inputs and the files they name).
     files: usize,
+    /// Images audited.
+    images: usize,
+    /// Running containers of the live engine audited.
+    containers: usize,
+    /// Live daemons audited.
+    daemons: usize,
+    /// How many of each have a finding.
+    with_findings: Audited,
     findings: usize,
     errors: usize,
     by_severity: BTreeMap<&'static str, usize>,
@@ -118,7 +128,11 @@ pub fn write(report: &Report<'_>, out: &mut dyn io::Write) -> io::Result<()> {
         })
         .collect();
     let summary = Summary {
-        files: report.files_audited,
+        files: report.audited.files,
+        images: report.audited.images,
+        containers: report.audited.containers,
+        daemons: report.audited.daemons,
+        with_findings: report.with_findings(),
         findings: report.diagnostics.len(),
         errors: report.errors.len(),
         by_severity: report

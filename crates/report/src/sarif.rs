@@ -551,7 +551,10 @@ mod tests {
                 db: &db,
                 diagnostics: &[],
                 errors: &[],
-                files_audited: 1,
+                audited: crate::Audited {
+                    files: 1,
+                    ..crate::Audited::default()
+                },
             };
             let mut fingerprints = Fingerprints::default();
             (
