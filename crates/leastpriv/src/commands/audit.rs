@@ -17,8 +17,17 @@ use crate::config::Settings;
 use crate::inputs::{self, InputSource};
 use crate::ExitStatus;
 
-pub(crate) fn run(args: &AuditArgs, out: &mut dyn Write) -> Result<ExitStatus> {
+pub(crate) fn run(
+    args: &AuditArgs,
+    out: &mut dyn Write,
+    notes: &mut dyn Write,
+) -> Result<ExitStatus> {
     let settings = Settings::resolve(args)?;
+    // A configuration file changes what is reported: a person reading the report is told which.
+    // A note that cannot be written (stderr closed) must not end the audit.
+    if let (Some(loaded), Format::Human) = (&settings.loaded, args.format) {
+        let _ = writeln!(notes, "leastpriv: {}", loaded.describe());
+    }
     let (sources, mut errors) = inputs::collect(
         &args.paths,
         args.stdin_filename.as_deref(),

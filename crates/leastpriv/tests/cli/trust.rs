@@ -1,0 +1,272 @@
+//! Reports a person can trust: findings that stand on their own, inputs read as their names say,
+//! a summary that says what was audited, the configuration that shaped the report, and errors that
+//! say what to do.
+
+use crate::*;
+
+/// `(rule, line, severity)` of every finding in `path`.
+fn rules_at(document: &Value, path: &str) -> Vec<(String, u64, String)> {
+    document["findings"]
+        .as_array()
+        .expect("findings array")
+        .iter()
+        .filter(|finding| finding["path"] == path)
+        .map(|finding| {
+            (
+                finding["rule"].as_str().unwrap().to_owned(),
+                finding["line"].as_u64().unwrap(),
+                finding["severity"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn privileged_mode_hides_no_other_setting() {
+    let project = Project::new();
+    project.file(
+        "compose.yaml",
+        "services:\n  fuse:\n    image: example/fuse\n    privileged: true\n    cap_add: [SYS_ADMIN]\n    security_opt: [\"no-new-privileges:false\"]\n",
+    );
+    project.file(
+        "run.sh",
+        "#!/bin/sh\ndocker run --privileged --cap-add=SYS_ADMIN example/fuse\n",
+    );
+    project.file(
+        "pod.yaml",
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: debug}\nspec:\n  containers:\n    - name: shell\n      image: example/shell\n      securityContext:\n        privileged: true\n        allowPrivilegeEscalation: true\n",
+    );
+    let (document, _) = project.audit_json(&["--select", "LP110,LP310,LP501", "."]);
+    let compose = rules_at(&document, "compose.yaml");
+    assert!(
+        compose.contains(&("LP110".into(), 4, "critical".into())),
+        "{compose:?}"
+    );
+    assert!(
+        compose.contains(&("LP310".into(), 5, "critical".into())),
+        "{compose:?}"
+    );
+    assert!(
+        compose.contains(&("LP501".into(), 6, "medium".into())),
+        "{compose:?}"
+    );
+    let script = rules_at(&document, "run.sh");
+    let codes: Vec<_> = script.iter().map(|(code, ..)| code.as_str()).collect();
+    assert!(
+        codes.contains(&"LP310") && codes.contains(&"LP110"),
+        "{script:?}"
+    );
+    let pod = rules_at(&document, "pod.yaml");
+    assert!(
+        pod.contains(&("LP501".into(), 10, "medium".into())),
+        "{pod:?}"
+    );
+    // Each covered finding points back at the privileged setting.
+    let covered = document["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|finding| finding["rule"] == "LP310" && finding["path"] == "compose.yaml")
+        .unwrap();
+    assert_eq!(covered["related"][0]["line"], 4, "{covered}");
+}
+
+#[test]
+fn a_world_writable_chmod_is_reported_at_its_dockerfile_line() {
+    let project = Project::new();
+    project.file(
+        "Dockerfile",
+        "FROM debian:12-slim\nRUN chmod 777 /\nRUN mkdir /data && chmod -R a+w /data\nRUN mkdir -m 1777 /scratch\nUSER 10001\n",
+    );
+    let (document, code) = project.audit_json(&["--select", "LP505", "."]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        rules_at(&document, "Dockerfile"),
+        [
+            ("LP505".into(), 2, "high".into()),
+            ("LP505".into(), 3, "medium".into())
+        ]
+    );
+}
+
+#[test]
+fn docker_in_docker_without_tls_is_reported_where_it_is_configured() {
+    let project = Project::new();
+    project.file(
+        "compose.yaml",
+        "services:\n  dind:\n    image: docker:dind\n    privileged: true\n    environment:\n      DOCKER_TLS_CERTDIR: \"\"\n  engine:\n    image: docker:27-dind\n    privileged: true\n    command: [\"dockerd\", \"--host=tcp://0.0.0.0:2375\"]\n  tls:\n    image: docker:dind\n    privileged: true\n",
+    );
+    let (document, code) = project.audit_json(&["--select", "LP703", "."]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        findings_of(&document, "LP703"),
+        [
+            ("compose.yaml".to_owned(), 6, 7),
+            ("compose.yaml".to_owned(), 10, 33)
+        ]
+    );
+}
+
+#[test]
+fn namespaced_sysctls_docker_allows_are_not_reported_as_unsafe() {
+    let project = Project::new();
+    project.file(
+        "compose.yaml",
+        "services:\n  wireguard:\n    image: example/wireguard\n    cap_add: [NET_ADMIN]\n    sysctls:\n      net.ipv4.conf.all.src_valid_mark: 1\n",
+    );
+    let (document, code) = project.audit_json(&["--select", "LP123", "."]);
+    assert_eq!(code, 0, "info only: {document}");
+    assert_eq!(
+        rules_at(&document, "compose.yaml"),
+        [("LP123".into(), 6, "info".into())]
+    );
+}
+
+#[test]
+fn source_files_named_like_dockerfiles_are_not_read_as_dockerfiles() {
+    let project = Project::new();
+    for name in [
+        "dockerfile.go",
+        "Dockerfile.md",
+        "syntax/dockerfile.vim",
+        "tests/dockerfile_corpus.rs",
+        "fuzz/dockerfile.dict",
+    ] {
+        project.file(name, "package dockerfile\n\nfunc Parse() {}\n");
+    }
+    project.file("Dockerfile.prod", NONROOT_DOCKERFILE);
+    let output = project
+        .command()
+        .args(["audit", "--color", "never", "."])
+        .output()
+        .unwrap();
+    assert_eq!(exit_code(&output), 0, "{}", stdout(&output));
+    assert!(
+        stdout(&output).ends_with("no findings in 1 file\n"),
+        "{}",
+        stdout(&output)
+    );
+}
+
+#[test]
+fn the_summary_counts_the_files_with_findings_among_those_audited() {
+    let project = Project::new();
+    project
+        .file("web/Dockerfile", ROOT_DOCKERFILE)
+        .file("api/Dockerfile", NONROOT_DOCKERFILE)
+        .file("worker/Dockerfile", NONROOT_DOCKERFILE);
+    let output = project
+        .command()
+        .args(["audit", "--select", "LP201", "--color", "never", "."])
+        .output()
+        .unwrap();
+    assert!(
+        stdout(&output).contains("1 finding in 1 of 3 files\n"),
+        "{}",
+        stdout(&output)
+    );
+    let (document, _) = project.audit_json(&["--select", "LP201", "."]);
+    assert_eq!(document["summary"]["files"], 3);
+    assert_eq!(document["summary"]["with_findings"]["files"], 1);
+    assert_eq!(document["summary"]["images"], 0);
+}
+
+#[test]
+fn an_image_that_is_missing_is_an_error_not_a_clean_file() {
+    let project = Project::new();
+    let output = project
+        .command()
+        .args([
+            "audit",
+            "--color",
+            "never",
+            "--image",
+            "leastpriv-missing-image:0",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(exit_code(&output), 2);
+    let text = stdout(&output);
+    assert!(text.contains("nothing was audited"), "{text}");
+    assert!(!text.contains("no findings in 1 file"), "{text}");
+}
+
+#[test]
+fn the_configuration_file_read_is_named_on_stderr() {
+    let project = Project::new();
+    project.file("Dockerfile", ROOT_DOCKERFILE).file(
+        "leastpriv.toml",
+        "fail-on = \"critical\"\nignore = [\"LP207\"]\n",
+    );
+    let output = project
+        .command()
+        .args(["audit", "--color", "never", "."])
+        .output()
+        .unwrap();
+    assert_eq!(
+        stderr(&output),
+        "leastpriv: using leastpriv.toml (sets ignore, fail-on)\n"
+    );
+    // Machine formats keep stderr for errors.
+    let output = project
+        .command()
+        .args(["audit", "--format", "json", "."])
+        .output()
+        .unwrap();
+    assert_eq!(stderr(&output), "");
+    let output = project
+        .command()
+        .args(["audit", "--isolated", "--color", "never", "."])
+        .output()
+        .unwrap();
+    assert_eq!(stderr(&output), "");
+}
+
+#[test]
+fn the_readme_sample_configuration_hides_no_high_finding() {
+    let repository = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+    let readme = std::fs::read_to_string(format!("{repository}/README.md")).unwrap();
+    let start = readme
+        .find("**Configuration.**")
+        .expect("a Configuration paragraph");
+    let block = readme[start..]
+        .split("```toml\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("a toml sample under Configuration");
+    let project = Project::new();
+    project.file("leastpriv.toml", block);
+    let audit = |config: &[&str]| {
+        let output = project
+            .command()
+            .current_dir(repository)
+            .args(["audit", "--format", "json"])
+            .args(config)
+            .arg("examples/driftwood")
+            .output()
+            .unwrap();
+        let document = parse_json(&output);
+        let mut high: Vec<String> = document["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|finding| matches!(finding["severity"].as_str(), Some("high" | "critical")))
+            .map(|finding| {
+                format!(
+                    "{} {}:{}",
+                    finding["rule"], finding["path"], finding["line"]
+                )
+            })
+            .collect();
+        high.sort();
+        high
+    };
+    let everything = audit(&["--isolated"]);
+    assert!(!everything.is_empty());
+    let config = project.path("leastpriv.toml");
+    assert_eq!(
+        audit(&["--config", config.to_str().unwrap()]),
+        everything,
+        "the README's sample configuration hides high findings"
+    );
+}
