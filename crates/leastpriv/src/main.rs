@@ -41,10 +41,11 @@ impl From<ExitStatus> for ExitCode {
 }
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let cli = match Cli::try_parse().and_then(Cli::validated) {
         Ok(cli) => cli,
         Err(error) => {
             let code = if error.use_stderr() { 2 } else { 0 };
+            let error = args::explain(error, std::env::args_os());
             let _ = error.print();
             return ExitCode::from(code);
         }

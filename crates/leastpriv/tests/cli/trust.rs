@@ -270,3 +270,58 @@ fn the_readme_sample_configuration_hides_no_high_finding() {
         "the README's sample configuration hides high findings"
     );
 }
+
+#[test]
+fn a_stdin_filename_without_dash_is_a_usage_error_not_an_audit_of_the_directory() {
+    let project = Project::new();
+    project.file("Dockerfile", ROOT_DOCKERFILE);
+    let output = project
+        .command()
+        .args(["audit", "--stdin-filename", "web/Dockerfile"])
+        .write_stdin(ROOT_DOCKERFILE)
+        .output()
+        .unwrap();
+    assert_eq!(exit_code(&output), 2);
+    assert_eq!(stdout(&output), "", "nothing is audited");
+    let text = stderr(&output);
+    assert!(text.contains("`-` is not among the paths"), "{text}");
+    assert!(text.contains("--stdin-filename web/Dockerfile -"), "{text}");
+}
+
+#[test]
+fn verify_without_the_separator_says_where_the_command_goes() {
+    let output = Project::new()
+        .command()
+        .args(["verify", "docker", "run", "--rm", "alpine"])
+        .output()
+        .unwrap();
+    assert_eq!(exit_code(&output), 2);
+    let text = stderr(&output);
+    assert!(text.contains("goes after `--`"), "{text}");
+    assert!(
+        text.contains("leastpriv verify [OPTIONS] -- docker run"),
+        "{text}"
+    );
+}
+
+#[test]
+fn symbolic_links_that_lead_nowhere_say_so() {
+    let project = Project::new();
+    std::os::unix::fs::symlink("loop-b", project.path("loop-a")).unwrap();
+    std::os::unix::fs::symlink("loop-a", project.path("loop-b")).unwrap();
+    std::os::unix::fs::symlink("gone/Dockerfile", project.path("dangling")).unwrap();
+    let (document, code) = project.audit_json(&["loop-a", "dangling", "missing"]);
+    assert_eq!(code, 2);
+    let messages: Vec<String> = errors(&document)
+        .into_iter()
+        .map(|(path, _, _, message)| format!("{path}: {message}"))
+        .collect();
+    assert_eq!(
+        messages,
+        [
+            "loop-a: symbolic link loop: `loop-a` → `loop-b` → `loop-a` never reaches a file",
+            "dangling: symbolic link to `gone/Dockerfile`, which does not exist",
+            "missing: no such file or directory",
+        ]
+    );
+}
