@@ -325,3 +325,27 @@ fn symbolic_links_that_lead_nowhere_say_so() {
         ]
     );
 }
+
+#[test]
+fn a_daemon_json_dockerd_refuses_is_an_error() {
+    let project = Project::new();
+    project.file(
+        "daemon.json",
+        "{\n  \"icc\": false,\n  \"no-new-privilege\": true,\n}\n",
+    );
+    let (document, code) = project.audit_json(&["daemon.json"]);
+    assert_eq!(code, 2);
+    let messages: Vec<String> = errors(&document)
+        .into_iter()
+        .map(|(_, line, column, message)| {
+            format!("{}:{} {message}", line.unwrap(), column.unwrap())
+        })
+        .collect();
+    assert_eq!(
+        messages,
+        [
+            "3:3 `no-new-privilege` is not a dockerd configuration option, so dockerd refuses to start (did you mean `no-new-privileges`?)",
+            "3:27 not valid JSON, so dockerd refuses to start: trailing comma",
+        ]
+    );
+}
