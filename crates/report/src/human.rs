@@ -24,7 +24,7 @@ use std::io;
 use annotate_snippets::{normalize_untrusted_str, AnnotationKind, Group, Level, Renderer, Snippet};
 use anstyle::{AnsiColor, Effects, Style};
 use leastpriv_rules::{Diagnostic, Severity};
-use leastpriv_source::{FileId, InputError, TextRange};
+use leastpriv_source::{FileId, InputError, Span, TextRange};
 
 use crate::redact::redact;
 use crate::{Audited, Report};
@@ -102,44 +102,11 @@ impl<'r, 'a> Printer<'r, 'a> {
                 &normalize_untrusted_str(&diagnostic.message)
             ),
         )?;
-        // One snippet per file: the primary span and the related places in the same file share one.
-        let mut by_file: BTreeMap<FileId, Vec<(TextRange, Option<&str>)>> = BTreeMap::new();
-        by_file
-            .entry(diagnostic.span.file)
-            .or_default()
-            .push((diagnostic.span.range, None));
-        for (span, note) in &diagnostic.related {
-            by_file
-                .entry(span.file)
-                .or_default()
-                .push((span.range, Some(note.as_str())));
-        }
-        let primary_file = diagnostic.span.file;
-        let mut files: Vec<_> = by_file.into_iter().collect();
-        // The primary file leads; the others follow by path (ids follow the threads that read them).
-        files.sort_by_cached_key(|(file, _)| {
-            (
-                *file != primary_file,
-                self.report.db.get(*file).path().to_owned(),
-            )
-        });
-        let mut group = Group::with_level(severity_level(diagnostic.severity));
-        for (file, annotations) in files {
-            let quoted = self.quote(file, &annotations);
-            let mut snippet = Snippet::source(quoted.text)
-                .line_start(quoted.first_line)
-                .path(quoted.path);
-            for (range, label) in quoted.annotations {
-                let annotation = match label {
-                    None => AnnotationKind::Primary.span(range),
-                    Some(label) => AnnotationKind::Context
-                        .span(range)
-                        .label(normalize_untrusted_str(label)),
-                };
-                snippet = snippet.annotation(annotation);
-            }
-            group = group.element(snippet);
-        }
+        let group = self.snippets(
+            Group::with_level(severity_level(diagnostic.severity)),
+            diagnostic.span,
+            &diagnostic.related,
+        );
         let help = Group::with_title(
             Level::HELP.secondary_title(normalize_untrusted_str(&diagnostic.fix)),
         );
@@ -159,14 +126,7 @@ impl<'r, 'a> Printer<'r, 'a> {
         )?;
         match error.span {
             Some(span) => {
-                let quoted = self.quote(span.file, &[(span.range, None)]);
-                let mut snippet = Snippet::source(quoted.text)
-                    .line_start(quoted.first_line)
-                    .path(quoted.path);
-                for (range, _) in quoted.annotations {
-                    snippet = snippet.annotation(AnnotationKind::Primary.span(range));
-                }
-                let group = Group::with_level(Level::ERROR).element(snippet);
+                let group = self.snippets(Group::with_level(Level::ERROR), span, &error.related);
                 writeln!(out, "{}", self.renderer.render(&[group]))
             }
             // The whole file is at fault: only its path, drawn as annotate-snippets draws one.
@@ -177,6 +137,52 @@ impl<'r, 'a> Printer<'r, 'a> {
                 normalize_untrusted_str(&error.path)
             ),
         }
+    }
+
+    /// `group` with one snippet per file: the primary span underlined, the related places as
+    /// labelled secondary underlines, in the primary file first and the others by path.
+    fn snippets<'g>(
+        &self,
+        mut group: Group<'g>,
+        primary: Span,
+        related: &'g [(Span, String)],
+    ) -> Group<'g> {
+        let mut by_file: BTreeMap<FileId, Vec<(TextRange, Option<&str>)>> = BTreeMap::new();
+        by_file
+            .entry(primary.file)
+            .or_default()
+            .push((primary.range, None));
+        for (span, note) in related {
+            by_file
+                .entry(span.file)
+                .or_default()
+                .push((span.range, Some(note.as_str())));
+        }
+        let mut files: Vec<_> = by_file.into_iter().collect();
+        // The primary file leads; the others follow by path (ids follow the threads that read them).
+        files.sort_by_cached_key(|(file, _)| {
+            (
+                *file != primary.file,
+                self.report.db.get(*file).path().to_owned(),
+            )
+        });
+        for (file, annotations) in files {
+            let quoted = self.quote(file, &annotations);
+            let mut snippet = Snippet::source(quoted.text)
+                .line_start(quoted.first_line)
+                .path(quoted.path);
+            for (range, label) in quoted.annotations {
+                let annotation = match label {
+                    None => AnnotationKind::Primary.span(range),
+                    Some(label) => AnnotationKind::Context
+                        .span(range)
+                        .label(normalize_untrusted_str(label)),
+                };
+                snippet = snippet.annotation(annotation);
+            }
+            group = group.element(snippet);
+        }
+        group
     }
 
     /// The lines of `file` that `annotations` cover, redacted, with the annotations made relative.

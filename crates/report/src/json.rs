@@ -3,7 +3,7 @@
 //! ```json
 //! {"findings": [{"rule", "name", "layer", "severity", "path", "line", "column", "end_line",
 //!   "end_column", "message", "fix", "pss"?}],
-//!  "errors": [{"path", "line", "column", "message"}],
+//!  "errors": [{"path", "line", "column", "message", "related"?}],
 //!  "summary": {"files", "images", "containers", "daemons", "with_findings": {"files", "images",
 //!   "containers", "daemons"}, "findings", "errors", "by_severity": {…}, "by_layer": {…}}}
 //! ```
@@ -58,6 +58,8 @@ struct Error<'a> {
     line: Option<u32>,
     column: Option<u32>,
     message: &'a str,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    related: Vec<Related<'a>>,
 }
 
 #[derive(Serialize)]
@@ -124,6 +126,19 @@ pub fn write(report: &Report<'_>, out: &mut dyn io::Write) -> io::Result<()> {
                 line: position.map(|p| p.line),
                 column: position.map(|p| p.column),
                 message: &error.message,
+                related: error
+                    .related
+                    .iter()
+                    .map(|(span, message)| {
+                        let location = report.locate(*span);
+                        Related {
+                            path: location.path,
+                            line: location.start.line,
+                            column: location.start.column,
+                            message,
+                        }
+                    })
+                    .collect(),
             }
         })
         .collect();

@@ -303,6 +303,8 @@ pub struct InputError {
     pub span: Option<Span>,
     /// What is wrong, lowercase, no trailing period.
     pub message: String,
+    /// Other places that explain it ("the `[` opened here is never closed").
+    pub related: Vec<(Span, String)>,
 }
 
 impl InputError {
@@ -312,6 +314,7 @@ impl InputError {
             path: path.into(),
             span: None,
             message: message.into(),
+            related: Vec::new(),
         }
     }
 
@@ -321,6 +324,13 @@ impl InputError {
             path: path.into(),
             span: Some(span),
             message: message.into(),
+            related: Vec::new(),
         }
+    }
+
+    /// The error with another place that explains it.
+    pub fn with_related(mut self, span: Span, note: impl Into<String>) -> Self {
+        self.related.push((span, note.into()));
+        self
     }
 }

@@ -349,3 +349,31 @@ fn a_daemon_json_dockerd_refuses_is_an_error() {
         ]
     );
 }
+
+#[test]
+fn an_unclosed_flow_at_the_end_of_the_file_points_at_its_bracket() {
+    let project = Project::new();
+    project.file("compose.yaml", "services:\n  web:\n    image: [unclosed\n");
+    let (document, code) = project.audit_json(&["compose.yaml"]);
+    assert_eq!(code, 2);
+    let error = &document["errors"][0];
+    assert_eq!(
+        (error["line"].as_u64(), error["column"].as_u64()),
+        (Some(3), Some(12)),
+        "{error}"
+    );
+    assert_eq!(
+        error["related"][0]["message"], "the file ends here",
+        "{error}"
+    );
+    let output = project
+        .command()
+        .args(["audit", "--color", "never", "compose.yaml"])
+        .output()
+        .unwrap();
+    assert!(
+        stdout(&output).contains(" --> compose.yaml:3:12\n"),
+        "{}",
+        stdout(&output)
+    );
+}
