@@ -102,15 +102,112 @@ impl<'r, 'a> Printer<'r, 'a> {
                 &normalize_untrusted_str(&diagnostic.message)
             ),
         )?;
-        let group = self.snippets(
-            Group::with_level(severity_level(diagnostic.severity)),
-            diagnostic.span,
-            &diagnostic.related,
-        );
         let help = Group::with_title(
             Level::HELP.secondary_title(normalize_untrusted_str(&diagnostic.fix)),
         );
+        let level = severity_level(diagnostic.severity);
+        if self.described(diagnostic.span).is_none() {
+            let group = self.snippets(
+                Group::with_level(level),
+                diagnostic.span,
+                &diagnostic.related,
+            );
+            return writeln!(out, "{}", self.renderer.render(&[group, help]));
+        }
+        // A place in a text leastpriv made (an image's config): said in words, with the value it
+        // holds, never as a line of a text the reader does not have.
+        self.in_words(diagnostic.span, None, out)?;
+        let mut in_files = Vec::new();
+        for (span, note) in &diagnostic.related {
+            if self.described(*span).is_some() {
+                let same = span.file == diagnostic.span.file;
+                self.in_words(*span, Some((note, same)), out)?;
+            } else {
+                in_files.push((*span, note.as_str()));
+            }
+        }
+        if in_files.is_empty() {
+            return writeln!(out, "{}", self.renderer.render(&[help]));
+        }
+        let group = self.labelled_snippets(Group::with_level(level), &in_files);
         writeln!(out, "{}", self.renderer.render(&[group, help]))
+    }
+
+    /// Where `span` is, in words, when it is in a text leastpriv made: the input it stands for
+    /// (`web.tar@sha256:0123456789ab`) and the region (`history entry 3 of 6 (layer 2 of 5)`).
+    fn described(&self, span: Span) -> Option<(String, String)> {
+        let file = self.report.db.get(span.file);
+        let (_, words) = file.region(span.range)?;
+        let path = file.path();
+        let path = path.strip_suffix("/config").unwrap_or(path);
+        Some((
+            normalize_untrusted_str(path),
+            normalize_untrusted_str(words),
+        ))
+    }
+
+    /// `--> web.tar@sha256:…, history entry 3 of 6 (layer 2 of 5)` and the line that holds the
+    /// place, masked and cut to the width; for a related place, its note first.
+    /// A related place in the primary place's text is named by its region alone.
+    fn in_words(
+        &self,
+        span: Span,
+        note: Option<(&str, bool)>,
+        out: &mut dyn io::Write,
+    ) -> io::Result<()> {
+        let Some((path, words)) = self.described(span) else {
+            return Ok(());
+        };
+        let gutter = self.paint(line_number_style(), "-->");
+        match note {
+            None => writeln!(out, " {gutter} {path}, {words}")?,
+            Some((note, same_text)) => {
+                let place = if same_text {
+                    words
+                } else {
+                    format!("{path}, {words}")
+                };
+                writeln!(
+                    out,
+                    "  {} {}: {place}",
+                    self.paint(line_number_style(), "="),
+                    normalize_untrusted_str(note)
+                )?;
+            }
+        }
+        let file = self.report.db.get(span.file);
+        let text = file.text();
+        let start = (span.range.start as usize).min(text.len());
+        let start = floor_char_boundary(text, start);
+        let line_start = text[..start].rfind('\n').map_or(0, |newline| newline + 1);
+        let line_end = text[start..]
+            .find('\n')
+            .map_or(text.len(), |newline| start + newline);
+        let line = redact(&text[line_start..line_end]).into_owned();
+        let column = line
+            .get(..start - line_start)
+            .map_or(0, |before| before.chars().count());
+        // `"created_by": "…",` reads as `created_by: "…"`.
+        let trimmed = line.trim_start();
+        let mut column = column.saturating_sub(line.chars().count() - trimmed.chars().count());
+        let member = trimmed
+            .strip_prefix('"')
+            .and_then(|rest| rest.split_once("\": "))
+            .filter(|(key, _)| !key.contains('"'));
+        let readable = match member {
+            Some((key, value)) => {
+                column = column.saturating_sub(3);
+                format!("{key}: {}", value.strip_suffix(',').unwrap_or(value))
+            }
+            None => trimmed.to_owned(),
+        };
+        let shown = window(&readable, column, WIDTH - 8);
+        writeln!(
+            out,
+            "  {} {}",
+            self.paint(line_number_style(), "|"),
+            normalize_untrusted_str(&shown)
+        )
     }
 
     fn error(&self, error: &InputError, out: &mut dyn io::Write) -> io::Result<()> {
@@ -143,26 +240,46 @@ impl<'r, 'a> Printer<'r, 'a> {
     /// labelled secondary underlines, in the primary file first and the others by path.
     fn snippets<'g>(
         &self,
-        mut group: Group<'g>,
+        group: Group<'g>,
         primary: Span,
         related: &'g [(Span, String)],
     ) -> Group<'g> {
+        let mut places: Vec<(Span, Option<&str>)> = vec![(primary, None)];
+        places.extend(
+            related
+                .iter()
+                .map(|(span, note)| (*span, Some(note.as_str()))),
+        );
+        self.places(group, &places)
+    }
+
+    /// `group` with the related places alone, each labelled.
+    fn labelled_snippets<'g>(&self, group: Group<'g>, related: &[(Span, &'g str)]) -> Group<'g> {
+        let places: Vec<(Span, Option<&str>)> = related
+            .iter()
+            .map(|(span, note)| (*span, Some(*note)))
+            .collect();
+        self.places(group, &places)
+    }
+
+    /// `group` with one snippet per file of `places` (the unlabelled one is the primary place),
+    /// the first place's file first and the others by path.
+    fn places<'g>(&self, mut group: Group<'g>, places: &[(Span, Option<&'g str>)]) -> Group<'g> {
+        let Some(&(first, _)) = places.first() else {
+            return group;
+        };
         let mut by_file: BTreeMap<FileId, Vec<(TextRange, Option<&str>)>> = BTreeMap::new();
-        by_file
-            .entry(primary.file)
-            .or_default()
-            .push((primary.range, None));
-        for (span, note) in related {
+        for (span, note) in places {
             by_file
                 .entry(span.file)
                 .or_default()
-                .push((span.range, Some(note.as_str())));
+                .push((span.range, *note));
         }
         let mut files: Vec<_> = by_file.into_iter().collect();
-        // The primary file leads; the others follow by path (ids follow the threads that read them).
+        // The first file leads; the others follow by path (ids follow the threads that read them).
         files.sort_by_cached_key(|(file, _)| {
             (
-                *file != primary.file,
+                *file != first.file,
                 self.report.db.get(*file).path().to_owned(),
             )
         });
@@ -383,6 +500,23 @@ fn plural(count: usize, one: &str, many: &str) -> String {
     format!("{count} {}", if count == 1 { one } else { many })
 }
 
+/// At most `width` characters of `line` around character `column`, cut with `…` where cut.
+fn window(line: &str, column: usize, width: usize) -> String {
+    let count = line.chars().count();
+    if count <= width {
+        return line.to_owned();
+    }
+    let start = column.saturating_sub(width / 3).min(count - width);
+    let mut shown: String = line.chars().skip(start).take(width).collect();
+    if start + width < count {
+        shown.push('…');
+    }
+    if start > 0 {
+        shown.insert(0, '…');
+    }
+    shown
+}
+
 /// The largest char boundary of `text` at or before `offset` (`str::floor_char_boundary` is unstable).
 fn floor_char_boundary(text: &str, offset: usize) -> usize {
     let mut offset = offset.min(text.len());
@@ -495,6 +629,17 @@ mod tests {
             where_found(&audited(0, 1, 0, 0), &audited(3, 1, 0, 0)),
             "1 image; no findings in 3 files"
         );
+    }
+
+    #[test]
+    fn a_long_line_is_cut_around_the_place() {
+        let line: String = (0..200)
+            .map(|i| char::from(b'a' + (i % 26) as u8))
+            .collect();
+        let shown = window(&line, 150, 40);
+        assert_eq!(shown.chars().count(), 42, "{shown}");
+        assert!(shown.starts_with('…') && shown.ends_with('…'), "{shown}");
+        assert_eq!(window("short", 2, 40), "short");
     }
 
     #[test]

@@ -37,6 +37,10 @@ struct Finding<'a> {
     end_column: u32,
     message: &'a str,
     fix: &'a str,
+    /// Where the finding is, in words, when `path` is a text leastpriv made rather than a file
+    /// (`history entry 3 of 6 (layer 2 of 5)` in an image's config).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    location: Option<String>,
     /// The Pod Security Standards level that forbids it (`baseline`, `restricted`), when one does.
     #[serde(skip_serializing_if = "Option::is_none")]
     pss: Option<&'static str>,
@@ -99,6 +103,7 @@ pub fn write(report: &Report<'_>, out: &mut dyn io::Write) -> io::Result<()> {
                 end_column: location.end.column,
                 message: &diagnostic.message,
                 fix: &diagnostic.fix,
+                location: report.in_words(diagnostic.span),
                 pss: diagnostic.pss.map(|level| level.as_str()),
                 related: diagnostic
                     .related

@@ -73,6 +73,13 @@ impl Report<'_> {
         }
     }
 
+    /// Where `span` is, in words, when it is in a text leastpriv made rather than a file (`history
+    /// entry 3 of 6 (layer 2 of 5)` in an image's config).
+    pub fn in_words(&self, span: Span) -> Option<String> {
+        let file = self.db.get(span.file);
+        file.region(span.range).map(|(_, words)| words.to_owned())
+    }
+
     /// How many of the audited files, images, containers and daemons have a finding: each finding
     /// counts for the one its place is in.
     pub fn with_findings(&self) -> Audited {

@@ -169,6 +169,7 @@ pub struct SourceFile {
     text: Arc<str>,
     line_index: LineIndex,
     origin: Origin,
+    regions: Vec<(TextRange, String)>,
 }
 
 impl SourceFile {
@@ -201,6 +202,19 @@ impl SourceFile {
     pub fn origin(&self) -> &Origin {
         &self.origin
     }
+
+    /// The words that say where `range` is in a text leastpriv made (`history entry 3 of 6 (layer
+    /// 2 of 5)` in an image's config), and the range of that region: for a reader who does not
+    /// have the text. `None` in a file, and outside every region.
+    pub fn region(&self, range: TextRange) -> Option<(TextRange, &str)> {
+        self.regions
+            .iter()
+            .filter(|(region, _)| {
+                region.start <= range.start && range.start < region.end.max(region.start + 1)
+            })
+            .min_by_key(|(region, _)| region.len())
+            .map(|(region, words)| (*region, words.as_str()))
+    }
 }
 
 /// Every file read during one run. Cheap to share across threads; files are never removed, so a
@@ -229,12 +243,25 @@ impl SourceDb {
         text: impl Into<Arc<str>>,
         origin: Origin,
     ) -> FileId {
+        self.add_described(path, text, origin, Vec::new())
+    }
+
+    /// Adds a text leastpriv made, with the words that name each region of it (see
+    /// [`SourceFile::region`]).
+    pub fn add_described(
+        &self,
+        path: impl Into<String>,
+        text: impl Into<Arc<str>>,
+        origin: Origin,
+        regions: Vec<(TextRange, String)>,
+    ) -> FileId {
         let text = text.into();
         let file = SourceFile {
             path: path.into(),
             line_index: LineIndex::new(&text),
             text,
             origin,
+            regions,
         };
         let mut files = self
             .files

@@ -377,3 +377,39 @@ fn an_unclosed_flow_at_the_end_of_the_file_points_at_its_bracket() {
         stdout(&output)
     );
 }
+
+#[test]
+fn image_findings_say_where_they_are_in_words() {
+    let archive = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../image/tests/data/deleted.tar.gz"
+    );
+    let project = Project::new();
+    std::fs::copy(archive, project.path("deleted.tar.gz")).unwrap();
+    let output = project
+        .command()
+        .args(["audit", "--isolated", "--color", "never", "deleted.tar.gz"])
+        .output()
+        .unwrap();
+    let text = stdout(&output);
+    // The layer's history entry, not a line of leastpriv's printing of the config.
+    assert!(
+        text.contains(
+            "--> deleted.tar.gz@sha256:e0be2ce4a724, history entry 2 of 5 (layer 2 of 4)\n"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("= the layer that deletes it: history entry 4 of 5 (layer 4 of 4)\n"),
+        "{text}"
+    );
+    assert!(!text.contains("/config:"), "{text}");
+    for line in text.lines() {
+        let quoted = line.starts_with("  | ");
+        assert!(!quoted || line.chars().count() <= 100, "too wide: {line}");
+        assert!(
+            !line.contains("^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^"),
+            "a caret line: {line}"
+        );
+    }
+}
