@@ -146,6 +146,12 @@ fn every_fixture_fires_where_marked_and_nowhere_else() {
             if diagnostic.span.file == file {
                 fired.insert(position.line);
             }
+            if !rule.meta.severities().contains(&diagnostic.severity) {
+                failures.push(format!(
+                    "{name}: {} reports `{}`, which its documentation does not list",
+                    rule.code, diagnostic.severity
+                ));
+            }
             rendered.push_str(&format!(
                 "{}:{}:{} {} {}\n  fix: {}\n",
                 source.path(),

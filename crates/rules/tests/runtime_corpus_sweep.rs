@@ -62,6 +62,17 @@ fn sweep(root: &Path) -> (Vec<Found>, usize) {
         };
         let diagnostics: Vec<Diagnostic> = check(&db, subjects, &RuleSelection::all());
         for diagnostic in diagnostics {
+            assert!(
+                diagnostic
+                    .rule
+                    .meta
+                    .severities()
+                    .contains(&diagnostic.severity),
+                "{}: {} reports `{}`, which its documentation does not list",
+                path.display(),
+                diagnostic.rule.code,
+                diagnostic.severity
+            );
             let source = db.get(diagnostic.span.file);
             let file = Path::new(source.path());
             found.push(Found {

@@ -52,6 +52,7 @@ crate::declare_rule! {
         severity: Medium,
         fix: "Drop all capabilities and add back only the ones the program needs",
         pss: Restricted,
+        also: [Low],
     };
 }
 

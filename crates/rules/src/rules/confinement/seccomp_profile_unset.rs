@@ -19,6 +19,10 @@ crate::declare_rule! {
     ///
     /// ## Example
     /// ```yaml
+    /// apiVersion: v1
+    /// kind: Pod
+    /// metadata:
+    ///   name: app
     /// spec:
     ///   containers:
     ///     - name: app
@@ -27,6 +31,10 @@ crate::declare_rule! {
     ///
     /// Use instead:
     /// ```yaml
+    /// apiVersion: v1
+    /// kind: Pod
+    /// metadata:
+    ///   name: app
     /// spec:
     ///   securityContext:
     ///     seccompProfile:

@@ -59,6 +59,7 @@ crate::declare_rule! {
         layer: Daemon,
         severity: Critical,
         fix: "Protect TCP listeners with `\"tlsverify\": true` and client certificates, or remove them",
+        also: [High],
     };
 }
 

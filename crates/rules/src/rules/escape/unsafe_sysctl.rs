@@ -78,6 +78,7 @@ crate::declare_rule! {
         severity: Medium,
         fix: "Set only sysctls from the Pod Security Standards safe list, or tune the node instead",
         pss: Baseline,
+        also: [Low, Info],
     };
 }
 

@@ -55,6 +55,7 @@ crate::declare_rule! {
         layer: User,
         severity: Medium,
         fix: "Do not set setuid/setgid bits: give the user ownership of what it needs, or grant one capability at run time",
+        also: [High],
     };
 }
 
