@@ -46,10 +46,10 @@ server_run() {
     local mode=$1 port=$2 pid
     local httpd=("$BUSYBOX" httpd -f -p "127.0.0.1:$port" -h "$work")
     case $mode in
-        untraced) "${httpd[@]}" & ;;
-        strace) strace -f -qq -o /dev/null "${httpd[@]}" & ;;
-        ebpf) "${profile[@]}" --recorder ebpf -- "${httpd[@]}" 2>/dev/null & ;;
-        notify) "${profile[@]}" --recorder seccomp-notify -- "${httpd[@]}" 2>/dev/null & ;;
+        untraced) "${httpd[@]}" >/dev/null 2>&1 & ;;
+        strace) strace -f -qq -o /dev/null "${httpd[@]}" >/dev/null 2>&1 & ;;
+        ebpf) "${profile[@]}" --recorder ebpf -- "${httpd[@]}" >/dev/null 2>&1 & ;;
+        notify) "${profile[@]}" --recorder seccomp-notify -- "${httpd[@]}" >/dev/null 2>&1 & ;;
     esac
     pid=$!
     for _ in $(seq 100); do
@@ -70,6 +70,12 @@ server_run() {
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 
 modes=(untraced strace ebpf notify)
+# leastpriv's fixed cost (loading the recorder, starting and ending the run), measured alone.
+fixed() {
+    local start end
+    start=$(now); "${profile[@]}" --recorder "$1" -- true >/dev/null 2>&1; end=$(now)
+    echo "$end - $start" | bc
+}
 echo "machine: $(nproc) cores, $(uname -r), load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "leastpriv: $LEASTPRIV; strace $(strace -V | head -1 | awk '{print $NF}'); runs: $RUNS"
 for workload in find server; do
@@ -80,7 +86,9 @@ for workload in find server; do
                 start=$(now); find_cmd "$mode"; end=$(now)
                 t=$(echo "$end - $start" | bc)
             else
-                t=$(server_run "$mode" $((20000 + RANDOM % 20000)))
+                port=$((20000 + RANDOM % 20000))
+                while curl -s -o /dev/null "http://127.0.0.1:$port/"; do port=$((port + 1)); done
+                t=$(server_run "$mode" "$port")
             fi
             times[$mode]+="$t "
         done
@@ -94,4 +102,9 @@ for workload in find server; do
         printf '%-10s %10.3f %7.2fx\n' "$mode" "$m" "$(echo "$m / $base" | bc -l)"
     done
     unset times
+done
+echo
+echo "== leastpriv's fixed cost per run (profile -- true), median of $RUNS"
+for recorder in ebpf seccomp-notify; do
+    printf '%-15s %8.3f s\n' "$recorder" "$(for _ in $(seq "$RUNS"); do fixed "$recorder"; done | median)"
 done

@@ -275,10 +275,11 @@ static __always_inline int in_configured_container(struct task_struct *task)
 // container on its first syscall under a filter.
 static __always_inline struct record *current_record(int enrol, __u32 *mntns_out)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	if (BPF_CORE_READ(task, seccomp.mode) != SECCOMP_MODE_FILTER)
+	// Direct loads through the BTF-typed task (no helper calls): this runs on every syscall.
+	struct task_struct *task = bpf_get_current_task_btf();
+	if (task->seccomp.mode != SECCOMP_MODE_FILTER)
 		return 0;
-	__u32 mntns = BPF_CORE_READ(task, nsproxy, mnt_ns, ns.inum);
+	__u32 mntns = task->nsproxy->mnt_ns->ns.inum;
 	*mntns_out = mntns;
 	struct record *record = bpf_map_lookup_elem(&records, &mntns);
 	if (record || !enrol)
