@@ -134,7 +134,7 @@ fn learn_capabilities(
     recorded: &ContainerRun,
     options: &Options,
 ) -> Result<Option<(u64, u32)>, ProfileError> {
-    if !options.capability_trials || command.is_set("privileged") {
+    if !options.capability_trials || command.is_set("privileged") || sys::interrupted() {
         return Ok(None);
     }
     let Some(held) = recorded.held else {
@@ -332,7 +332,15 @@ pub(crate) fn record_with(
             ],
             CLI_TIMEOUT,
         )
-        .map(|output| output.stdout.lines().map(str::to_owned).collect())
+        .map(|output| {
+            output
+                .stdout
+                .lines()
+                .map(str::trim)
+                .filter(|line| line.starts_with('/') && *line != "/")
+                .map(str::to_owned)
+                .collect()
+        })
         .unwrap_or_default();
     let _ = engine.run(
         &["stop", "--time", &STOP_SECONDS.to_string(), id],
@@ -539,6 +547,37 @@ mod tests {
             )[..]
         );
         assert!(trial.contains(&"--label=leastpriv.profile=lp-1".to_owned()));
+    }
+
+    #[test]
+    fn mount_points_and_mounted_writes_are_not_written_paths() {
+        let recorded = ContainerRun {
+            observation: Observation {
+                written: [
+                    "/data/db/file".to_owned(),
+                    "/tmp/made-and-deleted".to_owned(),
+                    "/dev/null".to_owned(),
+                ]
+                .into(),
+                ..Observation::default()
+            },
+            diff: [
+                "/run",
+                "/run/secrets",
+                "/run/secrets/db_password",
+                "/var/cache/app/state",
+            ]
+            .map(str::to_owned)
+            .to_vec(),
+            mounts: vec!["/run/secrets/db_password".into(), "/data".into()],
+            exit_code_if_exited: None,
+            held: None,
+        };
+        let recording = into_recording(recorded, Arch::X86_64, ProfileRun::default());
+        assert_eq!(
+            recording.profile.written_paths,
+            ["/tmp/made-and-deleted", "/var/cache/app/state"]
+        );
     }
 
     #[test]

@@ -10,7 +10,7 @@
 use std::ffi::CString;
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
-use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 
 /// `SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP` (Linux 6.6): the supervisor and the notifying task hand
 /// over on the same CPU, about 4x faster per notification.
@@ -417,8 +417,17 @@ pub(crate) fn euid() -> u32 {
 /// The last signal received among those [`catch_signals`] set up (0 for none); cleared on read.
 static LAST_SIGNAL: AtomicI32 = AtomicI32::new(0);
 
+/// Whether any of those signals arrived during this run (never cleared).
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
 extern "C" fn remember(signal: libc::c_int) {
     LAST_SIGNAL.store(signal, Ordering::SeqCst);
+    INTERRUPTED.store(true, Ordering::SeqCst);
+}
+
+/// Whether the user interrupted the run (Ctrl-C, SIGTERM …): capability trials are then skipped.
+pub(crate) fn interrupted() -> bool {
+    INTERRUPTED.load(Ordering::SeqCst)
 }
 
 /// Catches SIGINT, SIGTERM, SIGHUP and SIGQUIT into a flag (no SA_RESTART, so a blocking wait
