@@ -113,10 +113,13 @@ impl Recorder {
     /// What to expect of its overhead, for the output.
     pub fn overhead(self) -> &'static str {
         match self {
-            Self::Ebpf => "in-kernel counting, no per-event traffic: about the untraced speed",
+            Self::Ebpf => {
+                "in-kernel counting, no per-event traffic: the syscall tracepoint's own cost \
+                 (BENCHMARKS.md)"
+            }
             Self::SeccompNotify => {
-                "one round trip to leastpriv per syscall: several times slower than untraced \
-                 (see BENCHMARKS.md), faster than strace"
+                "one round trip to leastpriv per syscall: about 5x untraced on syscall-bound work, \
+                 a quarter of strace's cost (BENCHMARKS.md)"
             }
         }
     }
