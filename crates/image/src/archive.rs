@@ -382,7 +382,10 @@ fn index_streamed<R: Read>(
 ) -> Result<(), String> {
     let limits = &scanning.limits;
     let pool = shared.pool()?;
-    let (results, finished) = channel::<(String, LayerScan)>();
+    let (results, finished) = channel::<(u64, String, LayerScan)>();
+    // The entry each scanned key was last seen as a layer at: a later entry of the same name (a
+    // layer again, or anything else) is what the archive holds, as on extraction.
+    let mut layer_at: HashMap<String, u64> = HashMap::new();
     let mut spawned = 0usize;
     let mut charged = 0u64;
     let outcome = (|| {
@@ -410,15 +413,8 @@ fn index_streamed<R: Read>(
                     let filled = read_up_to(&mut entry, &mut head)
                         .map_err(|error| format!("entry `{quoted}`: {error}"))?;
                     let first = &head[..filled];
-                    match classify_blob(&key, first) {
-                        Streamed::Json => {
-                            let blob = keep_json(&mut entry, first, len, &key, limits, shared)?;
-                            if let Blob::Memory(bytes) = &blob {
-                                charged += bytes.len() as u64;
-                            }
-                            catalog.blobs.insert(key, blob);
-                            Ok(())
-                        }
+                    let blob = match classify_blob(&key, first) {
+                        Streamed::Json => keep_json(&mut entry, first, len, &key, limits, shared)?,
                         Streamed::Layer => {
                             let permit = shared.scan_permit();
                             let (sender, receiver) = sync_channel(CHANNEL_CHUNKS);
@@ -434,28 +430,35 @@ fn index_streamed<R: Read>(
                                     Some(len),
                                 );
                                 // The receiving end is gone only when the reader gave up.
-                                let _ = results.send((task_key, scan));
+                                let _ = results.send((count, task_key, scan));
                                 drop(permit);
                             });
                             spawned += 1;
-                            catalog.blobs.remove(&key);
-                            pump(&mut entry, first, &sender, len)
-                                .map_err(|message| format!("entry `{quoted}`: {message}"))
+                            if let Some(Blob::Memory(replaced)) = catalog.blobs.remove(&key) {
+                                charged -= release(shared, &replaced);
+                            }
+                            layer_at.insert(key, count);
+                            return pump(&mut entry, first, &sender, len)
+                                .map_err(|message| format!("entry `{quoted}`: {message}"));
                         }
                         Streamed::Other => {
                             let rest = io::copy(&mut entry, &mut io::sink())
                                 .map_err(|error| format!("entry `{quoted}`: {error}"))?;
                             truncated(filled as u64 + rest, len, &quoted)?;
-                            catalog.blobs.insert(
-                                key,
-                                Blob::Dropped(
-                                    "it is neither a JSON document nor a layer (tar, gzip or zstd)"
-                                        .to_owned(),
-                                ),
-                            );
-                            Ok(())
+                            Blob::Dropped(
+                                "it is neither a JSON document nor a layer (tar, gzip or zstd)"
+                                    .to_owned(),
+                            )
                         }
+                    };
+                    if let Blob::Memory(bytes) = &blob {
+                        charged += bytes.len() as u64;
                     }
+                    layer_at.remove(&key);
+                    if let Some(Blob::Memory(replaced)) = catalog.blobs.insert(key, blob) {
+                        charged -= release(shared, &replaced);
+                    }
+                    Ok(())
                 })(),
             };
             budget.set_in_data(false);
@@ -465,8 +468,10 @@ fn index_streamed<R: Read>(
     })();
     drop(results);
     // Every scan ends once its chunks are in: its sender was dropped when its entry was read.
-    for (key, scan) in finished.iter().take(spawned) {
-        catalog.scanned.insert(key, scan);
+    for (at, key, scan) in finished.iter().take(spawned) {
+        if layer_at.get(&key) == Some(&at) {
+            catalog.scanned.insert(key, scan);
+        }
     }
     if charged > 0 {
         catalog.charged = Some((shared.clone(), charged));
@@ -528,6 +533,12 @@ fn keep_json(
         }
         Blob::Memory(bytes.into())
     })
+}
+
+/// Gives back the budget a replaced JSON document held; returns its size.
+fn release(shared: &Shared, replaced: &[u8]) -> u64 {
+    shared.release_buffered(replaced.len() as u64);
+    replaced.len() as u64
 }
 
 fn truncated(read: u64, len: u64, key: &str) -> Result<(), String> {

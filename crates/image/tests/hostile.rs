@@ -795,3 +795,45 @@ fn an_archive_that_lists_no_image_is_an_error() {
         }
     }
 }
+
+#[test]
+fn the_last_entry_of_a_blob_name_is_the_blob_in_a_stream_too() {
+    // The archive names the layer twice: extraction keeps the last, whatever finished scanning
+    // first.
+    let mut files = legacy_files(image(vec![setuid_layer()]));
+    let layer_path = files[0].0.clone();
+    let clean = tar(&[Entry::File("bin/sh", 0o755, b"#!")]);
+    files.insert(1, (layer_path.clone(), clean.clone()));
+    files.swap(0, 1);
+    // Now: the clean layer, then the setuid one, both under the same name: setuid wins.
+    let expect = |files: Vec<(String, Vec<u8>)>, setuid: bool| {
+        let bytes = archive_of(files);
+        for (name, bytes) in [("dup.tar", bytes.clone()), ("dup.tar.gz", gzip(&bytes))] {
+            let (db, audited) = audit_bytes(name, &bytes, &Options::default());
+            let found = findings(&db, &audited);
+            assert_eq!(
+                found.iter().any(|line| line.contains(SETUID_SHELL)),
+                setuid,
+                "{name}: {found:#?}"
+            );
+        }
+    };
+    expect(files.clone(), true);
+    files.swap(0, 1);
+    expect(files.clone(), false);
+    // A layer name reused by a later blob that is no layer: the later one is what the name holds.
+    files.remove(0);
+    files.insert(1, (layer_path, b"not a layer".to_vec()));
+    let (_, audited) = audit_bytes(
+        "reused.tar.gz",
+        &gzip(&archive_of(files)),
+        &Options::default(),
+    );
+    assert!(
+        errors(&audited)
+            .iter()
+            .any(|error| error.contains("neither a JSON document nor a layer")),
+        "{:#?}",
+        errors(&audited)
+    );
+}
