@@ -20,6 +20,7 @@ use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
+use std::sync::atomic::Ordering;
 use std::sync::mpsc::{channel, sync_channel, Receiver, SyncSender};
 use std::sync::Arc;
 
@@ -159,38 +160,73 @@ impl Catalog {
         Ok(bytes)
     }
 
-    /// Scans the layer at `key` again, reading the entries at `aliases`' paths as the files they
-    /// stand for. A layer of a stream is found by reading the stream again; the engine's export
-    /// cannot be read twice.
+    /// Scans the layers at `wanted`'s keys again, each reading the entries at its aliases' paths as
+    /// the files they stand for; one result per key, in order. Layers of a compressed archive are
+    /// found by decompressing it again, once for them all, and at most [`MAX_REREADS`] times per
+    /// input; the engine's export cannot be read twice.
     pub(crate) fn rescan(
         &self,
-        key: &str,
-        aliases: &Aliases,
+        wanted: &[(&str, Aliases)],
         scanning: &Scanning,
-    ) -> Result<LayerScan, String> {
-        if let Some(blob) = self
-            .blob(key)
-            .filter(|blob| !matches!(blob, Blob::Dropped(_)))
-        {
-            let (reader, len) = self
-                .open(&blob)
-                .map_err(|error| format!("cannot read the layer again: {error}"))?;
-            return Ok(layer::scan_layer(
-                reader,
-                &scanning.context(None),
-                aliases,
-                Some(len),
-            ));
-        }
-        match self.source {
-            Source::CompressedFile => rescan_compressed(&self.path, key, aliases, scanning),
-            Source::Seekable => Err("the layer is missing from the archive".to_owned()),
-            Source::Stream => {
-                Err("the engine's export stream cannot be read twice; audit a `docker save` archive of the image instead".to_owned())
+    ) -> Vec<Result<LayerScan, String>> {
+        let mut results: Vec<Option<Result<LayerScan, String>>> = wanted
+            .iter()
+            .map(|(key, aliases)| {
+                let blob = self
+                    .blob(key)
+                    .filter(|blob| !matches!(blob, Blob::Dropped(_)))?;
+                Some(
+                    self.open(&blob)
+                        .map_err(|error| format!("cannot read the layer again: {error}"))
+                        .map(|(reader, len)| {
+                            layer::scan_layer(reader, &scanning.context(None), aliases, Some(len))
+                        }),
+                )
+            })
+            .collect();
+        let streamed: Vec<(usize, &str, &Aliases)> = wanted
+            .iter()
+            .enumerate()
+            .filter(|(index, _)| results[*index].is_none())
+            .map(|(index, (key, aliases))| (index, *key, aliases))
+            .collect();
+        if !streamed.is_empty() {
+            let outcome = match self.source {
+                Source::CompressedFile
+                    if scanning.rereads.fetch_add(1, Ordering::Relaxed) < MAX_REREADS =>
+                {
+                    rescan_compressed(&self.path, &streamed, scanning)
+                }
+                Source::CompressedFile => Err(format!(
+                    "the archive was already decompressed again {MAX_REREADS} times to follow links"
+                )),
+                Source::Seekable => Err("the layer is missing from the archive".to_owned()),
+                Source::Stream => Err("the engine's export stream cannot be read twice; audit a `docker save` archive of the image instead".to_owned()),
+            };
+            match outcome {
+                Ok(mut scans) => {
+                    for (index, key, _) in &streamed {
+                        results[*index] = Some(scans.remove(*key).ok_or_else(|| {
+                            "the layer was not found when the archive was read again".to_owned()
+                        }));
+                    }
+                }
+                Err(message) => {
+                    for (index, _, _) in &streamed {
+                        results[*index] = Some(Err(message.clone()));
+                    }
+                }
             }
         }
+        results
+            .into_iter()
+            .map(|result| result.unwrap_or_else(|| Err("not scanned".to_owned())))
+            .collect()
     }
 }
+
+/// How many times one compressed input may be decompressed again to follow links.
+const MAX_REREADS: u32 = 4;
 
 /// Reads an archive file: a plain tar is indexed (layers read later, in parallel), a compressed one
 /// is streamed.
@@ -550,41 +586,42 @@ fn truncated(read: u64, len: u64, key: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Scans the layer at `key` of a compressed archive again, decompressing it from the start.
+/// Scans the layers at `wanted`'s keys of a compressed archive again, decompressing it once from
+/// the start; the last entry of a name is the one the archive holds.
 fn rescan_compressed(
     path: &Path,
-    key: &str,
-    aliases: &Aliases,
+    wanted: &[(usize, &str, &Aliases)],
     scanning: &Scanning,
-) -> Result<LayerScan, String> {
+) -> Result<HashMap<String, LayerScan>, String> {
+    let again = |error: &dyn std::fmt::Display| format!("cannot read the archive again: {error}");
     let Opened::Compressed(reader) = open_decompressed(path, scanning)? else {
         return Err("the archive changed while it was read".to_owned());
     };
     let budget = HeaderBudget::new(scanning.limits.max_header_bytes);
     let mut archive = tar::Archive::new(HeaderGuard::new(reader, Rc::clone(&budget)));
-    let entries = archive
-        .entries()
-        .map_err(|error| format!("cannot read the archive again: {error}"))?;
-    let mut found = None;
+    let entries = archive.entries().map_err(|error| again(&error))?;
+    let mut found = HashMap::new();
     for entry in entries {
-        let mut entry = entry.map_err(|error| format!("cannot read the archive again: {error}"))?;
+        let mut entry = entry.map_err(|error| again(&error))?;
         budget.set_in_data(true);
-        let is_key = entry.header().entry_type().is_file()
-            && blob_key(&String::from_utf8_lossy(&entry.path_bytes())).as_deref() == Some(key);
-        if is_key {
+        let key = entry
+            .header()
+            .entry_type()
+            .is_file()
+            .then(|| blob_key(&String::from_utf8_lossy(&entry.path_bytes())))
+            .flatten();
+        if let Some((_, key, aliases)) = wanted
+            .iter()
+            .find(|(_, wanted, _)| key.as_deref() == Some(*wanted))
+        {
             let len = entry.size();
             let scan = layer::scan_layer(&mut entry, &scanning.context(None), aliases, Some(len));
-            io::copy(&mut entry, &mut io::sink())
-                .map_err(|error| format!("cannot read the archive again: {error}"))?;
-            // The last entry of a name is the one the archive holds.
-            found = Some(scan);
-        } else {
-            io::copy(&mut entry, &mut io::sink())
-                .map_err(|error| format!("cannot read the archive again: {error}"))?;
+            found.insert((*key).to_owned(), scan);
         }
+        io::copy(&mut entry, &mut io::sink()).map_err(|error| again(&error))?;
         budget.set_in_data(false);
     }
-    found.ok_or_else(|| "the layer was not found when the archive was read again".to_owned())
+    Ok(found)
 }
 
 /// Sends an entry's data to its scan in chunks, `first` first; once the scan has stopped (it

@@ -284,13 +284,16 @@ impl Run {
         if !plan.is_empty() {
             self.scanning.restart_totals();
         }
-        for (index, aliases) in plan {
-            let (key, _) = &image.layers[index];
-            match catalog.rescan(key, &aliases, &self.scanning) {
-                Ok(scan) => rescanned[index] = Some(scan),
+        let wanted: Vec<(&str, layer::Aliases)> = plan
+            .iter()
+            .map(|(index, aliases)| (image.layers[*index].0.as_str(), aliases.clone()))
+            .collect();
+        for ((index, _), outcome) in plan.iter().zip(catalog.rescan(&wanted, &self.scanning)) {
+            match outcome {
+                Ok(scan) => rescanned[*index] = Some(scan),
                 Err(message) => problems.push(format!(
                     "layer {}: links lead `/etc/passwd`, `/etc/group` or the sudoers files into it, but it could not be read again: {message}",
-                    short_digest(&digests[index])
+                    short_digest(&digests[*index])
                 )),
             }
         }

@@ -7,7 +7,7 @@
 
 use std::fmt;
 use std::hash::RandomState;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
 
 use indicatif::ProgressBar;
@@ -136,6 +136,8 @@ pub(crate) struct Scanning {
     pub(crate) input: AtomicU64,
     pub(crate) hasher: RandomState,
     pub(crate) progress: Option<ProgressBar>,
+    /// Times the input was decompressed again to follow links.
+    pub(crate) rereads: AtomicU32,
 }
 
 impl Scanning {
@@ -151,6 +153,7 @@ impl Scanning {
             input: AtomicU64::new(input),
             hasher: RandomState::new(),
             progress,
+            rereads: AtomicU32::new(0),
         }
     }
 

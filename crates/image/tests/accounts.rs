@@ -355,3 +355,45 @@ fn an_image_group_is_resolved_through_its_own_group_file() {
         );
     }
 }
+
+#[test]
+fn a_compressed_archive_is_decompressed_again_a_bounded_number_of_times() {
+    // Six images, each leading /etc/passwd into a layer: the first four are followed, the rest
+    // say why not (an attacker must not make leastpriv decompress an archive a thousand times).
+    let link = tar(&[
+        Entry::File("data/pw", 0o644, APP_IS_ROOT),
+        Entry::Symlink("etc/passwd", "/data/pw"),
+    ]);
+    let users = ["app", "app:1", "app:2", "app:3", "app:4", "app:5"];
+    let images: Vec<Image<'_>> = users
+        .iter()
+        .map(|user| Image {
+            tag: user,
+            ..image_of("app", vec![link.clone()])
+        })
+        .map(|image| Image {
+            user: image.tag,
+            tag: "accounts:1",
+            ..image
+        })
+        .collect();
+    let (db, audited) = audit_bytes(
+        "six.tar.zst",
+        &zstd(&docker_save(&images)),
+        &Options::default(),
+    );
+    let roots = findings(&db, &audited)
+        .iter()
+        .filter(|line| line.starts_with("LP201"))
+        .count();
+    assert_eq!(roots, 4);
+    let errors = errors(&audited);
+    assert_eq!(
+        errors
+            .iter()
+            .filter(|error| error.contains("already decompressed again 4 times"))
+            .count(),
+        2,
+        "{errors:#?}"
+    );
+}
