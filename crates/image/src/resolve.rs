@@ -8,6 +8,12 @@
 //! anything: each path is looked up in the topmost layer that has it, unless a layer above deletes it
 //! (a whiteout, an opaque directory, a non-directory at an ancestor), as overlayfs shows it.
 //!
+//! containerd (Kubernetes, nerdctl) resolves the same way through `fs.RootPath`. Docker also puts an
+//! init layer of its own over every image, whose `/etc` (hosts, hostname, resolv.conf) is a real
+//! directory: over a symlinked `/etc` it hides the link, so Docker finds no passwd there and refuses
+//! to start a container whose user is a name, where containerd follows the link (both checked on
+//! the real engines). The link is followed here: what containerd runs is the worse case.
+//!
 //! A hard link is a regular file to `lstat`; its content is that of the entry it links to, in the
 //! same layer (Docker extracts a layer into a directory of its own, so that is where the target is).
 //! Whatever was not read the first time (the file a link leads to) is read by scanning that layer
