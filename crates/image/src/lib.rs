@@ -220,7 +220,7 @@ impl Run {
             let config = catalog.read_json(&image.config, limits).and_then(|bytes| {
                 let path =
                     lower::config_path(display, image.config_digest.as_deref(), &image.config);
-                lower::register_config(db, &path, &bytes)
+                lower::register_config(db, &path, &name, &bytes)
             });
             let config = match config {
                 Ok(config) => config,
