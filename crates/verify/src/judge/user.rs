@@ -1,6 +1,6 @@
 //! The user layer: does the process run as the configured user (`--user`, or the image's `USER`)?
 
-use leastpriv_model::User;
+use leastpriv_model::{Id, User};
 use leastpriv_probe::ProbeReport;
 
 use super::{who, Checks, Promises, Setting};
@@ -55,7 +55,7 @@ pub(super) fn judge(promises: &Promises<'_>, probe: &ProbeReport, checks: &mut C
         None => checks.note(format!("no user configured: runs as {actual}")),
     }
     for group in &promises.runtime.group_add {
-        if let Ok(gid) = group.value.parse::<u32>() {
+        if let Some(gid) = expected_id(&group.value) {
             checks.check(
                 probe.groups.contains(&gid),
                 format!(
@@ -79,11 +79,12 @@ pub(super) fn judge(promises: &Promises<'_>, probe: &ProbeReport, checks: &mut C
     }
 }
 
-/// The numeric id a user or group name stands for, when it is a number or `root`.
+/// The numeric id a user or group name stands for, when it is a number (as the runtime reads it:
+/// `+0`, `00`) or `root`.
 fn expected_id(name: &str) -> Option<u32> {
-    if name == "root" {
-        Some(0)
-    } else {
-        name.parse().ok()
+    match Id::parse(name.trim()) {
+        Id::Name("root") => Some(0),
+        Id::Number(number) => Some(Id::truncated(number)),
+        Id::Default | Id::Name(_) => None,
     }
 }
