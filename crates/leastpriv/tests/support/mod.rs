@@ -1,6 +1,4 @@
 //! What the engine tests share: when to skip, and where the static probe binary is.
-// Each test binary includes this module and uses a part of it.
-#![allow(dead_code)]
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
