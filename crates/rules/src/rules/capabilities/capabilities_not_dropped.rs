@@ -1,9 +1,8 @@
-use leastpriv_model::{Capability, Certainty, Container, Remedy, DOCKER_DEFAULT_CAPABILITIES};
+use leastpriv_model::{Capability, Container, Remedy, DOCKER_DEFAULT_CAPABILITIES};
 
 use crate::engine::Checker;
 use crate::helpers::runtime::{drops_all_capabilities, fix_for, is_privileged};
 use crate::rule::Check;
-use crate::Severity;
 
 crate::declare_rule! {
     /// ## What it does
@@ -12,9 +11,11 @@ crate::declare_rule! {
     /// `DAC_OVERRIDE`, `FOWNER`, `FSETID`, `KILL`, `MKNOD`, `NET_RAW`, `SETGID`, `SETUID`, `SETFCAP`,
     /// `SETPCAP`, `NET_BIND_SERVICE`, `SYS_CHROOT`, `AUDIT_WRITE` (Docker and containerd alike).
     ///
-    /// Medium when the process runs as root or its user is unknown; low when it is known to run as a
-    /// non-root user, which loses the capabilities at its first `execve` unless a binary carries file
-    /// capabilities. A privileged container is `privileged-container`'s finding.
+    /// Medium whatever the user: a non-root process loses its effective capabilities at its first
+    /// `execve`, but the bounding set stays, and a setuid-root binary, a file capability or a root
+    /// `docker exec` gets them back. Each layer is judged as if the one before it had failed, as
+    /// `leastpriv verify` judges the running container. A privileged container is
+    /// `privileged-container`'s finding.
     ///
     /// ## Why is this bad?
     /// Root with the default set bypasses file permissions (`DAC_OVERRIDE`), changes any file's owner
@@ -82,18 +83,6 @@ fn check(checker: &mut Checker<'_>, container: &Container) {
                 .join(", ")
         )
     };
-    let non_root = container
-        .effective_user()
-        .is_some_and(|user| user.value.is_root() == Certainty::No)
-        || runtime
-            .run_as_non_root
-            .as_ref()
-            .is_some_and(|flag| flag.value);
-    let severity = if non_root {
-        Severity::Low
-    } else {
-        Severity::Medium
-    };
     let span = runtime
         .cap_drop
         .first()
@@ -108,7 +97,6 @@ fn check(checker: &mut Checker<'_>, container: &Container) {
     );
     checker
         .report(span, message)
-        .severity(severity)
         .fix(fix)
         .remedy(Remedy::DropAllCapabilities);
 }
@@ -157,7 +145,7 @@ mod tests {
     }
 
     #[test]
-    fn is_low_for_a_known_non_root_user() {
+    fn is_medium_for_a_non_root_user_too() {
         let source = Source::new();
         let runtime = Runtime {
             user: Some(source.at(2, User::parse("1000"))),
@@ -168,6 +156,7 @@ mod tests {
             "LP311",
             &[source.container(SourceKind::Kubernetes, runtime)],
         );
-        assert_eq!((found[0].line, found[0].severity), (5, Severity::Low));
+        // The bounding set stays: a setuid binary or a root `docker exec` gets it back.
+        assert_eq!((found[0].line, found[0].severity), (5, Severity::Medium));
     }
 }
