@@ -75,7 +75,9 @@ impl User {
     }
 }
 
+/// `0`, `00`, `+0`: the runtime reads ids with `strconv.Atoi`, which takes a sign.
 fn is_zero(id: &str) -> bool {
+    let id = id.strip_prefix('+').unwrap_or(id);
     !id.is_empty() && id.bytes().all(|b| b == b'0')
 }
 
@@ -94,7 +96,17 @@ mod tests {
 
     #[test]
     fn root_in_every_spelling() {
-        for text in ["root", "0", "0:0", "root:root", "00", "", "0:1000"] {
+        for text in [
+            "root",
+            "0",
+            "0:0",
+            "root:root",
+            "00",
+            "",
+            "0:1000",
+            "+0",
+            "+0:+0",
+        ] {
             assert_eq!(User::parse(text).is_root(), Certainty::Yes, "{text}");
         }
         for text in ["app", "1000", "1000:0", "nobody:nogroup", "rootless"] {
