@@ -27,8 +27,8 @@ pub(crate) enum Command {
     /// Look at this container from the inside: what an attacker in this process would have.
     Probe(ProbeArgs),
     /// Run an image with your own `docker run` flags (or a Compose service with your Compose tool),
-    /// probe it from the inside, and prove layer by layer which promises hold (exit 1 when one does
-    /// not).
+    /// probe it from the inside, and prove layer by layer which layers of defence hold (exit 1 when
+    /// a required one does not, or a promise is broken).
     Verify(VerifyArgs),
 }
 
@@ -188,9 +188,12 @@ pub(crate) struct VerifyArgs {
     #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
     pub(crate) format: ReportFormat,
 
-    /// Also require, whatever the flags say (comma-separated or repeated): non-root, cap-drop-all,
-    /// no-new-privileges, read-only, seccomp, lsm, no-engine-socket, no-host-namespaces,
-    /// not-privileged, no-secret-env, userns.
+    /// The layers that must hold for exit 0 [default: all]: escape, user, capabilities,
+    /// confinement, filesystem, secrets, daemon, or all. A policy name requires its layer and a
+    /// stricter check of its own: non-root, cap-drop-all, no-new-privileges, read-only, seccomp,
+    /// lsm, no-engine-socket, no-host-namespaces, not-privileged, no-secret-env, userns.
+    /// Comma-separated or repeated. Every layer is judged and shown either way, and a broken
+    /// promise fails in any layer.
     #[arg(long, value_delimiter = ',', value_name = "POLICY")]
     pub(crate) expect: Vec<String>,
 

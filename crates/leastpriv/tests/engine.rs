@@ -4,9 +4,8 @@
 //! is built for each test and removed afterwards, also when the test fails; every container runs with
 //! `--rm` and a unique name and is force-removed after its run. Needs:
 //! - a reachable engine (`docker info`); without one the tests print why and pass, unless `CI=true`;
-//! - `/bin/busybox` (static) and a static leastpriv: `$LEASTPRIV_PROBE_BINARY`, or the newest of
-//!   `target/x86_64-unknown-linux-gnu/{release,debug}/leastpriv` built with
-//!   `RUSTFLAGS='-C target-feature=+crt-static' cargo build --target x86_64-unknown-linux-gnu`.
+//! - `/bin/busybox` (static) and a static leastpriv: `$LEASTPRIV_PROBE_BINARY`, or the binary under
+//!   test, which the default build makes static on Linux.
 #![allow(clippy::print_stderr)]
 
 use std::path::{Path, PathBuf};
@@ -442,6 +441,13 @@ fn verify_passes_hardened_flags_and_fails_broken_promises() {
     ];
     let (code, report) = verify(&setup, policy, &hardened);
     assert_eq!(code, Some(0), "{report:#}");
+    // The daemon layer fails (container root is host root on an engine without userns-remap),
+    // but the policy does not require it.
+    let daemon = if setup.daemon.has("userns") || setup.daemon.has("rootless") {
+        "pass"
+    } else {
+        "fail"
+    };
     assert_eq!(
         layer_statuses(&report),
         expected(&[
@@ -450,8 +456,19 @@ fn verify_passes_hardened_flags_and_fails_broken_promises() {
             ("capabilities", "pass"),
             ("confinement", "pass"),
             ("filesystem", "pass"),
-            ("secrets", "not-applicable"),
-            ("daemon", "not-applicable"),
+            ("secrets", "pass"),
+            ("daemon", daemon),
+        ])
+    );
+    assert_eq!(report["holds"], true);
+    assert_eq!(
+        report["required"],
+        serde_json::json!([
+            "escape",
+            "user",
+            "capabilities",
+            "confinement",
+            "filesystem"
         ])
     );
     assert_eq!(report["probe"]["uid"], 1000);
@@ -460,7 +477,8 @@ fn verify_passes_hardened_flags_and_fails_broken_promises() {
         serde_json::json!(["--detach", "--name", "--publish"])
     );
 
-    // Docker's defaults against the same policy: every expectation but the socket fails.
+    // Docker's defaults against the same policy: root, the default capabilities, a writable root
+    // and no no_new_privs fail; Docker's seccomp profile holds the confinement layer.
     let (code, report) = verify(&setup, policy, &["docker", "run", &image.tag]);
     assert_eq!(code, Some(1), "{report:#}");
     assert_eq!(
@@ -469,12 +487,27 @@ fn verify_passes_hardened_flags_and_fails_broken_promises() {
             ("escape", "pass"),
             ("user", "fail"),
             ("capabilities", "fail"),
-            ("confinement", "fail"),
+            ("confinement", "pass"),
             ("filesystem", "fail"),
-            ("secrets", "not-applicable"),
-            ("daemon", "not-applicable"),
+            ("secrets", "pass"),
+            ("daemon", daemon),
         ])
     );
+    // Without --expect, every layer must hold: the insecure defaults fail, with the audit rules
+    // that judge the same.
+    let output = Command::new(env!("CARGO_BIN_EXE_leastpriv"))
+        .args([
+            "verify", "--format", "json", "--", "docker", "run", &image.tag,
+        ])
+        .env("LEASTPRIV_PROBE_BINARY", &setup.static_binary)
+        .output()
+        .expect("leastpriv runs");
+    assert_eq!(output.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("a report");
+    assert_eq!(report["holds"], false);
+    let user = &report["layers"][1];
+    assert_eq!(user["checks"][0]["rule"], "LP201");
+    assert_eq!(user["checks"][0]["promise_broken"], false);
 }
 
 #[test]
@@ -520,8 +553,9 @@ fn verify_holds_the_image_user_and_the_mounted_socket_to_account() {
     assert_eq!(report["layers"][0]["status"], "fail");
     assert_eq!(
         report["layers"][0]["evidence"][0],
-        "expect no-engine-socket: /var/run/docker.sock reachable"
+        "broken promise: expect no-engine-socket: /var/run/docker.sock reachable"
     );
+    assert_eq!(report["layers"][0]["promise_broken"], true);
 }
 
 #[test]
