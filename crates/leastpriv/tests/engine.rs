@@ -638,3 +638,82 @@ fn verify_compose_reports_a_failing_build_without_its_output() {
         containers.stdout
     );
 }
+
+#[test]
+fn leastpriv_image_builds_from_scratch_and_runs_as_non_root() {
+    let test = "leastpriv_image_builds_from_scratch_and_runs_as_non_root";
+    let Some(setup) = setup(test) else {
+        return;
+    };
+    // The repository's Dockerfile and .dockerignore, with the binary under test as README's `cp`
+    // puts the release binary.
+    let repository = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(2)
+        .expect("the repository root");
+    let context = tempfile::tempdir().expect("a temporary directory");
+    for file in ["Dockerfile", ".dockerignore"] {
+        std::fs::copy(repository.join(file), context.path().join(file)).expect("copies");
+    }
+    std::fs::copy(&setup.static_binary, context.path().join("leastpriv")).expect("copies");
+    std::fs::write(context.path().join("unrelated.txt"), "not sent").expect("writes");
+    let image = Image {
+        tag: unique("self"),
+    };
+    let output = Command::new("docker")
+        .args(["build", "--quiet", "--tag", &image.tag])
+        .arg(context.path())
+        .env("DOCKER_BUILDKIT", "0")
+        .output()
+        .expect("docker build runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let user = docker(&[
+        "image",
+        "inspect",
+        "--format",
+        "{{.Config.User}}",
+        &image.tag,
+    ]);
+    assert_eq!(user.stdout.trim(), "65532:65532");
+    // The binary and the empty working directory: nothing else was sent or copied.
+    let size = docker(&["image", "inspect", "--format", "{{.Size}}", &image.tag]);
+    let size: u64 = size.stdout.trim().parse().expect("a size");
+    let binary = setup.static_binary.metadata().expect("the binary").len();
+    assert!(
+        size < binary + 64 * 1024,
+        "{size} bytes for a {binary}-byte binary"
+    );
+
+    // It audits a mounted project, as README says.
+    let driftwood = repository.join("examples/driftwood");
+    let mount = format!("{}:/src:ro", driftwood.display());
+    let name = unique("self-run");
+    let audit = docker(&[
+        "run", "--rm", "--name", &name, "-v", &mount, &image.tag, "audit", ".",
+    ]);
+    let _ = docker(&["rm", "--force", &name]);
+    assert_eq!(audit.code, Some(1), "{}", audit.stderr);
+    assert!(audit.stdout.contains("LP201"), "{}", audit.stdout);
+
+    // Run hardened, every layer a container can hold does.
+    let (code, report) = verify(
+        &setup,
+        "escape,user,capabilities,confinement,filesystem,secrets",
+        &[
+            "docker",
+            "run",
+            "--cap-drop",
+            "ALL",
+            "--read-only",
+            "--security-opt",
+            "no-new-privileges",
+            &image.tag,
+        ],
+    );
+    assert_eq!(code, Some(0), "{report:#}");
+    assert_eq!(report["probe"]["uid"], 65532);
+}
