@@ -573,3 +573,84 @@ fn seccomp_unconfined_fails_confinement_and_a_missing_filter_is_a_broken_promise
         .iter()
         .any(|line| line.starts_with("the image's USER app: the image has no /etc/passwd")));
 }
+
+/// What `audit` says of a `docker run` line, per layer: the rules at medium or above.
+fn audited(line: &str) -> std::collections::BTreeMap<String, Vec<&'static str>> {
+    use leastpriv_rules::judgement::LAYER_MISSING;
+    let db = SourceDb::new();
+    let file = db.add("run.sh", format!("{line}\n"));
+    let lowered = leastpriv_frontend::docker_run::lower(&db, file, &Default::default());
+    let findings = leastpriv_rules::check(
+        &db,
+        lowered.containers.as_slice(),
+        &leastpriv_rules::RuleSelection::all(),
+    );
+    let mut layers = std::collections::BTreeMap::new();
+    for finding in findings {
+        if finding.severity >= LAYER_MISSING {
+            layers
+                .entry(finding.rule.meta.layer.as_str().to_owned())
+                .or_insert_with(Vec::new)
+                .push(finding.rule.code);
+        }
+    }
+    layers
+}
+
+/// A probe report as `--privileged` gives it on Docker 20.10: every capability, no seccomp filter,
+/// `/sys` read-write, the host's devices.
+fn privileged_probe() -> ProbeReport {
+    let mut probe = fixture("default");
+    probe.capabilities.bounding = leastpriv_model::ALL_CAPABILITIES
+        .iter()
+        .map(|name| format!("CAP_{name}"))
+        .collect();
+    probe.capabilities.effective = probe.capabilities.bounding.clone();
+    probe.capabilities.permitted = probe.capabilities.bounding.clone();
+    probe.seccomp.mode = "disabled".into();
+    probe.seccomp.blocked.clear();
+    probe.escape.privileged.likely = true;
+    probe.escape.privileged.signs = vec!["41 of 41 capabilities in the bounding set".into()];
+    probe.escape.sysfs_writable = true;
+    probe
+        .escape
+        .extra_devices
+        .push(leastpriv_probe::DeviceNode {
+            path: "/dev/sda".into(),
+            kind: "block".into(),
+            major: 8,
+            minor: 0,
+        });
+    probe
+}
+
+#[test]
+fn audit_and_verify_tell_one_truth_on_canned_containers() {
+    // The engine test (`crates/leastpriv/tests/one_truth.rs`) compares real runs; this one runs
+    // everywhere, and covers `--privileged`, which not every engine can start. The daemon layer
+    // needs the daemon's configuration, which a `docker run` line does not hold.
+    let cases: Vec<(&str, ProbeReport)> = vec![
+        ("docker run img", fixture("default")),
+        (HARDENED, fixture("hardened")),
+        (
+            "docker run --pid host --network host -v /var/run/docker.sock:/var/run/docker.sock img",
+            fixture("host-socket"),
+        ),
+        ("docker run --privileged img", privileged_probe()),
+    ];
+    for (line, probe) in cases {
+        let verdicts = judged_probe(line, &probe, SECCOMP_DAEMON, &[]);
+        let audit = audited(line);
+        for verdict in verdicts.iter().filter(|verdict| verdict.layer != "daemon") {
+            let audit_holds = !audit.contains_key(&verdict.layer);
+            assert_eq!(
+                verdict.status == Status::Pass,
+                audit_holds,
+                "{line}: {}: verify {:?}, audit {:?}",
+                verdict.layer,
+                verdict.evidence,
+                audit.get(&verdict.layer)
+            );
+        }
+    }
+}

@@ -1,7 +1,7 @@
 use leastpriv_model::{Capability, Container, Remedy, DOCKER_DEFAULT_CAPABILITIES};
 
 use crate::engine::Checker;
-use crate::helpers::runtime::{drops_all_capabilities, fix_for, is_privileged};
+use crate::helpers::runtime::{drops_all_capabilities, fix_for};
 use crate::rule::Check;
 
 crate::declare_rule! {
@@ -14,8 +14,8 @@ crate::declare_rule! {
     /// Medium whatever the user: a non-root process loses its effective capabilities at its first
     /// `execve`, but the bounding set stays, and a setuid-root binary, a file capability or a root
     /// `docker exec` gets them back. Each layer is judged as if the one before it had failed, as
-    /// `leastpriv verify` judges the running container. A privileged container is
-    /// `privileged-container`'s finding.
+    /// `leastpriv verify` judges the running container. A privileged container has every capability
+    /// whatever it drops, and is reported too: removing `privileged` leaves the default set.
     ///
     /// ## Why is this bad?
     /// Root with the default set bypasses file permissions (`DAC_OVERRIDE`), changes any file's owner
@@ -58,7 +58,7 @@ fn check(checker: &mut Checker<'_>, container: &Container) {
     let Some(runtime) = &container.runtime else {
         return;
     };
-    if is_privileged(runtime) || drops_all_capabilities(runtime) {
+    if drops_all_capabilities(runtime) {
         return;
     }
     let kept: Vec<&str> = DOCKER_DEFAULT_CAPABILITIES
@@ -139,9 +139,8 @@ mod tests {
             privileged: Some(source.at(2, true)),
             ..Runtime::default()
         };
-        assert!(source
-            .lines("LP311", SourceKind::Compose, privileged)
-            .is_empty());
+        // Every capability, and the default set still there once `privileged` goes.
+        assert_eq!(source.lines("LP311", SourceKind::Compose, privileged), [1]);
     }
 
     #[test]
