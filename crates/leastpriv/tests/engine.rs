@@ -8,6 +8,7 @@
 //!   test, which the default build makes static on Linux.
 #![allow(clippy::print_stderr)]
 
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -688,9 +689,21 @@ fn leastpriv_image_builds_from_scratch_and_runs_as_non_root() {
         "{size} bytes for a {binary}-byte binary"
     );
 
-    // It audits a mounted project, as README says.
-    let driftwood = repository.join("examples/driftwood");
-    let mount = format!("{}:/src:ro", driftwood.display());
+    // It audits a mounted project, as README says, as a user who can read only what others can.
+    let project = tempfile::tempdir().expect("a temporary directory");
+    std::fs::write(
+        project.path().join("Dockerfile"),
+        "FROM scratch\nCOPY app /app\nUSER root\n",
+    )
+    .expect("writes");
+    std::fs::set_permissions(project.path(), std::fs::Permissions::from_mode(0o755))
+        .expect("chmod");
+    std::fs::set_permissions(
+        project.path().join("Dockerfile"),
+        std::fs::Permissions::from_mode(0o644),
+    )
+    .expect("chmod");
+    let mount = format!("{}:/src:ro", project.path().display());
     let name = unique("self-run");
     let audit = docker(&[
         "run", "--rm", "--name", &name, "-v", &mount, &image.tag, "audit", ".",
