@@ -23,7 +23,7 @@ use leastpriv_frontend::daemon_json::flags;
 use leastpriv_frontend::docker_info::{host, lower_engine, ConfigSource, EngineSources};
 use leastpriv_frontend::{inspect, Lowered, Options};
 use leastpriv_model::Account;
-use leastpriv_source::{InputError, SourceDb};
+use leastpriv_source::{InputError, Origin, SourceDb};
 use leastpriv_verify::engine::{first_line, run};
 use serde_json::value::RawValue;
 
@@ -42,8 +42,6 @@ const DEFAULT_ENDPOINT: &str = "unix:///var/run/docker.sock";
 pub(crate) struct Audited {
     /// Containers, the daemon and errors.
     pub(crate) lowered: Lowered,
-    /// How many texts were read from the engine (one per container, one for the daemon).
-    pub(crate) inputs: usize,
 }
 
 /// Reads the live engine into `db`. `Err` (one line) when the `docker` CLI is missing or the engine
@@ -52,30 +50,34 @@ pub(crate) fn audit(db: &SourceDb, options: &Options) -> Result<Audited> {
     let endpoint = endpoint();
     let info = docker_info(&endpoint)?;
     let rootless = info.contains("\"name=rootless\"");
-    let info = db.add("docker info", info);
+    let info = db.add_with_origin("docker info", info, Origin::Daemon);
 
     let mut lowered = Lowered::default();
-    let mut inputs = 1;
     for (name, text) in running_containers(&endpoint)? {
-        let file = db.add(format!("docker inspect {name}"), text);
+        let file = db.add_with_origin(
+            format!("docker inspect {name}"),
+            text,
+            Origin::Container(name.clone()),
+        );
         let containers = inspect::lower(db, file, options);
         lowered.containers.extend(containers.containers);
         lowered.errors.extend(containers.errors);
-        inputs += 1;
     }
 
     let local = endpoint.strip_prefix("unix://").map(PathBuf::from);
     let process = local.as_ref().and_then(|_| daemon_process(rootless));
     let command_line = process.as_ref().map(|process| {
-        db.add(
+        db.add_with_origin(
             format!("/proc/{}/cmdline", process.pid),
             process.command_line.clone(),
+            Origin::Daemon,
         )
     });
     let status = process.as_ref().map(|process| {
-        db.add(
+        db.add_with_origin(
             format!("/proc/{}/status", process.pid),
             process.status.clone(),
+            Origin::Daemon,
         )
     });
     // Only a daemon whose process is in view is known to read this machine's files: through a
@@ -102,7 +104,7 @@ pub(crate) fn audit(db: &SourceDb, options: &Options) -> Result<Audited> {
     );
     lowered.daemons.extend(daemon.daemons);
     lowered.errors.extend(daemon.errors);
-    Ok(Audited { lowered, inputs })
+    Ok(Audited { lowered })
 }
 
 /// `DOCKER_HOST`, else the current context's endpoint, else the default socket.
@@ -239,7 +241,7 @@ fn read_config(db: &SourceDb, path: &Path, lowered: &mut Lowered) -> ConfigSourc
         Err(error) => error.to_string(),
         Ok(_) if bytes.len() as u64 > MAX_FILE_BYTES => "the file is too large".to_owned(),
         Ok(_) => match String::from_utf8(bytes) {
-            Ok(text) => return ConfigSource::Read(db.add(name, text)),
+            Ok(text) => return ConfigSource::Read(db.add_with_origin(name, text, Origin::Daemon)),
             Err(_) => "the file is not valid UTF-8".to_owned(),
         },
     };

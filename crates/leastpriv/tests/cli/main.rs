@@ -9,6 +9,8 @@
 //! - `standard`: Pod Security Standards levels and `--standard`.
 //! - `distribution`: the static default build, help, completions, man pages, the pre-commit hook and
 //!   leastpriv's own image.
+//! - `trust`: findings that stand on their own, Dockerfile names, the summary, the configuration
+//!   line, usage errors, image locations.
 //!
 //! Tests pin their rules with `--select LP201` where counts matter, so new rules do not break them.
 
@@ -22,6 +24,7 @@ mod inputs;
 mod rules;
 mod selection;
 mod standard;
+mod trust;
 
 use std::path::{Path, PathBuf};
 use std::process::Output;

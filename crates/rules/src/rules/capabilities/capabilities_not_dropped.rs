@@ -1,7 +1,9 @@
 use leastpriv_model::{Capability, Container, Remedy, DOCKER_DEFAULT_CAPABILITIES};
 
 use crate::engine::Checker;
-use crate::helpers::runtime::{drops_all_capabilities, fix_for};
+use crate::helpers::runtime::{
+    drops_all_capabilities, fix_for, privileged_at, COVERED_BY_PRIVILEGED,
+};
 use crate::rule::Check;
 
 crate::declare_rule! {
@@ -15,7 +17,8 @@ crate::declare_rule! {
     /// `execve`, but the bounding set stays, and a setuid-root binary, a file capability or a root
     /// `docker exec` gets them back. Each layer is judged as if the one before it had failed, as
     /// `leastpriv verify` judges the running container. A privileged container has every capability
-    /// whatever it drops, and is reported too: removing `privileged` leaves the default set.
+    /// whatever it drops; it is still reported, related to the `privileged` setting, because
+    /// removing `privileged` leaves the default set in place.
     ///
     /// ## Why is this bad?
     /// Root with the default set bypasses file permissions (`DAC_OVERRIDE`), changes any file's owner
@@ -95,10 +98,13 @@ fn check(checker: &mut Checker<'_>, container: &Container) {
         "set `securityContext.capabilities.drop: [ALL]` and add back only what the program needs",
         "add `--cap-drop ALL` and a `--cap-add` for each capability the program needs",
     );
-    checker
+    let diagnostic = checker
         .report(span, message)
         .fix(fix)
         .remedy(Remedy::DropAllCapabilities);
+    if let Some(privileged) = privileged_at(runtime) {
+        diagnostic.related(privileged, COVERED_BY_PRIVILEGED);
+    }
 }
 
 #[cfg(test)]
@@ -139,8 +145,11 @@ mod tests {
             privileged: Some(source.at(2, true)),
             ..Runtime::default()
         };
-        // Every capability, and the default set still there once `privileged` goes.
-        assert_eq!(source.lines("LP311", SourceKind::Compose, privileged), [1]);
+        let found = source.run(
+            "LP311",
+            &[source.container(SourceKind::Compose, privileged)],
+        );
+        assert_eq!((found[0].line, found[0].related.as_slice()), (1, &[2][..]));
     }
 
     #[test]
