@@ -72,6 +72,8 @@ pub(crate) struct Inherited {
     pub(crate) posix_shell: bool,
     /// The working directory, when the Dockerfile sets it.
     pub(crate) workdir: Option<String>,
+    /// Whether the parent's state was dropped at the budget: its variables are then unknown here.
+    pub(crate) dropped: bool,
 }
 
 impl Default for Inherited {
@@ -80,6 +82,7 @@ impl Default for Inherited {
             env: Vars::default(),
             posix_shell: true,
             workdir: None,
+            dropped: false,
         }
     }
 }
@@ -116,12 +119,16 @@ impl StageScope {
     /// What the stage inherited, to change. The first change copies the parent's state, charged to
     /// `budget`: a file of thousands of stages each built `FROM` the previous one must not copy a
     /// growing environment thousands of times. Once the budget is spent, a stage starts afresh (its
-    /// inherited variables become unknown).
+    /// inherited variables become unknown, and a lookup that misses says so: see
+    /// [`Scope::incomplete`]).
     pub(crate) fn inherited_mut(&mut self, budget: &Cell<usize>) -> &mut Inherited {
         if Rc::strong_count(&self.inherited) > 1 {
             let cost = self.inherited.env.size();
             if cost > budget.get() {
-                self.inherited = Rc::default();
+                self.inherited = Rc::new(Inherited {
+                    dropped: true,
+                    ..Inherited::default()
+                });
             } else {
                 budget.set(budget.get() - cost);
             }
@@ -136,6 +143,10 @@ impl Scope for StageScope {
             Some(value) => value,
             None => self.args.lookup(name),
         }
+    }
+
+    fn incomplete(&self) -> bool {
+        self.inherited.dropped
     }
 }
 

@@ -1,7 +1,7 @@
 //! The user layer: the process does not run as root, and it runs as the configured user (`--user`,
 //! or the image's `USER`).
 
-use leastpriv_model::User;
+use leastpriv_model::{Id, User};
 use leastpriv_probe::ProbeReport;
 
 use super::{who, Checks, Promises, Setting};
@@ -20,7 +20,7 @@ pub(super) fn judge(promises: &Promises<'_>, probe: &ProbeReport, checks: &mut C
         configured_user(user, source, probe, &actual, checks);
     }
     for group in &promises.runtime.group_add {
-        if let Ok(gid) = group.value.parse::<u32>() {
+        if let Some(gid) = expected_id(&group.value) {
             checks.promise(
                 probe.groups.contains(&gid),
                 format!(
@@ -112,12 +112,12 @@ fn configured_user(
     }
 }
 
-/// The numeric id a user or group name stands for, when it is a number or `root`. Like the
-/// runtime's `strconv.Atoi`, `+1000` and `01000` are numbers.
+/// The numeric id a user or group name stands for, when it is a number (as the runtime reads it:
+/// `+0`, `00`) or `root`.
 fn expected_id(name: &str) -> Option<u32> {
-    if name == "root" {
-        Some(0)
-    } else {
-        name.parse().ok()
+    match Id::parse(name.trim()) {
+        Id::Name("root") => Some(0),
+        Id::Number(number) => Some(Id::truncated(number)),
+        Id::Default | Id::Name(_) => None,
     }
 }
