@@ -62,6 +62,8 @@ fn main() -> ExitCode {
         Command::Probe(args) => commands::probe::run(&args, &mut out),
         Command::Verify(args) => commands::verify::run(&args, &mut out),
         Command::Profile(args) => commands::profile::run(&args, &mut out),
+        Command::Completions(args) => commands::generate::completions(&args, &mut out),
+        Command::Man(args) => commands::generate::man(&args, &mut out),
     };
     let result = result.and_then(|status| out.flush().map(|()| status).map_err(Into::into));
     match result {

@@ -15,8 +15,6 @@ use std::process::{Command, Stdio};
 use leastpriv_model::{AccountDb, AccountFile, Resolved, User};
 use support::skip;
 
-// Only `skip` is used here.
-#[allow(dead_code)]
 mod support;
 
 const BUSYBOX: &str = "/bin/busybox";

@@ -18,7 +18,7 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use leastpriv_model::ProfileRun;
+use leastpriv_model::{ProfileRun, ALL_CAPABILITIES, DOCKER_DEFAULT_CAPABILITIES};
 use leastpriv_verify::{engine, RunCommand, RUN_CONTROL_FLAGS};
 
 use crate::bpf::BpfRecorder;
@@ -137,7 +137,9 @@ fn learn_capabilities(
     if !options.capability_trials || command.is_set("privileged") || sys::interrupted() {
         return Ok(None);
     }
-    let Some(held) = recorded.held else {
+    // The container's bounding set as read while it ran, else (it exited before it could be read)
+    // as its flags configure it.
+    let Some(held) = recorded.held.or_else(|| configured_capabilities(command)) else {
         return Ok(None);
     };
     let outcome = Outcome {
@@ -159,6 +161,40 @@ fn learn_capabilities(
         result
     })?;
     Ok(Some(found))
+}
+
+/// The capabilities the flags give the container: Docker's default set, less `--cap-drop`, plus
+/// `--cap-add` (`ALL` in either); `None` for `--privileged`.
+fn configured_capabilities(command: &RunCommand) -> Option<u64> {
+    if command.is_set("privileged") {
+        return None;
+    }
+    let bit = |name: &str| {
+        let name = name.trim().to_ascii_uppercase();
+        let name = name.trim_start_matches("CAP_");
+        ALL_CAPABILITIES.iter().position(|known| *known == name)
+    };
+    let all = (1u64 << ALL_CAPABILITIES.len()) - 1;
+    let mut mask = DOCKER_DEFAULT_CAPABILITIES
+        .iter()
+        .filter_map(|name| bit(name))
+        .fold(0, |mask, index| mask | 1 << index);
+    let names = |flag| command.values(flag).flat_map(|value| value.split(','));
+    for name in names("cap-drop") {
+        if name.trim().eq_ignore_ascii_case("ALL") {
+            mask = 0;
+        } else if let Some(index) = bit(name) {
+            mask &= !(1 << index);
+        }
+    }
+    for name in names("cap-add") {
+        if name.trim().eq_ignore_ascii_case("ALL") {
+            mask = all;
+        } else if let Some(index) = bit(name) {
+            mask |= 1 << index;
+        }
+    }
+    Some(mask)
 }
 
 /// Creates, starts and exercises one trial container; how it behaved.
@@ -577,6 +613,21 @@ mod tests {
         assert_eq!(
             recording.profile.written_paths,
             ["/tmp/made-and-deleted", "/var/cache/app/state"]
+        );
+    }
+
+    #[test]
+    fn reads_the_configured_capabilities() {
+        let parse = |line: &str| RunCommand::parse(&argv(line)).expect("parses");
+        let default = configured_capabilities(&parse("docker run app")).expect("a mask");
+        assert_eq!(default.count_ones(), 14);
+        let one = configured_capabilities(&parse("docker run --cap-drop=ALL --cap-add chown app"));
+        assert_eq!(one, Some(1));
+        let less = configured_capabilities(&parse("docker run --cap-drop CAP_CHOWN,KILL app"));
+        assert_eq!(less.map(u64::count_ones), Some(12));
+        assert_eq!(
+            configured_capabilities(&parse("docker run --privileged app")),
+            None
         );
     }
 
