@@ -15,7 +15,11 @@
 # (`--capabilities skip`): they rerun the workload and are not recording overhead.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-LEASTPRIV=${LEASTPRIV:-${CARGO_TARGET_DIR:-target}/release/leastpriv}
+# The default build is for the host tuple (.cargo/config.toml): target/<host-tuple>/release/.
+target=${CARGO_TARGET_DIR:-target}
+host=$(rustc --print host-tuple 2>/dev/null || rustc -vV | sed -n 's/^host: //p')
+LEASTPRIV=${LEASTPRIV:-$target/$host/release/leastpriv}
+[ -x "$LEASTPRIV" ] || LEASTPRIV=$target/release/leastpriv
 RUNS=${RUNS:-5}
 REQUESTS=${REQUESTS:-2000}
 BUSYBOX=${BUSYBOX:-/bin/busybox}

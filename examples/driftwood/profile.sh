@@ -12,7 +12,9 @@ if [ -z "${LEASTPRIV:-}" ]; then
     cargo build --quiet --release -p leastpriv --manifest-path "$root/Cargo.toml"
     target=$(cargo metadata --format-version 1 --no-deps --manifest-path "$root/Cargo.toml" |
         sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
-    LEASTPRIV="$target/release/leastpriv"
+    host=$(rustc --print host-tuple 2>/dev/null || rustc -vV | sed -n 's/^host: //p')
+    LEASTPRIV="$target/$host/release/leastpriv"
+    [ -x "$LEASTPRIV" ] || LEASTPRIV="$target/release/leastpriv"
 fi
 "$here/build.sh"
 export DRIFTWOOD_PORT=${DRIFTWOOD_PORT:-8080}
