@@ -18,7 +18,6 @@ use std::time::{Duration, Instant};
 use leastpriv_verify::engine;
 use support::{compose_tool, free_port, get, skip, static_leastpriv, NO_STATIC_BINARY};
 
-#[allow(dead_code)] // each test binary uses a part of it
 mod support;
 
 /// Every image build.sh and the hardened project build.

@@ -19,7 +19,6 @@ use std::time::{Duration, Instant};
 
 use support::{compose_tool, free_port, get, skip};
 
-#[allow(dead_code)] // each test binary uses a part of it
 mod support;
 
 const IMAGES: [&str; 4] = [

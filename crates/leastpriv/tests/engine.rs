@@ -18,7 +18,6 @@ use leastpriv_probe::ProbeReport;
 use leastpriv_verify::engine;
 use support::{compose_tool, skip, static_leastpriv, NO_STATIC_BINARY};
 
-#[allow(dead_code)] // each test binary uses a part of it
 mod support;
 
 const TIMEOUT: Duration = Duration::from_secs(120);

@@ -19,7 +19,6 @@ use std::time::{Duration, Instant};
 
 use support::skip;
 
-#[allow(dead_code)] // each test binary uses a part of it
 mod support;
 
 const BUSYBOX: &str = "/bin/busybox";
