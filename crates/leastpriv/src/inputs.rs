@@ -10,13 +10,14 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use leastpriv_frontend::{detect, detect_by_name, InputKind};
+use leastpriv_source::read::{self, ReadError};
 use leastpriv_source::{FileId, InputError, SourceDb, Span, TextRange};
 
 use crate::config::Exclude;
 
 /// Files larger than this are not read: no real configuration file comes close, and a hostile one must
 /// not exhaust memory.
-pub(crate) const MAX_FILE_BYTES: u64 = 8 * 1024 * 1024;
+pub(crate) const MAX_FILE_BYTES: u64 = read::MAX_INPUT_BYTES;
 
 /// Where an input comes from.
 #[derive(Debug, Clone)]
@@ -60,7 +61,10 @@ pub(crate) fn collect(
                         if !is_file || exclude.is_excluded(entry.path()) {
                             continue;
                         }
-                        if let Some(kind) = detect_by_name(entry.path()) {
+                        // A name that is not UTF-8 (`Dockerfile.\xff`) is recognised by its readable
+                        // part and audited under its lossy display name, never skipped silently.
+                        let name = entry.file_name().to_string_lossy().into_owned();
+                        if let Some(kind) = detect_by_name(Path::new(&name)) {
                             found.push(InputSource::Walked(entry.into_path(), kind));
                         }
                     }
@@ -120,24 +124,17 @@ impl InputSource {
                     })?;
                 bytes
             }
-            InputSource::Walked(path, _) | InputSource::Named(path) | InputSource::Image(path) => {
-                let file = std::fs::File::open(path)
-                    .map_err(|error| InputError::file(&name, describe_io(&error)))?;
-                let mut bytes = Vec::new();
-                file.take(MAX_FILE_BYTES + 1)
-                    .read_to_end(&mut bytes)
-                    .map_err(|error| InputError::file(&name, describe_io(&error)))?;
-                bytes
+            // A walked file was a regular file when listed and must still be one: a FIFO put in
+            // its place must not block the run. A file the user named may be a pipe (`<(…)`).
+            InputSource::Walked(path, _) => read::read_regular(path, MAX_FILE_BYTES)
+                .map_err(|error| InputError::file(&name, describe_read(&error)))?,
+            InputSource::Named(path) | InputSource::Image(path) => {
+                read::read_named(path, MAX_FILE_BYTES)
+                    .map_err(|error| InputError::file(&name, describe_read(&error)))?
             }
         };
         if bytes.len() as u64 > MAX_FILE_BYTES {
-            return Err(InputError::file(
-                &name,
-                format!(
-                    "file is larger than {} MiB; not read",
-                    MAX_FILE_BYTES / (1024 * 1024)
-                ),
-            ));
+            return Err(InputError::file(&name, too_large()));
         }
         let text = decode(&name, bytes, db)?;
         let kind = match self {
@@ -156,11 +153,18 @@ impl InputSource {
     }
 }
 
-fn describe_io(error: &std::io::Error) -> String {
-    match error.kind() {
-        std::io::ErrorKind::NotFound => "no such file".to_owned(),
-        std::io::ErrorKind::PermissionDenied => "permission denied".to_owned(),
-        _ => format!("cannot read: {error}"),
+fn too_large() -> String {
+    format!(
+        "file is larger than {} MiB; not read",
+        MAX_FILE_BYTES / (1024 * 1024)
+    )
+}
+
+fn describe_read(error: &ReadError) -> String {
+    match error {
+        ReadError::NotFound | ReadError::PermissionDenied => error.to_string(),
+        ReadError::TooLarge(_) => too_large(),
+        other => format!("cannot read: {other}"),
     }
 }
 

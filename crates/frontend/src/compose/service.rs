@@ -25,6 +25,7 @@ use super::syntax::{
 };
 use crate::yaml::{Entry, Node, Value};
 use crate::{Lowered, Options};
+use leastpriv_source::read::ReadError;
 
 /// Ports one project may publish, ranges expanded: a hostile `1-65535:1-65535` on every line must
 /// not turn into billions of mappings.
@@ -162,7 +163,9 @@ impl Lowering<'_> {
             }
         }
         // Profile paths are already resolved against the project directory.
-        if let Err((span, message)) = crate::seccomp::attach_facts(&mut runtime, None) {
+        if let Err((span, message)) =
+            crate::seccomp::attach_facts(&mut runtime, None, &self.project.scope)
+        {
             self.error(span, message);
         }
         runtime.mounts = unique_by(runtime.mounts, |mount| Some(mount.value.target.clone()));
@@ -774,7 +777,8 @@ impl Lowering<'_> {
             }
             None => {
                 let name = dockerfile.and_then(Node::as_str).unwrap_or("Dockerfile");
-                self.dockerfile(join(&context_dir, name))?
+                let named_at = dockerfile.map_or(context_span, |dockerfile| dockerfile.span);
+                self.dockerfile(join(&context_dir, name), named_at)?
             }
         };
         let mut build_args = BTreeMap::new();
@@ -803,6 +807,7 @@ impl Lowering<'_> {
             target,
             build_args,
             env: None,
+            scope: self.project.scope.clone(),
         };
         let lowered = crate::dockerfile::lower(self.db, file, &options);
         self.errors.extend(lowered.errors);
@@ -815,17 +820,26 @@ impl Lowering<'_> {
         build
     }
 
-    /// The Dockerfile at `path`, read once. One that cannot be read is no error: `docker compose
+    /// The Dockerfile at `path`, read once. One that is not there is no error: `docker compose
     /// config` accepts the file, only the build would fail, and a Compose file audited without its
     /// build context (copied alone, or in a repository whose Dockerfiles are generated) must not
-    /// fail the audit. The service then has no build facts.
-    fn dockerfile(&mut self, path: PathBuf) -> Option<FileId> {
+    /// fail the audit. The service then has no build facts. One that is there but cannot be read
+    /// (outside the audited paths, not a regular file, binary) is an error at `named_at`.
+    fn dockerfile(&mut self, path: PathBuf, named_at: Span) -> Option<FileId> {
         if let Some(file) = self.dockerfiles.get(&path) {
             return *file;
         }
-        let file = read_text(&path)
-            .ok()
-            .map(|text| self.db.add(path.display().to_string(), text));
+        let file = match read_text(&path, &self.project.scope) {
+            Ok(text) => Some(self.db.add(path.display().to_string(), text)),
+            Err(ReadError::NotFound) => None,
+            Err(error) => {
+                self.error(
+                    named_at,
+                    format!("cannot read the Dockerfile `{}`: {error}", path.display()),
+                );
+                None
+            }
+        };
         self.dockerfiles.insert(path, file);
         file
     }

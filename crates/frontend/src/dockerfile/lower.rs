@@ -21,6 +21,7 @@ use super::shell::{self, ShellContext, ShellScript};
 use super::stages::{is_valid_stage_name, join_workdir, Inherited, StageNames, StageScope, Vars};
 use super::syntax::words::{is_space, parse_json_array, split_words, JsonString, RawFlag};
 use super::syntax::{Dockerfile, Instruction, Keyword, Mapped, SyntaxError};
+use crate::budget::ExpansionBudget;
 use crate::Options;
 
 /// The most shell words recorded for one file: far more than any real Dockerfile holds.
@@ -45,7 +46,7 @@ pub(crate) fn lower(
         options,
         // Expanded values and copied environments may exceed the text (a variable used twice), but
         // not by orders of magnitude in any real file.
-        budget: Cell::new(text_len.saturating_mul(4).saturating_add(1 << 20)),
+        budget: ExpansionBudget::for_input(text_len),
         errors: RefCell::new(Vec::new()),
         before_first_from: Vec::new(),
         globals: Vars::default(),
@@ -67,7 +68,7 @@ struct Lowerer<'a> {
     file: FileId,
     escape: char,
     options: &'a Options,
-    budget: Cell<usize>,
+    budget: ExpansionBudget,
     errors: RefCell<Vec<SyntaxError>>,
     /// Instructions other than `ARG` before the first `FROM`.
     before_first_from: Vec<SyntaxError>,

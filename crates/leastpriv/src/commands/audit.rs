@@ -68,9 +68,18 @@ pub(crate) fn run(args: &AuditArgs, out: &mut dyn Write) -> Result<ExitStatus> {
     }
     let mut files_audited = 0;
     if args.engine {
-        let engine = crate::engine::audit(&db, &settings.options)?;
-        files_audited += engine.inputs;
-        lowered.push((false, engine.lowered));
+        // An engine that does not answer is an input that could not be read, like any other: the
+        // other inputs' findings are still reported.
+        match crate::engine::audit(&db, &settings.options) {
+            Ok(engine) => {
+                files_audited += engine.inputs;
+                lowered.push((false, engine.lowered));
+            }
+            Err(error) => errors.push(leastpriv_source::InputError::file(
+                "docker engine",
+                format!("{error:#}"),
+            )),
+        }
     }
     let mut containers = Vec::new();
     let mut daemons = Vec::new();
