@@ -17,6 +17,9 @@ use super::{Entry, Limits, Node, Scalar, Stream, Value, YamlError};
 /// keys must not produce a million messages.
 const MAX_ERRORS: usize = 100;
 
+/// What one node costs besides its text, for the alias byte bound.
+const NODE_BYTES: usize = std::mem::size_of::<Node>();
+
 /// Above this many keys a mapping's duplicate check uses a hash set rather than a scan.
 const LINEAR_KEY_SCAN: usize = 16;
 
@@ -26,6 +29,8 @@ struct Built {
     node: Node,
     /// Nodes in the subtree, itself included.
     size: usize,
+    /// Bytes the subtree holds: its scalars' text and a node's size per node.
+    bytes: usize,
     /// Levels of collections in the subtree (0 for a scalar).
     height: usize,
 }
@@ -48,6 +53,7 @@ struct Frame {
     anchor: usize,
     tag: Option<Box<str>>,
     size: usize,
+    bytes: usize,
     height: usize,
 }
 
@@ -59,6 +65,7 @@ struct Builder<'a> {
     stack: Vec<Frame>,
     anchors: HashMap<usize, Built>,
     alias_nodes: usize,
+    alias_bytes: usize,
     stream: Stream,
 }
 
@@ -114,6 +121,7 @@ fn build_once(text: &str, file: FileId, limits: Limits) -> (Stream, Option<(usiz
         stack: Vec::new(),
         anchors: HashMap::new(),
         alias_nodes: 0,
+        alias_bytes: 0,
         stream: Stream::default(),
     };
     let mut parser = Parser::new_from_str(text);
@@ -233,11 +241,13 @@ impl Builder<'_> {
             Event::DocumentStart(_) => self.anchors.clear(),
             Event::Nothing | Event::StreamStart | Event::StreamEnd | Event::DocumentEnd => {}
             Event::Scalar(text, style, anchor, tag) => {
+                let bytes = NODE_BYTES + text.len();
                 let node = self.scalar(text.into_owned(), style, tag.as_deref(), range);
                 self.finish(
                     Built {
                         node,
                         size: 1,
+                        bytes,
                         height: 0,
                     },
                     anchor,
@@ -315,12 +325,22 @@ impl Builder<'_> {
             ));
         };
         self.alias_nodes = self.alias_nodes.saturating_add(anchored.size);
+        self.alias_bytes = self.alias_bytes.saturating_add(anchored.bytes);
         if self.alias_nodes > self.limits.max_alias_nodes {
             return Err(Fatal(self.error(
                 range,
                 format!(
                     "aliases expand to more than {} nodes; not read",
                     self.limits.max_alias_nodes
+                ),
+            )));
+        }
+        if self.alias_bytes > self.limits.max_alias_bytes {
+            return Err(Fatal(self.error(
+                range,
+                format!(
+                    "aliases expand to more than {} MiB; not read",
+                    self.limits.max_alias_bytes >> 20
                 ),
             )));
         }
@@ -369,6 +389,7 @@ impl Builder<'_> {
             anchor,
             tag: tag.as_deref().map(tag_name),
             size: 1,
+            bytes: NODE_BYTES,
             height: 1,
         });
         Ok(())
@@ -409,6 +430,7 @@ impl Builder<'_> {
                 tag: frame.tag,
             },
             size: frame.size,
+            bytes: frame.bytes,
             height: frame.height,
         }
     }
@@ -423,6 +445,7 @@ impl Builder<'_> {
             return Ok(());
         };
         frame.size = frame.size.saturating_add(built.size);
+        frame.bytes = frame.bytes.saturating_add(built.bytes);
         frame.height = frame.height.max(built.height + 1);
         frame.last_end = frame.last_end.max(built.node.span.range.end as usize);
         match &mut frame.items {
