@@ -31,6 +31,10 @@ use leastpriv_source::read::ReadError;
 /// not turn into billions of mappings.
 const MAX_PORTS: usize = 100_000;
 
+/// Services lowered in one project: far above any real project, and each service is judged by every
+/// rule, so a file of a million one-line services must not make millions of findings.
+const MAX_SERVICES: usize = 10_000;
+
 /// Lowers every service of `project`.
 pub(super) fn lower_services(db: &SourceDb, project: &Project, options: &Options) -> Lowered {
     let mut lowering = Lowering {
@@ -50,6 +54,13 @@ pub(super) fn lower_services(db: &SourceDb, project: &Project, options: &Options
         match model.get("services").map(|services| &services.value) {
             Some(Value::Map(services)) => {
                 for entry in services {
+                    if containers.len() == MAX_SERVICES {
+                        lowering.error(
+                            entry.key.span,
+                            format!("more than {MAX_SERVICES} services; from here on they are not audited"),
+                        );
+                        break;
+                    }
                     if let Some(container) = lowering.service(entry) {
                         containers.push(container);
                     }

@@ -31,6 +31,7 @@ pub(crate) fn run(args: &AuditArgs, out: &mut dyn Write) -> Result<ExitStatus> {
         ..leastpriv_image::Options::default()
     };
     // Each input is read and lowered on its own thread; one that cannot be read becomes an error.
+    let gate = inputs::MemoryGate::default();
     let mut lowered: Vec<(bool, Lowered)> = sources
         .par_iter()
         .map(|source| match source {
@@ -43,11 +44,16 @@ pub(crate) fn run(args: &AuditArgs, out: &mut dyn Write) -> Result<ExitStatus> {
                     &image_options,
                 )),
             ),
-            _ => match source.load(&db) {
-                Ok((file, kind)) => (
-                    true,
-                    leastpriv_frontend::lower(&db, file, kind, &settings.options),
-                ),
+            _ => match gate.enter(source.size()).and_then(|_pass| {
+                let (file, kind) = source.load(&db)?;
+                Ok(leastpriv_frontend::lower(
+                    &db,
+                    file,
+                    kind,
+                    &settings.options,
+                ))
+            }) {
+                Ok(lowered) => (true, lowered),
                 Err(error) => (
                     false,
                     Lowered {
