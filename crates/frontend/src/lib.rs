@@ -17,6 +17,7 @@ pub mod daemon_json;
 pub mod docker_info;
 pub mod docker_run;
 pub mod dockerfile;
+mod engine_in_container;
 pub mod inspect;
 pub mod kubernetes;
 pub mod seccomp;
@@ -85,17 +86,9 @@ pub struct Lowered {
 
 /// The kind of a file by its name alone, as a directory walk finds it.
 pub fn detect_by_name(path: &Path) -> Option<InputKind> {
-    let name = path.file_name()?.to_str()?.to_ascii_lowercase();
-    let is_dockerfile = matches!(name.as_str(), "dockerfile" | "containerfile")
-        || name.starts_with("dockerfile.")
-        || name.starts_with("containerfile.")
-        || name.ends_with(".dockerfile")
-        || name.ends_with(".containerfile")
-        // `Dockerfile-alpine`, `Dockerfile_arm`: common, as long as the extension is not another
-        // format's (`Dockerfile-notes.md`).
-        || ((name.starts_with("dockerfile-") || name.starts_with("dockerfile_"))
-            && !has_other_extension(&name));
-    if is_dockerfile && !name.ends_with(".dockerignore") {
+    let original = path.file_name()?.to_str()?;
+    let name = original.to_ascii_lowercase();
+    if is_dockerfile_name(original) {
         return Some(InputKind::Dockerfile);
     }
     if compose::is_compose_file_name(&name) {
@@ -112,14 +105,75 @@ pub fn detect_by_name(path: &Path) -> Option<InputKind> {
     }
 }
 
-/// Whether a name ends with the extension of a format that is not a Dockerfile.
-fn has_other_extension(name: &str) -> bool {
-    const OTHER: [&str; 14] = [
-        "md", "txt", "yml", "yaml", "json", "toml", "sh", "py", "rst", "adoc", "html", "orig",
-        "bak", "swp",
+/// Whether a file name names a Dockerfile, as Docker, BuildKit and hadolint users name them, in any
+/// case: `Dockerfile` and `Containerfile`; `<name>.Dockerfile` and `<name>.Containerfile`; and
+/// `Dockerfile.<suffix>` (also `Dockerfile-<suffix>`, `Dockerfile_<suffix>`) unless the name is a
+/// file of another kind: source code, documentation or data by ripgrep's type definitions
+/// (`dockerfile.go`, `Dockerfile.md`, `dockerfile.vim`, `dockerfile_corpus.rs`), or a backup, patch
+/// leftover, editor swap file, fuzzing dictionary or `.dockerignore`.
+pub fn is_dockerfile_name(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    if matches!(lower.as_str(), "dockerfile" | "containerfile") {
+        return true;
+    }
+    if lower.ends_with(".dockerfile") || lower.ends_with(".containerfile") {
+        return true;
+    }
+    let suffix = ["dockerfile", "containerfile"].iter().find_map(|base| {
+        lower
+            .strip_prefix(base)
+            .filter(|rest| rest.len() > 1 && rest.starts_with(['.', '-', '_']))
+    });
+    suffix.is_some() && !is_other_format(name)
+}
+
+/// Whether a name is a file of another format than a Dockerfile.
+fn is_other_format(name: &str) -> bool {
+    /// Leftovers and companions that ripgrep's types do not name.
+    const OTHER: [&str; 10] = [
+        "dockerignore",
+        "bak",
+        "orig",
+        "rej",
+        "swp",
+        "swo",
+        "tmp",
+        "old",
+        "dict",
+        "lock",
     ];
-    name.rsplit_once('.')
-        .is_some_and(|(_, extension)| OTHER.contains(&extension))
+    let lower = name.to_ascii_lowercase();
+    let extension = lower.rsplit_once('.').map(|(_, extension)| extension);
+    if extension.is_some_and(|extension| OTHER.contains(&extension)) {
+        return true;
+    }
+    other_types().is_some_and(|types| {
+        types.matched(name, false).is_whitelist() || types.matched(&lower, false).is_whitelist()
+    })
+}
+
+/// ripgrep's file types (the `ignore` crate's defaults), every one selected but those that name
+/// Dockerfiles themselves (`docker`, `container`: `*Dockerfile*`) and `man` (`*.[0-9]`, which would
+/// take `Dockerfile.1` for a manual page): a name one of them matches is source, documentation or
+/// data.
+fn other_types() -> Option<&'static ignore::types::Types> {
+    static TYPES: std::sync::OnceLock<Option<ignore::types::Types>> = std::sync::OnceLock::new();
+    TYPES
+        .get_or_init(|| {
+            let mut builder = ignore::types::TypesBuilder::new();
+            builder.add_defaults();
+            let names: Vec<String> = builder
+                .definitions()
+                .into_iter()
+                .map(|definition| definition.name().to_owned())
+                .filter(|name| !matches!(name.as_str(), "docker" | "container" | "man"))
+                .collect();
+            for name in &names {
+                builder.select(name);
+            }
+            builder.build().ok()
+        })
+        .as_ref()
 }
 
 /// The kind of a file by its content, for a file named explicitly whose name does not tell.
@@ -196,6 +250,22 @@ mod tests {
             "Dockerfile-2019",
             "Dockerfile_arm",
             "dockerfile-alpine.3.20",
+            "Containerfile.fedora",
+            "Dockerfile.ubuntu2204",
+            "Dockerfile.fips.ubi",
+            "Dockerfile.WINDOWS_LTSC2022",
+            "Dockerfile.self-contained",
+            "Dockerfile.multi_stage",
+            "Dockerfile.dev",
+            "Dockerfile.test",
+            "Dockerfile.ci",
+            "Dockerfile.base",
+            "Dockerfile.build",
+            "Dockerfile.prod",
+            "Dockerfile.local",
+            "Dockerfile.gpu",
+            "Dockerfile.release",
+            "Dockerfile.1",
         ] {
             assert_eq!(
                 detect_by_name(Path::new(name)),
@@ -211,6 +281,22 @@ mod tests {
             "Dockerfile_build.sh",
             "Dockerfile.dockerignore",
             "web.Dockerfile.dockerignore",
+            // leastpriv's own repository: sources, docs and a fuzzing dictionary.
+            "dockerfile.go",
+            "Dockerfile.md",
+            "dockerfile.vim",
+            "dockerfile_corpus.rs",
+            "dockerfile_snapshots.rs",
+            "dockerfile_testing.rs",
+            "dockerfile.rs",
+            "dockerfile.dict",
+            "Dockerfile.txt",
+            "Dockerfile.j2",
+            "dockerfile.py",
+            "Dockerfile.bak",
+            "dockerfile-parser.ts",
+            "Dockerfile.",
+            "Dockerfile_",
         ] {
             assert_ne!(
                 detect_by_name(Path::new(name)),

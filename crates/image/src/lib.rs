@@ -218,7 +218,7 @@ impl<'a> Run<'a> {
                 .and_then(|bytes| {
                     let path =
                         lower::config_path(display, image.config_digest.as_deref(), &image.config);
-                    lower::register_config(db, &path, &bytes)
+                    lower::register_config(db, &path, &name, &bytes)
                 });
             let config = match config {
                 Ok(config) => config,

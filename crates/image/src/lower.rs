@@ -12,7 +12,7 @@ use leastpriv_model::{
     short_digest, Container, EnvVar, ImageFacts, ImageHistoryEntry, ImageLayer, PortSpec, Protocol,
     Sensitive, SourceKind, User,
 };
-use leastpriv_source::{FileId, SourceDb, Span, Spanned, TextRange};
+use leastpriv_source::{FileId, Origin, SourceDb, Span, Spanned, TextRange};
 
 use crate::json::{self, Node};
 use crate::overlay::Stacked;
@@ -28,6 +28,7 @@ pub(crate) struct ConfigText {
 pub(crate) fn register_config(
     db: &SourceDb,
     path: &str,
+    image: &str,
     bytes: &[u8],
 ) -> Result<ConfigText, String> {
     let value: serde_json::Value = serde_json::from_slice(bytes)
@@ -39,8 +40,49 @@ pub(crate) fn register_config(
         .map_err(|error| format!("cannot print the image config: {error}"))?;
     let root = json::parse(&text)
         .map_err(|(offset, message)| format!("the image config at byte {offset}: {message}"))?;
-    let file = db.add(path, text.clone());
+    let regions = regions(&root);
+    let file = db.add_described(path, text.clone(), Origin::Image(image.to_owned()), regions);
     Ok(ConfigText { file, text, root })
+}
+
+/// The words that say where each part of the printed config is, for a reader who has the image
+/// but not this text: `history entry 3 of 6 (layer 2 of 5)`, `` config `User` ``.
+fn regions(root: &Node) -> Vec<(TextRange, String)> {
+    let mut regions = Vec::new();
+    if let Some(member) = root.member("config") {
+        regions.push((
+            member.key_range.cover(member.node.range),
+            "the image config".to_owned(),
+        ));
+        for key in member.node.as_members() {
+            regions.push((
+                key.key_range.cover(key.node.range),
+                format!("config `{}`", key.key),
+            ));
+        }
+    }
+    let entries = root.get("history").map(Node::as_array).unwrap_or_default();
+    let empty = |entry: &Node| {
+        entry
+            .get("empty_layer")
+            .and_then(Node::as_bool)
+            .unwrap_or(false)
+    };
+    let layers = entries.iter().filter(|entry| !empty(entry)).count();
+    let mut layer = 0;
+    for (index, entry) in entries.iter().enumerate() {
+        let which = if empty(entry) {
+            "no layer".to_owned()
+        } else {
+            layer += 1;
+            format!("layer {layer} of {layers}")
+        };
+        regions.push((
+            entry.range,
+            format!("history entry {} of {} ({which})", index + 1, entries.len()),
+        ));
+    }
+    regions
 }
 
 /// Builds the container of one image.
@@ -270,7 +312,13 @@ mod tests {
 
     fn lowered(config: &str) -> (SourceDb, Container) {
         let db = SourceDb::new();
-        let text = register_config(&db, "img.tar@sha256:abc/config", config.as_bytes()).unwrap();
+        let text = register_config(
+            &db,
+            "img.tar@sha256:abc/config",
+            "img.tar",
+            config.as_bytes(),
+        )
+        .unwrap();
         let stacked = Stacked {
             files: Vec::new(),
             passwd: Some("root:x:0:0::/root:/bin/sh\ntoor:x:0:0::/:/bin/sh\napp:x:10001:10001::/app:/bin/sh\n".to_owned()),

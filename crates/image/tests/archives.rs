@@ -129,3 +129,39 @@ fn two_images_in_one_archive_are_two_containers() {
     assert_eq!(names, ["lp-data-setuid:1", "lp-data-clean:1"]);
     assert_eq!(findings(&db, &audited).len(), 4);
 }
+
+#[test]
+fn a_build_arg_secret_is_one_finding_however_many_runs_record_it() {
+    use support::{docker_save, tar, Entry, Image};
+    // The classic builder writes `|1 GITHUB_TOKEN=…` into the history of every `RUN` after the
+    // `ARG`: three entries, one secret.
+    let token = "ghp_0123456789abcdefghijklmnopqrstuvwxyzAB";
+    let history: Vec<String> = ["mkdir /app", "chmod 755 /app", "touch /app/log"]
+        .iter()
+        .map(|command| format!("|1 GITHUB_TOKEN={token} /bin/sh -c {command}"))
+        .collect();
+    let history: Vec<&str> = history.iter().map(String::as_str).collect();
+    let layers = (0..3)
+        .map(|index| tar(&[Entry::Dir(&format!("layer{index}/"), 0o755)]))
+        .collect();
+    let archive = docker_save(&[Image {
+        tag: "secret:1",
+        user: "10001",
+        env: &[],
+        exposed: &[],
+        history: &history,
+        layers,
+    }]);
+    let (db, audited) = support::audit_bytes("secret.tar", &archive, &Options::default());
+    assert_eq!(errors(&audited), Vec::<String>::new());
+    let secrets: Vec<String> = findings(&db, &audited)
+        .into_iter()
+        .filter(|line| line.starts_with("LP652"))
+        .collect();
+    assert_eq!(secrets.len(), 1, "{secrets:#?}");
+    assert!(
+        secrets[0].ends_with("in the image history, in this entry and 2 later ones"),
+        "{secrets:#?}"
+    );
+    assert!(!secrets[0].contains("ghp_"), "{secrets:#?}");
+}

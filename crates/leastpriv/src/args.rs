@@ -2,7 +2,10 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::ffi::OsString;
+
+use clap::error::{ContextKind, ContextValue, ErrorKind};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 
 /// Make containers run with least privilege.
 ///
@@ -14,6 +17,64 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 pub(crate) struct Cli {
     #[command(subcommand)]
     pub(crate) command: Command,
+}
+
+impl Cli {
+    /// Checks what clap's declarations cannot say, as usage errors in clap's own format.
+    pub(crate) fn validated(self) -> Result<Self, clap::Error> {
+        if let Command::Audit(audit) = &self.command {
+            let reads_stdin = audit.paths.iter().any(|path| path.as_os_str() == "-");
+            if let (Some(name), false) = (&audit.stdin_filename, reads_stdin) {
+                let mut command = Cli::command();
+                // Built, so the subcommand's usage line names the binary (`leastpriv audit`).
+                command.build();
+                let audit_command = command
+                    .find_subcommand_mut("audit")
+                    .expect("the audit subcommand is declared");
+                return Err(audit_command.error(
+                    ErrorKind::MissingRequiredArgument,
+                    format!(
+                        "--stdin-filename names standard input, but `-` is not among the paths, so \
+                         standard input is not read\n\n  \
+                         tip: add `-` to audit standard input as `{name}`: \
+                         `... | leastpriv audit --stdin-filename {name} -`"
+                    ),
+                ));
+            }
+        }
+        Ok(self)
+    }
+}
+
+/// A clearer error for the mistakes clap can only call unexpected: `verify docker run …` without
+/// the `--` that separates leastpriv's flags from the command it runs.
+pub(crate) fn explain(error: clap::Error, argv: impl Iterator<Item = OsString>) -> clap::Error {
+    if error.kind() != ErrorKind::UnknownArgument {
+        return error;
+    }
+    let argv: Vec<OsString> = argv.collect();
+    let verify = argv.iter().skip(1).any(|arg| arg == "verify");
+    let separated = argv.iter().any(|arg| arg == "--");
+    let unexpected = match error.get(ContextKind::InvalidArg) {
+        Some(ContextValue::String(arg)) => arg.clone(),
+        _ => String::new(),
+    };
+    let engine = matches!(unexpected.as_str(), "docker" | "podman" | "nerdctl");
+    if !verify || separated || !engine {
+        return error;
+    }
+    let mut command = Cli::command();
+    command.build();
+    let verify_command = command
+        .find_subcommand_mut("verify")
+        .expect("the verify subcommand is declared");
+    verify_command.error(
+        ErrorKind::UnknownArgument,
+        format!(
+            "the command to verify goes after `--`, so that its flags are not read as leastpriv's\n\n  \
+             tip: leastpriv verify [OPTIONS] -- {unexpected} run [FLAGS...] IMAGE [COMMAND...]"
+        ),
+    )
 }
 
 #[derive(Debug, Subcommand)]

@@ -66,6 +66,27 @@ pub(crate) struct Settings {
     pub(crate) fail_on: Option<Severity>,
     pub(crate) exclude: Exclude,
     pub(crate) options: Options,
+    /// The configuration file read, and what it sets: for the line that says so.
+    pub(crate) loaded: Option<Loaded>,
+}
+
+/// A configuration file that was read.
+pub(crate) struct Loaded {
+    /// Its path as shown to the user.
+    pub(crate) path: String,
+    /// The settings it sets, in the file's terms (`select`, `exclude`, `fail-on` …).
+    pub(crate) sets: Vec<&'static str>,
+}
+
+impl Loaded {
+    /// `using leastpriv.toml (sets select, exclude, fail-on)`: one line, for stderr.
+    pub(crate) fn describe(&self) -> String {
+        if self.sets.is_empty() {
+            format!("using {} (it sets nothing)", self.path)
+        } else {
+            format!("using {} (sets {})", self.path, self.sets.join(", "))
+        }
+    }
 }
 
 /// Paths excluded by the configuration, matched relative to the configuration file's directory.
@@ -203,11 +224,26 @@ impl Settings {
                 },
             };
         }
+        let loaded = locator.map(|locator| Loaded {
+            path: locator.path,
+            sets: [
+                ("select", !config.select.is_empty()),
+                ("ignore", !config.ignore.is_empty()),
+                ("exclude", !config.exclude.is_empty()),
+                ("fail-on", config.fail_on.is_some()),
+                ("standard", config.standard.is_some()),
+                ("[severity]", !config.severity.is_empty()),
+            ]
+            .into_iter()
+            .filter_map(|(key, set)| set.then_some(key))
+            .collect(),
+        });
         Ok(Self {
             selection,
             fail_on,
             exclude,
             options,
+            loaded,
         })
     }
 }

@@ -24,7 +24,7 @@ use leastpriv_frontend::docker_info::{host, lower_engine, ConfigSource, EngineSo
 use leastpriv_frontend::{inspect, Lowered, Options};
 use leastpriv_model::Account;
 use leastpriv_source::read::{self, ReadError};
-use leastpriv_source::{InputError, SourceDb};
+use leastpriv_source::{InputError, Origin, SourceDb};
 use leastpriv_verify::engine::{first_line, run};
 use serde_json::value::RawValue;
 
@@ -43,8 +43,6 @@ const DEFAULT_ENDPOINT: &str = "unix:///var/run/docker.sock";
 pub(crate) struct Audited {
     /// Containers, the daemon and errors.
     pub(crate) lowered: Lowered,
-    /// How many texts were read from the engine (one per container, one for the daemon).
-    pub(crate) inputs: usize,
 }
 
 /// Reads the live engine into `db`. `Err` (one line) when the `docker` CLI is missing or the engine
@@ -53,30 +51,34 @@ pub(crate) fn audit(db: &SourceDb, options: &Options) -> Result<Audited> {
     let endpoint = endpoint();
     let info = docker_info(&endpoint)?;
     let rootless = info.contains("\"name=rootless\"");
-    let info = db.add("docker info", info);
+    let info = db.add_with_origin("docker info", info, Origin::Daemon);
 
     let mut lowered = Lowered::default();
-    let mut inputs = 1;
     for (name, text) in running_containers(&endpoint)? {
-        let file = db.add(format!("docker inspect {name}"), text);
+        let file = db.add_with_origin(
+            format!("docker inspect {name}"),
+            text,
+            Origin::Container(name.clone()),
+        );
         let containers = inspect::lower(db, file, options);
         lowered.containers.extend(containers.containers);
         lowered.errors.extend(containers.errors);
-        inputs += 1;
     }
 
     let local = endpoint.strip_prefix("unix://").map(PathBuf::from);
     let process = local.as_ref().and_then(|_| daemon_process(rootless));
     let command_line = process.as_ref().map(|process| {
-        db.add(
+        db.add_with_origin(
             format!("/proc/{}/cmdline", process.pid),
             process.command_line.clone(),
+            Origin::Daemon,
         )
     });
     let status = process.as_ref().map(|process| {
-        db.add(
+        db.add_with_origin(
             format!("/proc/{}/status", process.pid),
             process.status.clone(),
+            Origin::Daemon,
         )
     });
     // Only a daemon whose process is in view is known to read this machine's files: through a
@@ -103,7 +105,7 @@ pub(crate) fn audit(db: &SourceDb, options: &Options) -> Result<Audited> {
     );
     lowered.daemons.extend(daemon.daemons);
     lowered.errors.extend(daemon.errors);
-    Ok(Audited { lowered, inputs })
+    Ok(Audited { lowered })
 }
 
 /// `DOCKER_HOST`, else the current context's endpoint, else the default socket.
@@ -233,7 +235,7 @@ fn read_config(db: &SourceDb, path: &Path, lowered: &mut Lowered) -> ConfigSourc
     // Only a regular file: the daemon's command line names this path, and a FIFO there must not
     // block the audit.
     let problem = match read::read_regular(path, MAX_FILE_BYTES).and_then(read::decode) {
-        Ok(text) => return ConfigSource::Read(db.add(name, text)),
+        Ok(text) => return ConfigSource::Read(db.add_with_origin(name, text, Origin::Daemon)),
         Err(ReadError::NotFound) => return ConfigSource::Absent,
         Err(error) => error.to_string(),
     };

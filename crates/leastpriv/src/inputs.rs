@@ -82,7 +82,7 @@ pub(crate) fn collect(
         } else {
             errors.push(InputError::file(
                 path.display().to_string(),
-                "no such file or directory",
+                why_missing(path),
             ));
         }
     }
@@ -233,6 +233,62 @@ fn describe_read(error: &ReadError) -> String {
         ReadError::NotFound | ReadError::PermissionDenied => error.to_string(),
         ReadError::TooLarge(_) => too_large(),
         other => format!("cannot read: {other}"),
+    }
+}
+
+/// Why a path named on the command line cannot be opened: it does not exist, or it is a symbolic
+/// link that leads nowhere (a loop, a missing target), said with the links followed.
+fn why_missing(path: &Path) -> String {
+    /// Links followed before giving up, as the kernel's own limit (`ELOOP` after 40).
+    const MAX_LINKS: usize = 40;
+    let mut chain = vec![path.to_path_buf()];
+    let mut current = path.to_path_buf();
+    loop {
+        let Ok(metadata) = std::fs::symlink_metadata(&current) else {
+            return if chain.len() == 1 {
+                "no such file or directory".to_owned()
+            } else {
+                format!(
+                    "symbolic link to `{}`, which does not exist",
+                    current.display()
+                )
+            };
+        };
+        if !metadata.file_type().is_symlink() {
+            // Reachable after all (it appeared meanwhile, or a parent is the problem).
+            return match std::fs::metadata(path) {
+                Err(error) => describe_io(&error),
+                Ok(_) => "cannot be opened".to_owned(),
+            };
+        }
+        let Ok(target) = std::fs::read_link(&current) else {
+            return "symbolic link that cannot be read".to_owned();
+        };
+        let next = match current.parent() {
+            Some(parent) if target.is_relative() => parent.join(&target),
+            _ => target,
+        };
+        if chain.contains(&next) || chain.len() > MAX_LINKS {
+            chain.push(next);
+            let shown: Vec<String> = chain
+                .iter()
+                .map(|link| format!("`{}`", link.display()))
+                .collect();
+            return format!(
+                "symbolic link loop: {} never reaches a file",
+                shown.join(" → ")
+            );
+        }
+        chain.push(next.clone());
+        current = next;
+    }
+}
+
+fn describe_io(error: &std::io::Error) -> String {
+    match error.kind() {
+        std::io::ErrorKind::NotFound => "no such file".to_owned(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".to_owned(),
+        _ => format!("cannot read: {error}"),
     }
 }
 

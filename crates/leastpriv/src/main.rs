@@ -41,10 +41,11 @@ impl From<ExitStatus> for ExitCode {
 }
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let cli = match Cli::try_parse().and_then(Cli::validated) {
         Ok(cli) => cli,
         Err(error) => {
             let code = if error.use_stderr() { 2 } else { 0 };
+            let error = args::explain(error, std::env::args_os());
             let _ = error.print();
             return ExitCode::from(code);
         }
@@ -52,7 +53,7 @@ fn main() -> ExitCode {
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     let result = match cli.command {
-        Command::Audit(args) => commands::audit::run(&args, &mut out),
+        Command::Audit(args) => commands::audit::run(&args, &mut out, &mut io::stderr()),
         Command::Rules(args) => commands::rules::list(&args, &mut out),
         Command::Explain(args) => commands::rules::explain(&args, &mut out),
         Command::Probe(args) => commands::probe::run(&args, &mut out),

@@ -69,6 +69,22 @@ fn an_archive_is_audited_as_an_image_and_findings_point_into_its_config() {
         ]
     );
     assert_eq!(report["summary"]["errors"], 0);
+    // Said in words, for a reader who has the image but not leastpriv's printing of its config.
+    let locations: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["location"].as_str().unwrap_or("-"))
+        .collect();
+    assert_eq!(
+        locations,
+        [
+            "the image config",
+            "config `User`",
+            "history entry 1 of 1 (layer 1 of 1)",
+            "history entry 1 of 1 (layer 1 of 1)",
+        ]
+    );
 }
 
 #[test]
@@ -111,10 +127,9 @@ fn a_missing_engine_image_is_a_located_error() {
         report["errors"][0]["path"],
         "leastpriv-test-no-such-image:404"
     );
-    assert_eq!(
-        report["summary"]["files"], 1,
-        "only the image is audited, not the current directory"
-    );
+    // Only the image was to be audited, not the current directory, and it is missing: nothing was.
+    assert_eq!(report["summary"]["files"], 0, "{report}");
+    assert_eq!(report["summary"]["images"], 0, "{report}");
 }
 
 /// `rule path:line -> related path:line (note)` for each finding in an image, with paths shortened

@@ -38,6 +38,9 @@ pub struct DaemonConfig {
     /// The file sits where a rootless daemon reads its configuration
     /// (`~/.config/docker/daemon.json`): user-namespace remapping does not apply.
     pub rootless_location: bool,
+    /// The daemon runs inside a container (Docker-in-Docker), configured by that container's command
+    /// line and environment in a Compose file, a Kubernetes manifest or a `docker run` line.
+    pub in_container: bool,
     /// `userns-remap` (`default`, `user`, `user:group`); an empty string disables it.
     pub userns_remap: Option<Spanned<String>>,
     /// `hosts` / `-H`: the API's listeners (`unix://…`, `fd://`, `tcp://0.0.0.0:2376`).
@@ -77,6 +80,7 @@ impl DaemonConfig {
             anchor,
             complete,
             rootless_location: false,
+            in_container: false,
             userns_remap: None,
             hosts: Vec::new(),
             tls: None,
@@ -109,6 +113,7 @@ impl DaemonConfig {
             }
         }
         self.rootless_location |= other.rootless_location;
+        self.in_container |= other.in_container;
         fill(&mut self.userns_remap, other.userns_remap);
         extend(&mut self.hosts, other.hosts);
         fill(&mut self.tls, other.tls);

@@ -74,6 +74,12 @@ pub struct Runtime {
     /// Kubernetes `windowsOptions.hostProcess`: a Windows container that runs as a process on the
     /// host, in the host's network, with the host's privileges (what `privileged` is on Linux).
     pub host_process: Option<Spanned<bool>>,
+    /// The entrypoint the source sets (`entrypoint:`, `--entrypoint`, Kubernetes `command`,
+    /// `Config.Entrypoint`), one word per argument; `None` keeps the image's.
+    pub entrypoint: Option<Vec<Spanned<String>>>,
+    /// The command the source sets (`command:`, the words after the `docker run` image, Kubernetes
+    /// `args`, `Config.Cmd`), one word per argument; empty keeps the image's.
+    pub command: Vec<Spanned<String>>,
 }
 
 /// A seccomp profile setting.

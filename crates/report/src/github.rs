@@ -35,7 +35,14 @@ pub fn write(report: &Report<'_>, out: &mut dyn io::Write) -> io::Result<()> {
                 "{} {}",
                 diagnostic.rule.code, diagnostic.rule.meta.name
             )),
-            escape_data(&format!("{}\nfix: {}", diagnostic.message, diagnostic.fix)),
+            escape_data(&match report.in_words(diagnostic.span) {
+                // In an image: where, in words, since the file and line are leastpriv's printing.
+                Some(place) => format!(
+                    "{}\nin: {place}\nfix: {}",
+                    diagnostic.message, diagnostic.fix
+                ),
+                None => format!("{}\nfix: {}", diagnostic.message, diagnostic.fix),
+            }),
         )?;
     }
     for error in report.errors {

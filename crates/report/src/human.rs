@@ -20,7 +20,6 @@
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::io;
-
 use std::rc::Rc;
 
 use annotate_snippets::{
@@ -28,10 +27,10 @@ use annotate_snippets::{
 };
 use anstyle::{AnsiColor, Effects, Style};
 use leastpriv_rules::{Diagnostic, Severity};
-use leastpriv_source::{FileId, InputError, TextRange};
+use leastpriv_source::{FileId, InputError, Span, TextRange};
 
 use crate::redact::redact;
-use crate::Report;
+use crate::{Audited, Report};
 
 /// Quoted source is cut to fit this width, so the output stays readable in a 100-column terminal.
 const WIDTH: usize = 100;
@@ -76,8 +75,7 @@ struct Printer<'r, 'a> {
     color: bool,
     /// Long lines already redacted, by file and line: each is masked once, however many findings
     /// quote a window of it.
-    redacted_lines:
-        std::cell::RefCell<std::collections::HashMap<(FileId, usize), std::rc::Rc<str>>>,
+    redacted_lines: std::cell::RefCell<std::collections::HashMap<(FileId, usize), Rc<str>>>,
 }
 
 impl<'r, 'a> Printer<'r, 'a> {
@@ -120,32 +118,192 @@ impl<'r, 'a> Printer<'r, 'a> {
                 &normalize_untrusted_str(&diagnostic.message)
             ),
         )?;
-        // One snippet per file: the primary span and the related places in the same file share one.
-        let mut by_file: BTreeMap<FileId, Vec<(TextRange, Option<&str>)>> = BTreeMap::new();
-        by_file
-            .entry(diagnostic.span.file)
-            .or_default()
-            .push((diagnostic.span.range, None));
+        let help = Group::with_title(
+            Level::HELP.secondary_title(normalize_untrusted_str(&diagnostic.fix)),
+        );
+        let level = severity_level(diagnostic.severity);
+        if self.described(diagnostic.span).is_none() {
+            let group = self.snippets(
+                Group::with_level(level),
+                diagnostic.span,
+                &diagnostic.related,
+            );
+            return writeln!(out, "{}", self.renderer.render(&[group, help]));
+        }
+        // A place in a text leastpriv made (an image's config): said in words, with the value it
+        // holds, never as a line of a text the reader does not have.
+        self.in_words(diagnostic.span, None, out)?;
+        let mut in_files = Vec::new();
         for (span, note) in &diagnostic.related {
+            if self.described(*span).is_some() {
+                let same = span.file == diagnostic.span.file;
+                self.in_words(*span, Some((note, same)), out)?;
+            } else {
+                in_files.push((*span, note.as_str()));
+            }
+        }
+        if in_files.is_empty() {
+            return writeln!(out, "{}", self.renderer.render(&[help]));
+        }
+        let group = self.labelled_snippets(Group::with_level(level), &in_files);
+        writeln!(out, "{}", self.renderer.render(&[group, help]))
+    }
+
+    /// Where `span` is, in words, when it is in a text leastpriv made: the input it stands for
+    /// (`web.tar@sha256:0123456789ab`) and the region (`history entry 3 of 6 (layer 2 of 5)`).
+    fn described(&self, span: Span) -> Option<(String, String)> {
+        let file = self.report.db.get(span.file);
+        let (_, words) = file.region(span.range)?;
+        let path = file.path();
+        let path = path.strip_suffix("/config").unwrap_or(path);
+        Some((
+            normalize_untrusted_str(path),
+            normalize_untrusted_str(words),
+        ))
+    }
+
+    /// `--> web.tar@sha256:…, history entry 3 of 6 (layer 2 of 5)` and the line that holds the
+    /// place, masked and cut to the width; for a related place, its note first.
+    /// A related place in the primary place's text is named by its region alone.
+    fn in_words(
+        &self,
+        span: Span,
+        note: Option<(&str, bool)>,
+        out: &mut dyn io::Write,
+    ) -> io::Result<()> {
+        let Some((path, words)) = self.described(span) else {
+            return Ok(());
+        };
+        let gutter = self.paint(line_number_style(), "-->");
+        match note {
+            None => writeln!(out, " {gutter} {path}, {words}")?,
+            Some((note, same_text)) => {
+                let place = if same_text {
+                    words
+                } else {
+                    format!("{path}, {words}")
+                };
+                writeln!(
+                    out,
+                    "  {} {}: {place}",
+                    self.paint(line_number_style(), "="),
+                    normalize_untrusted_str(note)
+                )?;
+            }
+        }
+        let file = self.report.db.get(span.file);
+        let text = file.text();
+        let start = (span.range.start as usize).min(text.len());
+        let start = floor_char_boundary(text, start);
+        let line_start = text[..start].rfind('\n').map_or(0, |newline| newline + 1);
+        let line_end = text[start..]
+            .find('\n')
+            .map_or(text.len(), |newline| start + newline);
+        let line = redact(&text[line_start..line_end]).into_owned();
+        let column = line
+            .get(..start - line_start)
+            .map_or(0, |before| before.chars().count());
+        // `"created_by": "…",` reads as `created_by: "…"`.
+        let trimmed = line.trim_start();
+        let mut column = column.saturating_sub(line.chars().count() - trimmed.chars().count());
+        let member = trimmed
+            .strip_prefix('"')
+            .and_then(|rest| rest.split_once("\": "))
+            .filter(|(key, _)| !key.contains('"'));
+        let readable = match member {
+            Some((key, value)) => {
+                column = column.saturating_sub(3);
+                format!("{key}: {}", value.strip_suffix(',').unwrap_or(value))
+            }
+            None => trimmed.to_owned(),
+        };
+        let shown = window(&readable, column, WIDTH - 8);
+        writeln!(
+            out,
+            "  {} {}",
+            self.paint(line_number_style(), "|"),
+            normalize_untrusted_str(&shown)
+        )
+    }
+
+    fn error(&self, error: &InputError, out: &mut dyn io::Write) -> io::Result<()> {
+        let style = Style::new().bold().fg_color(Some(AnsiColor::Red.into()));
+        writeln!(
+            out,
+            "{}: {}",
+            self.paint(style, "error"),
+            self.paint(
+                Style::new().bold(),
+                &normalize_untrusted_str(&error.message)
+            ),
+        )?;
+        match error.span {
+            Some(span) => {
+                let group = self.snippets(Group::with_level(Level::ERROR), span, &error.related);
+                writeln!(out, "{}", self.renderer.render(&[group]))
+            }
+            // The whole file is at fault: only its path, drawn as annotate-snippets draws one.
+            None => writeln!(
+                out,
+                " {}{}",
+                self.paint(line_number_style(), "--> "),
+                normalize_untrusted_str(&error.path)
+            ),
+        }
+    }
+
+    /// `group` with one snippet per file: the primary span underlined, the related places as
+    /// labelled secondary underlines, in the primary file first and the others by path.
+    fn snippets<'g>(
+        &self,
+        group: Group<'g>,
+        primary: Span,
+        related: &'g [(Span, String)],
+    ) -> Group<'g> {
+        let mut places: Vec<(Span, Option<&str>)> = vec![(primary, None)];
+        places.extend(
+            related
+                .iter()
+                .map(|(span, note)| (*span, Some(note.as_str()))),
+        );
+        self.places(group, &places)
+    }
+
+    /// `group` with the related places alone, each labelled.
+    fn labelled_snippets<'g>(&self, group: Group<'g>, related: &[(Span, &'g str)]) -> Group<'g> {
+        let places: Vec<(Span, Option<&str>)> = related
+            .iter()
+            .map(|(span, note)| (*span, Some(*note)))
+            .collect();
+        self.places(group, &places)
+    }
+
+    /// `group` with one snippet per file of `places` (the unlabelled one is the primary place),
+    /// the first place's file first and the others by path.
+    fn places<'g>(&self, mut group: Group<'g>, places: &[(Span, Option<&'g str>)]) -> Group<'g> {
+        let Some(&(first, _)) = places.first() else {
+            return group;
+        };
+        let mut by_file: BTreeMap<FileId, Vec<(TextRange, Option<&str>)>> = BTreeMap::new();
+        for (span, note) in places {
             by_file
                 .entry(span.file)
                 .or_default()
-                .push((span.range, Some(note.as_str())));
+                .push((span.range, *note));
         }
-        let primary_file = diagnostic.span.file;
         let mut files: Vec<_> = by_file.into_iter().collect();
-        // The primary file leads; the others follow by path (ids follow the threads that read them).
+        // The first file leads; the others follow by path (ids follow the threads that read them).
         files.sort_by_cached_key(|(file, _)| {
             (
-                *file != primary_file,
+                *file != first.file,
                 self.report.db.get(*file).path().to_owned(),
             )
         });
-        let mut group = Group::with_level(severity_level(diagnostic.severity));
         for (file, annotations) in files {
             let quoted = self.quote(file, &annotations);
             let mut snippet = Snippet::source(quoted.text).line_start(quoted.first_line);
             match quoted.column {
+                // A window does not start its line: the place is given, not computed.
                 Some(column) => {
                     group = group.element(
                         Origin::path(quoted.path)
@@ -166,52 +324,7 @@ impl<'r, 'a> Printer<'r, 'a> {
             }
             group = group.element(snippet);
         }
-        let help = Group::with_title(
-            Level::HELP.secondary_title(normalize_untrusted_str(&diagnostic.fix)),
-        );
-        writeln!(out, "{}", self.renderer.render(&[group, help]))
-    }
-
-    fn error(&self, error: &InputError, out: &mut dyn io::Write) -> io::Result<()> {
-        let style = Style::new().bold().fg_color(Some(AnsiColor::Red.into()));
-        writeln!(
-            out,
-            "{}: {}",
-            self.paint(style, "error"),
-            self.paint(
-                Style::new().bold(),
-                &normalize_untrusted_str(&error.message)
-            ),
-        )?;
-        match error.span {
-            Some(span) => {
-                let quoted = self.quote(span.file, &[(span.range, None)]);
-                let mut snippet = Snippet::source(quoted.text).line_start(quoted.first_line);
-                let mut group = Group::with_level(Level::ERROR);
-                match quoted.column {
-                    Some(column) => {
-                        group = group.element(
-                            Origin::path(quoted.path)
-                                .line(quoted.first_line)
-                                .char_column(column),
-                        );
-                    }
-                    None => snippet = snippet.path(quoted.path),
-                }
-                for (range, _) in quoted.annotations {
-                    snippet = snippet.annotation(AnnotationKind::Primary.span(range));
-                }
-                let group = group.element(snippet);
-                writeln!(out, "{}", self.renderer.render(&[group]))
-            }
-            // The whole file is at fault: only its path, drawn as annotate-snippets draws one.
-            None => writeln!(
-                out,
-                " {}{}",
-                self.paint(line_number_style(), "--> "),
-                normalize_untrusted_str(&error.path)
-            ),
-        }
+        group
     }
 
     /// The lines of `file` that `annotations` cover, redacted, with the annotations made relative.
@@ -237,7 +350,7 @@ impl<'r, 'a> Printer<'r, 'a> {
         let last = if end > start { end - 1 } else { end };
         let quoted_end = index.line_range(text, index.line_of(last)).end.max(end);
         if quoted_end - quoted_start > MAX_WHOLE_QUOTE {
-            return self.window(file, annotations);
+            return self.windowed_quote(file, annotations);
         }
         let quoted = redact(&text[quoted_start..quoted_end]).into_owned();
         let relative = |offset: u32| {
@@ -260,7 +373,11 @@ impl<'r, 'a> Printer<'r, 'a> {
     /// cut never splits a secret from the name that marks it), `…` where it is cut; annotations
     /// outside the window are left out. The column is given, since the window does not start the
     /// line.
-    fn window<'l>(&self, file: FileId, annotations: &[(TextRange, Option<&'l str>)]) -> Quoted<'l> {
+    fn windowed_quote<'l>(
+        &self,
+        file: FileId,
+        annotations: &[(TextRange, Option<&'l str>)],
+    ) -> Quoted<'l> {
         let source = self.report.db.get(file);
         let text = source.text();
         let index = source.line_index();
@@ -304,13 +421,22 @@ impl<'r, 'a> Printer<'r, 'a> {
 
     fn summary(&self, out: &mut dyn io::Write) -> io::Result<()> {
         let report = self.report;
-        let files = plural(report.files_audited, "file", "files");
         let bold = Style::new().bold();
         if report.diagnostics.is_empty() {
-            writeln!(out, "{} in {files}", self.paint(bold, "no findings"))?;
+            let line = if report.audited.is_empty() {
+                "nothing was audited".to_owned()
+            } else {
+                format!("no findings in {}", audited_list(&report.audited))
+            };
+            writeln!(out, "{}", self.paint(bold, &line))?;
         } else {
             let findings = plural(report.diagnostics.len(), "finding", "findings");
-            writeln!(out, "{} in {files}", self.paint(bold, &findings))?;
+            writeln!(
+                out,
+                "{} in {}",
+                self.paint(bold, &findings),
+                where_found(&report.with_findings(), &report.audited)
+            )?;
             let by_severity: Vec<String> = report
                 .count_by_severity()
                 .into_iter()
@@ -385,8 +511,91 @@ fn severity_level(severity: Severity) -> Level<'static> {
     }
 }
 
+/// The kinds of things audited, with their nouns: `(audited, with findings, one, many)`.
+fn kinds(with: &Audited, audited: &Audited) -> [(usize, usize, &'static str, &'static str); 4] {
+    [
+        (audited.files, with.files, "file", "files"),
+        (audited.images, with.images, "image", "images"),
+        (
+            audited.containers,
+            with.containers,
+            "running container",
+            "running containers",
+        ),
+        (audited.daemons, with.daemons, "daemon", "daemons"),
+    ]
+}
+
+/// `5 files and 1 image`: what was audited.
+fn audited_list(audited: &Audited) -> String {
+    let parts: Vec<String> = kinds(&Audited::default(), audited)
+        .into_iter()
+        .filter(|&(count, ..)| count > 0)
+        .map(|(count, _, one, many)| match (one, count) {
+            ("daemon", 1) => "the daemon".to_owned(),
+            _ => plural(count, one, many),
+        })
+        .collect();
+    join_and(&parts)
+}
+
+/// `2 of 5 files and 1 image; no findings in 3 running containers`: where the findings are, among
+/// what was audited.
+fn where_found(with: &Audited, audited: &Audited) -> String {
+    let mut found = Vec::new();
+    let mut clean = Audited::default();
+    for (index, (count, hit, one, many)) in kinds(with, audited).into_iter().enumerate() {
+        if hit == 0 {
+            let slot = match index {
+                0 => &mut clean.files,
+                1 => &mut clean.images,
+                2 => &mut clean.containers,
+                _ => &mut clean.daemons,
+            };
+            *slot = count;
+            continue;
+        }
+        found.push(match (one, hit, count) {
+            ("daemon", 1, 1) => "the daemon".to_owned(),
+            (_, hit, count) if hit >= count => plural(hit, one, many),
+            (_, hit, count) => format!("{hit} of {}", plural(count, one, many)),
+        });
+    }
+    let mut text = join_and(&found);
+    if !clean.is_empty() {
+        text.push_str(&format!("; no findings in {}", audited_list(&clean)));
+    }
+    text
+}
+
+/// `a`, `a and b`, `a, b and c`.
+fn join_and(parts: &[String]) -> String {
+    match parts {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
 fn plural(count: usize, one: &str, many: &str) -> String {
     format!("{count} {}", if count == 1 { one } else { many })
+}
+
+/// At most `width` characters of `line` around character `column`, cut with `…` where cut.
+fn window(line: &str, column: usize, width: usize) -> String {
+    let count = line.chars().count();
+    if count <= width {
+        return line.to_owned();
+    }
+    let start = column.saturating_sub(width / 3).min(count - width);
+    let mut shown: String = line.chars().skip(start).take(width).collect();
+    if start + width < count {
+        shown.push('…');
+    }
+    if start > 0 {
+        shown.insert(0, '…');
+    }
+    shown
 }
 
 /// The largest char boundary of `text` at or before `offset` (`str::floor_char_boundary` is unstable).
@@ -458,11 +667,77 @@ mod tests {
             db: &db,
             diagnostics: &[],
             errors: &[],
-            files_audited: 2,
+            audited: crate::Audited {
+                files: 2,
+                ..crate::Audited::default()
+            },
         };
         let mut out = Vec::new();
         write(&report, &mut out, HumanOptions::default()).unwrap();
         assert_eq!(String::from_utf8(out).unwrap(), "no findings in 2 files\n");
+    }
+
+    #[test]
+    fn the_summary_says_what_was_audited_and_where_the_findings_are() {
+        let audited = |files, images, containers, daemons| Audited {
+            files,
+            images,
+            containers,
+            daemons,
+        };
+        assert_eq!(audited_list(&audited(5, 1, 0, 0)), "5 files and 1 image");
+        assert_eq!(
+            audited_list(&audited(0, 0, 3, 1)),
+            "3 running containers and the daemon"
+        );
+        assert_eq!(
+            where_found(&audited(2, 0, 0, 0), &audited(5, 0, 0, 0)),
+            "2 of 5 files"
+        );
+        assert_eq!(
+            where_found(&audited(1, 0, 0, 0), &audited(1, 0, 0, 0)),
+            "1 file"
+        );
+        assert_eq!(
+            where_found(&audited(2, 1, 0, 0), &audited(5, 2, 0, 0)),
+            "2 of 5 files and 1 of 2 images"
+        );
+        assert_eq!(
+            where_found(&audited(0, 0, 2, 1), &audited(0, 0, 4, 1)),
+            "2 of 4 running containers and the daemon"
+        );
+        assert_eq!(
+            where_found(&audited(0, 1, 0, 0), &audited(3, 1, 0, 0)),
+            "1 image; no findings in 3 files"
+        );
+    }
+
+    #[test]
+    fn a_long_line_is_cut_around_the_place() {
+        let line: String = (0..200)
+            .map(|i| char::from(b'a' + (i % 26) as u8))
+            .collect();
+        let shown = window(&line, 150, 40);
+        assert_eq!(shown.chars().count(), 42, "{shown}");
+        assert!(shown.starts_with('…') && shown.ends_with('…'), "{shown}");
+        assert_eq!(window("short", 2, 40), "short");
+    }
+
+    #[test]
+    fn says_nothing_was_audited_when_nothing_was() {
+        let db = leastpriv_source::SourceDb::new();
+        let error = InputError::file("web:1.4", "no such image in the local engine");
+        let report = Report {
+            db: &db,
+            diagnostics: &[],
+            errors: std::slice::from_ref(&error),
+            audited: Audited::default(),
+        };
+        let mut out = Vec::new();
+        write(&report, &mut out, HumanOptions::default()).unwrap();
+        let output = String::from_utf8(out).unwrap();
+        assert!(output.contains("\nnothing was audited\n"), "{output}");
+        assert!(!output.contains("no findings"), "{output}");
     }
 
     #[test]
@@ -484,7 +759,10 @@ mod tests {
             db: &db,
             diagnostics: std::slice::from_ref(&diagnostic),
             errors: &[],
-            files_audited: 1,
+            audited: crate::Audited {
+                files: 1,
+                ..crate::Audited::default()
+            },
         };
         let mut out = Vec::new();
         write(&report, &mut out, HumanOptions::default()).unwrap();
@@ -519,7 +797,10 @@ mod tests {
             db: &db,
             diagnostics: &diagnostics,
             errors: &[],
-            files_audited: 1,
+            audited: crate::Audited {
+                files: 1,
+                ..crate::Audited::default()
+            },
         };
         let mut out = Vec::new();
         write(&report, &mut out, HumanOptions::default()).unwrap();
@@ -561,7 +842,10 @@ mod tests {
                     db: &db,
                     diagnostics: std::slice::from_ref(&diagnostic),
                     errors: std::slice::from_ref(&error),
-                    files_audited: 1,
+                    audited: crate::Audited {
+                        files: 1,
+                        ..crate::Audited::default()
+                    },
                 };
                 let mut out = Vec::new();
                 write(&report, &mut out, HumanOptions { color: true }).unwrap();

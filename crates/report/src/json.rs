@@ -3,8 +3,9 @@
 //! ```json
 //! {"findings": [{"rule", "name", "layer", "severity", "path", "line", "column", "end_line",
 //!   "end_column", "message", "fix", "pss"?}],
-//!  "errors": [{"path", "line", "column", "message"}],
-//!  "summary": {"files", "findings", "errors", "by_severity": {…}, "by_layer": {…}}}
+//!  "errors": [{"path", "line", "column", "message", "related"?}],
+//!  "summary": {"files", "images", "containers", "daemons", "with_findings": {"files", "images",
+//!   "containers", "daemons"}, "findings", "errors", "by_severity": {…}, "by_layer": {…}}}
 //! ```
 //! Fields are only ever added, never renamed or removed. Lines and columns are 1-based; `line` and
 //! `column` of an error are `null` when the whole file is at fault.
@@ -14,7 +15,7 @@ use std::io;
 
 use serde::Serialize;
 
-use crate::Report;
+use crate::{Audited, Report};
 
 #[derive(Serialize)]
 struct Output<'a> {
@@ -36,6 +37,10 @@ struct Finding<'a> {
     end_column: u32,
     message: &'a str,
     fix: &'a str,
+    /// Where the finding is, in words, when `path` is a text leastpriv made rather than a file
+    /// (`history entry 3 of 6 (layer 2 of 5)` in an image's config).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    location: Option<String>,
     /// The Pod Security Standards level that forbids it (`baseline`, `restricted`), when one does.
     #[serde(skip_serializing_if = "Option::is_none")]
     pss: Option<&'static str>,
@@ -57,11 +62,22 @@ struct Error<'a> {
     line: Option<u32>,
     column: Option<u32>,
     message: &'a str,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    related: Vec<Related<'a>>,
 }
 
 #[derive(Serialize)]
 struct Summary {
+    /// Files audited (inputs and the files they name).
     files: usize,
+    /// Images audited.
+    images: usize,
+    /// Running containers of the live engine audited.
+    containers: usize,
+    /// Live daemons audited.
+    daemons: usize,
+    /// How many of each have a finding.
+    with_findings: Audited,
     findings: usize,
     errors: usize,
     by_severity: BTreeMap<&'static str, usize>,
@@ -87,6 +103,7 @@ pub fn write(report: &Report<'_>, out: &mut dyn io::Write) -> io::Result<()> {
                 end_column: location.end.column,
                 message: &diagnostic.message,
                 fix: &diagnostic.fix,
+                location: report.in_words(diagnostic.span),
                 pss: diagnostic.pss.map(|level| level.as_str()),
                 related: diagnostic
                     .related
@@ -114,11 +131,28 @@ pub fn write(report: &Report<'_>, out: &mut dyn io::Write) -> io::Result<()> {
                 line: position.map(|p| p.line),
                 column: position.map(|p| p.column),
                 message: &error.message,
+                related: error
+                    .related
+                    .iter()
+                    .map(|(span, message)| {
+                        let location = report.locate(*span);
+                        Related {
+                            path: location.path,
+                            line: location.start.line,
+                            column: location.start.column,
+                            message,
+                        }
+                    })
+                    .collect(),
             }
         })
         .collect();
     let summary = Summary {
-        files: report.files_audited,
+        files: report.audited.files,
+        images: report.audited.images,
+        containers: report.audited.containers,
+        daemons: report.audited.daemons,
+        with_findings: report.with_findings(),
         findings: report.diagnostics.len(),
         errors: report.errors.len(),
         by_severity: report

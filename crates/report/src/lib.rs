@@ -13,8 +13,10 @@ pub mod sarif;
 #[cfg(test)]
 mod test_support;
 
+use std::collections::BTreeSet;
+
 use leastpriv_rules::{Diagnostic, Layer, Severity};
-use leastpriv_source::{InputError, LineColumn, SourceDb, Span};
+use leastpriv_source::{InputError, LineColumn, Origin, SourceDb, Span};
 
 /// Everything one run found.
 pub struct Report<'a> {
@@ -24,8 +26,29 @@ pub struct Report<'a> {
     pub diagnostics: &'a [Diagnostic],
     /// Inputs (or parts) that could not be audited.
     pub errors: &'a [InputError],
-    /// How many files were audited.
-    pub files_audited: usize,
+    /// What was audited.
+    pub audited: Audited,
+}
+
+/// How many of each kind of thing a run audited (or, from [`Report::with_findings`], how many of
+/// them have findings).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Audited {
+    /// Files: inputs, and the files they name (a Compose `build:` Dockerfile, an `include`).
+    pub files: usize,
+    /// Images: in archives, OCI layouts and the local engine.
+    pub images: usize,
+    /// Running containers of the live engine.
+    pub containers: usize,
+    /// Live engines' daemons.
+    pub daemons: usize,
+}
+
+impl Audited {
+    /// Whether nothing at all was audited.
+    pub fn is_empty(&self) -> bool {
+        *self == Audited::default()
+    }
 }
 
 /// A span resolved to a path and 1-based positions.
@@ -47,6 +70,36 @@ impl Report<'_> {
             path: file.path().to_owned(),
             start: file.line_column(span.range.start),
             end: file.line_column(span.range.end),
+        }
+    }
+
+    /// Where `span` is, in words, when it is in a text leastpriv made rather than a file (`history
+    /// entry 3 of 6 (layer 2 of 5)` in an image's config).
+    pub fn in_words(&self, span: Span) -> Option<String> {
+        let file = self.db.get(span.file);
+        file.region(span.range).map(|(_, words)| words.to_owned())
+    }
+
+    /// How many of the audited files, images, containers and daemons have a finding: each finding
+    /// counts for the one its place is in.
+    pub fn with_findings(&self) -> Audited {
+        let mut units = BTreeSet::new();
+        for diagnostic in self.diagnostics {
+            let file = self.db.get(diagnostic.span.file);
+            let key = match file.origin() {
+                Origin::File => (0, normalized(file.path())),
+                Origin::Image(name) => (1, name.clone()),
+                Origin::Container(name) => (2, name.clone()),
+                Origin::Daemon => (3, String::new()),
+            };
+            units.insert(key);
+        }
+        let count = |kind: u8| units.iter().filter(|(k, _)| *k == kind).count();
+        Audited {
+            files: count(0),
+            images: count(1),
+            containers: count(2),
+            daemons: count(3),
         }
     }
 
@@ -80,4 +133,14 @@ impl Report<'_> {
             })
             .collect()
     }
+}
+
+/// A path without `.` components, so `a/./Dockerfile` and `a/Dockerfile` count once.
+pub fn normalized(path: &str) -> String {
+    let path = std::path::Path::new(path);
+    let parts: std::path::PathBuf = path
+        .components()
+        .filter(|part| !matches!(part, std::path::Component::CurDir))
+        .collect();
+    parts.display().to_string()
 }

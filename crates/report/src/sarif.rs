@@ -197,7 +197,14 @@ pub fn write(report: &Report<'_>, out: &mut dyn io::Write) -> io::Result<()> {
             rule_index: rule_index[diagnostic.rule.code],
             level: level(diagnostic.severity),
             message: Message {
-                text: format!("{}. Fix: {}", diagnostic.message, diagnostic.fix),
+                text: match report.in_words(diagnostic.span) {
+                    // In an image the location is leastpriv's printing of its config: say where.
+                    Some(place) => format!(
+                        "{} (in {place}). Fix: {}",
+                        diagnostic.message, diagnostic.fix
+                    ),
+                    None => format!("{}. Fix: {}", diagnostic.message, diagnostic.fix),
+                },
             },
             locations: [location(report, diagnostic.span, None, None)],
             related_locations: diagnostic
@@ -559,7 +566,10 @@ mod tests {
                 db: &db,
                 diagnostics: &[],
                 errors: &[],
-                files_audited: 1,
+                audited: crate::Audited {
+                    files: 1,
+                    ..crate::Audited::default()
+                },
             };
             let mut fingerprints = Fingerprints::default();
             (

@@ -29,7 +29,10 @@ impl Sample {
             db: &self.db,
             diagnostics: &self.diagnostics,
             errors: &self.errors,
-            files_audited: 3,
+            audited: crate::Audited {
+                files: 3,
+                ..crate::Audited::default()
+            },
         }
     }
 }

@@ -15,12 +15,31 @@ pub fn rule_markdown(rule: &Rule) -> String {
         .unwrap_or_default();
     let _ = writeln!(
         page,
-        "Layer: `{}` · default severity: `{}`{pss} · fix: {}\n",
-        meta.layer, meta.severity, meta.fix_title
+        "Layer: `{}` · severity: {}{pss} · fix: {}\n",
+        meta.layer,
+        severities(rule),
+        meta.fix_title
     );
     page.push_str(rule.explanation().trim_end());
     page.push('\n');
     page
+}
+
+/// The severities of a rule's findings: `` `medium` `` for a rule with one, `` `medium` (default),
+/// also `high`, `low` `` for one that grades its cases.
+fn severities(rule: &Rule) -> String {
+    let meta = rule.meta;
+    let others: Vec<String> = meta
+        .severities()
+        .into_iter()
+        .filter(|&severity| severity != meta.severity)
+        .map(|severity| format!("`{severity}`"))
+        .collect();
+    if others.is_empty() {
+        format!("`{}`", meta.severity)
+    } else {
+        format!("`{}` (default), also {}", meta.severity, others.join(", "))
+    }
 }
 
 /// `docs/rules.md`: every rule, by layer.
@@ -38,7 +57,7 @@ pub fn render_rule_docs() -> String {
             anchor = format!("{}-{}", rule.code, rule.meta.name).to_ascii_lowercase(),
             name = rule.meta.name,
             layer = rule.meta.layer,
-            severity = rule.meta.severity,
+            severity = severities(rule),
             pss = rule.meta.pss.map(|level| level.as_str()).unwrap_or(""),
         );
     }

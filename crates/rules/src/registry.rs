@@ -67,6 +67,7 @@ registry! {
     "LP502" => filesystem::writable_root_filesystem,
     "LP503" => filesystem::read_only_root_without_scratch,
     "LP504" => filesystem::permissive_tmpfs_mount,
+    "LP505" => filesystem::world_writable_mode_set,
     "LP550" => filesystem::world_writable_directory,
     "LP601" => secrets::secret_in_env,
     "LP602" => secrets::secret_in_build_arg,

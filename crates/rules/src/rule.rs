@@ -14,6 +14,10 @@ pub struct RuleMeta {
     pub layer: Layer,
     /// The default severity.
     pub severity: Severity,
+    /// The other severities a finding of this rule can have, for rules that grade each case (a
+    /// capability by what it grants, a mount by what it exposes); empty when every finding has the
+    /// default. The documentation lists them, and the tests hold the code to them.
+    pub also: &'static [Severity],
     /// The imperative one-line fix (`Add a non-root USER to the final stage`).
     pub fix_title: &'static str,
     /// The Pod Security Standards level whose controls forbid the pattern, if any; a finding may
@@ -23,6 +27,18 @@ pub struct RuleMeta {
     pub explanation: &'static str,
     /// The source file that declares it.
     pub source_file: &'static str,
+}
+
+impl RuleMeta {
+    /// Every severity a finding of this rule can have, highest first.
+    pub fn severities(&self) -> Vec<Severity> {
+        let mut all: Vec<Severity> = std::iter::once(self.severity)
+            .chain(self.also.iter().copied())
+            .collect();
+        all.sort_unstable_by(|a, b| b.cmp(a));
+        all.dedup();
+        all
+    }
 }
 
 /// How a rule is run.
@@ -78,6 +94,7 @@ impl Rule {
 ///         severity: High,
 ///         fix: "Add a non-root `USER` to the final stage",
 ///         pss: Restricted, // optional: the Pod Security Standards level that forbids it
+///         also: [Medium],  // optional: the other severities the rule grades cases with
 ///     };
 /// }
 /// ```
@@ -90,13 +107,15 @@ macro_rules! declare_rule {
             layer: $layer:ident,
             severity: $severity:ident,
             fix: $fix:literal
-            $(, pss: $pss:ident)? $(,)?
+            $(, pss: $pss:ident)?
+            $(, also: [$($also:ident),* $(,)?])? $(,)?
         };
     ) => {
         $vis static $ident: $crate::RuleMeta = $crate::RuleMeta {
             name: $name,
             layer: $crate::Layer::$layer,
             severity: $crate::Severity::$severity,
+            also: &[$($($crate::Severity::$also),*)?],
             fix_title: $fix,
             pss: $crate::declare_rule!(@pss $($pss)?),
             explanation: concat!($($doc, "\n"),*),

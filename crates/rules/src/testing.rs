@@ -23,6 +23,8 @@ pub(crate) struct Found {
     pub(crate) message: String,
     pub(crate) fix: String,
     pub(crate) pss: Option<PssLevel>,
+    /// The 1-based lines of the related places.
+    pub(crate) related: Vec<u32>,
 }
 
 impl Source {
@@ -99,6 +101,11 @@ impl Source {
                 message: diagnostic.message,
                 fix: diagnostic.fix,
                 pss: diagnostic.pss,
+                related: diagnostic
+                    .related
+                    .iter()
+                    .map(|(span, _)| self.db.get(span.file).line_column(span.range.start).line)
+                    .collect(),
             })
             .collect()
     }

@@ -50,6 +50,16 @@ fn every_rule_over_the_corpus() {
                 diagnostic.rule.code
             );
             let position = source.line_column(diagnostic.span.range.start);
+            assert!(
+                diagnostic
+                    .rule
+                    .meta
+                    .severities()
+                    .contains(&diagnostic.severity),
+                "{relative}: {} reports `{}`, which its documentation does not list",
+                diagnostic.rule.code,
+                diagnostic.severity
+            );
             let count = counts.entry(diagnostic.rule.code).or_default();
             count.0 += 1;
             if !files_hit.contains(&diagnostic.rule.code) {

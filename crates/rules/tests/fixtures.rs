@@ -146,6 +146,12 @@ fn every_fixture_fires_where_marked_and_nowhere_else() {
             if diagnostic.span.file == file {
                 fired.insert(position.line);
             }
+            if !rule.meta.severities().contains(&diagnostic.severity) {
+                failures.push(format!(
+                    "{name}: {} reports `{}`, which its documentation does not list",
+                    rule.code, diagnostic.severity
+                ));
+            }
             rendered.push_str(&format!(
                 "{}:{}:{} {} {}\n  fix: {}\n",
                 source.path(),
@@ -155,6 +161,16 @@ fn every_fixture_fires_where_marked_and_nowhere_else() {
                 diagnostic.message,
                 diagnostic.fix
             ));
+            for (span, note) in &diagnostic.related {
+                let source = db.get(span.file);
+                let position = source.line_column(span.range.start);
+                rendered.push_str(&format!(
+                    "  related: {}:{}:{} {note}\n",
+                    source.path(),
+                    position.line,
+                    position.column,
+                ));
+            }
         }
         let is_json = path.extension().is_some_and(|ext| ext == "json");
         let expected = if is_json {

@@ -17,7 +17,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use leastpriv_frontend::{detect_by_content, detect_by_name, lower, Options};
-use leastpriv_rules::{check, Diagnostic, RuleSelection, Severity};
+use leastpriv_rules::{check, Diagnostic, RuleSelection, Severity, Subjects};
 use leastpriv_source::SourceDb;
 
 #[path = "../../frontend/tests/support/corpus.rs"]
@@ -55,8 +55,24 @@ fn sweep(root: &Path) -> (Vec<Found>, usize) {
             continue;
         }
         audited += 1;
-        let diagnostics: Vec<Diagnostic> = check(&db, &lowered.containers, &RuleSelection::all());
+        // The engines some containers run (Docker-in-Docker) are judged with them.
+        let subjects = Subjects {
+            containers: &lowered.containers,
+            daemons: &lowered.daemons,
+        };
+        let diagnostics: Vec<Diagnostic> = check(&db, subjects, &RuleSelection::all());
         for diagnostic in diagnostics {
+            assert!(
+                diagnostic
+                    .rule
+                    .meta
+                    .severities()
+                    .contains(&diagnostic.severity),
+                "{}: {} reports `{}`, which its documentation does not list",
+                path.display(),
+                diagnostic.rule.code,
+                diagnostic.severity
+            );
             let source = db.get(diagnostic.span.file);
             let file = Path::new(source.path());
             found.push(Found {

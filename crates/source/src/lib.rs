@@ -149,12 +149,30 @@ impl<T: fmt::Debug> fmt::Debug for Spanned<T> {
     }
 }
 
+/// What a text in the database stands for: a file the user has, or a text leastpriv made from
+/// something that is not a file, so that a report can say what was audited (files, images,
+/// containers, the daemon) and where each finding is.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Origin {
+    /// A file: an input, or a file an input names (a Compose `build:` Dockerfile, an `include`).
+    #[default]
+    File,
+    /// Part of an image (its config, as leastpriv prints it), named as the user named the image.
+    Image(String),
+    /// A running container of the live engine (`docker inspect` output), by name.
+    Container(String),
+    /// The live engine's daemon (`docker info`, its process, socket and configuration).
+    Daemon,
+}
+
 /// One input file: its path as the user gave it, its text and its line index.
 #[derive(Debug)]
 pub struct SourceFile {
     path: String,
     text: Arc<str>,
     line_index: LineIndex,
+    origin: Origin,
+    regions: Vec<(TextRange, String)>,
 }
 
 impl SourceFile {
@@ -182,6 +200,24 @@ impl SourceFile {
     pub fn line_index(&self) -> &LineIndex {
         &self.line_index
     }
+
+    /// What the text stands for.
+    pub fn origin(&self) -> &Origin {
+        &self.origin
+    }
+
+    /// The words that say where `range` is in a text leastpriv made (`history entry 3 of 6 (layer
+    /// 2 of 5)` in an image's config), and the range of that region: for a reader who does not
+    /// have the text. `None` in a file, and outside every region.
+    pub fn region(&self, range: TextRange) -> Option<(TextRange, &str)> {
+        self.regions
+            .iter()
+            .filter(|(region, _)| {
+                region.start <= range.start && range.start < region.end.max(region.start + 1)
+            })
+            .min_by_key(|(region, _)| region.len())
+            .map(|(region, words)| (*region, words.as_str()))
+    }
 }
 
 /// Every file read during one run. Cheap to share across threads; files are never removed, so a
@@ -200,11 +236,35 @@ impl SourceDb {
     /// Adds a file and returns its id. The same path may be added twice (stdin and a file named `-`
     /// cannot be told apart otherwise); callers that want one parse per path keep their own map.
     pub fn add(&self, path: impl Into<String>, text: impl Into<Arc<str>>) -> FileId {
+        self.add_with_origin(path, text, Origin::File)
+    }
+
+    /// Adds a text that stands for something other than a file (see [`Origin`]).
+    pub fn add_with_origin(
+        &self,
+        path: impl Into<String>,
+        text: impl Into<Arc<str>>,
+        origin: Origin,
+    ) -> FileId {
+        self.add_described(path, text, origin, Vec::new())
+    }
+
+    /// Adds a text leastpriv made, with the words that name each region of it (see
+    /// [`SourceFile::region`]).
+    pub fn add_described(
+        &self,
+        path: impl Into<String>,
+        text: impl Into<Arc<str>>,
+        origin: Origin,
+        regions: Vec<(TextRange, String)>,
+    ) -> FileId {
         let text = text.into();
         let file = SourceFile {
             path: path.into(),
             line_index: LineIndex::new(&text),
             text,
+            origin,
+            regions,
         };
         let mut files = self
             .files
@@ -229,6 +289,14 @@ impl SourceDb {
     /// The text of a span.
     pub fn slice(&self, span: Span) -> String {
         self.get(span.file).slice(span.range).to_owned()
+    }
+
+    /// Every file added so far, in the order added.
+    pub fn files(&self) -> Vec<Arc<SourceFile>> {
+        self.files
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
+            .clone()
     }
 }
 
@@ -265,6 +333,8 @@ pub struct InputError {
     pub span: Option<Span>,
     /// What is wrong, lowercase, no trailing period.
     pub message: String,
+    /// Other places that explain it ("the `[` opened here is never closed").
+    pub related: Vec<(Span, String)>,
 }
 
 impl InputError {
@@ -274,6 +344,7 @@ impl InputError {
             path: path.into(),
             span: None,
             message: message.into(),
+            related: Vec::new(),
         }
     }
 
@@ -283,6 +354,13 @@ impl InputError {
             path: path.into(),
             span: Some(span),
             message: message.into(),
+            related: Vec::new(),
         }
+    }
+
+    /// The error with another place that explains it.
+    pub fn with_related(mut self, span: Span, note: impl Into<String>) -> Self {
+        self.related.push((span, note.into()));
+        self
     }
 }

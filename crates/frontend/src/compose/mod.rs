@@ -107,6 +107,7 @@ pub fn lower_files(db: &SourceDb, files: &[FileId], options: &Options) -> Lowere
     let scope = options.scope.with_root(&dir);
     let mut project = load::load(db, files, &dir, environment, scope);
     let mut lowered = service::lower_services(db, &project, options);
+    lowered.daemons = crate::engine_in_container::daemons(&lowered.containers);
     project.errors.append(&mut lowered.errors);
     lowered.errors = project.errors;
     lowered

@@ -168,6 +168,15 @@ impl Lowering<'_> {
                         .collect();
                 }
                 "sysctls" => runtime.sysctls = self.sysctls(value),
+                "command" => runtime.command = self.command_words(value, key),
+                "entrypoint" => runtime.entrypoint = Some(self.command_words(value, key)),
+                "group_add" => {
+                    runtime.group_add = self
+                        .list(value, key)
+                        .into_iter()
+                        .filter_map(|item| self.text(item, key))
+                        .collect();
+                }
                 "build" => build = self.build(value, name),
                 "profiles" => profiles = string_list(value),
                 _ => {}
@@ -234,6 +243,41 @@ impl Lowering<'_> {
                 self.error(node.span, format!("`{field}` must be a list"));
                 Vec::new()
             }
+        }
+    }
+
+    /// `command` or `entrypoint`: a list of arguments, or a string Compose splits as a shell would
+    /// (quotes removed). Each word keeps its own span where the string is written as read.
+    fn command_words(&mut self, node: &Node, field: &str) -> Vec<Spanned<String>> {
+        match &node.value {
+            Value::Scalar(scalar) => {
+                let raw = self.db.slice(node.span);
+                // Where the scalar's text starts in the file: plain (`raw == text`) or quoted on one
+                // line without escapes; otherwise every word points at the whole value.
+                let inner = if raw == scalar.text {
+                    Some(node.span.range.start as usize)
+                } else if raw.len() == scalar.text.len() + 2
+                    && raw.get(1..raw.len() - 1) == Some(scalar.text.as_str())
+                {
+                    Some(node.span.range.start as usize + 1)
+                } else {
+                    None
+                };
+                crate::engine_in_container::split_words(&scalar.text)
+                    .into_iter()
+                    .map(|(word, range)| {
+                        let span = inner.map_or(node.span, |start| {
+                            Span::new(node.span.file, range.shifted(start))
+                        });
+                        Spanned::new(word, span)
+                    })
+                    .collect()
+            }
+            _ => self
+                .list(node, field)
+                .into_iter()
+                .filter_map(|item| self.text(item, field))
+                .collect(),
         }
     }
 

@@ -47,9 +47,16 @@ pub fn read(db: &SourceDb, file: FileId) -> Flags {
         || Span::new(file, TextRange::empty(0)),
         |program| program.span,
     );
+    parse(arguments.get(1..).unwrap_or_default(), anchor)
+}
+
+/// The settings among `arguments` (the program's name left out), anchored at `anchor`: a
+/// `dockerd` command line written in a Compose `command:`, a Kubernetes `args:` or after a `docker
+/// run` image reads as the one of a running daemon.
+pub fn parse(arguments: &[Spanned<String>], anchor: Span) -> Flags {
     let mut config = DaemonConfig::new(anchor, false);
     let mut config_file = None;
-    let mut rest = arguments.iter().skip(1).peekable();
+    let mut rest = arguments.iter().peekable();
     while let Some(argument) = rest.next() {
         let Some((name, inline)) = split_flag(argument) else {
             continue;

@@ -4,12 +4,16 @@
 //! every setting keeps the span of its value. It is held to what dockerd accepts, not to what YAML
 //! would: the document must be a JSON object, and a security setting of the wrong JSON type
 //! (`"icc": "false"`) is a located error, because dockerd refuses to start with it and guessing its
-//! meaning would judge a configuration that never runs. Keys leastpriv does not judge are ignored.
+//! meaning would judge a configuration that never runs. The file is held to what dockerd's parser
+//! takes as well: strict JSON (a trailing comma or a comment is a located error) and only the keys
+//! dockerd knows ([`keys`]: `"no-new-privilege"` is an error that names `no-new-privileges`). Keys
+//! leastpriv does not judge are otherwise ignored.
 //!
 //! [`flags`] reads the daemon's command line (`-H`, `--icc=false` …) into the same type: a running
 //! daemon's settings are its `daemon.json` and its flags together.
 
 pub mod flags;
+mod keys;
 
 use leastpriv_model::{Daemon, DaemonConfig, Span, Spanned, TextRange};
 use leastpriv_source::{FileId, InputError, SourceDb};
@@ -77,7 +81,28 @@ pub fn read_config(db: &SourceDb, file: FileId) -> (Option<DaemonConfig>, Vec<In
         ));
         return (None, errors);
     }
+    // dockerd refuses a file that is not JSON: no configuration of it ever runs, so none is judged.
+    // Its keys still are when they read as JSON keys (a trailing comma leaves them intact), so one
+    // run shows every reason dockerd would give.
+    let not_json = json_syntax_error(source.text(), file, path);
     let stream = yaml::parse(text, file);
+    if let Some(error) = not_json {
+        errors.push(error);
+        let entries = stream
+            .documents
+            .first()
+            .and_then(Node::as_map)
+            .unwrap_or_default();
+        let quoted = |key: &Node| matches!(&key.value, Value::Scalar(scalar) if scalar.quoted);
+        if stream.errors.is_empty() && entries.iter().all(|entry| quoted(&entry.key)) {
+            for entry in entries {
+                if let Some(error) = unknown_key(path, &entry.key) {
+                    errors.push(error);
+                }
+            }
+        }
+        return (None, errors);
+    }
     errors.extend(
         stream
             .errors
@@ -100,6 +125,10 @@ pub fn read_config(db: &SourceDb, file: FileId) -> (Option<DaemonConfig>, Vec<In
         let Some(key) = entry.key.as_str() else {
             continue;
         };
+        if let Some(error) = unknown_key(path, &entry.key) {
+            reader.errors.push(error);
+            continue;
+        }
         let value = &entry.value;
         match key {
             "userns-remap" => config.userns_remap = reader.string(key, value),
@@ -121,6 +150,71 @@ pub fn read_config(db: &SourceDb, file: FileId) -> (Option<DaemonConfig>, Vec<In
         }
     }
     (Some(config), errors)
+}
+
+/// The error dockerd gives for a key it does not know, with the key that was probably meant.
+fn unknown_key(path: &str, key: &Node) -> Option<InputError> {
+    let name = key.as_str()?;
+    if keys::is_known(name) {
+        return None;
+    }
+    let hint = keys::closest(name)
+        .map(|known| format!(" (did you mean `{known}`?)"))
+        .unwrap_or_default();
+    Some(InputError::at(
+        path,
+        key.span,
+        format!(
+            "`{name}` is not a dockerd configuration option, so dockerd refuses to start{hint}"
+        ),
+    ))
+}
+
+/// Where `text` stops being JSON as dockerd's decoder (Go's `encoding/json`) reads it, if it
+/// does: the YAML layer that reads the file also takes trailing commas, comments and unquoted
+/// strings, which dockerd refuses.
+fn json_syntax_error(text: &str, file: FileId, path: &str) -> Option<InputError> {
+    let error = serde_json::from_str::<serde::de::IgnoredAny>(text).err()?;
+    let message = error.to_string();
+    let mut message = message
+        .rsplit_once(" at line ")
+        .map_or(message.as_str(), |(message, _)| message)
+        .to_owned();
+    // serde_json counts lines from 1 and columns in bytes from 1; line 0 is the end of input.
+    let mut offset = if error.line() == 0 {
+        text.len()
+    } else {
+        let line_start: usize = text
+            .split_inclusive('\n')
+            .take(error.line() - 1)
+            .map(str::len)
+            .sum();
+        (line_start + error.column().saturating_sub(1)).min(text.len())
+    };
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    // A trailing comma is reported at the bracket after it (in an object as "key must be a
+    // string"): point at the comma itself and call it what it is.
+    if text[offset..].starts_with("//") || text[offset..].starts_with("/*") {
+        message = "a comment (JSON has none)".to_owned();
+    }
+    let closes = text[offset..].starts_with(['}', ']']);
+    if let Some(before) = text[..offset].rfind(|c: char| !c.is_whitespace()) {
+        if closes && text[before..].starts_with(',') {
+            offset = before;
+            message = "trailing comma".to_owned();
+        }
+    }
+    let end = text[offset..]
+        .chars()
+        .next()
+        .map_or(offset, |c| offset + c.len_utf8());
+    Some(InputError::at(
+        path,
+        Span::new(file, TextRange::new(offset, end)),
+        format!("not valid JSON, so dockerd refuses to start: {message}"),
+    ))
 }
 
 /// A rootless daemon reads `$XDG_CONFIG_HOME/docker/daemon.json`, by default

@@ -170,3 +170,153 @@ fn lowers_one_daemon_named_by_its_path() {
     assert_eq!(lowered.daemons[0].name, "etc/docker/daemon.json");
     assert!(lowered.daemons[0].state.is_none());
 }
+
+/// `(line:column, message)` of each error.
+fn located(db: &SourceDb, errors: &[InputError]) -> Vec<(String, String)> {
+    errors
+        .iter()
+        .map(|error| {
+            let span = error.span.expect("located");
+            let position = db.get(span.file).line_column(span.range.start);
+            (
+                format!("{}:{}", position.line, position.column),
+                error.message.clone(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn what_dockerd_refuses_to_start_with_is_an_error() {
+    // A trailing comma and an unknown key: dockerd stops at both.
+    let (config, errors, db) = read(
+        "daemon.json",
+        "{\n  \"icc\": false,\n  \"no-new-privilege\": true,\n}\n",
+    );
+    assert!(config.is_none(), "a file dockerd refuses is not judged");
+    assert_eq!(
+        located(&db, &errors),
+        [
+            (
+                "3:27".to_owned(),
+                "not valid JSON, so dockerd refuses to start: trailing comma".to_owned()
+            ),
+            (
+                "3:3".to_owned(),
+                "`no-new-privilege` is not a dockerd configuration option, so dockerd refuses to start (did you mean `no-new-privileges`?)".to_owned()
+            ),
+        ]
+    );
+    // Valid JSON with a misspelt key: the rest is still judged.
+    let (config, errors, db) = read(
+        "daemon.json",
+        "{\n  \"icc\": false,\n  \"live_restore\": true\n}\n",
+    );
+    assert_eq!(config.and_then(|c| c.icc).map(|icc| icc.value), Some(false));
+    assert_eq!(
+        located(&db, &errors),
+        [(
+            "3:3".to_owned(),
+            "`live_restore` is not a dockerd configuration option, so dockerd refuses to start (did you mean `live-restore`?)".to_owned()
+        )]
+    );
+    // Comments are YAML, not JSON.
+    let (_, errors, db) = read("daemon.json", "{\n  // mine\n  \"icc\": false\n}\n");
+    assert_eq!(
+        located(&db, &errors),
+        [(
+            "2:3".to_owned(),
+            "not valid JSON, so dockerd refuses to start: a comment (JSON has none)".to_owned()
+        )]
+    );
+}
+
+#[test]
+fn every_key_of_the_documented_full_example_is_known() {
+    // docker/cli docs/reference/commandline/dockerd.md, "This is a full example of the allowed
+    // configuration options on Linux" (20.10), keys only.
+    let keys = [
+        "allow-nondistributable-artifacts",
+        "api-cors-header",
+        "authorization-plugins",
+        "bip",
+        "bridge",
+        "cgroup-parent",
+        "cluster-advertise",
+        "cluster-store",
+        "cluster-store-opts",
+        "containerd",
+        "containerd-namespace",
+        "containerd-plugins-namespace",
+        "data-root",
+        "debug",
+        "default-address-pools",
+        "default-cgroupns-mode",
+        "default-gateway",
+        "default-gateway-v6",
+        "default-runtime",
+        "default-shm-size",
+        "default-ulimits",
+        "dns",
+        "dns-opts",
+        "dns-search",
+        "exec-opts",
+        "exec-root",
+        "experimental",
+        "features",
+        "fixed-cidr",
+        "fixed-cidr-v6",
+        "group",
+        "hosts",
+        "icc",
+        "init",
+        "init-path",
+        "insecure-registries",
+        "ip",
+        "ip-forward",
+        "ip-masq",
+        "iptables",
+        "ip6tables",
+        "ipv6",
+        "labels",
+        "live-restore",
+        "log-driver",
+        "log-level",
+        "log-opts",
+        "max-concurrent-downloads",
+        "max-concurrent-uploads",
+        "max-download-attempts",
+        "mtu",
+        "no-new-privileges",
+        "node-generic-resources",
+        "oom-score-adjust",
+        "pidfile",
+        "raw-logs",
+        "registry-mirrors",
+        "runtimes",
+        "seccomp-profile",
+        "selinux-enabled",
+        "shutdown-timeout",
+        "storage-driver",
+        "storage-opts",
+        "swarm-default-advertise-addr",
+        "tls",
+        "tlscacert",
+        "tlscert",
+        "tlskey",
+        "tlsverify",
+        "userland-proxy",
+        "userland-proxy-path",
+        "userns-remap",
+    ];
+    let text = format!(
+        "{{\n{}\n}}\n",
+        keys.iter()
+            .map(|key| format!("  \"{key}\": null"))
+            .collect::<Vec<_>>()
+            .join(",\n")
+    );
+    let (config, errors, _) = read("daemon.json", &text);
+    assert!(config.is_some());
+    assert!(errors.is_empty(), "{errors:?}");
+}

@@ -4,7 +4,7 @@
 //! database, so a finding points at the value that causes it like any other.
 
 use leastpriv_model::{Account, SocketFile, Span, Spanned};
-use leastpriv_source::{FileId, SourceDb, TextRange};
+use leastpriv_source::{FileId, Origin, SourceDb, TextRange};
 
 /// The socket file at `path` with its permission bits and owners, as a one-line text named
 /// `stat <path>` (`/var/run/docker.sock: socket, mode 0660, owner root (0), group docker (999)`).
@@ -23,7 +23,7 @@ pub fn socket_file(
     text.push_str(", group ");
     let group_range = append(&mut text, &group.to_string());
     text.push('\n');
-    let file = db.add(format!("stat {path}"), text);
+    let file = db.add_with_origin(format!("stat {path}"), text, Origin::Daemon);
     let span = |range| Span::new(file, range);
     SocketFile {
         path: path.to_owned(),

@@ -37,6 +37,8 @@ pub(crate) struct Invocation<'a> {
     pub(crate) flags: Vec<Flag<'a>>,
     /// The image argument, when there is one.
     pub(crate) image: Option<&'a Word>,
+    /// The words after the image: the container's command.
+    pub(crate) command: &'a [Word],
 }
 
 /// One flag as parsed.
@@ -440,13 +442,14 @@ pub(crate) fn recognise(words: &[Word]) -> Option<Invocation<'_>> {
         _ => return None,
     };
     let head = program.range().cover(subcommand_word.range());
-    let (flags, image) = parse_arguments(words.get(index + 1..).unwrap_or_default());
+    let (flags, image, command) = parse_arguments(words.get(index + 1..).unwrap_or_default());
     Some(Invocation {
         engine,
         subcommand,
         head,
         flags,
         image,
+        command,
     })
 }
 
@@ -479,15 +482,19 @@ fn is_expanded_options(word: &Word) -> bool {
             .any(|hint| upper.contains(hint))
 }
 
-/// Splits the arguments after the subcommand into flags and the image.
-fn parse_arguments(words: &[Word]) -> (Vec<Flag<'_>>, Option<&Word>) {
+/// The flags, the image and the command of a `run`'s arguments.
+type Arguments<'a> = (Vec<Flag<'a>>, Option<&'a Word>, &'a [Word]);
+
+/// Splits the arguments after the subcommand into flags, the image and the command after it.
+fn parse_arguments(words: &[Word]) -> Arguments<'_> {
     let mut flags = Vec::new();
     let mut index = 0;
     while let Some(word) = words.get(index) {
         let text = word.text();
         index += 1;
         if text == "--" {
-            return (flags, words.get(index));
+            let command = words.get(index + 1..).unwrap_or_default();
+            return (flags, words.get(index), command);
         }
         if let Some(body) = text.strip_prefix("--").filter(|body| !body.is_empty()) {
             let (name, inline) = match body.split_once('=') {
@@ -549,10 +556,10 @@ fn parse_arguments(words: &[Word]) -> (Vec<Flag<'_>>, Option<&Word>) {
         } else if is_expanded_options(word) {
             continue;
         } else {
-            return (flags, Some(word));
+            return (flags, Some(word), words.get(index..).unwrap_or_default());
         }
     }
-    (flags, None)
+    (flags, None, &[])
 }
 
 #[cfg(test)]

@@ -88,6 +88,7 @@ pub fn lower(db: &SourceDb, file: FileId, options: &Options) -> Lowered {
         }
     });
     lowered.containers.sort_by_key(|container| container.origin);
+    lowered.daemons = crate::engine_in_container::daemons(&lowered.containers);
     // A script that runs no container is not ours to judge, even if our reading of it stumbles.
     if lowered.containers.is_empty() && !mentions_container_command(source.text()) {
         return lowered;
@@ -135,6 +136,16 @@ fn lower_invocation(file: FileId, invocation: &Invocation<'_>) -> Option<Contain
             value => apply_switch(&mut runtime, flag, value, file),
         }
     }
+    runtime.command = invocation
+        .command
+        .iter()
+        .map(|word| {
+            Spanned::new(
+                word.text().to_owned(),
+                span(word.source_range(0..word.text().len())),
+            )
+        })
+        .collect();
     let label = name.unwrap_or_else(|| image.text().to_owned());
     let mut container = Container::new(
         format!(
@@ -194,6 +205,7 @@ fn apply_value(
     let namespaces = &mut runtime.namespaces;
     match flag {
         "name" => *name = Some(text.to_owned()),
+        "entrypoint" => runtime.entrypoint = Some(vec![Spanned::new(text.to_owned(), at)]),
         "user" => {
             let user = User {
                 unresolved: value.expands(),

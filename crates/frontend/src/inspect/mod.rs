@@ -70,6 +70,7 @@ pub fn lower(db: &SourceDb, file: FileId, _options: &Options) -> Lowered {
             }
         }
     }
+    lowered.daemons = crate::engine_in_container::daemons(&lowered.containers);
     lowered
 }
 
@@ -88,6 +89,13 @@ fn strings(node: Option<&Node>) -> impl Iterator<Item = (&str, &Node)> {
         .unwrap_or_default()
         .iter()
         .filter_map(|item| Some((item.as_str()?, item)))
+}
+
+/// The strings of a JSON array, each with its span.
+fn words(node: Option<&Node>) -> Vec<Spanned<String>> {
+    strings(node)
+        .map(|(text, node)| spanned(text.to_owned(), node))
+        .collect()
 }
 
 /// The entries of a JSON object whose values are strings.
@@ -182,6 +190,12 @@ impl Reader<'_> {
                 .map(|user| spanned(User::parse(user.as_str().unwrap_or("")), user)),
             capabilities_anchor: Some(object.entry("HostConfig").map_or(origin, |e| e.key.span)),
             environment: self.environment(config.get("Env")),
+            // What the engine runs: the image's entrypoint and command as the container kept them.
+            entrypoint: config
+                .get("Entrypoint")
+                .and_then(Node::as_seq)
+                .map(|_| words(config.get("Entrypoint"))),
+            command: words(config.get("Cmd")),
             ..Runtime::default()
         };
         let flag = |key: &str| {

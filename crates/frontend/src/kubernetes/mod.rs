@@ -64,6 +64,7 @@ pub fn lower(db: &SourceDb, file: FileId, _options: &Options) -> Lowered {
     for document in &documents {
         lower_object(document, &mut lowered.containers);
     }
+    lowered.daemons = crate::engine_in_container::daemons(&lowered.containers);
     lowered
 }
 

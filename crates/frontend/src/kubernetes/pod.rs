@@ -162,6 +162,20 @@ fn lower_container(owner: &Owner<'_>, pod: &Pod<'_>, role: Role, container: &Nod
     lower_mounts(&mut runtime, pod.spec, container);
     lower_ports(&mut runtime, container);
     lower_environment(&mut runtime, container);
+    // `command` replaces the image's entrypoint, `args` its command.
+    let words = |key: &str| -> Vec<Spanned<String>> {
+        container
+            .get(key)
+            .and_then(Node::as_seq)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|word| Some(spanned(word.as_str()?.to_owned(), word)))
+            .collect()
+    };
+    if container.get("command").is_some_and(|node| !node.is_null()) {
+        runtime.entrypoint = Some(words("command"));
+    }
+    runtime.command = words("args");
 
     let mut lowered = Container::new(label, SourceKind::Kubernetes, origin);
     lowered.runtime = Some(runtime);

@@ -48,6 +48,8 @@ struct Frame {
     items: Items,
     /// The column (in characters) of the bracket of a flow collection.
     flow_column: Option<usize>,
+    /// The byte offset of the bracket of a flow collection.
+    bracket: Option<usize>,
     start: usize,
     last_end: usize,
     anchor: usize,
@@ -137,9 +139,8 @@ fn build_once(text: &str, file: FileId, limits: Limits) -> (Stream, Option<(usiz
             Err(error) => {
                 retry =
                     builder.flow_patch(error.marker().index(), error.marker().col(), error.info());
-                Err(Fatal(
-                    builder.scan_error(error.marker().index(), error.info()),
-                ))
+                let scanned = builder.scan_error(error.marker().index(), error.info());
+                Err(Fatal(builder.in_open_flow(scanned)))
             }
         };
         if let Err(Fatal(error)) = step {
@@ -157,6 +158,9 @@ fn remap_stream(stream: &mut Stream, insertions: &[(usize, usize)]) {
     }
     for error in &mut stream.errors {
         error.span.range = remap_range(error.span.range, insertions);
+        for (span, _) in &mut error.related {
+            span.range = remap_range(span.range, insertions);
+        }
     }
 }
 
@@ -208,6 +212,7 @@ impl Builder<'_> {
         YamlError {
             span: self.span(range),
             message: message.into(),
+            related: Vec::new(),
         }
     }
 
@@ -236,6 +241,40 @@ impl Builder<'_> {
             }
         }
         self.error(TextRange::empty(offset), format!("invalid YAML: {info}"))
+    }
+
+    /// A syntax error inside a flow collection (`[`, `{`) that is still open also points at its
+    /// bracket. When the file ends before the bracket is closed, the bracket is the place to fix:
+    /// it leads, and the end of the file follows.
+    fn in_open_flow(&self, mut error: YamlError) -> YamlError {
+        let Some(bracket) = self.stack.iter().rev().find_map(|frame| frame.bracket) else {
+            return error;
+        };
+        let opener = &self.text[bracket..=bracket];
+        let kind = if opener == "[" { "sequence" } else { "mapping" };
+        let bracket_span = self.span(TextRange::new(bracket, bracket + 1));
+        let at_end = self.text[error.span.range.start as usize..]
+            .trim()
+            .is_empty();
+        if at_end {
+            let end = error.span;
+            let detail = error
+                .message
+                .strip_prefix("invalid YAML: ")
+                .unwrap_or(&error.message)
+                .to_owned();
+            error.span = bracket_span;
+            error.message = format!(
+                "invalid YAML: the flow {kind} opened by this `{opener}` is never closed ({detail})"
+            );
+            error.related.push((end, "the file ends here".to_owned()));
+        } else {
+            error.related.push((
+                bracket_span,
+                format!("inside the flow {kind} opened by this `{opener}`"),
+            ));
+        }
+        error
     }
 
     fn on_event(&mut self, event: Event<'_>, range: TextRange) -> Result<(), Fatal> {
@@ -381,15 +420,15 @@ impl Builder<'_> {
             .text
             .get(range.to_range())
             .is_some_and(|opening| opening.ends_with(['[', '{']));
+        let bracket = bracket.then(|| range.end as usize - 1);
         // A lookup, not a scan back to the line start: a one-line JSON file opens thousands of
         // collections on one line.
-        let flow_column = bracket.then(|| {
-            let bracket_at = range.end as usize - 1;
-            self.lines.line_column(self.text, bracket_at).column as usize - 1
-        });
+        let flow_column = bracket
+            .map(|bracket_at| self.lines.line_column(self.text, bracket_at).column as usize - 1);
         self.stack.push(Frame {
             items,
             flow_column,
+            bracket,
             start: range.start as usize,
             last_end: range.end as usize,
             anchor,

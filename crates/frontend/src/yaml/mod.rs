@@ -76,12 +76,16 @@ pub struct YamlError {
     pub span: Span,
     /// What is wrong, lowercase, no trailing period.
     pub message: String,
+    /// Other places that explain it: the bracket of a flow collection left open.
+    pub related: Vec<(Span, String)>,
 }
 
 impl YamlError {
     /// The error as an [`InputError`] of the file at `path`.
     pub fn into_input_error(self, path: &str) -> InputError {
-        InputError::at(path, self.span, self.message)
+        let mut error = InputError::at(path, self.span, self.message);
+        error.related = self.related;
+        error
     }
 }
 

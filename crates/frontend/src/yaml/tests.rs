@@ -328,3 +328,35 @@ fn dedented_flow_lines_are_read_as_go_yaml_reads_them() {
         "[\n      \"start\",\n\"--uri\"\n    ]"
     );
 }
+
+#[test]
+fn a_flow_collection_left_open_points_at_its_bracket() {
+    let at = |db: &SourceDb, span: Span| {
+        let position = position(db, span);
+        (position.line, position.column)
+    };
+    // The file ends inside the sequence: the bracket leads, the end follows.
+    let (stream, db, _) = parse_text("services:\n  web:\n    image: [unclosed\n");
+    let error = &stream.errors[0];
+    assert_eq!(at(&db, error.span), (3, 12), "{error:?}");
+    assert!(
+        error.message.contains("opened by this `[` is never closed"),
+        "{}",
+        error.message
+    );
+    assert_eq!(error.related.len(), 1);
+    assert_eq!(error.related[0].1, "the file ends here");
+    // An error inside a mapping that is still open points back at its brace.
+    let (stream, db, _) = parse_text("a: {b: 1, c: [x, y\nd: 2\n");
+    let error = &stream.errors[0];
+    let related: Vec<_> = error
+        .related
+        .iter()
+        .map(|(span, note)| (at(&db, *span), note.as_str()))
+        .collect();
+    assert_eq!(
+        related,
+        [((1, 14), "inside the flow sequence opened by this `[`")],
+        "{error:?}"
+    );
+}

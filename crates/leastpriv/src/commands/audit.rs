@@ -7,9 +7,9 @@ use anyhow::Result;
 use leastpriv_frontend::Lowered;
 use leastpriv_model::{Build, Container};
 use leastpriv_report::human::HumanOptions;
-use leastpriv_report::Report;
+use leastpriv_report::{normalized, Audited, Report};
 use leastpriv_rules::Subjects;
-use leastpriv_source::SourceDb;
+use leastpriv_source::{Origin, SourceDb};
 use rayon::prelude::*;
 
 use crate::args::{AuditArgs, ColorChoice, Format};
@@ -17,8 +17,17 @@ use crate::config::Settings;
 use crate::inputs::{self, InputSource};
 use crate::ExitStatus;
 
-pub(crate) fn run(args: &AuditArgs, out: &mut dyn Write) -> Result<ExitStatus> {
+pub(crate) fn run(
+    args: &AuditArgs,
+    out: &mut dyn Write,
+    notes: &mut dyn Write,
+) -> Result<ExitStatus> {
     let settings = Settings::resolve(args)?;
+    // A configuration file changes what is reported: a person reading the report is told which.
+    // A note that cannot be written (stderr closed) must not end the audit.
+    if let (Some(loaded), Format::Human) = (&settings.loaded, args.format) {
+        let _ = writeln!(notes, "leastpriv: {}", loaded.describe());
+    }
     let (sources, mut errors) = inputs::collect(
         &args.paths,
         args.stdin_filename.as_deref(),
@@ -72,25 +81,31 @@ pub(crate) fn run(args: &AuditArgs, out: &mut dyn Write) -> Result<ExitStatus> {
     if !args.compose_files.is_empty() {
         lowered.push((true, compose_project(&db, &args.compose_files, &settings)));
     }
-    let mut files_audited = 0;
     if args.engine {
         // An engine that does not answer is an input that could not be read, like any other: the
         // other inputs' findings are still reported.
         match crate::engine::audit(&db, &settings.options) {
-            Ok(engine) => {
-                files_audited += engine.inputs;
-                lowered.push((false, engine.lowered));
-            }
-            Err(error) => errors.push(leastpriv_source::InputError::file(
-                "docker engine",
-                format!("{error:#}"),
+            Ok(engine) => lowered.push((true, engine.lowered)),
+            Err(error) => lowered.push((
+                false,
+                Lowered {
+                    errors: vec![leastpriv_source::InputError::file(
+                        "docker engine",
+                        format!("{error:#}"),
+                    )],
+                    ..Lowered::default()
+                },
             )),
         }
     }
     let mut containers = Vec::new();
     let mut daemons = Vec::new();
+    // Inputs that could not be read: their names are in the database only to show the error.
+    let mut unread = HashSet::new();
     for (read, mut file) in lowered {
-        files_audited += usize::from(read);
+        if !read {
+            unread.extend(file.errors.iter().map(|error| normalized(&error.path)));
+        }
         containers.extend(file.containers);
         daemons.extend(file.daemons);
         // Inputs keep their order; one file's errors are listed top to bottom.
@@ -109,7 +124,7 @@ pub(crate) fn run(args: &AuditArgs, out: &mut dyn Write) -> Result<ExitStatus> {
         db: &db,
         diagnostics: &diagnostics,
         errors: &errors,
-        files_audited,
+        audited: audited(&db, &unread),
     };
     match args.format {
         Format::Human => {
@@ -133,6 +148,38 @@ pub(crate) fn run(args: &AuditArgs, out: &mut dyn Write) -> Result<ExitStatus> {
     } else {
         ExitStatus::Clean
     })
+}
+
+/// What the run audited: every file read (once per path, inputs that could not be read left out),
+/// every image, every running container and daemon of the engine.
+fn audited(db: &SourceDb, unread: &HashSet<String>) -> Audited {
+    let mut files = HashSet::new();
+    let mut images = HashSet::new();
+    let mut containers = HashSet::new();
+    let mut daemons = 0;
+    for file in db.files() {
+        match file.origin() {
+            Origin::File => {
+                let path = normalized(file.path());
+                if !unread.contains(&path) {
+                    files.insert(path);
+                }
+            }
+            Origin::Image(name) => {
+                images.insert(name.clone());
+            }
+            Origin::Container(name) => {
+                containers.insert(name.clone());
+            }
+            Origin::Daemon => daemons = 1,
+        }
+    }
+    Audited {
+        files: files.len(),
+        images: images.len(),
+        containers: containers.len(),
+        daemons,
+    }
 }
 
 /// `--color`: `auto` colours a terminal unless `NO_COLOR` is set to anything but the empty string

@@ -14,6 +14,8 @@ struct RuleEntry {
     name: &'static str,
     layer: &'static str,
     severity: &'static str,
+    /// Every severity its findings can have, highest first (the default among them).
+    severities: Vec<&'static str>,
     fix: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pss: Option<&'static str>,
@@ -28,6 +30,12 @@ pub(crate) fn list(args: &RulesArgs, out: &mut dyn Write) -> Result<ExitStatus> 
                 name: rule.meta.name,
                 layer: rule.meta.layer.as_str(),
                 severity: rule.meta.severity.as_str(),
+                severities: rule
+                    .meta
+                    .severities()
+                    .into_iter()
+                    .map(|severity| severity.as_str())
+                    .collect(),
                 fix: rule.meta.fix_title,
                 pss: rule.meta.pss.map(|level| level.as_str()),
             })
@@ -42,13 +50,25 @@ pub(crate) fn list(args: &RulesArgs, out: &mut dyn Write) -> Result<ExitStatus> 
         .max()
         .unwrap_or(0);
     for rule in RULES {
+        // A rule that grades its cases names the others after its default: `medium (also low)`.
+        let others: Vec<&str> = rule
+            .meta
+            .severities()
+            .into_iter()
+            .filter(|&severity| severity != rule.meta.severity)
+            .map(|severity| severity.as_str())
+            .collect();
+        let severity = if others.is_empty() {
+            rule.meta.severity.to_string()
+        } else {
+            format!("{} (also {})", rule.meta.severity, others.join(", "))
+        };
         writeln!(
             out,
             "{code}  {name:width$}  {layer:12}  {severity}",
             code = rule.code,
             name = rule.meta.name,
             layer = rule.meta.layer.as_str(),
-            severity = rule.meta.severity.as_str(),
         )?;
     }
     Ok(ExitStatus::Clean)

@@ -111,7 +111,7 @@ fn human_output_of_a_small_project() {
             "FROM nginx:1.27\nCOPY nginx.conf /etc/nginx/nginx.conf\n",
         )
         .file("worker/Dockerfile", NONROOT_DOCKERFILE)
-        .file("notes/Dockerfile.txt", "FROM alpine:3.20\n\u{0}");
+        .file("notes/Dockerfile.prod", "FROM alpine:3.20\n\u{0}");
     let output = project
         .command()
         .args(["audit", "--select", "LP201", "--color", "never", "."])

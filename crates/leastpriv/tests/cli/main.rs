@@ -7,6 +7,8 @@
 //! - `inputs`: stdin, directory walks, content detection, unreadable, binary, non-UTF-8, oversized.
 //! - `rules`: `leastpriv rules` and `leastpriv explain`.
 //! - `standard`: Pod Security Standards levels and `--standard`.
+//! - `trust`: findings that stand on their own, Dockerfile names, the summary, the configuration
+//!   line, usage errors, image locations.
 //!
 //! Tests pin their rules with `--select LP201` where counts matter, so new rules do not break them.
 
@@ -19,6 +21,7 @@ mod inputs;
 mod rules;
 mod selection;
 mod standard;
+mod trust;
 
 use std::path::{Path, PathBuf};
 use std::process::Output;

@@ -37,7 +37,7 @@ fn includes_extends_and_dockerfiles_outside_the_project_are_refused() {
     for (top, web) in [
         (format!("include:\n  - {secret}\n"), String::new()),
         (
-            format!("include:\n  - ../../../../../../../../etc/passwd\n"),
+            "include:\n  - ../../../../../../../../etc/passwd\n".to_owned(),
             String::new(),
         ),
         (
@@ -50,7 +50,7 @@ fn includes_extends_and_dockerfiles_outside_the_project_are_refused() {
         ),
         (
             String::new(),
-            format!("    build: {{context: .., dockerfile: outside/secret.env}}\n"),
+            "    build: {context: .., dockerfile: outside/secret.env}\n".to_owned(),
         ),
         (
             String::new(),

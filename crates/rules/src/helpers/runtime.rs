@@ -7,6 +7,22 @@ pub(crate) fn is_privileged(runtime: &Runtime) -> bool {
     runtime.privileged.as_ref().is_some_and(|flag| flag.value)
 }
 
+/// Where the container is made privileged, when it is.
+pub(crate) fn privileged_at(runtime: &Runtime) -> Option<Span> {
+    runtime
+        .privileged
+        .as_ref()
+        .filter(|flag| flag.value)
+        .map(|flag| flag.span)
+}
+
+/// The note that relates a finding to the privileged mode that covers it today: privileged mode
+/// grants every capability and lifts every confinement, so the finding is hidden behind it, but it
+/// is a setting of its own that stays when `privileged` goes. Reporting it now lets one run show
+/// everything that must change.
+pub(crate) const COVERED_BY_PRIVILEGED: &str =
+    "privileged mode also grants this today; removing it leaves this finding";
+
 /// Whether `cap_add` grants the capability `name` (by name or through `ALL`).
 pub(crate) fn adds_capability(runtime: &Runtime, name: &str) -> bool {
     runtime

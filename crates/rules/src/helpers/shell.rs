@@ -302,6 +302,192 @@ fn package_name(word: &str) -> &str {
         .map_or(name, |i| &name[..i - 1])
 }
 
+/// A change of file modes a command makes: `chmod MODE FILE…`, `install -m MODE … DEST`,
+/// `install -d -m MODE DIR…`, `mkdir -m MODE DIR…`.
+pub(crate) struct ModeChange<'a> {
+    /// The word that carries the mode, as written (`777`, `-m0777`, `--mode=777`): see
+    /// [`mode_value`].
+    pub(crate) mode: &'a Spanned<String>,
+    /// The paths it applies to.
+    pub(crate) targets: Vec<&'a Spanned<String>>,
+    /// Whether it recurses into directories (`chmod -R`).
+    pub(crate) recursive: bool,
+    /// Whether the targets are known to be directories (`mkdir`, `install -d`).
+    pub(crate) directories: bool,
+}
+
+/// `chmod` options that take no operand (`--reference=FILE` carries its own).
+const CHMOD_OPTIONS: &[&str] = &[
+    "--recursive",
+    "--verbose",
+    "--changes",
+    "--silent",
+    "--quiet",
+    "--preserve-root",
+    "--no-preserve-root",
+];
+
+/// The mode change an invocation makes, if it makes one.
+pub(crate) fn mode_change<'a>(invocation: &Invocation<'a>) -> Option<ModeChange<'a>> {
+    let args = invocation.args;
+    match invocation.name() {
+        "chmod" => {
+            let mut recursive = false;
+            let mut operands = Vec::new();
+            for arg in args {
+                let value = arg.value.as_str();
+                // `-R`, `-Rf`, `-cv`: flags. `-w` or `-x` are modes (`chmod -w FILE`).
+                let flags = value.len() > 1
+                    && value.starts_with('-')
+                    && value[1..].bytes().all(|b| b"Rcfv".contains(&b));
+                if flags || CHMOD_OPTIONS.contains(&value) || value.starts_with("--reference=") {
+                    recursive |= value == "--recursive" || (flags && value.contains('R'));
+                } else {
+                    operands.push(arg);
+                }
+            }
+            let (mode, targets) = operands.split_first()?;
+            Some(ModeChange {
+                mode,
+                targets: targets.to_vec(),
+                recursive,
+                directories: false,
+            })
+        }
+        "install" | "mkdir" => {
+            let directories =
+                invocation.name() == "mkdir" || args.iter().any(|arg| is_short_flag(arg, 'd'));
+            let mut mode = None;
+            let mut operands = Vec::new();
+            let mut index = 0;
+            while let Some(arg) = args.get(index) {
+                let value = arg.value.as_str();
+                index += 1;
+                if value.starts_with("--mode=") || (value.starts_with("-m") && value.len() > 2) {
+                    mode = Some(arg);
+                } else if value == "--mode" || (is_short_flag(arg, 'm') && value.ends_with('m')) {
+                    mode = args.get(index);
+                    index += 1;
+                } else if value.starts_with('-') && value.len() > 1 {
+                    // `install -o root -g root -t DIR -S SUFFIX`: options with a value.
+                    let takes_value = matches!(value, "-o" | "-g" | "-t" | "-S")
+                        || (matches!(
+                            value,
+                            "--owner" | "--group" | "--target-directory" | "--suffix"
+                        ));
+                    index += usize::from(takes_value && invocation.name() == "install");
+                } else {
+                    operands.push(arg);
+                }
+            }
+            let mode = mode?;
+            let targets = if directories {
+                operands
+            } else {
+                operands.last().copied().into_iter().collect()
+            };
+            (!targets.is_empty()).then_some(ModeChange {
+                mode,
+                targets,
+                recursive: false,
+                directories,
+            })
+        }
+        _ => None,
+    }
+}
+
+/// Whether `arg` is a cluster of short flags that holds `flag` (`-d`, `-pd`, `-dm`).
+fn is_short_flag(arg: &Spanned<String>, flag: char) -> bool {
+    let value = arg.value.as_str();
+    value.len() > 1
+        && value.starts_with('-')
+        && !value.starts_with("--")
+        && value[1..].chars().all(|c| c.is_ascii_alphabetic())
+        && value[1..].contains(flag)
+}
+
+/// The mode itself in a mode word: `--mode=0777` and `-m0777` → `0777`.
+pub(crate) fn mode_value(word: &str) -> &str {
+    word.strip_prefix("--mode=")
+        .or_else(|| word.strip_prefix("-m"))
+        .unwrap_or(word)
+}
+
+/// What a mode grants every user: whether it makes its targets writable by all, and whether it
+/// sets the sticky bit with it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct OthersWrite {
+    /// The mode adds write permission for others (`o+w`, `a+w`, `777`, `0666`).
+    pub(crate) writable: bool,
+    /// The mode sets the sticky bit (`1777`, `+t`, `o+t`): in a directory, users cannot remove or
+    /// replace each other's files.
+    pub(crate) sticky: bool,
+}
+
+/// Whether a `chmod`-style mode makes its targets writable by every user: octal (`777`, `0666`,
+/// `1777`) or symbolic, clause by clause (`a+w`, `o+rwx`, `ugo=rwx`, `u+rwx,o+w`). A clause without
+/// a user class (`+w`, `=rw`) is filtered by the umask, which keeps others' write bit off by
+/// default, so it is not counted.
+pub(crate) fn others_write(mode: &str) -> OthersWrite {
+    let mode = mode.trim();
+    if !mode.is_empty() && mode.bytes().all(|b| (b'0'..=b'7').contains(&b)) {
+        let digits = mode.as_bytes();
+        let others = digits[digits.len() - 1] - b'0';
+        let special = (digits.len() >= 4).then(|| digits[digits.len() - 4] - b'0');
+        return OthersWrite {
+            writable: others & 2 != 0,
+            sticky: special.is_some_and(|special| special & 1 != 0),
+        };
+    }
+    let mut result = OthersWrite::default();
+    for clause in mode.split(',') {
+        let who_end = clause
+            .find(|c: char| !matches!(c, 'u' | 'g' | 'o' | 'a'))
+            .unwrap_or(clause.len());
+        if who_end == clause.len() {
+            continue;
+        }
+        let who = &clause[..who_end];
+        let others = who.contains('o') || who.contains('a');
+        let mut rest = &clause[who_end..];
+        while let Some(op) = rest.chars().next() {
+            if !matches!(op, '+' | '-' | '=') {
+                return OthersWrite::default();
+            }
+            let perms_end = rest[1..]
+                .find(['+', '-', '='])
+                .map_or(rest.len(), |end| end + 1);
+            let perms = &rest[1..perms_end];
+            if !perms.chars().all(|c| "rwxXstugo".contains(c)) {
+                return OthersWrite::default();
+            }
+            // The sticky bit belongs to no class: `+t`, `a+t` and `o+t` all set it.
+            let sticky_applies = who.is_empty() || others;
+            match op {
+                '+' => {
+                    result.writable |= others && perms.contains('w');
+                    result.sticky |= sticky_applies && perms.contains('t');
+                }
+                '-' => {
+                    result.writable &= !(others && perms.contains('w'));
+                    result.sticky &= !(sticky_applies && perms.contains('t'));
+                }
+                _ => {
+                    if others {
+                        result.writable = perms.contains('w');
+                    }
+                    if sticky_applies {
+                        result.sticky = perms.contains('t');
+                    }
+                }
+            }
+            rest = &rest[perms_end..];
+        }
+    }
+    result
+}
+
 /// The special bits a file mode sets.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct SpecialBits {
@@ -373,6 +559,93 @@ mod tests {
     use leastpriv_source::{FileId, SourceDb, Span, TextRange};
 
     use super::*;
+
+    #[test]
+    fn knows_when_a_mode_lets_every_user_write() {
+        let cases = [
+            ("777", true, false),
+            ("0777", true, false),
+            ("666", true, false),
+            ("1777", true, true),
+            ("01777", true, true),
+            ("755", false, false),
+            ("0775", false, false),
+            ("a+w", true, false),
+            ("o+rwx", true, false),
+            ("ugo=rwx", true, false),
+            ("u+rwx,o+w", true, false),
+            ("a+rwxt", true, true),
+            ("o+w,+t", true, true),
+            ("+w", false, false),
+            ("=rwx", false, false),
+            ("a+w,o-w", false, false),
+            ("g+w", false, false),
+            ("--reference=x", false, false),
+        ];
+        for (mode, writable, sticky) in cases {
+            assert_eq!(
+                others_write(mode),
+                OthersWrite { writable, sticky },
+                "{mode}"
+            );
+        }
+    }
+
+    #[test]
+    fn finds_the_mode_and_targets_of_chmod_install_and_mkdir() {
+        type Expected<'a> = Option<(&'a str, &'a [&'a str], bool, bool)>;
+        let cases: [(&[&str], Expected<'_>); 8] = [
+            (
+                &["chmod", "-R", "777", "/app"],
+                Some(("777", &["/app"], true, false)),
+            ),
+            (
+                &["chmod", "777", "-Rf", "/a", "/b"],
+                Some(("777", &["/a", "/b"], true, false)),
+            ),
+            (
+                &["chmod", "-w", "/app"],
+                Some(("-w", &["/app"], false, false)),
+            ),
+            (
+                &["install", "-o", "root", "-m", "0777", "src", "/dst"],
+                Some(("0777", &["/dst"], false, false)),
+            ),
+            (
+                &["install", "-d", "-m0777", "/a", "/b"],
+                Some(("-m0777", &["/a", "/b"], false, true)),
+            ),
+            (
+                &["mkdir", "-pm", "1777", "/scratch"],
+                Some(("1777", &["/scratch"], false, true)),
+            ),
+            (
+                &["mkdir", "--mode=777", "/a"],
+                Some(("--mode=777", &["/a"], false, true)),
+            ),
+            (&["mkdir", "-p", "/a"], None),
+        ];
+        for (words, expected) in cases {
+            let command = command(words);
+            let invocation = invocations(&command).remove(0);
+            let change = mode_change(&invocation).map(|change| {
+                (
+                    change.mode.value.as_str(),
+                    change
+                        .targets
+                        .iter()
+                        .map(|t| t.value.as_str())
+                        .collect::<Vec<_>>(),
+                    change.recursive,
+                    change.directories,
+                )
+            });
+            let expected = expected.map(|(mode, targets, recursive, directories)| {
+                (mode, targets.to_vec(), recursive, directories)
+            });
+            assert_eq!(change, expected, "{words:?}");
+        }
+    }
 
     fn file() -> FileId {
         SourceDb::new().add("Dockerfile", "")

@@ -1,7 +1,9 @@
 use leastpriv_model::{Capability, Certainty, Container, Remedy, DOCKER_DEFAULT_CAPABILITIES};
 
 use crate::engine::Checker;
-use crate::helpers::runtime::{drops_all_capabilities, fix_for, is_privileged};
+use crate::helpers::runtime::{
+    drops_all_capabilities, fix_for, privileged_at, COVERED_BY_PRIVILEGED,
+};
 use crate::rule::Check;
 use crate::Severity;
 
@@ -14,7 +16,9 @@ crate::declare_rule! {
     ///
     /// Medium when the process runs as root or its user is unknown; low when it is known to run as a
     /// non-root user, which loses the capabilities at its first `execve` unless a binary carries file
-    /// capabilities. A privileged container is `privileged-container`'s finding.
+    /// capabilities. A privileged container has every capability whatever it drops; it is still
+    /// reported, related to the `privileged` setting, because removing `privileged` leaves the
+    /// default set in place.
     ///
     /// ## Why is this bad?
     /// Root with the default set bypasses file permissions (`DAC_OVERRIDE`), changes any file's owner
@@ -48,6 +52,7 @@ crate::declare_rule! {
         severity: Medium,
         fix: "Drop all capabilities and add back only the ones the program needs",
         pss: Restricted,
+        also: [Low],
     };
 }
 
@@ -57,7 +62,7 @@ fn check(checker: &mut Checker<'_>, container: &Container) {
     let Some(runtime) = &container.runtime else {
         return;
     };
-    if is_privileged(runtime) || drops_all_capabilities(runtime) {
+    if drops_all_capabilities(runtime) {
         return;
     }
     let kept: Vec<&str> = DOCKER_DEFAULT_CAPABILITIES
@@ -106,11 +111,14 @@ fn check(checker: &mut Checker<'_>, container: &Container) {
         "set `securityContext.capabilities.drop: [ALL]` and add back only what the program needs",
         "add `--cap-drop ALL` and a `--cap-add` for each capability the program needs",
     );
-    checker
+    let diagnostic = checker
         .report(span, message)
         .severity(severity)
         .fix(fix)
         .remedy(Remedy::DropAllCapabilities);
+    if let Some(privileged) = privileged_at(runtime) {
+        diagnostic.related(privileged, COVERED_BY_PRIVILEGED);
+    }
 }
 
 #[cfg(test)]
@@ -151,9 +159,11 @@ mod tests {
             privileged: Some(source.at(2, true)),
             ..Runtime::default()
         };
-        assert!(source
-            .lines("LP311", SourceKind::Compose, privileged)
-            .is_empty());
+        let found = source.run(
+            "LP311",
+            &[source.container(SourceKind::Compose, privileged)],
+        );
+        assert_eq!((found[0].line, found[0].related.as_slice()), (1, &[2][..]));
     }
 
     #[test]

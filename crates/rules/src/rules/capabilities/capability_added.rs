@@ -1,7 +1,7 @@
 use leastpriv_model::{Capability, Container, Remedy};
 
 use crate::engine::Checker;
-use crate::helpers::runtime::{fix_for, is_privileged};
+use crate::helpers::runtime::{fix_for, privileged_at, COVERED_BY_PRIVILEGED};
 use crate::rule::Check;
 use crate::{PssLevel, Severity};
 
@@ -23,8 +23,9 @@ crate::declare_rule! {
     /// - info: re-adding one of Docker's defaults after `cap_drop: [ALL]` (`CHOWN`, `SETUID` …): fine
     ///   in practice, but `restricted` allows only `NET_BIND_SERVICE`.
     ///
-    /// `NET_BIND_SERVICE` is never reported. A privileged container is reported by
-    /// `privileged-container` instead.
+    /// `NET_BIND_SERVICE` is never reported. In a privileged container each added capability is
+    /// still reported, related to the `privileged` setting: privileged mode grants it today, and the
+    /// `cap_add` entry grants it again once `privileged` is removed.
     ///
     /// ## Why is this bad?
     /// Capabilities are pieces of root. The dangerous ones are an escape by themselves
@@ -40,13 +41,15 @@ crate::declare_rule! {
     ///     cap_add: [SYS_ADMIN, NET_ADMIN]
     /// ```
     ///
-    /// Use instead:
+    /// Use instead: drop everything, and keep only what the program needs. That need is not in the
+    /// file, so a capability kept on purpose is still reported: suppress it with the reason.
     /// ```yaml
     /// services:
     ///   vpn:
     ///     image: example/vpn
     ///     cap_drop: [ALL]
-    ///     cap_add: [NET_ADMIN]          # only what the program needs
+    ///     # leastpriv: ignore[LP310] the tunnel sets routes and addresses on its own interface
+    ///     cap_add: [NET_ADMIN]
     ///     devices: ["/dev/net/tun"]
     /// ```
     ///
@@ -61,6 +64,7 @@ crate::declare_rule! {
         severity: High,
         fix: "Remove the added capability, or drop ALL and add back only what the program needs",
         pss: Baseline,
+        also: [Critical, Medium, Low, Info],
     };
 }
 
@@ -176,9 +180,7 @@ fn check(checker: &mut Checker<'_>, container: &Container) {
     let Some(runtime) = &container.runtime else {
         return;
     };
-    if is_privileged(runtime) {
-        return;
-    }
+    let privileged = privileged_at(runtime);
     for capability in &runtime.cap_add {
         let Some((severity, gives)) = grade(&capability.value) else {
             continue;
@@ -203,6 +205,9 @@ fn check(checker: &mut Checker<'_>, container: &Container) {
             .severity(severity)
             .fix(fix)
             .remedy(Remedy::RemoveAddedCapability(capability.value.clone()));
+        if let Some(span) = privileged {
+            diagnostic.related(span, COVERED_BY_PRIVILEGED);
+        }
         // The engine only reports a level when the container runs; keep its decision.
         if diagnostic.pss.is_some() {
             diagnostic.pss(Some(level));
@@ -256,15 +261,22 @@ mod tests {
     }
 
     #[test]
-    fn privileged_containers_are_left_to_their_own_rule() {
+    fn stands_on_its_own_in_a_privileged_container() {
         let source = Source::new();
         let runtime = Runtime {
             privileged: Some(source.at(2, true)),
             cap_add: vec![source.at(3, Capability::parse("SYS_ADMIN"))],
             ..Runtime::default()
         };
-        assert!(source
-            .lines("LP310", SourceKind::Compose, runtime)
-            .is_empty());
+        let found = source.run("LP310", &[source.container(SourceKind::Compose, runtime)]);
+        assert_eq!(found.len(), 1);
+        assert_eq!(
+            (
+                found[0].line,
+                found[0].severity,
+                found[0].related.as_slice()
+            ),
+            (3, Severity::Critical, &[2][..])
+        );
     }
 }

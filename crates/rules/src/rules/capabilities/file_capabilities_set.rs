@@ -50,6 +50,7 @@ crate::declare_rule! {
         layer: Capabilities,
         severity: Medium,
         fix: "Do not set file capabilities: grant the capability to the container at run time (`cap_add`) only where it is needed",
+        also: [High, Low],
     };
 }
 

@@ -44,6 +44,7 @@ crate::declare_rule! {
         layer: Confinement,
         severity: Medium,
         fix: "Start from Docker's default seccomp profile and allow only the extra syscalls the program needs",
+        also: [High],
     };
 }
 

@@ -37,6 +37,7 @@ crate::declare_rule! {
         severity: High,
         fix: "Remove `systempaths=unconfined` / `procMount: Unmasked`",
         pss: Baseline,
+        also: [Medium],
     };
 }
 

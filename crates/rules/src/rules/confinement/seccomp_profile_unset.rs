@@ -1,7 +1,7 @@
 use leastpriv_model::{Container, Remedy, SourceKind};
 
 use crate::engine::Checker;
-use crate::helpers::runtime::is_privileged;
+use crate::helpers::runtime::{privileged_at, COVERED_BY_PRIVILEGED};
 use crate::rule::Check;
 
 crate::declare_rule! {
@@ -19,6 +19,10 @@ crate::declare_rule! {
     ///
     /// ## Example
     /// ```yaml
+    /// apiVersion: v1
+    /// kind: Pod
+    /// metadata:
+    ///   name: app
     /// spec:
     ///   containers:
     ///     - name: app
@@ -27,6 +31,10 @@ crate::declare_rule! {
     ///
     /// Use instead:
     /// ```yaml
+    /// apiVersion: v1
+    /// kind: Pod
+    /// metadata:
+    ///   name: app
     /// spec:
     ///   securityContext:
     ///     seccompProfile:
@@ -61,15 +69,20 @@ fn check(checker: &mut Checker<'_>, container: &Container) {
     let Some(runtime) = &container.runtime else {
         return;
     };
-    if runtime.seccomp.is_some() || is_privileged(runtime) {
+    if runtime.seccomp.is_some() {
         return;
     }
-    checker
+    let diagnostic = checker
         .report(
             container.origin,
             "no seccomp profile is set: the kubelet runs the container unconfined unless the node enables `--seccomp-default`",
         )
         .remedy(Remedy::RestoreConfinement);
+    // A privileged container runs unconfined whatever its profile; the profile is still missing
+    // once `privileged` goes.
+    if let Some(privileged) = privileged_at(runtime) {
+        diagnostic.related(privileged, COVERED_BY_PRIVILEGED);
+    }
 }
 
 #[cfg(test)]
@@ -95,5 +108,19 @@ mod tests {
         assert!(source
             .lines("LP402", SourceKind::Kubernetes, set)
             .is_empty());
+    }
+
+    #[test]
+    fn stands_on_its_own_in_a_privileged_container() {
+        let source = Source::new();
+        let privileged = Runtime {
+            privileged: Some(source.at(4, true)),
+            ..Runtime::default()
+        };
+        let found = source.run(
+            "LP402",
+            &[source.container(SourceKind::Kubernetes, privileged)],
+        );
+        assert_eq!((found[0].line, found[0].related.as_slice()), (1, &[4][..]));
     }
 }

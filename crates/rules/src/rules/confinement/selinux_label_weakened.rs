@@ -37,6 +37,7 @@ crate::declare_rule! {
         severity: Medium,
         fix: "Remove the SELinux label override; relabel volumes with `:z`/`:Z` instead",
         pss: Baseline,
+        also: [Low],
     };
 }
 

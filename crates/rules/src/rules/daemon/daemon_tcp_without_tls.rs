@@ -3,7 +3,7 @@ use leastpriv_model::{Daemon, DaemonConfig, Span};
 use super::is_loopback;
 use crate::engine::Checker;
 use crate::rule::Check;
-use crate::Severity;
+use crate::{Diagnostic, Severity};
 
 crate::declare_rule! {
     /// ## What it does
@@ -11,6 +11,12 @@ crate::declare_rule! {
     /// (or scheme-less `host:port`) entry in `hosts` or `-H` without `tlsverify`, or a listener the
     /// engine itself warns about in `docker info` (`API is accessible on http://… without
     /// encryption`, `… without TLS client verification`).
+    ///
+    /// A daemon run in a container (Docker-in-Docker) is judged where the container configures it:
+    /// `dockerd --host=tcp://0.0.0.0:2375` as a Compose `command:`/`entrypoint:`, Kubernetes
+    /// `command`/`args` or after a `docker run` image, and the official `docker:dind` image with
+    /// `DOCKER_TLS_CERTDIR` set empty (its entrypoint then listens on `tcp://0.0.0.0:2375`
+    /// without TLS; before 19.03 it always did).
     ///
     /// `tls` without `tlsverify` is flagged too: it encrypts, but lets any client in. A listener on
     /// the loopback interface (`127.0.0.1`, `localhost`, `[::1]`, or `tcp://:2375`, which dockerd
@@ -53,6 +59,7 @@ crate::declare_rule! {
         layer: Daemon,
         severity: Critical,
         fix: "Protect TCP listeners with `\"tlsverify\": true` and client certificates, or remove them",
+        also: [High],
     };
 }
 
@@ -87,7 +94,12 @@ fn check_config(checker: &mut Checker<'_>, config: &DaemonConfig) -> bool {
     let mut reported = false;
     for host in &config.hosts {
         if let Some(address) = tcp_address(&host.value) {
-            report(checker, host.span, address, tls);
+            let diagnostic = report(checker, host.span, address, tls);
+            if config.in_container {
+                diagnostic.fix(
+                    "Keep `DOCKER_TLS_CERTDIR` set (the `docker:dind` image's `/certs`) so the engine serves TLS with client certificates on port 2376, or give `dockerd` `--tlsverify` and certificates; or share its Unix socket through a volume instead of TCP",
+                );
+            }
             reported = true;
         }
     }
@@ -104,7 +116,12 @@ fn tcp_address(host: &str) -> Option<&str> {
     }
 }
 
-fn report(checker: &mut Checker<'_>, span: Span, address: &str, tls: bool) {
+fn report<'c>(
+    checker: &'c mut Checker<'_>,
+    span: Span,
+    address: &str,
+    tls: bool,
+) -> &'c mut Diagnostic {
     let address = address.trim_end_matches('/');
     // `tcp://:2375` binds dockerd's default host, localhost.
     let local = address.starts_with(':') || is_loopback(address);
@@ -125,6 +142,7 @@ fn report(checker: &mut Checker<'_>, span: Span, address: &str, tls: bool) {
     if local {
         diagnostic.severity(Severity::High);
     }
+    diagnostic
 }
 
 #[cfg(test)]

@@ -36,6 +36,7 @@ crate::declare_rule! {
         layer: Escape,
         severity: Medium,
         fix: "Remove the device cgroup rule, or narrow it to the one device the program needs",
+        also: [Critical, High, Low],
     };
 }
 

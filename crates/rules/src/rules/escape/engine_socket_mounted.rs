@@ -34,20 +34,22 @@ crate::declare_rule! {
     /// ```
     ///
     /// Use instead: a filtering proxy that allows only the API calls the tool needs, on a private
-    /// network:
+    /// network. Nothing in the Compose file shows what the proxy allows, so its socket mount and the
+    /// dashboard's `DOCKER_HOST` are still reported: suppress them with the reason.
     /// ```yaml
     /// services:
     ///   socket-proxy:
     ///     image: wollomatic/socket-proxy:1
     ///     command: ["-allowGET=/v1\\..{1,2}/(containers|events)/.*"]
     ///     volumes:
+    ///       # leastpriv: ignore[LP111] the proxy forwards only the GET calls it allows
     ///       - /var/run/docker.sock:/var/run/docker.sock:ro
     ///   dashboard:
     ///     image: example/dashboard
     ///     environment:
+    ///       # leastpriv: ignore[LP111] socket-proxy allows GET on containers and events only
     ///       DOCKER_HOST: tcp://socket-proxy:2375
     /// ```
-    /// (The proxy itself is then the one finding left, suppressed with a reason.)
     ///
     /// ## Known problems
     /// An engine reached over `tcp://` may be a Docker-in-Docker sidecar rather than the host's
@@ -64,6 +66,7 @@ crate::declare_rule! {
         severity: Critical,
         fix: "Remove the engine socket mount; give tools a filtering socket proxy instead",
         pss: Baseline,
+        also: [High],
     };
 }
 

@@ -42,6 +42,7 @@ crate::declare_rule! {
         layer: Escape,
         severity: Medium,
         fix: "Remove the device, or map only the one device node the program needs",
+        also: [Critical, High, Low],
     };
 }
 

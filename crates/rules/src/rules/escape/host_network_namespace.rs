@@ -46,6 +46,7 @@ crate::declare_rule! {
         severity: High,
         fix: "Use the container's own network namespace and publish the ports it serves",
         pss: Baseline,
+        also: [Critical],
     };
 }
 

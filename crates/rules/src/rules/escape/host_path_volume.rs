@@ -17,17 +17,37 @@ crate::declare_rule! {
     ///
     /// ## Example
     /// ```yaml
-    /// volumes:
-    ///   - name: cache
-    ///     hostPath:
-    ///       path: /srv/cache
+    /// apiVersion: v1
+    /// kind: Pod
+    /// metadata:
+    ///   name: app
+    /// spec:
+    ///   containers:
+    ///     - name: app
+    ///       image: example/app
+    ///       volumeMounts:
+    ///         - {name: cache, mountPath: /cache}
+    ///   volumes:
+    ///     - name: cache
+    ///       hostPath:
+    ///         path: /srv/cache
     /// ```
     ///
     /// Use instead:
     /// ```yaml
-    /// volumes:
-    ///   - name: cache
-    ///     emptyDir: {}
+    /// apiVersion: v1
+    /// kind: Pod
+    /// metadata:
+    ///   name: app
+    /// spec:
+    ///   containers:
+    ///     - name: app
+    ///       image: example/app
+    ///       volumeMounts:
+    ///         - {name: cache, mountPath: /cache}
+    ///   volumes:
+    ///     - name: cache
+    ///       emptyDir: {}
     /// ```
     ///
     /// ## Known problems

@@ -36,6 +36,7 @@ crate::declare_rule! {
         severity: High,
         fix: "Use a private PID namespace",
         pss: Baseline,
+        also: [Critical],
     };
 }
 

@@ -15,15 +15,31 @@ crate::declare_rule! {
     ///
     /// ## Example
     /// ```yaml
-    /// ports:
-    ///   - containerPort: 8080
-    ///     hostPort: 8080
+    /// apiVersion: v1
+    /// kind: Pod
+    /// metadata:
+    ///   name: web
+    /// spec:
+    ///   containers:
+    ///     - name: web
+    ///       image: example/web
+    ///       ports:
+    ///         - containerPort: 8080
+    ///           hostPort: 8080
     /// ```
     ///
-    /// Use instead:
+    /// Use instead: a Service (or an Ingress) in front of the pod.
     /// ```yaml
-    /// ports:
-    ///   - containerPort: 8080   # and a Service (or an Ingress) in front of it
+    /// apiVersion: v1
+    /// kind: Pod
+    /// metadata:
+    ///   name: web
+    /// spec:
+    ///   containers:
+    ///     - name: web
+    ///       image: example/web
+    ///       ports:
+    ///         - containerPort: 8080
     /// ```
     ///
     /// ## Equivalents

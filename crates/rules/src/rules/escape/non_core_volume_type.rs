@@ -19,15 +19,41 @@ crate::declare_rule! {
     ///
     /// ## Example
     /// ```yaml
-    /// volumes:
-    ///   - name: data
-    ///     nfs:
-    ///       server: nfs.example.com
-    ///       path: /exports/data
+    /// apiVersion: v1
+    /// kind: Pod
+    /// metadata:
+    ///   name: app
+    /// spec:
+    ///   containers:
+    ///     - name: app
+    ///       image: example/app
+    ///       volumeMounts:
+    ///         - {name: data, mountPath: /data}
+    ///   volumes:
+    ///     - name: data
+    ///       nfs:
+    ///         server: nfs.example.com
+    ///         path: /exports/data
     /// ```
     ///
     /// Use instead: a `persistentVolumeClaim` bound to a `PersistentVolume` (or a CSI driver) that an
     /// administrator provisions.
+    /// ```yaml
+    /// apiVersion: v1
+    /// kind: Pod
+    /// metadata:
+    ///   name: app
+    /// spec:
+    ///   containers:
+    ///     - name: app
+    ///       image: example/app
+    ///       volumeMounts:
+    ///         - {name: data, mountPath: /data}
+    ///   volumes:
+    ///     - name: data
+    ///       persistentVolumeClaim:
+    ///         claimName: data
+    /// ```
     ///
     /// ## Equivalents
     /// trivy KSV-0028 · Pod Security Standards restricted "Volume Types"
@@ -37,6 +63,7 @@ crate::declare_rule! {
         severity: Low,
         fix: "Use a `persistentVolumeClaim`, `emptyDir`, `configMap`, `secret` or `projected` volume",
         pss: Restricted,
+        also: [High],
     };
 }
 

@@ -71,6 +71,7 @@ crate::declare_rule! {
         severity: High,
         fix: "Remove the host mount, or mount only the file the program needs, read-only",
         pss: Baseline,
+        also: [Critical, Medium, Low],
     };
 }
 

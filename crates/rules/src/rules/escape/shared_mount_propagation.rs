@@ -18,22 +18,28 @@ crate::declare_rule! {
     ///
     /// ## Example
     /// ```yaml
-    /// volumes:
-    ///   - type: bind
-    ///     source: /mnt/data
-    ///     target: /data
-    ///     bind:
-    ///       propagation: rshared
+    /// services:
+    ///   app:
+    ///     image: example/app
+    ///     volumes:
+    ///       - type: bind
+    ///         source: /mnt/data
+    ///         target: /data
+    ///         bind:
+    ///           propagation: rshared
     /// ```
     ///
     /// Use instead:
     /// ```yaml
-    /// volumes:
-    ///   - type: bind
-    ///     source: /mnt/data
-    ///     target: /data
-    ///     bind:
-    ///       propagation: rslave   # host mounts still show up inside, nothing goes back
+    /// services:
+    ///   app:
+    ///     image: example/app
+    ///     volumes:
+    ///       - type: bind
+    ///         source: /mnt/data
+    ///         target: /data
+    ///         bind:
+    ///           propagation: rslave   # host mounts still show up inside, nothing goes back
     /// ```
     ///
     /// ## Equivalents

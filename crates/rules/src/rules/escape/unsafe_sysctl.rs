@@ -1,7 +1,7 @@
-use leastpriv_model::Container;
+use leastpriv_model::{Container, SourceKind};
 
 use crate::engine::Checker;
-use crate::helpers::runtime::fix_for;
+use crate::helpers::runtime::{fix_for, host_namespace};
 use crate::rule::Check;
 use crate::Severity;
 
@@ -14,11 +14,23 @@ crate::declare_rule! {
     /// `net.ipv4.tcp_keepalive_time`, `net.ipv4.tcp_keepalive_intvl`, `net.ipv4.tcp_keepalive_probes`,
     /// `net.ipv4.tcp_fin_timeout`, `net.ipv4.tcp_rmem`, `net.ipv4.tcp_wmem`.
     ///
-    /// Namespaced parameters (`kernel.shm*`, `kernel.msg*`, `kernel.sem`, `fs.mqueue.*`, `net.*`) are
-    /// medium: they apply to the container's own namespace but are unsafe because they let one pod
-    /// take kernel memory or weaken protections shared with the node. Parameters that are not
-    /// namespaced (`kernel.core_pattern`, `vm.*`, `fs.*` …) are low: Docker, runc and the kubelet
-    /// refuse to start the container, so the setting is a mistake rather than an exposure.
+    /// How bad that is depends on who enforces what, so each source is judged by its own runtime's
+    /// lists:
+    ///
+    /// - Kubernetes: a namespaced parameter outside the safe list is medium (the kubelet runs it only
+    ///   with `--allowed-unsafe-sysctls`, and the `baseline` level forbids it); one that is not
+    ///   namespaced is low (the kubelet refuses the pod, so it is a mistake rather than an exposure).
+    /// - Docker (Compose, `docker run`, `docker inspect`): Docker sets only namespaced parameters, and
+    ///   sets them in the container's own namespace: the IPC ones (`kernel.msgmax`, `kernel.msgmnb`,
+    ///   `kernel.msgmni`, `kernel.sem`, `kernel.shmall`, `kernel.shmmax`, `kernel.shmmni`,
+    ///   `kernel.shm_rmid_forced`, `fs.mqueue.*`) unless the container shares the host's IPC
+    ///   namespace, and `net.*` unless it shares the host's network. Such a parameter changes nothing
+    ///   outside the container and is info only, for the Pod Security Standards (WireGuard's
+    ///   `net.ipv4.conf.all.src_valid_mark`, a router's `net.ipv4.ip_forward`). Anything else is low:
+    ///   Docker refuses to start the container.
+    ///
+    /// The lists are Docker's (`docker run --sysctl` reference: "Currently supported sysctls") and
+    /// Kubernetes' ("Using sysctls in a Kubernetes Cluster": safe and namespaced sysctls).
     ///
     /// ## Why is this bad?
     /// Sysctls change the kernel the container shares with every other workload on the node. The
@@ -28,14 +40,35 @@ crate::declare_rule! {
     ///
     /// ## Example
     /// ```yaml
+    /// apiVersion: v1
+    /// kind: Pod
+    /// metadata:
+    ///   name: app
     /// spec:
     ///   securityContext:
     ///     sysctls:
     ///       - name: kernel.msgmax
     ///         value: "65536"
+    ///   containers:
+    ///     - name: app
+    ///       image: example/app
     /// ```
     ///
     /// Use instead: only parameters from the safe list, or tune the node itself.
+    /// ```yaml
+    /// apiVersion: v1
+    /// kind: Pod
+    /// metadata:
+    ///   name: app
+    /// spec:
+    ///   securityContext:
+    ///     sysctls:
+    ///       - name: net.ipv4.ip_local_port_range
+    ///         value: "1024 65535"
+    ///   containers:
+    ///     - name: app
+    ///       image: example/app
+    /// ```
     ///
     /// ## Equivalents
     /// trivy KSV-0026 · Pod Security Standards baseline "Sysctls" · kyverno restrict-sysctls
@@ -45,6 +78,7 @@ crate::declare_rule! {
         severity: Medium,
         fix: "Set only sysctls from the Pod Security Standards safe list, or tune the node instead",
         pss: Baseline,
+        also: [Low, Info],
     };
 }
 
@@ -66,18 +100,51 @@ const SAFE: [&str; 12] = [
     "net.ipv4.tcp_wmem",
 ];
 
-/// Whether the kernel namespaces the parameter (the ones Docker and runc accept).
-fn is_namespaced(name: &str) -> bool {
-    name.starts_with("net.")
-        || name.starts_with("fs.mqueue.")
-        || name.starts_with("kernel.shm")
-        || name.starts_with("kernel.msg")
-        || name == "kernel.sem"
+/// The IPC namespace's parameters that Docker and runc accept (with `fs.mqueue.*`). The kubelet
+/// counts every `kernel.shm*` and `kernel.msg*` as namespaced.
+const IPC: [&str; 8] = [
+    "kernel.msgmax",
+    "kernel.msgmnb",
+    "kernel.msgmni",
+    "kernel.sem",
+    "kernel.shmall",
+    "kernel.shmmax",
+    "kernel.shmmni",
+    "kernel.shm_rmid_forced",
+];
+
+/// The namespace a parameter belongs to, when the kernel namespaces it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Namespace {
+    Ipc,
+    Network,
+}
+
+/// The namespace of a parameter as the runtime reads it: the kubelet's groups for Kubernetes
+/// (`kernel.shm*`, `kernel.msg*`, `kernel.sem`, `fs.mqueue.*`, `net.*`), runc's list for Docker.
+fn namespace_of(name: &str, kubernetes: bool) -> Option<Namespace> {
+    let kubelet_ipc =
+        kubernetes && (name.starts_with("kernel.shm") || name.starts_with("kernel.msg"));
+    if name.starts_with("net.") {
+        Some(Namespace::Network)
+    } else if kubelet_ipc || IPC.contains(&name) || name.starts_with("fs.mqueue.") {
+        Some(Namespace::Ipc)
+    } else {
+        None
+    }
 }
 
 fn check(checker: &mut Checker<'_>, container: &Container) {
     let Some(runtime) = &container.runtime else {
         return;
+    };
+    let kubernetes = container.kind == SourceKind::Kubernetes;
+    let shares_host = |namespace: Namespace| {
+        let mode = match namespace {
+            Namespace::Ipc => runtime.namespaces.ipc.as_ref(),
+            Namespace::Network => runtime.namespaces.network.as_ref(),
+        };
+        host_namespace(mode).is_some()
     };
     for sysctl in &runtime.sysctls {
         // `net/ipv4/ip_forward` is accepted for `net.ipv4.ip_forward`.
@@ -85,23 +152,41 @@ fn check(checker: &mut Checker<'_>, container: &Container) {
         if SAFE.contains(&name.as_str()) {
             continue;
         }
-        let (severity, message) = if is_namespaced(&name) {
-            (
+        let namespace = namespace_of(&name, kubernetes);
+        let (severity, message) = match namespace {
+            Some(_) if kubernetes => (
                 Severity::Medium,
                 format!("sysctl `{name}` is not on the safe list: it is namespaced but can weaken or exhaust the kernel shared with the node"),
-            )
-        } else {
-            (
+            ),
+            Some(namespace) if !shares_host(namespace) => (
+                Severity::Info,
+                format!("sysctl `{name}` applies to the container's own namespace, as Docker allows; only the Pod Security Standards safe list would refuse it"),
+            ),
+            Some(Namespace::Network) => (
+                Severity::Low,
+                format!("sysctl `{name}` would change the host's network namespace, which the container shares: Docker refuses to start it"),
+            ),
+            Some(Namespace::Ipc) => (
+                Severity::Low,
+                format!("sysctl `{name}` would change the host's IPC namespace, which the container shares: Docker refuses to start it"),
+            ),
+            None => (
                 Severity::Low,
                 format!("sysctl `{name}` is not namespaced: it would change the whole node, so runtimes refuse to start the container"),
+            ),
+        };
+        let fix = if severity == Severity::Info {
+            format!("Keep `{name}` if the program needs it: it stays in the container's namespace (on Kubernetes it would need the kubelet's `--allowed-unsafe-sysctls`)")
+        } else {
+            fix_for(
+                container,
+                &format!("remove `{name}` from `sysctls:`, or tune the host instead"),
+                &format!(
+                    "remove `{name}` from `securityContext.sysctls`, or tune the node instead"
+                ),
+                &format!("remove `--sysctl {name}`, or tune the host instead"),
             )
         };
-        let fix = fix_for(
-            container,
-            &format!("remove `{name}` from `sysctls:`, or tune the host instead"),
-            &format!("remove `{name}` from `securityContext.sysctls`, or tune the node instead"),
-            &format!("remove `--sysctl {name}`, or tune the host instead"),
-        );
         checker
             .report(sysctl.span, message)
             .severity(severity)
@@ -111,7 +196,7 @@ fn check(checker: &mut Checker<'_>, container: &Container) {
 
 #[cfg(test)]
 mod tests {
-    use leastpriv_model::{Runtime, SourceKind, Sysctl};
+    use leastpriv_model::{NamespaceMode, Namespaces, Runtime, SourceKind, Sysctl};
 
     use crate::testing::Source;
     use crate::Severity;
@@ -156,5 +241,59 @@ mod tests {
             .filter_map(|(index, (_, severity))| severity.map(|s| (index as u32 + 2, s)))
             .collect();
         assert_eq!(got, expected);
+    }
+
+    #[test]
+    fn docker_judges_by_the_namespaces_it_allows() {
+        let source = Source::new();
+        let sysctl = |line: u32, name: &str| {
+            source.at(
+                line,
+                Sysctl {
+                    name: name.into(),
+                    value: "1".into(),
+                },
+            )
+        };
+        let private = Runtime {
+            sysctls: vec![
+                sysctl(2, "net.ipv4.conf.all.src_valid_mark"),
+                sysctl(3, "kernel.msgmax"),
+                sysctl(4, "fs.mqueue.msg_max"),
+                sysctl(5, "kernel.shm_next_id"),
+                sysctl(6, "vm.max_map_count"),
+                sysctl(7, "net.ipv4.tcp_syncookies"),
+            ],
+            ..Runtime::default()
+        };
+        let found = source.run("LP123", &[source.container(SourceKind::Compose, private)]);
+        let got: Vec<_> = found.iter().map(|f| (f.line, f.severity)).collect();
+        assert_eq!(
+            got,
+            [
+                (2, Severity::Info),
+                (3, Severity::Info),
+                (4, Severity::Info),
+                (5, Severity::Low),
+                (6, Severity::Low),
+            ]
+        );
+        let host = Runtime {
+            sysctls: vec![sysctl(2, "net.ipv4.ip_forward"), sysctl(3, "kernel.sem")],
+            namespaces: Namespaces {
+                network: Some(source.at(8, NamespaceMode::Host)),
+                ipc: Some(source.at(9, NamespaceMode::Host)),
+                ..Namespaces::default()
+            },
+            ..Runtime::default()
+        };
+        let found = source.run("LP123", &[source.container(SourceKind::DockerRun, host)]);
+        let got: Vec<_> = found.iter().map(|f| (f.line, f.severity)).collect();
+        assert_eq!(got, [(2, Severity::Low), (3, Severity::Low)]);
+        assert!(
+            found[0].message.contains("Docker refuses"),
+            "{}",
+            found[0].message
+        );
     }
 }

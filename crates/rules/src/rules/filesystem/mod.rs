@@ -7,4 +7,5 @@ pub(crate) mod permissive_tmpfs_mount;
 pub(crate) mod privilege_escalation_allowed;
 pub(crate) mod read_only_root_without_scratch;
 pub(crate) mod world_writable_directory;
+pub(crate) mod world_writable_mode_set;
 pub(crate) mod writable_root_filesystem;

@@ -39,6 +39,7 @@ crate::declare_rule! {
         layer: Filesystem,
         severity: Low,
         fix: "Mount tmpfs without `exec`/`suid` and with a `size=` limit",
+        also: [Info],
     };
 }
 

@@ -1,7 +1,7 @@
-use leastpriv_model::{Container, Remedy, SourceKind};
+use leastpriv_model::{Capability, Container, Remedy, SourceKind};
 
 use crate::engine::Checker;
-use crate::helpers::runtime::{adds_capability, fix_for, is_privileged};
+use crate::helpers::runtime::{fix_for, privileged_at, COVERED_BY_PRIVILEGED};
 use crate::rule::Check;
 
 crate::declare_rule! {
@@ -11,8 +11,10 @@ crate::declare_rule! {
     /// --security-opt no-new-privileges`), or `no-new-privileges:false`; in Kubernetes,
     /// `allowPrivilegeEscalation` unset (it defaults to `true`) or `true`.
     ///
-    /// Privileged containers, and Kubernetes containers that add `SYS_ADMIN` (where the API rejects
-    /// `allowPrivilegeEscalation: false`), are left to the rules that flag those.
+    /// A privileged container, or a Kubernetes container that adds `SYS_ADMIN`, is still reported,
+    /// related to that setting: it stays when that setting goes. The Kubernetes API rejects
+    /// `allowPrivilegeEscalation: false` beside `privileged: true` or an added `SYS_ADMIN`, so the fix
+    /// there removes that first.
     ///
     /// ## Why is this bad?
     /// Without the kernel's `no_new_privs` flag, running a setuid-root binary (`su`, `sudo`, `mount`,
@@ -62,9 +64,6 @@ fn check(checker: &mut Checker<'_>, container: &Container) {
         return;
     };
     let kubernetes = container.kind == SourceKind::Kubernetes;
-    if is_privileged(runtime) || (kubernetes && adds_capability(runtime, "SYS_ADMIN")) {
-        return;
-    }
     let (span, message) = match &runtime.no_new_privileges {
         Some(flag) if flag.value => return,
         Some(flag) if kubernetes => (
@@ -84,16 +83,41 @@ fn check(checker: &mut Checker<'_>, container: &Container) {
             "`no-new-privileges` is not set: setuid binaries and file capabilities can raise the process's privileges",
         ),
     };
+    // The settings that cover the finding today, and that the Kubernetes API refuses beside
+    // `allowPrivilegeEscalation: false`.
+    let sys_admin = runtime
+        .cap_add
+        .iter()
+        .find(|cap| cap.value == Capability::All || cap.value.name() == "SYS_ADMIN");
+    let blocker = match (privileged_at(runtime), sys_admin) {
+        (Some(span), _) => Some((span, "`privileged: true`")),
+        (None, Some(cap)) if kubernetes => Some((cap.span, "the added `SYS_ADMIN`")),
+        (None, _) => None,
+    };
+    let kubernetes_fix = match blocker {
+        Some((_, setting)) => format!(
+            "remove {setting} (the API refuses `allowPrivilegeEscalation: false` beside it), then set `securityContext.allowPrivilegeEscalation: false`"
+        ),
+        None => "set `securityContext.allowPrivilegeEscalation: false`".to_owned(),
+    };
     let fix = fix_for(
         container,
         "add `security_opt: [\"no-new-privileges:true\"]`",
-        "set `securityContext.allowPrivilegeEscalation: false`",
+        &kubernetes_fix,
         "add `--security-opt no-new-privileges`",
     );
-    checker
+    let diagnostic = checker
         .report(span, message)
         .fix(fix)
         .remedy(Remedy::SetNoNewPrivileges);
+    if let Some((span, setting)) = blocker {
+        let note = if privileged_at(runtime).is_some() {
+            COVERED_BY_PRIVILEGED.to_owned()
+        } else {
+            format!("{setting} keeps the flag off; removing it leaves this finding")
+        };
+        diagnostic.related(span, note);
+    }
 }
 
 #[cfg(test)]
@@ -132,22 +156,35 @@ mod tests {
     }
 
     #[test]
-    fn leaves_privileged_and_sys_admin_pods_to_their_rules() {
+    fn stands_on_its_own_beside_privileged_and_sys_admin() {
         let source = Source::new();
         let privileged = Runtime {
             privileged: Some(source.at(2, true)),
+            no_new_privileges: Some(source.at(5, false)),
             ..Runtime::default()
         };
-        assert!(source
-            .lines("LP501", SourceKind::Compose, privileged)
-            .is_empty());
+        let found = source.run(
+            "LP501",
+            &[source.container(SourceKind::Kubernetes, privileged)],
+        );
+        assert_eq!((found[0].line, found[0].related.as_slice()), (5, &[2][..]));
+        assert!(
+            found[0].fix.starts_with("Remove `privileged: true`"),
+            "{}",
+            found[0].fix
+        );
         let sys_admin = Runtime {
             cap_add: vec![source.at(2, Capability::parse("SYS_ADMIN"))],
             ..Runtime::default()
         };
-        assert!(source
-            .lines("LP501", SourceKind::Kubernetes, sys_admin.clone())
-            .is_empty());
-        assert_eq!(source.lines("LP501", SourceKind::Compose, sys_admin), [1]);
+        let found = source.run(
+            "LP501",
+            &[source.container(SourceKind::Kubernetes, sys_admin.clone())],
+        );
+        assert_eq!((found[0].line, found[0].related.as_slice()), (1, &[2][..]));
+        assert!(found[0].fix.contains("`SYS_ADMIN`"), "{}", found[0].fix);
+        // Docker accepts `no-new-privileges` beside `SYS_ADMIN`: nothing to relate.
+        let found = source.run("LP501", &[source.container(SourceKind::Compose, sys_admin)]);
+        assert_eq!((found[0].line, found[0].related.len()), (1, 0));
     }
 }

@@ -47,6 +47,7 @@ crate::declare_rule! {
         layer: Filesystem,
         severity: Low,
         fix: "Mount a tmpfs (or a volume) on each path the program writes",
+        also: [Info],
     };
 }
 

@@ -9,7 +9,8 @@ crate::declare_rule! {
     /// Flags a world-writable directory without the sticky bit in a built image's final filesystem
     /// (mode `o+w` without `+t`, such as `0777`). `/tmp`-style directories (`1777`) are fine: the
     /// sticky bit stops users from deleting or replacing each other's files. The finding points at the
-    /// history entry of the layer that set the mode.
+    /// history entry of the layer that set the mode. `world-writable-mode-set` finds the `chmod` in
+    /// the Dockerfile itself.
     ///
     /// ## Why is this bad?
     /// Anyone in the container, whatever the user, can create, delete and replace files there. If a

@@ -56,6 +56,7 @@ crate::declare_rule! {
         layer: Secrets,
         severity: High,
         fix: "Mount the credential file for the step instead of writing it: `RUN --mount=type=secret,id=…,target=<file>`",
+        also: [Low],
     };
 }
 

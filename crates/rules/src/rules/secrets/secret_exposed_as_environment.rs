@@ -22,21 +22,37 @@ crate::declare_rule! {
     ///
     /// ## Example
     /// ```yaml
-    /// env:
-    ///   - name: DB_PASSWORD
-    ///     valueFrom:
-    ///       secretKeyRef: {name: db, key: password}
+    /// apiVersion: v1
+    /// kind: Pod
+    /// metadata:
+    ///   name: api
+    /// spec:
+    ///   containers:
+    ///     - name: api
+    ///       image: example/api
+    ///       env:
+    ///         - name: DB_PASSWORD
+    ///           valueFrom:
+    ///             secretKeyRef: {name: db, key: password}
     /// ```
     ///
     /// Use instead:
     /// ```yaml
-    /// env:
-    ///   - name: DB_PASSWORD_FILE
-    ///     value: /run/secrets/db/password
-    /// volumeMounts:
-    ///   - {name: db, mountPath: /run/secrets/db, readOnly: true}
-    /// volumes:
-    ///   - {name: db, secret: {secretName: db, defaultMode: 0400}}
+    /// apiVersion: v1
+    /// kind: Pod
+    /// metadata:
+    ///   name: api
+    /// spec:
+    ///   containers:
+    ///     - name: api
+    ///       image: example/api
+    ///       env:
+    ///         - name: DB_PASSWORD_FILE
+    ///           value: /run/secrets/db/password
+    ///       volumeMounts:
+    ///         - {name: db, mountPath: /run/secrets/db, readOnly: true}
+    ///   volumes:
+    ///     - {name: db, secret: {secretName: db, defaultMode: 0400}}
     /// ```
     /// In Compose, a top-level secret (`secrets: {db_password: {environment: DB_PASSWORD}}` keeps
     /// taking it from the shell) granted to the service and read from `/run/secrets/db_password`.

@@ -54,6 +54,7 @@ crate::declare_rule! {
         layer: Secrets,
         severity: High,
         fix: "Do not copy the secret: use `RUN --mount=type=secret,id=…,target=…` (or `--mount=type=ssh`) for the step that needs it",
+        also: [Low],
     };
 }
 

@@ -67,6 +67,7 @@ crate::declare_rule! {
         layer: Secrets,
         severity: High,
         fix: "Remove the literal: mount the secret as a file (`/run/secrets/…`) or use `RUN --mount=type=secret` at build time",
+        also: [Medium],
     };
 }
 

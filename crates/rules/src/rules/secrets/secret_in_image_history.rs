@@ -1,4 +1,4 @@
-use leastpriv_model::{Container, Remedy, Sensitive};
+use leastpriv_model::{Container, ImageHistoryEntry, Remedy, Sensitive, Span};
 
 use crate::engine::Checker;
 use crate::helpers::image::relate_instruction;
@@ -12,8 +12,9 @@ crate::declare_rule! {
     /// Flags a build argument recorded in a built image's history whose name says it holds a secret
     /// (`GITHUB_TOKEN`, `NPM_TOKEN`, `DB_PASSWORD` …) or whose value has the format of a known
     /// credential. The classic builder writes every build argument of a `RUN` into its history entry
-    /// (`|2 GITHUB_TOKEN=… NAME=… /bin/sh -c …`), BuildKit those the `RUN` uses. The finding points
-    /// at the argument's name inside `created_by`; the value is never printed.
+    /// (`|2 GITHUB_TOKEN=… NAME=… /bin/sh -c …`), BuildKit those the `RUN` uses. One secret is one
+    /// finding, at the first history entry that records it, however many later `RUN` entries repeat
+    /// it (the message counts them); the value is never printed.
     ///
     /// Also flags a credential of a known format (a GitHub or npm token, an AWS key, a URL with a
     /// password …) written in the rest of a `created_by` line, such as a token on a `RUN curl` command
@@ -58,6 +59,55 @@ fn check(checker: &mut Checker<'_>, container: &Container) {
     let Some(image) = &container.image else {
         return;
     };
+    // A build argument is recorded in every `RUN` after its `ARG`: one finding per secret, at its
+    // first entry, counting the others.
+    let mut secrets: Vec<(&str, &str, Vec<&ImageHistoryEntry>, Span)> = Vec::new();
+    for entry in &image.history {
+        for arg in &entry.build_args {
+            let Some(value) = &arg.value else {
+                continue;
+            };
+            let value = value.value.expose();
+            let secret = is_secret_name(&arg.name.value) && is_literal_value(value)
+                || find_credential_in_variable(&arg.name.value, value).is_some();
+            if !secret {
+                continue;
+            }
+            match secrets
+                .iter_mut()
+                .find(|(name, seen, ..)| *name == arg.name.value && *seen == value)
+            {
+                Some((_, _, entries, _)) => entries.push(entry),
+                None => secrets.push((&arg.name.value, value, vec![entry], arg.name.span)),
+            }
+        }
+    }
+    for (name, value, entries, span) in secrets {
+        let later = match entries.len() {
+            1 => String::new(),
+            2 => ", in this entry and 1 later one".to_owned(),
+            count => format!(", in this entry and {} later ones", count - 1),
+        };
+        let diagnostic = checker
+            .report(
+                span,
+                format!(
+                    "build arg `{name}` is recorded with its value ({}) in the image history{later}",
+                    Sensitive::new(value).redacted()
+                ),
+            )
+            .remedy(Remedy::MoveToSecret {
+                name: name.to_owned(),
+            });
+        if let Some(layer) = entries.first().and_then(|entry| entry.layer) {
+            relate_instruction(
+                diagnostic,
+                image,
+                layer,
+                "the Dockerfile line it was passed to",
+            );
+        }
+    }
     for entry in &image.history {
         let mut prefix_end = 0;
         for arg in &entry.build_args {
@@ -70,31 +120,6 @@ fn check(checker: &mut Checker<'_>, container: &Container) {
                 .value
                 .find(value)
                 .map_or(prefix_end, |at| prefix_end.max(at + value.len()));
-            let secret = is_secret_name(&arg.name.value) && is_literal_value(value)
-                || find_credential_in_variable(&arg.name.value, value).is_some();
-            if !secret {
-                continue;
-            }
-            let diagnostic = checker
-                .report(
-                    arg.name.span,
-                    format!(
-                        "build arg `{}` is recorded with its value ({}) in the image history",
-                        arg.name.value,
-                        Sensitive::new(value).redacted()
-                    ),
-                )
-                .remedy(Remedy::MoveToSecret {
-                    name: arg.name.value.clone(),
-                });
-            if let Some(layer) = entry.layer {
-                relate_instruction(
-                    diagnostic,
-                    image,
-                    layer,
-                    "the Dockerfile line it was passed to",
-                );
-            }
         }
         let command = entry.created_by.value.get(prefix_end..).unwrap_or_default();
         for credential in find_credentials(command) {

@@ -46,6 +46,7 @@ crate::declare_rule! {
         layer: Secrets,
         severity: High,
         fix: "Pass the secret through `RUN --mount=type=secret` (a file, stdin or `env=`), never as a literal argument",
+        also: [Medium],
     };
 }
 

@@ -55,6 +55,7 @@ crate::declare_rule! {
         severity: Medium,
         fix: "Set a non-root user in the runtime configuration (`user:`, `--user`, `runAsUser` with `runAsNonRoot: true`)",
         pss: Restricted,
+        also: [High],
     };
 }
 

@@ -46,6 +46,7 @@ crate::declare_rule! {
         layer: User,
         severity: Medium,
         fix: "Do not set account passwords in the image: keep accounts locked and run as the user directly",
+        also: [High],
     };
 }
 

@@ -52,6 +52,7 @@ crate::declare_rule! {
         layer: User,
         severity: High,
         fix: "Remove the NOPASSWD grant: do root work in `RUN` before `USER` and never give the runtime user sudo",
+        also: [Medium],
     };
 }
 

@@ -1,15 +1,17 @@
-use leastpriv_model::{Certainty, Container, Span};
+use leastpriv_model::{Certainty, Container, Span, Spanned, User};
 
 use crate::engine::Checker;
 use crate::helpers::runtime::fix_for;
 use crate::rule::Check;
+use crate::Diagnostic;
 
 crate::declare_rule! {
     /// ## What it does
     /// Flags a process that is not known to be root but runs in group root: Compose `user:
     /// "1000:0"`, `docker run --user 1000:root`, Kubernetes `runAsGroup: 0`; and supplementary group 0
     /// (Compose `group_add`, `docker run --group-add`, Kubernetes `supplementalGroups` or `fsGroup`).
-    /// (A root user is `root-user`'s finding.)
+    /// A root user is `root-user`'s finding; a group setting of its own beside it (`runAsGroup: 0`,
+    /// `group_add: ["0"]`) is still reported, because it stays when the user changes.
     ///
     /// ## Why is this bad?
     /// Group 0 owns much of a typical filesystem with group read and sometimes write access; a process
@@ -57,21 +59,22 @@ fn check(checker: &mut Checker<'_>, container: &Container) {
         return;
     };
     let user = runtime.user.as_ref();
-    if user.is_some_and(|user| user.value.is_root() == Certainty::Yes) {
-        return;
-    }
+    let root_user = user.filter(|user| user.value.is_root() == Certainty::Yes);
     let primary: Option<(Span, String)> = match user {
         Some(user) if user.value.group_is_root() == Certainty::Yes => {
             // Kubernetes folds `runAsGroup` into the user: point at `runAsGroup` itself.
-            let span = runtime
+            let group = runtime
                 .run_as_group
                 .as_ref()
                 .filter(|group| is_root_group(&group.value))
-                .map_or(user.span, |group| group.span);
-            Some((
-                span,
-                format!("container runs in group root (`{}`)", user.value),
-            ))
+                .map(|group| group.span);
+            let message = format!("container runs in group root (`{}`)", user.value);
+            match group {
+                Some(span) => Some((span, message)),
+                // `user: "0:0"` is one setting: `root-user`'s finding.
+                None if root_user.is_some() => None,
+                None => Some((user.span, message)),
+            }
         }
         Some(_) => None,
         None => runtime
@@ -92,12 +95,13 @@ fn check(checker: &mut Checker<'_>, container: &Container) {
             "set `runAsGroup` to a non-zero gid (and `fsGroup` if volumes need it)",
             "use `--user 10001:10001`",
         );
-        checker
+        let diagnostic = checker
             .report(
                 span,
                 format!("{message}: it reads and writes files owned by group 0"),
             )
             .fix(fix);
+        relate_root_user(diagnostic, root_user);
     }
     for group in runtime
         .group_add
@@ -110,12 +114,23 @@ fn check(checker: &mut Checker<'_>, container: &Container) {
             "remove `0` from `supplementalGroups` / `fsGroup`",
             "remove `--group-add 0`",
         );
-        checker
+        let diagnostic = checker
             .report(
                 group.span,
                 "container gets root as a supplementary group: it reads and writes files owned by group 0",
             )
             .fix(fix);
+        relate_root_user(diagnostic, root_user);
+    }
+}
+
+/// Relates a group finding to the root user that covers it today.
+fn relate_root_user(diagnostic: &mut Diagnostic, root_user: Option<&Spanned<User>>) {
+    if let Some(user) = root_user {
+        diagnostic.related(
+            user.span,
+            "the user is root too (`root-user`); the group stays when the user changes",
+        );
     }
 }
 
@@ -179,5 +194,19 @@ mod tests {
             source.lines("LP223", SourceKind::Kubernetes, group_only),
             [3]
         );
+    }
+
+    #[test]
+    fn group_settings_of_their_own_stand_beside_a_root_user() {
+        let source = Source::new();
+        let root = Runtime {
+            user: Some(source.at(2, User::from_ids(0, Some(0)))),
+            run_as_group: Some(source.at(3, "0".to_owned())),
+            group_add: vec![source.at(4, "0".to_owned())],
+            ..Runtime::default()
+        };
+        let found = source.run("LP223", &[source.container(SourceKind::Kubernetes, root)]);
+        let got: Vec<_> = found.iter().map(|f| (f.line, f.related.clone())).collect();
+        assert_eq!(got, [(3, vec![2]), (4, vec![2])]);
     }
 }

@@ -32,6 +32,9 @@ crate::declare_rule! {
     ///
     /// Use instead:
     /// ```dockerfile
+    /// FROM node:20 AS build
+    /// USER node
+    /// RUN npm ci
     /// FROM node:20
     /// COPY --from=build --chown=10001:10001 /app /app
     /// USER 10001:10001

@@ -16,15 +16,31 @@ crate::declare_rule! {
     ///
     /// ## Example
     /// ```yaml
-    /// securityContext:
-    ///   runAsUser: 10001
+    /// apiVersion: v1
+    /// kind: Pod
+    /// metadata:
+    ///   name: app
+    /// spec:
+    ///   containers:
+    ///     - name: app
+    ///       image: example/app
+    ///       securityContext:
+    ///         runAsUser: 10001
     /// ```
     ///
     /// Use instead:
     /// ```yaml
-    /// securityContext:
-    ///   runAsUser: 10001
-    ///   runAsNonRoot: true
+    /// apiVersion: v1
+    /// kind: Pod
+    /// metadata:
+    ///   name: app
+    /// spec:
+    ///   containers:
+    ///     - name: app
+    ///       image: example/app
+    ///       securityContext:
+    ///         runAsUser: 10001
+    ///         runAsNonRoot: true
     /// ```
     ///
     /// ## Equivalents

@@ -3,7 +3,7 @@ use leastpriv_source::Spanned;
 
 use crate::engine::Checker;
 use crate::helpers::shell::{
-    added_special_bits, base_name, run_invocations, Invocation, SpecialBits,
+    added_special_bits, base_name, mode_change, mode_value, run_invocations, SpecialBits,
 };
 use crate::rule::Check;
 use crate::Severity;
@@ -55,6 +55,7 @@ crate::declare_rule! {
         layer: User,
         severity: Medium,
         fix: "Do not set setuid/setgid bits: give the user ownership of what it needs, or grant one capability at run time",
+        also: [High],
     };
 }
 
@@ -68,21 +69,6 @@ const SHELL_LIKE: &[&str] = &[
     "docker", "socat", "nc", "ncat", "git", "make", "gdb", "strace", "rsync", "zip", "unzip",
 ];
 
-/// `chmod` options that take no operand (`--reference=FILE` carries its own).
-const CHMOD_OPTIONS: &[&str] = &[
-    "-R",
-    "-v",
-    "-c",
-    "-f",
-    "--recursive",
-    "--verbose",
-    "--changes",
-    "--silent",
-    "--quiet",
-    "--preserve-root",
-    "--no-preserve-root",
-];
-
 fn check(checker: &mut Checker<'_>, container: &Container) {
     let Some(build) = &container.build else {
         return;
@@ -90,13 +76,13 @@ fn check(checker: &mut Checker<'_>, container: &Container) {
     for stage in build.image_stages() {
         for run in &stage.runs {
             for invocation in run_invocations(run) {
-                if let Some((mode, targets, recursive)) = mode_and_targets(&invocation) {
+                if let Some(change) = mode_change(&invocation) {
                     report(
                         checker,
                         &invocation.program.value,
-                        mode,
-                        &targets,
-                        recursive,
+                        change.mode,
+                        &change.targets,
+                        change.recursive,
                     );
                 }
             }
@@ -114,48 +100,6 @@ fn check(checker: &mut Checker<'_>, container: &Container) {
     }
 }
 
-/// A mode a `chmod` or `install` applies: the mode word, its targets, and whether it recurses.
-type ModeChange<'a> = (&'a Spanned<String>, Vec<&'a Spanned<String>>, bool);
-
-/// The mode a `chmod` or `install` invocation applies, its targets, and whether it recurses.
-fn mode_and_targets<'a>(invocation: &Invocation<'a>) -> Option<ModeChange<'a>> {
-    match invocation.name() {
-        "chmod" => {
-            let mut recursive = false;
-            let mut operands = Vec::new();
-            for arg in invocation.args {
-                let value = arg.value.as_str();
-                if CHMOD_OPTIONS.contains(&value) || value.starts_with("--reference=") {
-                    recursive |= value == "-R" || value == "--recursive";
-                } else {
-                    operands.push(arg);
-                }
-            }
-            let (mode, targets) = operands.split_first()?;
-            Some((mode, targets.to_vec(), recursive))
-        }
-        "install" => {
-            let args = invocation.args;
-            let mode =
-                args.iter()
-                    .enumerate()
-                    .find_map(|(index, arg)| match arg.value.as_str() {
-                        "-m" | "--mode" => args.get(index + 1),
-                        value
-                            if value.starts_with("--mode=")
-                                || (value.starts_with("-m") && value.len() > 2) =>
-                        {
-                            Some(arg)
-                        }
-                        _ => None,
-                    })?;
-            let target = args.last().filter(|last| !std::ptr::eq(*last, mode))?;
-            Some((mode, vec![target], false))
-        }
-        _ => None,
-    }
-}
-
 fn report(
     checker: &mut Checker<'_>,
     what: &str,
@@ -163,12 +107,7 @@ fn report(
     targets: &[&Spanned<String>],
     recursive: bool,
 ) {
-    let value = mode.value.as_str();
-    let value = value
-        .strip_prefix("--mode=")
-        .or_else(|| value.strip_prefix("-m"))
-        .unwrap_or(value);
-    let bits = added_special_bits(value);
+    let bits = added_special_bits(mode_value(&mode.value));
     if !bits.any() {
         return;
     }

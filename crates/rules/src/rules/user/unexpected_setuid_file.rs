@@ -49,6 +49,7 @@ crate::declare_rule! {
         layer: User,
         severity: Medium,
         fix: "Remove the setuid/setgid bit (`chmod a-s`) in the layer that adds the file, and run with no-new-privileges",
+        also: [Critical, High],
     };
 }
 
