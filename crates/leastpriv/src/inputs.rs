@@ -93,9 +93,9 @@ pub(crate) fn collect(
 ///
 /// Lowering holds a tree of a few tens of bytes per byte of input (measured at worst about 50× for
 /// YAML of one tiny item per line; see README), so inputs lowered in parallel multiply it: the run's
-/// peak is this bound times that factor, whatever the number of threads or inputs. Two inputs of
-/// the largest size read ([`MAX_FILE_BYTES`]) may be lowered at once; small files never wait.
-const MAX_BYTES_IN_FLIGHT: u64 = 2 * MAX_FILE_BYTES;
+/// peak is this bound times that factor, whatever the number of threads or inputs. One input of the
+/// largest size read ([`MAX_FILE_BYTES`]) is lowered alone; small files never wait for each other.
+const MAX_BYTES_IN_FLIGHT: u64 = MAX_FILE_BYTES;
 
 /// Admits inputs to be read and lowered while their bytes fit in [`MAX_BYTES_IN_FLIGHT`].
 #[derive(Default)]
@@ -328,8 +328,10 @@ mod tests {
     #[test]
     fn the_gate_admits_inputs_while_they_fit_and_holds_the_rest_back() {
         let gate = MemoryGate::default();
-        let first = gate.enter(MAX_FILE_BYTES).expect("admitted");
-        let second = gate.enter(MAX_FILE_BYTES).expect("two of the largest fit");
+        let first = gate.enter(MAX_FILE_BYTES / 2).expect("admitted");
+        let second = gate
+            .enter(MAX_FILE_BYTES / 2)
+            .expect("two halves of the bound fit");
         drop(second);
         let alone = MemoryGate::default();
         let huge = alone
@@ -338,14 +340,14 @@ mod tests {
         assert_eq!(huge.bytes, MAX_BYTES_IN_FLIGHT);
         std::thread::scope(|scope| {
             let waiting = scope.spawn(|| {
-                let _pass = gate.enter(MAX_FILE_BYTES + 1).expect("admitted");
+                let _pass = gate.enter(MAX_FILE_BYTES / 2 + 1).expect("admitted");
                 let in_flight = *gate.in_flight.lock().expect("lock");
                 in_flight
             });
             std::thread::sleep(std::time::Duration::from_millis(50));
             assert!(!waiting.is_finished(), "over the bound, it waits");
             drop(first);
-            assert_eq!(waiting.join().expect("joined"), MAX_FILE_BYTES + 1);
+            assert_eq!(waiting.join().expect("joined"), MAX_FILE_BYTES / 2 + 1);
         });
         assert_eq!(*gate.in_flight.lock().expect("lock"), 0);
     }

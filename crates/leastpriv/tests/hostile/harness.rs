@@ -20,7 +20,7 @@ pub(crate) const FORMATS: [&str; 4] = ["human", "json", "sarif", "github"];
 pub(crate) const MEMORY_LIMIT: u64 = 2 << 30;
 
 /// A run that has not ended by then hangs, or is quadratic.
-pub(crate) const TIME_LIMIT: Duration = Duration::from_secs(90);
+pub(crate) const TIME_LIMIT: Duration = Duration::from_secs(150);
 
 /// A temporary project, and a directory beside it that is outside it.
 pub(crate) struct Case {
