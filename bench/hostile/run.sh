@@ -3,7 +3,10 @@
 # each class of issue 9 that concerns reading input, in human format (the slowest), with stdin,
 # stdout and stderr as pipes as in CI, under a deadline. Pass an older build as LEASTPRIV to compare.
 #
-# Needs: python3, GNU time (/usr/bin/time), timeout. Usage: bench/hostile/run.sh [WORKDIR]
+# Every run is capped at 8 GiB of address space (an unbounded build reaches 20 GB and more on the
+# doubling `.env` before the deadline) and killed at the deadline (exit 137, time shown as >deadline).
+#
+# Needs: python3, GNU time (/usr/bin/time), timeout, prlimit. Usage: bench/hostile/run.sh [WORKDIR]
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 work=${1:-/tmp/leastpriv-bench-hostile}
@@ -22,7 +25,7 @@ for dir in */; do
     name=${dir%/}
     set +e
     /usr/bin/time -o time.txt -f '%e %M' timeout -s KILL "$deadline" \
-        "$LEASTPRIV" audit --format human "$name" < /dev/null 2>&1 | cat > /dev/null
+        prlimit --as=$((8 << 30)) -- "$LEASTPRIV" audit --format human "$name" < /dev/null 2>&1 | cat > /dev/null
     code=${PIPESTATUS[0]}
     set -e
     read -r seconds kib < <(tail -n 1 time.txt)
