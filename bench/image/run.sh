@@ -15,11 +15,14 @@ runs=${RUNS:-5}
 mkdir -p "$work"
 cd "$work"
 
-echo "== building leastpriv (release, without the engine client)"
-cargo build --release --quiet -p leastpriv --no-default-features --manifest-path "$repo/Cargo.toml"
-target=$(cargo metadata --format-version 1 --no-deps --manifest-path "$repo/Cargo.toml" |
-    python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
-leastpriv="$target/release/leastpriv"
+echo "== building leastpriv (profiling: release with symbols, without the engine client)"
+# From the repository, so that its .cargo/config.toml applies; the path comes from cargo itself.
+leastpriv=$(cd "$repo" && cargo build --profile profiling --quiet -p leastpriv --no-default-features \
+    --message-format json | python3 -c 'import json, sys
+for line in sys.stdin:
+    message = json.loads(line)
+    if message.get("reason") == "compiler-artifact" and message.get("executable") and message["target"]["name"] == "leastpriv":
+        print(message["executable"])')
 
 if [ ! -f layers/0.tar ]; then
     echo "== debootstrap (bookworm, minbase) and docker import"

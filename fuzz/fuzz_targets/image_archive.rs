@@ -24,10 +24,10 @@ fuzz_target!(|data: &[u8]| {
             max_entries: 10_000,
             max_header_bytes: 64 << 10,
             max_json_bytes: 1 << 20,
-            max_buffered_blob: 4 << 10,
+            max_buffered_total: 64 << 10,
             ..Limits::default()
         },
-        progress: false,
+        ..Options::default()
     };
     let db = SourceDb::new();
     let _ = audit_stream(&db, Cursor::new(archive), "fuzz.tar", &options);
@@ -47,7 +47,10 @@ fn pack(mut data: &[u8]) -> Vec<u8> {
         let mut header = tar::Header::new_gnu();
         header.set_size(body.len() as u64);
         header.set_mode(0o644);
-        if builder.append_data(&mut header, name.trim_start_matches('/'), body).is_err() {
+        if builder
+            .append_data(&mut header, name.trim_start_matches('/'), body)
+            .is_err()
+        {
             continue;
         }
     }

@@ -19,6 +19,7 @@ pub(crate) const MAX_VALUE_BYTES: usize = 1 << 20;
 #[derive(Debug)]
 pub(crate) struct ExpansionBudget {
     left: Cell<usize>,
+    size: usize,
 }
 
 impl ExpansionBudget {
@@ -26,10 +27,17 @@ impl ExpansionBudget {
     pub(crate) fn new(bytes: usize) -> Self {
         Self {
             left: Cell::new(bytes),
+            size: bytes,
         }
     }
 
-    /// The budget of an input of `text_len` bytes.
+    /// The bytes it started with, for messages.
+    pub(crate) fn size(&self) -> usize {
+        self.size
+    }
+
+    /// The budget of an input of `text_len` bytes: expanded values and copied environments may
+    /// exceed the text (a variable used twice), but not by orders of magnitude in any real file.
     pub(crate) fn for_input(text_len: usize) -> Self {
         Self::new(text_len.saturating_mul(4).saturating_add(1 << 20))
     }

@@ -20,13 +20,22 @@ pub(crate) enum Need {
     Sniff,
     /// Its contents (up to [`CONTENT_BYTES`]), to tell a credentials file from an empty template.
     Content(Candidate),
+    /// All of it (up to [`ACCOUNT_BYTES`]): `/etc/passwd` or `/etc/group`, which the runtime reads
+    /// whole to resolve a user or group name.
+    Account,
 }
+
+/// The most bytes of an account file (`/etc/passwd`, `/etc/group`) read; a longer one is read this
+/// far and names not found in it are unknown rather than absent.
+pub(crate) const ACCOUNT_BYTES: usize = 4 << 20;
+
+/// The files the runtime reads by path to resolve a user spec.
+pub(crate) const ACCOUNT_FILES: [&str; 2] = ["/etc/passwd", "/etc/group"];
 
 /// Files recognised by name whose contents decide.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Candidate {
     Sudoers,
-    Passwd,
     Npmrc,
     Pypirc,
     Netrc,
@@ -108,8 +117,8 @@ pub(crate) fn need(path: &str, size: u64) -> Need {
     if path == "/etc/sudoers" || parent(path) == "/etc/sudoers.d" {
         return Need::Content(Candidate::Sudoers);
     }
-    if path == "/etc/passwd" {
-        return Need::Content(Candidate::Passwd);
+    if ACCOUNT_FILES.contains(&path) {
+        return Need::Account;
     }
     if size == 0 {
         return Need::Nothing;
@@ -156,7 +165,6 @@ pub(crate) fn sniff_private_key(head: &[u8]) -> Option<&'static str> {
 pub(crate) enum Recognised {
     Secret(&'static str),
     SudoRules(Vec<String>),
-    Passwd(String),
     Nothing,
 }
 
@@ -164,7 +172,6 @@ pub(crate) fn recognise(candidate: Candidate, content: &[u8]) -> Recognised {
     let text = String::from_utf8_lossy(content);
     let lines = || text.lines().map(str::trim).filter(|line| !line.is_empty());
     match candidate {
-        Candidate::Passwd => Recognised::Passwd(text.into_owned()),
         Candidate::Sudoers => {
             let rules: Vec<String> = lines()
                 .filter(|line| !line.starts_with('#'))

@@ -12,9 +12,12 @@
 //!
 //! Layers are streamed once each, in parallel across layers, never extracted, with memory bounded
 //! whatever their size ([`layer`]); hostile archives meet caps ([`Limits`]) and become located
-//! errors, never panics. Whiteouts and opaque directories are applied in layer order ([`overlay`]) to
-//! find the final filesystem's notable files and the secrets deleted too late. [`link_layers`] says
-//! which line of a Dockerfile in the audited tree created each layer.
+//! errors, never panics. The inputs of a run share one pool of scan threads and one memory budget
+//! ([`Shared`]). Whiteouts and opaque directories are applied in layer order ([`overlay`]) to find
+//! the final filesystem's notable files and the secrets deleted too late; the account files the
+//! runtime reads by path (`/etc/passwd`, `/etc/group`) and the sudoers files are found through
+//! links as the runtime follows them ([`resolve`]). [`link_layers`] says which line of a
+//! Dockerfile in the audited tree created each layer.
 
 mod archive;
 mod classify;
@@ -26,30 +29,38 @@ mod limits;
 mod lower;
 mod overlay;
 mod provenance;
+mod resolve;
+mod shared;
 
 use std::collections::HashMap;
-use std::hash::RandomState;
 use std::path::Path;
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use leastpriv_model::{short_digest, Container};
+use leastpriv_model::{short_digest, AccountFile, Certainty, Container};
 use leastpriv_source::{InputError, SourceDb};
 use rayon::prelude::*;
 
 pub use limits::Limits;
 pub use provenance::link_layers;
+pub use shared::Shared;
 
 use crate::archive::{Blob, Catalog, ImageEntry};
-use crate::layer::{LayerScan, ScanContext};
+use crate::layer::LayerScan;
+use crate::limits::SharedCount;
+use crate::shared::Scanning;
 
-/// How images are read.
+/// How images are read. One `Options` (or its clones) for all the inputs of a run: they then share
+/// one pool of scan threads and one memory budget ([`Shared`]).
 #[derive(Clone, Debug, Default)]
 pub struct Options {
     /// Caps against hostile archives.
     pub limits: Limits,
     /// Show a progress bar on standard error (for large images; the caller checks it is a terminal).
     pub progress: bool,
+    /// What the inputs of the run share.
+    pub shared: Shared,
 }
 
 /// What one image input yielded: a container per image, and what could not be read.
@@ -109,18 +120,23 @@ fn is_text(head: &[u8]) -> bool {
 
 /// Reads an image archive file or an OCI layout directory at `path`, reported as `display`.
 pub fn audit_path(db: &SourceDb, path: &Path, display: &str, options: &Options) -> Audited {
-    let run = Run::new(options);
-    let catalog = if path.is_dir() {
-        Ok(Catalog::directory(path))
-    } else {
-        let spinner = run.spinner(options, path.metadata().map(|m| m.len()).ok());
-        let context = run.context(spinner.as_ref());
-        let catalog = archive::read_file(path, &options.limits, &context);
-        if let Some(spinner) = spinner {
-            spinner.finish_and_clear();
-        }
-        catalog
-    };
+    if path.is_dir() {
+        let scanning = Arc::new(Scanning::new(&options.limits, 0, None));
+        let catalog = Catalog::directory(path);
+        return Run { scanning }.audit(db, &catalog, display, options);
+    }
+    let len = path.metadata().map(|meta| meta.len()).ok();
+    let spinner = spinner(options, len);
+    let scanning = Arc::new(Scanning::new(
+        &options.limits,
+        len.unwrap_or(0),
+        spinner.clone(),
+    ));
+    let catalog = archive::read_file(path, &scanning, &options.shared);
+    if let Some(spinner) = spinner {
+        spinner.finish_and_clear();
+    }
+    let run = Run { scanning };
     match catalog {
         Ok(catalog) => run.audit(db, &catalog, display, options),
         Err(message) => Audited {
@@ -137,13 +153,19 @@ pub fn audit_stream(
     display: &str,
     options: &Options,
 ) -> Audited {
-    let run = Run::new(options);
-    let spinner = run.spinner(options, None);
-    let context = run.context(spinner.as_ref());
-    let catalog = archive::read_stream(Path::new(display), reader, &options.limits, &context);
+    let spinner = spinner(options, None);
+    let scanning = Arc::new(Scanning::new(&options.limits, 0, spinner.clone()));
+    let counted = SharedCount {
+        inner: reader,
+        count: &scanning.input,
+    };
+    let catalog = archive::read_stream(Path::new(display), counted, &scanning, &options.shared);
     if let Some(spinner) = spinner {
         spinner.finish_and_clear();
     }
+    let run = Run {
+        scanning: Arc::clone(&scanning),
+    };
     match catalog {
         Ok(catalog) => run.audit(db, &catalog, display, options),
         Err(message) => Audited {
@@ -153,48 +175,30 @@ pub fn audit_stream(
     }
 }
 
-/// State shared by every layer scan of one input.
-struct Run<'a> {
-    limits: &'a Limits,
-    total: AtomicU64,
-    hasher: RandomState,
+/// A byte counter for a stream whose layers are only known at its end.
+fn spinner(options: &Options, len: Option<u64>) -> Option<ProgressBar> {
+    if !options.progress || len.is_some_and(|len| len < PROGRESS_MIN_BYTES) {
+        return None;
+    }
+    let bar = ProgressBar::with_draw_target(len, ProgressDrawTarget::stderr());
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} reading image {bytes} ({bytes_per_sec})")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
+    Some(bar)
 }
 
-impl<'a> Run<'a> {
-    fn new(options: &'a Options) -> Self {
-        Self {
-            limits: &options.limits,
-            total: AtomicU64::new(0),
-            hasher: RandomState::new(),
-        }
-    }
+/// One input being audited.
+struct Run {
+    scanning: Arc<Scanning>,
+}
 
-    fn context<'b>(&'b self, progress: Option<&'b ProgressBar>) -> ScanContext<'b> {
-        ScanContext {
-            limits: self.limits,
-            total: &self.total,
-            hasher: &self.hasher,
-            progress,
-        }
-    }
-
-    /// A byte counter for a stream whose layers are only known at its end.
-    fn spinner(&self, options: &Options, len: Option<u64>) -> Option<ProgressBar> {
-        if !options.progress || len.is_some_and(|len| len < PROGRESS_MIN_BYTES) {
-            return None;
-        }
-        let bar = ProgressBar::with_draw_target(len, ProgressDrawTarget::stderr());
-        bar.set_style(
-            ProgressStyle::with_template("{spinner} reading image {bytes} ({bytes_per_sec})")
-                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-        );
-        Some(bar)
-    }
-
+impl Run {
     fn audit(&self, db: &SourceDb, catalog: &Catalog, display: &str, options: &Options) -> Audited {
+        let limits = &self.scanning.limits;
         let mut audited = Audited::default();
         let error = |message: String| InputError::file(display, message);
-        let images = match archive::find_images(catalog, self.limits) {
+        let images = match archive::find_images(catalog, limits) {
             Ok(images) => images,
             Err(message) => {
                 audited.errors.push(error(message));
@@ -213,13 +217,11 @@ impl<'a> Run<'a> {
             }
             seen_configs.push(&image.config);
             let name = image_name(&images, image, display);
-            let config = catalog
-                .read_json(&image.config, self.limits)
-                .and_then(|bytes| {
-                    let path =
-                        lower::config_path(display, image.config_digest.as_deref(), &image.config);
-                    lower::register_config(db, &path, &name, &bytes)
-                });
+            let config = catalog.read_json(&image.config, limits).and_then(|bytes| {
+                let path =
+                    lower::config_path(display, image.config_digest.as_deref(), &image.config);
+                lower::register_config(db, &path, &name, &bytes)
+            });
             let config = match config {
                 Ok(config) => config,
                 Err(message) => {
@@ -243,12 +245,86 @@ impl<'a> Run<'a> {
             }
             let scans: Vec<Option<&LayerScan>> =
                 image.layers.iter().map(|(key, _)| scan_of(key)).collect();
-            let stacked = overlay::stack(&scans, &self.hasher);
-            audited
-                .containers
-                .push(lower::lower(&name, &config, &digests, stacked));
+            let mut problems = Vec::new();
+            let container = self.lower_image(
+                catalog,
+                image,
+                &scans,
+                &name,
+                &config,
+                &digests,
+                &mut problems,
+            );
+            audited.errors.extend(
+                problems
+                    .into_iter()
+                    .map(|problem| error(format!("image {name}: {problem}"))),
+            );
+            audited.containers.push(container);
         }
         audited
+    }
+
+    /// Lowers one image: its files stacked, its account files found through links as the runtime
+    /// finds them (layers read again when a link leads to a file the first reading did not keep).
+    #[allow(clippy::too_many_arguments)]
+    fn lower_image(
+        &self,
+        catalog: &Catalog,
+        image: &ImageEntry,
+        scans: &[Option<&LayerScan>],
+        name: &str,
+        config: &lower::ConfigText,
+        digests: &[String],
+        problems: &mut Vec<String>,
+    ) -> Container {
+        let hasher = &self.scanning.hasher;
+        let plan = resolve::aliases_needed(&resolve::View::new(scans, hasher), scans);
+        let mut rescanned: Vec<Option<LayerScan>> = scans.iter().map(|_| None).collect();
+        if !plan.is_empty() {
+            self.scanning.restart_totals();
+        }
+        let wanted: Vec<(&str, layer::Aliases)> = plan
+            .iter()
+            .map(|(index, aliases)| (image.layers[*index].0.as_str(), aliases.clone()))
+            .collect();
+        for ((index, _), outcome) in plan.iter().zip(catalog.rescan(&wanted, &self.scanning)) {
+            match outcome {
+                Ok(scan) => rescanned[*index] = Some(scan),
+                Err(message) => problems.push(format!(
+                    "layer {}: links lead `/etc/passwd`, `/etc/group` or the sudoers files into it, but it could not be read again: {message}",
+                    short_digest(&digests[*index])
+                )),
+            }
+        }
+        let scans: Vec<Option<&LayerScan>> = scans
+            .iter()
+            .zip(&rescanned)
+            .map(|(first, again)| again.as_ref().or(*first))
+            .collect();
+        let view = resolve::View::new(&scans, hasher);
+        let mut stacked = overlay::stack(&scans, hasher);
+        stacked.passwd = resolve::account_file(&view, &scans, "/etc/passwd", problems);
+        stacked.group = resolve::account_file(&view, &scans, "/etc/group", problems);
+        let container = lower::lower(name, config, digests, stacked);
+        if let Some(facts) = &container.image {
+            if let Some(user) = facts.user.as_ref().filter(|user| !user.value.unresolved) {
+                if facts.is_root(&user.value) == Certainty::Unknown {
+                    let why = match facts.passwd {
+                        AccountFile::Read(_) => format!(
+                            "the user is not in the first {} of the image's /etc/passwd",
+                            limits::human_bytes(classify::ACCOUNT_BYTES as u64)
+                        ),
+                        _ => "the image's /etc/passwd cannot be read".to_owned(),
+                    };
+                    problems.push(format!(
+                        "whether user `{}` is root cannot be told: {why}",
+                        leastpriv_model::quote_path(&user.value.to_string())
+                    ));
+                }
+            }
+        }
+        container
     }
 
     /// Scans every layer not yet scanned, once however many images share it, in parallel.
@@ -268,6 +344,8 @@ impl<'a> Run<'a> {
             }
         }
         let bytes: u64 = pending.iter().map(|(_, blob)| blob_len(blob)).sum();
+        // A directory's size is that of the layers it holds.
+        self.scanning.input.fetch_max(bytes, Ordering::Relaxed);
         let bar = (options.progress && bytes >= PROGRESS_MIN_BYTES).then(|| {
             let bar = ProgressBar::with_draw_target(Some(bytes), ProgressDrawTarget::stderr());
             bar.set_style(
@@ -278,16 +356,15 @@ impl<'a> Run<'a> {
             );
             bar
         });
-        let context = self.context(bar.as_ref());
+        let context = self.scanning.context(bar.as_ref());
         let scanned = pending
             .par_iter()
             .map(|(key, blob)| {
                 let scan = match catalog.open(blob) {
-                    Ok((reader, _)) => layer::scan_layer(reader, &context),
-                    Err(io) => LayerScan {
-                        failure: Some(format!("cannot read the layer: {io}")),
-                        ..LayerScan::default()
-                    },
+                    Ok((reader, len)) => {
+                        layer::scan_layer(reader, &context, &layer::Aliases::default(), Some(len))
+                    }
+                    Err(io) => LayerScan::failed(format!("cannot read the layer: {io}")),
                 };
                 ((*key).to_owned(), scan)
             })
@@ -369,5 +446,6 @@ fn blob_len(blob: &Blob) -> u64 {
         Blob::Memory(bytes) => bytes.len() as u64,
         Blob::FileRange { len, .. } => *len,
         Blob::File(path) => path.metadata().map_or(0, |meta| meta.len()),
+        Blob::Dropped(_) => 0,
     }
 }

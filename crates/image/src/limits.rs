@@ -17,7 +17,8 @@ pub struct Limits {
     pub max_layer_bytes: u64,
     /// Most bytes all layers of one archive may decompress to, together.
     pub max_total_bytes: u64,
-    /// Highest decompressed/compressed ratio, checked once [`Limits::ratio_floor`] bytes are out.
+    /// Highest decompressed/compressed ratio, checked once [`Limits::ratio_floor`] bytes are out:
+    /// for each stream (the outer archive, each layer) and for all of them against the input's size.
     pub max_ratio: u64,
     /// Decompressed bytes below which the ratio is not checked (small layers of zeros are fine).
     pub ratio_floor: u64,
@@ -27,9 +28,10 @@ pub struct Limits {
     pub max_header_bytes: u64,
     /// Largest JSON document (manifest, index, config) read into memory.
     pub max_json_bytes: u64,
-    /// Largest blob of an outer archive kept in memory until the manifest says what it is.
-    pub max_buffered_blob: u64,
-    /// Most bytes of small blobs kept in memory at once while streaming an outer archive.
+    /// Most bytes of JSON documents (manifests, indexes, configs) of streamed archives kept in
+    /// memory at once, over the whole run: one budget however many archives are read in parallel.
+    /// `manifest.json` and `index.json` are always kept (each within
+    /// [`Limits::max_json_bytes`]).
     pub max_buffered_total: u64,
     /// Most entries in the outer archive.
     pub max_archive_entries: u64,
@@ -49,8 +51,7 @@ impl Default for Limits {
             max_entries: 4_000_000,
             max_header_bytes: 1 << 20,
             max_json_bytes: 16 << 20,
-            max_buffered_blob: 8 << 20,
-            max_buffered_total: 512 << 20,
+            max_buffered_total: 256 << 20,
             max_archive_entries: 200_000,
             max_images: 1_000,
             max_layers: 1_000,
@@ -85,14 +86,25 @@ impl<R: Read> Read for Counted<R> {
     }
 }
 
+/// The counters a [`BombGuard`] checks against its [`Limits`].
+#[derive(Clone, Copy)]
+pub(crate) struct Caps<'a> {
+    pub(crate) limits: &'a Limits,
+    /// Bytes decompressed so far by every stream of the input.
+    pub(crate) total: &'a AtomicU64,
+    /// Bytes of the input itself (its size, or what was read of a stream).
+    pub(crate) input: &'a AtomicU64,
+}
+
 /// Caps what one decompressed stream may produce: its size, its ratio to the compressed bytes read
-/// (`compressed`), and the archive-wide budget `total`.
+/// (`compressed`), and the input-wide budget: all streams of the input together may produce at most
+/// [`Limits::max_total_bytes`], and at most [`Limits::max_ratio`] times the input's own size (a
+/// small archive of nested compression must not cost minutes of CPU either).
 pub(crate) struct BombGuard<'a, R> {
     inner: R,
     compressed: Rc<Cell<u64>>,
     produced: u64,
-    total: &'a AtomicU64,
-    limits: &'a Limits,
+    caps: Caps<'a>,
     /// Whether the stream is compressed (the ratio cap only applies then).
     check_ratio: bool,
 }
@@ -101,16 +113,14 @@ impl<'a, R> BombGuard<'a, R> {
     pub(crate) fn new(
         inner: R,
         compressed: Rc<Cell<u64>>,
-        total: &'a AtomicU64,
-        limits: &'a Limits,
+        caps: Caps<'a>,
         check_ratio: bool,
     ) -> Self {
         Self {
             inner,
             compressed,
             produced: 0,
-            total,
-            limits,
+            caps,
             check_ratio,
         }
     }
@@ -119,29 +129,52 @@ impl<'a, R> BombGuard<'a, R> {
 impl<R: Read> Read for BombGuard<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let read = self.inner.read(buf)?;
+        let limits = self.caps.limits;
         self.produced += read as u64;
-        let total = self.total.fetch_add(read as u64, Ordering::Relaxed) + read as u64;
-        if self.produced > self.limits.max_layer_bytes {
+        let total = self.caps.total.fetch_add(read as u64, Ordering::Relaxed) + read as u64;
+        if self.produced > limits.max_layer_bytes {
             return Err(limit_error(format!(
                 "decompressed size exceeds the {} limit per layer (decompression bomb?)",
-                human_bytes(self.limits.max_layer_bytes)
+                human_bytes(limits.max_layer_bytes)
             )));
         }
-        if total > self.limits.max_total_bytes {
+        if total > limits.max_total_bytes {
             return Err(limit_error(format!(
                 "decompressed size of all layers exceeds the {} limit",
-                human_bytes(self.limits.max_total_bytes)
+                human_bytes(limits.max_total_bytes)
             )));
         }
         if self.check_ratio
-            && self.produced > self.limits.ratio_floor
-            && self.produced / self.compressed.get().max(1) > self.limits.max_ratio
+            && self.produced > limits.ratio_floor
+            && self.produced / self.compressed.get().max(1) > limits.max_ratio
         {
             return Err(limit_error(format!(
                 "compression ratio exceeds {}:1 (decompression bomb?)",
-                self.limits.max_ratio
+                limits.max_ratio
             )));
         }
+        if total > limits.ratio_floor
+            && total / self.caps.input.load(Ordering::Relaxed).max(1) > limits.max_ratio
+        {
+            return Err(limit_error(format!(
+                "the archive decompresses to more than {} times its size (decompression bomb?)",
+                limits.max_ratio
+            )));
+        }
+        Ok(read)
+    }
+}
+
+/// Counts the bytes read through it into a counter other threads read (the input's size so far).
+pub(crate) struct SharedCount<'a, R> {
+    pub(crate) inner: R,
+    pub(crate) count: &'a AtomicU64,
+}
+
+impl<R: Read> Read for SharedCount<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let read = self.inner.read(buf)?;
+        self.count.fetch_add(read as u64, Ordering::Relaxed);
         Ok(read)
     }
 }
@@ -247,9 +280,15 @@ mod tests {
             ..Limits::default()
         };
         let total = AtomicU64::new(0);
+        let input = AtomicU64::new(5000);
         let data = vec![0u8; 5000];
         let (counted, count) = Counted::new(&data[..]);
-        let mut guard = BombGuard::new(counted, count, &total, &limits, false);
+        let caps = Caps {
+            limits: &limits,
+            total: &total,
+            input: &input,
+        };
+        let mut guard = BombGuard::new(counted, count, caps, false);
         let error = io::copy(&mut guard, &mut io::sink()).unwrap_err();
         assert!(
             error.to_string().contains("1000 B limit per layer"),
@@ -265,11 +304,46 @@ mod tests {
             ..Limits::default()
         };
         let total = AtomicU64::new(0);
+        let input = AtomicU64::new(1 << 20);
         let compressed = Rc::new(Cell::new(5));
         let data = vec![0u8; 5000];
-        let mut guard = BombGuard::new(&data[..], compressed, &total, &limits, true);
+        let caps = Caps {
+            limits: &limits,
+            total: &total,
+            input: &input,
+        };
+        let mut guard = BombGuard::new(&data[..], compressed, caps, true);
         let error = io::copy(&mut guard, &mut io::sink()).unwrap_err();
         assert!(error.to_string().contains("ratio exceeds 10:1"), "{error}");
+    }
+
+    #[test]
+    fn bomb_guard_stops_at_the_ratio_to_the_whole_input() {
+        // Each stream alone is within its ratio (nested compression, or many layers): the input's
+        // own size still bounds them together.
+        let limits = Limits {
+            max_ratio: 10,
+            ratio_floor: 100,
+            ..Limits::default()
+        };
+        let total = AtomicU64::new(0);
+        let input = AtomicU64::new(100);
+        let caps = Caps {
+            limits: &limits,
+            total: &total,
+            input: &input,
+        };
+        let data = vec![0u8; 400];
+        for _ in 0..2 {
+            let mut guard = BombGuard::new(&data[..], Rc::new(Cell::new(400)), caps, true);
+            io::copy(&mut guard, &mut io::sink()).unwrap();
+        }
+        let mut guard = BombGuard::new(&data[..], Rc::new(Cell::new(400)), caps, true);
+        let error = io::copy(&mut guard, &mut io::sink()).unwrap_err();
+        assert!(
+            error.to_string().contains("more than 10 times its size"),
+            "{error}"
+        );
     }
 
     #[test]

@@ -6,11 +6,9 @@
 //! fact (the user, each `Env` entry, each exposed port, each history `created_by` and the build
 //! arguments inside it) points into that text.
 
-use std::collections::BTreeMap;
-
 use leastpriv_model::{
     short_digest, Container, EnvVar, ImageFacts, ImageHistoryEntry, ImageLayer, PortSpec, Protocol,
-    Sensitive, SourceKind, User,
+    Resolved, Sensitive, SourceKind, User,
 };
 use leastpriv_source::{FileId, Origin, SourceDb, Span, Spanned, TextRange};
 
@@ -99,11 +97,6 @@ pub(crate) fn lower(
         .member("config")
         .map_or(TextRange::new(0, 1), |member| member.key_range);
 
-    let users = stacked
-        .passwd
-        .as_deref()
-        .map(parse_passwd)
-        .unwrap_or_default();
     let user = match runtime.and_then(|runtime| runtime.member("User")) {
         Some(member) => match member.node.as_str() {
             Some(text) if !text.is_empty() => {
@@ -113,7 +106,10 @@ pub(crate) fn lower(
         },
         None => Spanned::new(User::parse(""), span(origin)),
     };
-    let resolved_uid = resolve_uid(&user.value, &users);
+    let resolved_uid = match user.value.resolve(&stacked.passwd) {
+        Resolved::Uid(uid) => Some(uid),
+        Resolved::Refused | Resolved::Unknown => None,
+    };
 
     let env = runtime
         .and_then(|runtime| runtime.get("Env"))
@@ -187,7 +183,8 @@ pub(crate) fn lower(
         reference: name.to_owned(),
         user: Some(user),
         resolved_uid,
-        users,
+        passwd: stacked.passwd,
+        group: stacked.group,
         env,
         exposed,
         history,
@@ -285,30 +282,10 @@ fn port_spec(key: &str) -> PortSpec {
     }
 }
 
-/// `name → uid` of a passwd file; malformed lines are skipped.
-pub(crate) fn parse_passwd(text: &str) -> BTreeMap<String, u32> {
-    text.lines()
-        .filter(|line| !line.starts_with('#'))
-        .filter_map(|line| {
-            let mut fields = line.split(':');
-            let name = fields.next()?.trim();
-            let uid = fields.nth(1)?.trim().parse().ok()?;
-            (!name.is_empty()).then(|| (name.to_owned(), uid))
-        })
-        .collect()
-}
-
-fn resolve_uid(user: &User, users: &BTreeMap<String, u32>) -> Option<u32> {
-    let name = user.user.trim();
-    if name.is_empty() {
-        return Some(0);
-    }
-    name.parse().ok().or_else(|| users.get(name).copied())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use leastpriv_model::{AccountDb, AccountFile};
 
     fn lowered(config: &str) -> (SourceDb, Container) {
         let db = SourceDb::new();
@@ -321,7 +298,11 @@ mod tests {
         .unwrap();
         let stacked = Stacked {
             files: Vec::new(),
-            passwd: Some("root:x:0:0::/root:/bin/sh\ntoor:x:0:0::/:/bin/sh\napp:x:10001:10001::/app:/bin/sh\n".to_owned()),
+            passwd: AccountFile::Read(AccountDb::parse(
+                "root:x:0:0::/root:/bin/sh\ntoor:x:0:0::/:/bin/sh\napp:x:10001:10001::/app:/bin/sh\n",
+                true,
+            )),
+            group: AccountFile::Missing,
         };
         let container = lower("img:1", &text, &["sha256:l1".to_owned()], stacked);
         (db, container)

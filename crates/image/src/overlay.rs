@@ -9,27 +9,29 @@
 use std::collections::HashSet;
 use std::hash::{BuildHasher, RandomState};
 
-use leastpriv_model::ImageFile;
+use leastpriv_model::{AccountFile, ImageFile};
 
-use crate::layer::{FoundFile, LayerScan};
+use crate::layer::{FoundFile, Kind, LayerScan};
 
-/// The final filesystem's notable files and deleted secrets, and its `/etc/passwd`.
+/// The final filesystem's notable files and deleted secrets, and its account files.
 #[derive(Debug, Default)]
 pub(crate) struct Stacked {
     pub(crate) files: Vec<ImageFile>,
-    pub(crate) passwd: Option<String>,
+    /// `/etc/passwd`, links followed (filled in by the caller, see [`crate::resolve`]).
+    pub(crate) passwd: AccountFile,
+    /// `/etc/group`, links followed.
+    pub(crate) group: AccountFile,
 }
 
 /// Replays `layers` (bottom first); `None` stands for a layer that could not be read at all.
 pub(crate) fn stack(layers: &[Option<&LayerScan>], hasher: &RandomState) -> Stacked {
     let mut live: Vec<(FoundFile, usize)> = Vec::new();
     let mut deleted: Vec<ImageFile> = Vec::new();
-    let mut passwd: Option<(String, usize)> = None;
     for (index, layer) in layers.iter().enumerate() {
         let Some(layer) = layer else { continue };
-        let hides = Hides::new(layer);
+        let hides = Hides { layer, hasher };
         live.retain(|(file, added)| {
-            if !hides.hides(&file.path, hasher) {
+            if !hides.hides(&file.path) {
                 return true;
             }
             if file.secret.is_some() {
@@ -37,12 +39,6 @@ pub(crate) fn stack(layers: &[Option<&LayerScan>], hasher: &RandomState) -> Stac
             }
             false
         });
-        if passwd.is_some() && hides.hides("/etc/passwd", hasher) {
-            passwd = None;
-        }
-        if let Some(text) = &layer.passwd {
-            passwd = Some((text.clone(), index));
-        }
         live.extend(layer.files.iter().map(|file| (file.clone(), index)));
     }
     // A secret deleted and written again is reported once, where it is now.
@@ -55,7 +51,7 @@ pub(crate) fn stack(layers: &[Option<&LayerScan>], hasher: &RandomState) -> Stac
     files.extend(deleted);
     Stacked {
         files,
-        passwd: passwd.map(|(text, _)| text),
+        ..Stacked::default()
     }
 }
 
@@ -77,41 +73,42 @@ fn image_file(file: &FoundFile, layer: usize, deleted_by: Option<usize>) -> Imag
 /// What one layer hides of the layers below it.
 struct Hides<'a> {
     layer: &'a LayerScan,
-    whiteouts: HashSet<&'a str>,
-    opaque: HashSet<&'a str>,
+    hasher: &'a RandomState,
 }
 
-impl<'a> Hides<'a> {
-    fn new(layer: &'a LayerScan) -> Self {
-        Self {
-            layer,
-            whiteouts: layer.whiteouts.iter().map(String::as_str).collect(),
-            opaque: layer.opaque.iter().map(String::as_str).collect(),
-        }
+impl Hides<'_> {
+    fn hides(&self, path: &str) -> bool {
+        self.layer.paths.contains_key(&self.hasher.hash_one(path))
+            || deletes(self.layer, path, self.hasher)
     }
+}
 
-    fn hides(&self, path: &str, hasher: &RandomState) -> bool {
-        if self.layer.paths.contains_key(&hasher.hash_one(path)) || self.whiteouts.contains(path) {
-            return true;
-        }
-        if self.opaque.contains("/") {
-            return true;
-        }
-        let mut ancestor = path;
-        while let Some((parent, _)) = ancestor.rsplit_once('/') {
-            if parent.is_empty() {
-                break;
-            }
-            if self.whiteouts.contains(parent) || self.opaque.contains(parent) {
-                return true;
-            }
-            if self.layer.paths.get(&hasher.hash_one(parent)) == Some(&false) {
-                return true;
-            }
-            ancestor = parent;
-        }
-        false
+/// Whether `layer` deletes `path` of the layers below without an entry of its own there: a
+/// whiteout for it or an ancestor, an opaque ancestor, or a non-directory at an ancestor.
+pub(crate) fn deletes(layer: &LayerScan, path: &str, hasher: &RandomState) -> bool {
+    let hash = |path: &str| hasher.hash_one(path);
+    if layer.whiteouts.contains(&hash(path)) || layer.opaque.contains(&hash("/")) {
+        return true;
     }
+    let mut ancestor = path;
+    while let Some((parent, _)) = ancestor.rsplit_once('/') {
+        if parent.is_empty() {
+            break;
+        }
+        let parent_hash = hash(parent);
+        if layer.whiteouts.contains(&parent_hash) || layer.opaque.contains(&parent_hash) {
+            return true;
+        }
+        if layer
+            .paths
+            .get(&parent_hash)
+            .is_some_and(|kind| *kind != Kind::Dir)
+        {
+            return true;
+        }
+        ancestor = parent;
+    }
+    false
 }
 
 #[cfg(test)]
@@ -125,7 +122,7 @@ mod tests {
     ) -> LayerScan {
         let mut scan = LayerScan::default();
         for (path, secret) in files {
-            scan.paths.insert(hasher.hash_one(*path), false);
+            scan.paths.insert(hasher.hash_one(*path), Kind::File);
             scan.files.push(FoundFile {
                 path: (*path).to_owned(),
                 mode: if secret.is_some() { 0o600 } else { 0o4755 },
@@ -137,7 +134,8 @@ mod tests {
             });
         }
         for (path, is_dir) in other {
-            scan.paths.insert(hasher.hash_one(*path), *is_dir);
+            let kind = if *is_dir { Kind::Dir } else { Kind::File };
+            scan.paths.insert(hasher.hash_one(*path), kind);
         }
         scan
     }
@@ -157,8 +155,8 @@ mod tests {
             &hasher,
         );
         let mut middle = layer(&[], &[("/bin/su", false), ("/srv", false)], &hasher);
-        middle.whiteouts.push("/root/.ssh".to_owned());
-        middle.opaque.push("/opt/x".to_owned());
+        middle.whiteouts.insert(hasher.hash_one("/root/.ssh"));
+        middle.opaque.insert(hasher.hash_one("/opt/x"));
         let top = layer(&[("/app/.env", Some("`.env` file"))], &[], &hasher);
         let stacked = stack(&[Some(&bottom), Some(&middle), Some(&top)], &hasher);
         let mut summary: Vec<_> = stacked

@@ -99,7 +99,7 @@ fn build_arg_in_history_and_user_resolved_through_passwd() {
     assert_eq!(
         findings,
         [
-            "LP201 21:14 container runs as root (`toor` has uid 0 in the image's /etc/passwd)",
+            "LP201 21:14 container runs as root (`toor` resolves to uid 0 through the image's /etc/passwd)",
             "LP601 12:8 `DB_PASSWORD` is set to a literal in the image config's `Env` (`<redacted, 16 chars>`): readable by anyone who can pull the image",
             "LP652 72:25 build arg `GITHUB_TOKEN` is recorded with its value (<redacted, 42 chars>) in the image history",
         ]

@@ -4,6 +4,8 @@
 
 mod support;
 
+use std::io::Read;
+
 use leastpriv_image::{Limits, Options};
 use support::{
     audit_bytes, docker_save, errors, findings, gzip, oci_layout, tar, write_dir, zstd, Entry,
@@ -469,13 +471,7 @@ fn large_layers_of_a_stream_are_scanned_as_they_pass() {
             Entry::File("root/.bash_history", 0o600, b"export TOKEN=x\n"),
         ])
     };
-    let options = Options {
-        limits: Limits {
-            max_buffered_blob: 16 << 10,
-            ..Limits::default()
-        },
-        ..Options::default()
-    };
+    let options = Options::default();
     let images = || {
         vec![image(vec![
             gzip(&big("noise1")),
@@ -534,5 +530,310 @@ fn config_env_and_ports_feed_the_shared_rules() {
     assert!(
         found[1].contains("`API_TOKEN`") && !found[1].contains("s3cr3t"),
         "{found:#?}"
+    );
+}
+
+/// A `docker save` archive of `files` in this order (the manifest wherever the caller puts it).
+fn archive_of(files: Vec<(String, Vec<u8>)>) -> Vec<u8> {
+    support::archive(&files)
+}
+
+/// The files of a legacy archive of `image`: layers, config, then `manifest.json`.
+fn legacy_files(image: Image<'_>) -> Vec<(String, Vec<u8>)> {
+    let config = image.config();
+    let config_name = format!("{}.json", support::sha256(&config));
+    let mut files = Vec::new();
+    let mut layers = Vec::new();
+    for layer in &image.layers {
+        let path = format!("{}/layer.tar", support::sha256(layer));
+        files.push((path.clone(), layer.clone()));
+        layers.push(path);
+    }
+    files.push((config_name.clone(), config));
+    files.push((
+        "manifest.json".to_owned(),
+        serde_json::to_vec(&serde_json::json!([
+            { "Config": config_name, "RepoTags": [image.tag], "Layers": layers }
+        ]))
+        .unwrap(),
+    ));
+    files
+}
+
+#[test]
+fn a_stream_of_many_small_blobs_needs_no_thread_of_its_own_and_keeps_its_manifest() {
+    // Issue 9: once the buffer was full, each further blob got a thread never joined until the end
+    // (50,000 one-byte blobs: "failed to spawn thread", abort), and a manifest after them was lost.
+    // The blobs: junk that is neither JSON nor a layer, and empty blobs (which look like empty
+    // layers and are scanned); the buffer is tiny, and the manifest comes last.
+    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+    for index in 0..25_000 {
+        files.push((format!("junk/{index:05}"), b"x".to_vec()));
+        files.push((format!("empty/{index:05}"), Vec::new()));
+    }
+    files.extend(legacy_files(image(vec![setuid_layer()])));
+    let options = Options {
+        limits: Limits {
+            max_buffered_total: 16 << 10,
+            ..Limits::default()
+        },
+        ..Options::default()
+    };
+    let (db, audited) = audit_bytes("many.tar.zst", &zstd(&archive_of(files)), &options);
+    assert_eq!(errors(&audited), Vec::<String>::new());
+    let found = findings(&db, &audited);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(found[0].contains(SETUID_SHELL), "{found:#?}");
+    assert_eq!(
+        options.shared.buffered(),
+        0,
+        "what the archive kept in memory is given back"
+    );
+}
+
+#[test]
+fn json_past_the_run_budget_is_an_error_naming_the_budget_and_the_manifest_is_kept() {
+    let mut files = vec![("filler.json".to_owned(), vec![b'['; 64 << 10])];
+    files.extend(legacy_files(image(vec![setuid_layer()])));
+    let options = Options {
+        limits: Limits {
+            max_buffered_total: 64 << 10,
+            ..Limits::default()
+        },
+        ..Options::default()
+    };
+    let (_, audited) = audit_bytes("full.tar.gz", &gzip(&archive_of(files)), &options);
+    let errors = errors(&audited);
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert!(
+        errors[0].contains("exceed the 64 KiB kept in memory"),
+        "the config is dropped and said so, the manifest was read: {errors:#?}"
+    );
+}
+
+#[test]
+fn archives_read_in_parallel_share_one_budget() {
+    // Each archive alone fits the budget; four at once would not, if each had its own.
+    let options = Options {
+        limits: Limits {
+            max_buffered_total: 256 << 10,
+            ..Limits::default()
+        },
+        ..Options::default()
+    };
+    let bytes = {
+        let mut files = vec![("big.json".to_owned(), vec![b'{'; 100 << 10])];
+        files.extend(legacy_files(image(vec![setuid_layer()])));
+        zstd(&archive_of(files))
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("one.tar.zst");
+    std::fs::write(&path, &bytes).unwrap();
+    let peak = std::sync::atomic::AtomicU64::new(0);
+    std::thread::scope(|scope| {
+        for _ in 0..4 {
+            scope.spawn(|| {
+                for _ in 0..5 {
+                    let db = leastpriv_source::SourceDb::new();
+                    let _ = leastpriv_image::audit_path(&db, &path, "one.tar.zst", &options);
+                    peak.fetch_max(
+                        options.shared.buffered(),
+                        std::sync::atomic::Ordering::Relaxed,
+                    );
+                }
+            });
+        }
+    });
+    assert!(peak.into_inner() <= 256 << 10);
+    assert_eq!(options.shared.buffered(), 0);
+}
+
+#[test]
+fn megabyte_paths_are_reported_shortened_and_never_kept_whole() {
+    // Issue 9: 1,000 setuid files with ~1 MB paths reached 3.8 GB, 300 gave a 300 MB message.
+    let long: Vec<String> = (0..40)
+        .map(|index| format!("d/{}{index:04}", "a".repeat(200_000)))
+        .collect();
+    // Within PATH_MAX, but far longer than a message should quote.
+    let valid = format!("opt/{}/bin/tool", "b".repeat(3_000));
+    let mut entries: Vec<Entry<'_>> = long
+        .iter()
+        .map(|path| Entry::LongFile(path.clone(), 0o4755, b"#!"))
+        .collect();
+    entries.push(Entry::LongFile(valid.clone(), 0o4755, b"#!"));
+    let layer = tar(&entries);
+    let (db, audited) = audit_bytes(
+        "long.tar.zst",
+        &zstd(&docker_save(&[image(vec![layer])])),
+        &Options::default(),
+    );
+    let errors = errors(&audited);
+    // The first 20 odd entries are listed, the rest counted.
+    assert_eq!(errors.len(), 21, "{errors:#?}");
+    assert_eq!(
+        errors
+            .iter()
+            .filter(|error| error
+                .contains("has a path of 200006 bytes, longer than the 4096 Linux accepts"))
+            .count(),
+        20,
+        "{errors:#?}"
+    );
+    assert!(errors
+        .iter()
+        .any(|error| error.contains("20 more odd entries")));
+    let found = findings(&db, &audited);
+    assert_eq!(found.len(), 1, "only the extractable file: {found:#?}");
+    assert!(
+        found[0].contains("bytes left out]…bbbbbbbbbbbb"),
+        "{found:#?}"
+    );
+    for line in errors.iter().chain(&found) {
+        assert!(
+            line.len() < 600,
+            "a message quotes a path whole: {} bytes",
+            line.len()
+        );
+    }
+}
+
+#[test]
+fn the_outer_stream_of_an_archive_has_a_ratio_cap() {
+    // Issue 9: 8.6 MB of zstd frames of zeros cost 34 s of CPU before an error; layers had a
+    // ratio cap, the outer stream none. A tar header declares a huge entry, then zeros follow.
+    let mut header = tar::Header::new_gnu();
+    header.set_path("blob").unwrap();
+    header.set_size(1 << 40);
+    header.set_cksum();
+    let mut encoder = zstd::stream::Encoder::new(Vec::new(), 3).unwrap();
+    std::io::Write::write_all(&mut encoder, header.as_bytes()).unwrap();
+    std::io::copy(&mut std::io::repeat(0).take(64 << 20), &mut encoder).unwrap();
+    let bomb = encoder.finish().unwrap();
+    let options = Options {
+        limits: Limits {
+            ratio_floor: 1 << 20,
+            max_ratio: 100,
+            // Without a ratio cap the stream would stop here, at the total, with another message.
+            max_total_bytes: 64 << 20,
+            ..Limits::default()
+        },
+        ..Options::default()
+    };
+    for (name, bytes) in [
+        ("bomb.tar.zst", bomb.clone()),
+        ("bomb.tar.gz", gzip(&zstd_decode(&bomb))),
+    ] {
+        let (_, audited) = audit_bytes(name, &bytes, &options);
+        let errors = errors(&audited);
+        assert_eq!(errors.len(), 1, "{name}: {errors:#?}");
+        assert!(
+            errors[0].contains("compression ratio exceeds 100:1"),
+            "{name}: {errors:#?}"
+        );
+    }
+}
+
+fn zstd_decode(bytes: &[u8]) -> Vec<u8> {
+    zstd::stream::decode_all(bytes).unwrap()
+}
+
+#[test]
+fn nested_compression_is_capped_by_the_size_of_the_input() {
+    // Each stream within its own ratio (a gzip layer inside a zstd archive), their product is not.
+    let layer = gzip(&tar(&[Entry::File("zeros", 0o644, &vec![0u8; 48 << 20])]));
+    let outer = zstd(&docker_save(&[image(vec![layer])]));
+    let options = Options {
+        limits: Limits {
+            ratio_floor: 1 << 20,
+            max_ratio: 600,
+            ..Limits::default()
+        },
+        ..Options::default()
+    };
+    let (_, audited) = audit_bytes("nested.tar.zst", &outer, &options);
+    let errors = errors(&audited);
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert!(
+        errors[0].contains("decompresses to more than 600 times its size"),
+        "{errors:#?}"
+    );
+}
+
+#[test]
+fn an_archive_that_lists_no_image_is_an_error() {
+    // Issue 9: a save whose `manifest.json` is `[]` audited 0 images with exit 0.
+    for (what, files, expected) in [
+        (
+            "empty manifest",
+            vec![("manifest.json".to_owned(), b"[]".to_vec())],
+            "`manifest.json` lists no image",
+        ),
+        (
+            "empty index",
+            vec![
+                (
+                    "oci-layout".to_owned(),
+                    br#"{"imageLayoutVersion":"1.0.0"}"#.to_vec(),
+                ),
+                (
+                    "index.json".to_owned(),
+                    br#"{"schemaVersion":2,"manifests":[]}"#.to_vec(),
+                ),
+            ],
+            "`index.json` lists no image",
+        ),
+    ] {
+        for (name, bytes) in [
+            ("empty.tar", archive_of(files.clone())),
+            ("empty.tar.gz", gzip(&archive_of(files.clone()))),
+        ] {
+            let (_, audited) = audit_bytes(name, &bytes, &Options::default());
+            assert!(audited.containers.is_empty());
+            let errors = errors(&audited);
+            assert_eq!(errors.len(), 1, "{what} {name}: {errors:#?}");
+            assert!(errors[0].contains(expected), "{what} {name}: {errors:#?}");
+        }
+    }
+}
+
+#[test]
+fn the_last_entry_of_a_blob_name_is_the_blob_in_a_stream_too() {
+    // The archive names the layer twice: extraction keeps the last, whatever finished scanning
+    // first.
+    let mut files = legacy_files(image(vec![setuid_layer()]));
+    let layer_path = files[0].0.clone();
+    let clean = tar(&[Entry::File("bin/sh", 0o755, b"#!")]);
+    files.insert(1, (layer_path.clone(), clean.clone()));
+    files.swap(0, 1);
+    // Now: the clean layer, then the setuid one, both under the same name: setuid wins.
+    let expect = |files: Vec<(String, Vec<u8>)>, setuid: bool| {
+        let bytes = archive_of(files);
+        for (name, bytes) in [("dup.tar", bytes.clone()), ("dup.tar.gz", gzip(&bytes))] {
+            let (db, audited) = audit_bytes(name, &bytes, &Options::default());
+            let found = findings(&db, &audited);
+            assert_eq!(
+                found.iter().any(|line| line.contains(SETUID_SHELL)),
+                setuid,
+                "{name}: {found:#?}"
+            );
+        }
+    };
+    expect(files.clone(), true);
+    files.swap(0, 1);
+    expect(files.clone(), false);
+    // A layer name reused by a later blob that is no layer: the later one is what the name holds.
+    files.remove(0);
+    files.insert(1, (layer_path, b"not a layer".to_vec()));
+    let (_, audited) = audit_bytes(
+        "reused.tar.gz",
+        &gzip(&archive_of(files)),
+        &Options::default(),
+    );
+    assert!(
+        errors(&audited)
+            .iter()
+            .any(|error| error.contains("neither a JSON document nor a layer")),
+        "{:#?}",
+        errors(&audited)
     );
 }

@@ -9,11 +9,17 @@ use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 
 /// Make containers run with least privilege.
 ///
-/// leastpriv audits Dockerfiles (and, as they land, Compose files, Kubernetes manifests, `docker run`
-/// scripts, `docker inspect` output and images) layer by layer: escape paths, user, capabilities,
-/// confinement, filesystem, secrets and the daemon. Each finding has its file:line and its fix.
+/// leastpriv judges a container's privileges in seven layers of defence: escape paths, user,
+/// capabilities, confinement, filesystem, secrets and the daemon. `audit` reads every place a
+/// container's configuration lives (Dockerfiles, Compose files, Kubernetes manifests, `docker run`
+/// scripts, `docker inspect` output, image archives, daemon.json, the live engine) and reports each
+/// finding at its file:line with its fix; `verify` proves from inside the running container which
+/// layers hold. Each command below has its own `--help`.
+//
+// The about text is this comment's, not the package description: help describes the commands that
+// are built in, which clap lists below it.
 #[derive(Debug, Parser)]
-#[command(name = "leastpriv", version, about, long_about, max_term_width = 100)]
+#[command(name = "leastpriv", version, max_term_width = 100)]
 pub(crate) struct Cli {
     #[command(subcommand)]
     pub(crate) command: Command,
@@ -88,9 +94,13 @@ pub(crate) enum Command {
     /// Look at this container from the inside: what an attacker in this process would have.
     Probe(ProbeArgs),
     /// Run an image with your own `docker run` flags (or a Compose service with your Compose tool),
-    /// probe it from the inside, and prove layer by layer which promises hold (exit 1 when one does
-    /// not).
+    /// probe it from the inside, and prove layer by layer which layers of defence hold (exit 1 when
+    /// a required one does not, or a promise is broken).
     Verify(VerifyArgs),
+    /// Print the shell completion script for bash, zsh, fish, elvish or powershell.
+    Completions(CompletionsArgs),
+    /// Print the man page, or write one page per command into a directory.
+    Man(ManArgs),
 }
 
 /// Output formats of `audit`.
@@ -256,9 +266,12 @@ pub(crate) struct VerifyArgs {
     #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
     pub(crate) format: ReportFormat,
 
-    /// Also require, whatever the flags say (comma-separated or repeated): non-root, cap-drop-all,
-    /// no-new-privileges, read-only, seccomp, lsm, no-engine-socket, no-host-namespaces,
-    /// not-privileged, no-secret-env, userns.
+    /// The layers that must hold for exit 0 [default: all]: escape, user, capabilities,
+    /// confinement, filesystem, secrets, daemon, or all. A policy name requires its layer and a
+    /// stricter check of its own: non-root, cap-drop-all, no-new-privileges, read-only, seccomp,
+    /// lsm, no-engine-socket, no-host-namespaces, not-privileged, no-secret-env, userns.
+    /// Comma-separated or repeated. Every layer is judged and shown either way, and a broken
+    /// promise fails in any layer.
     #[arg(long, value_delimiter = ',', value_name = "POLICY")]
     pub(crate) expect: Vec<String>,
 
@@ -288,4 +301,19 @@ pub(crate) struct VerifyArgs {
         value_name = "DOCKER_RUN"
     )]
     pub(crate) command: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CompletionsArgs {
+    /// The shell: `leastpriv completions bash > ~/.local/share/bash-completion/completions/leastpriv`.
+    #[arg(value_enum)]
+    pub(crate) shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ManArgs {
+    /// Write `leastpriv.1` and one `leastpriv-COMMAND.1` per command into this directory, instead of
+    /// printing `leastpriv.1` (`leastpriv man | man -l -`).
+    #[arg(value_name = "DIR")]
+    pub(crate) dir: Option<PathBuf>,
 }

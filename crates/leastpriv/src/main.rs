@@ -58,6 +58,8 @@ fn main() -> ExitCode {
         Command::Explain(args) => commands::rules::explain(&args, &mut out),
         Command::Probe(args) => commands::probe::run(&args, &mut out),
         Command::Verify(args) => commands::verify::run(&args, &mut out),
+        Command::Completions(args) => commands::generate::completions(&args, &mut out),
+        Command::Man(args) => commands::generate::man(&args, &mut out),
     };
     let result = result.and_then(|status| out.flush().map(|()| status).map_err(Into::into));
     match result {

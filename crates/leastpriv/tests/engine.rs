@@ -4,11 +4,11 @@
 //! is built for each test and removed afterwards, also when the test fails; every container runs with
 //! `--rm` and a unique name and is force-removed after its run. Needs:
 //! - a reachable engine (`docker info`); without one the tests print why and pass, unless `CI=true`;
-//! - `/bin/busybox` (static) and a static leastpriv: `$LEASTPRIV_PROBE_BINARY`, or the newest of
-//!   `target/x86_64-unknown-linux-gnu/{release,debug}/leastpriv` built with
-//!   `RUSTFLAGS='-C target-feature=+crt-static' cargo build --target x86_64-unknown-linux-gnu`.
+//! - `/bin/busybox` (static) and a static leastpriv: `$LEASTPRIV_PROBE_BINARY`, or the binary under
+//!   test, which the default build makes static on Linux.
 #![allow(clippy::print_stderr)]
 
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -442,6 +442,13 @@ fn verify_passes_hardened_flags_and_fails_broken_promises() {
     ];
     let (code, report) = verify(&setup, policy, &hardened);
     assert_eq!(code, Some(0), "{report:#}");
+    // The daemon layer fails (container root is host root on an engine without userns-remap),
+    // but the policy does not require it.
+    let daemon = if setup.daemon.has("userns") || setup.daemon.has("rootless") {
+        "pass"
+    } else {
+        "fail"
+    };
     assert_eq!(
         layer_statuses(&report),
         expected(&[
@@ -450,8 +457,19 @@ fn verify_passes_hardened_flags_and_fails_broken_promises() {
             ("capabilities", "pass"),
             ("confinement", "pass"),
             ("filesystem", "pass"),
-            ("secrets", "not-applicable"),
-            ("daemon", "not-applicable"),
+            ("secrets", "pass"),
+            ("daemon", daemon),
+        ])
+    );
+    assert_eq!(report["holds"], true);
+    assert_eq!(
+        report["required"],
+        serde_json::json!([
+            "escape",
+            "user",
+            "capabilities",
+            "confinement",
+            "filesystem"
         ])
     );
     assert_eq!(report["probe"]["uid"], 1000);
@@ -460,7 +478,8 @@ fn verify_passes_hardened_flags_and_fails_broken_promises() {
         serde_json::json!(["--detach", "--name", "--publish"])
     );
 
-    // Docker's defaults against the same policy: every expectation but the socket fails.
+    // Docker's defaults against the same policy: root, the default capabilities, a writable root
+    // and no no_new_privs fail; Docker's seccomp profile holds the confinement layer.
     let (code, report) = verify(&setup, policy, &["docker", "run", &image.tag]);
     assert_eq!(code, Some(1), "{report:#}");
     assert_eq!(
@@ -469,12 +488,27 @@ fn verify_passes_hardened_flags_and_fails_broken_promises() {
             ("escape", "pass"),
             ("user", "fail"),
             ("capabilities", "fail"),
-            ("confinement", "fail"),
+            ("confinement", "pass"),
             ("filesystem", "fail"),
-            ("secrets", "not-applicable"),
-            ("daemon", "not-applicable"),
+            ("secrets", "pass"),
+            ("daemon", daemon),
         ])
     );
+    // Without --expect, every layer must hold: the insecure defaults fail, with the audit rules
+    // that judge the same.
+    let output = Command::new(env!("CARGO_BIN_EXE_leastpriv"))
+        .args([
+            "verify", "--format", "json", "--", "docker", "run", &image.tag,
+        ])
+        .env("LEASTPRIV_PROBE_BINARY", &setup.static_binary)
+        .output()
+        .expect("leastpriv runs");
+    assert_eq!(output.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("a report");
+    assert_eq!(report["holds"], false);
+    let user = &report["layers"][1];
+    assert_eq!(user["checks"][0]["rule"], "LP201");
+    assert_eq!(user["checks"][0]["promise_broken"], false);
 }
 
 #[test]
@@ -520,8 +554,9 @@ fn verify_holds_the_image_user_and_the_mounted_socket_to_account() {
     assert_eq!(report["layers"][0]["status"], "fail");
     assert_eq!(
         report["layers"][0]["evidence"][0],
-        "expect no-engine-socket: /var/run/docker.sock reachable"
+        "broken promise: expect no-engine-socket: /var/run/docker.sock reachable"
     );
+    assert_eq!(report["layers"][0]["promise_broken"], true);
 }
 
 #[test]
@@ -603,4 +638,95 @@ fn verify_compose_reports_a_failing_build_without_its_output() {
         "the failed step's container was left behind: {}",
         containers.stdout
     );
+}
+
+#[test]
+fn leastpriv_image_builds_from_scratch_and_runs_as_non_root() {
+    let test = "leastpriv_image_builds_from_scratch_and_runs_as_non_root";
+    let Some(setup) = setup(test) else {
+        return;
+    };
+    // The repository's Dockerfile and .dockerignore, with the binary under test as README's `cp`
+    // puts the release binary.
+    let repository = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(2)
+        .expect("the repository root");
+    let context = tempfile::tempdir().expect("a temporary directory");
+    for file in ["Dockerfile", ".dockerignore"] {
+        std::fs::copy(repository.join(file), context.path().join(file)).expect("copies");
+    }
+    std::fs::copy(&setup.static_binary, context.path().join("leastpriv")).expect("copies");
+    std::fs::write(context.path().join("unrelated.txt"), "not sent").expect("writes");
+    let image = Image {
+        tag: unique("self"),
+    };
+    let output = Command::new("docker")
+        .args(["build", "--quiet", "--tag", &image.tag])
+        .arg(context.path())
+        .env("DOCKER_BUILDKIT", "0")
+        .output()
+        .expect("docker build runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let user = docker(&[
+        "image",
+        "inspect",
+        "--format",
+        "{{.Config.User}}",
+        &image.tag,
+    ]);
+    assert_eq!(user.stdout.trim(), "65532:65532");
+    // The binary and the empty working directory: nothing else was sent or copied.
+    let size = docker(&["image", "inspect", "--format", "{{.Size}}", &image.tag]);
+    let size: u64 = size.stdout.trim().parse().expect("a size");
+    let binary = setup.static_binary.metadata().expect("the binary").len();
+    assert!(
+        size < binary + 64 * 1024,
+        "{size} bytes for a {binary}-byte binary"
+    );
+
+    // It audits a mounted project, as README says, as a user who can read only what others can.
+    let project = tempfile::tempdir().expect("a temporary directory");
+    std::fs::write(
+        project.path().join("Dockerfile"),
+        "FROM scratch\nCOPY app /app\nUSER root\n",
+    )
+    .expect("writes");
+    std::fs::set_permissions(project.path(), std::fs::Permissions::from_mode(0o755))
+        .expect("chmod");
+    std::fs::set_permissions(
+        project.path().join("Dockerfile"),
+        std::fs::Permissions::from_mode(0o644),
+    )
+    .expect("chmod");
+    let mount = format!("{}:/src:ro", project.path().display());
+    let name = unique("self-run");
+    let audit = docker(&[
+        "run", "--rm", "--name", &name, "-v", &mount, &image.tag, "audit", ".",
+    ]);
+    let _ = docker(&["rm", "--force", &name]);
+    assert_eq!(audit.code, Some(1), "{}", audit.stderr);
+    assert!(audit.stdout.contains("LP201"), "{}", audit.stdout);
+
+    // Run hardened, every layer a container can hold does.
+    let (code, report) = verify(
+        &setup,
+        "escape,user,capabilities,confinement,filesystem,secrets",
+        &[
+            "docker",
+            "run",
+            "--cap-drop",
+            "ALL",
+            "--read-only",
+            "--security-opt",
+            "no-new-privileges",
+            &image.tag,
+        ],
+    );
+    assert_eq!(code, Some(0), "{report:#}");
+    assert_eq!(report["probe"]["uid"], 65532);
 }

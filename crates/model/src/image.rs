@@ -1,9 +1,8 @@
 //! What a built image holds: read from its config and its layers.
 
-use std::collections::BTreeMap;
-
 use leastpriv_source::{Span, Spanned};
 
+use crate::user::{AccountFile, Id, Resolved};
 use crate::{Certainty, EnvVar, User};
 
 /// Facts read from a built image.
@@ -17,8 +16,11 @@ pub struct ImageFacts {
     pub user: Option<Spanned<User>>,
     /// The user resolved through the image's own `/etc/passwd`, as a numeric uid, when it could be.
     pub resolved_uid: Option<u32>,
-    /// The names and uids of the image's final `/etc/passwd` (empty when it has none).
-    pub users: BTreeMap<String, u32>,
+    /// The image's final `/etc/passwd`, reached as the runtime reaches it (links followed inside
+    /// the image).
+    pub passwd: AccountFile,
+    /// The image's final `/etc/group`, reached the same way.
+    pub group: AccountFile,
     /// `Config.Env`.
     pub env: Vec<EnvVar>,
     /// `Config.ExposedPorts`.
@@ -42,14 +44,39 @@ impl ImageFacts {
         }
     }
 
-    /// Whether `user` is root in this image: by its spelling, else by its uid in `/etc/passwd`.
+    /// Whether `user` is root in this image, resolved as the runtime resolves it through the
+    /// image's `/etc/passwd` (see [`User::resolve`]). A spec the runtime refuses counts by its
+    /// spelling (`root` without a passwd, a number that truncates to 0 in some runtimes).
     pub fn is_root(&self, user: &User) -> Certainty {
-        match user.is_root() {
-            Certainty::No if !user.is_numeric() => match self.users.get(user.user.trim()) {
-                Some(0) => Certainty::Yes,
-                _ => Certainty::No,
+        match user.resolve(&self.passwd) {
+            Resolved::Uid(0) => Certainty::Yes,
+            Resolved::Uid(_) => Certainty::No,
+            Resolved::Refused => user.is_root(),
+            Resolved::Unknown => match user.is_root() {
+                Certainty::Yes => Certainty::Yes,
+                _ => Certainty::Unknown,
             },
-            certainty => certainty,
+        }
+    }
+
+    /// Whether `user`'s group (the part after `:`) is group 0 in this image: a number that is or
+    /// truncates to 0, `root`, or a name that is gid 0 in the image's `/etc/group` (read and reached
+    /// as the runtime reads it). Unknown when no group is written.
+    pub fn group_is_root(&self, user: &User) -> Certainty {
+        match (user.gid(), &self.group) {
+            (Some(Id::Name(name)), AccountFile::Read(groups)) if name != "root" => {
+                match groups.id_of(name) {
+                    Ok(gid) => {
+                        if Id::truncated(gid) == 0 {
+                            Certainty::Yes
+                        } else {
+                            Certainty::No
+                        }
+                    }
+                    Err(certainty) => certainty,
+                }
+            }
+            _ => user.group_is_root(),
         }
     }
 
@@ -127,8 +154,47 @@ pub struct ImageFile {
 }
 
 impl ImageFile {
+    /// Its path as a message quotes it ([`quote_path`]).
+    pub fn quoted_path(&self) -> std::borrow::Cow<'_, str> {
+        quote_path(&self.path)
+    }
+
     /// Whether it is an executable with the setuid or setgid bit.
     pub fn is_setuid_or_setgid(&self) -> bool {
         !self.is_dir && self.mode & 0o6000 != 0 && self.mode & 0o111 != 0
     }
+}
+
+/// The most bytes of a path quoted in a message; a longer one is shortened with a marker.
+const MAX_QUOTED_PATH: usize = 200;
+
+/// `path` as a message quotes it: whole when short, else its head and tail around a marker that says
+/// how much was left out (`/d/aaaa…[1048400 bytes left out]…a0001`). Hostile images have paths of
+/// megabytes; a finding or an error never repeats them whole.
+pub fn quote_path(path: &str) -> std::borrow::Cow<'_, str> {
+    if path.len() <= MAX_QUOTED_PATH {
+        return std::borrow::Cow::Borrowed(path);
+    }
+    let head_end = floor_char_boundary(path, MAX_QUOTED_PATH * 2 / 3);
+    let tail_start = ceil_char_boundary(path, path.len() - MAX_QUOTED_PATH / 4);
+    std::borrow::Cow::Owned(format!(
+        "{}…[{} bytes left out]…{}",
+        &path[..head_end],
+        tail_start - head_end,
+        &path[tail_start..]
+    ))
+}
+
+fn floor_char_boundary(text: &str, mut index: usize) -> usize {
+    while !text.is_char_boundary(index) {
+        index -= 1;
+    }
+    index
+}
+
+fn ceil_char_boundary(text: &str, mut index: usize) -> usize {
+    while !text.is_char_boundary(index) {
+        index += 1;
+    }
+    index
 }

@@ -40,7 +40,7 @@ pub use build::{
 };
 pub use capability::{Capability, ALL_CAPABILITIES, DOCKER_DEFAULT_CAPABILITIES};
 pub use daemon::{Account, Daemon, DaemonConfig, DaemonState, InsecureApi, SocketFile};
-pub use image::{short_digest, ImageFacts, ImageFile, ImageHistoryEntry, ImageLayer};
+pub use image::{quote_path, short_digest, ImageFacts, ImageFile, ImageHistoryEntry, ImageLayer};
 pub use leastpriv_source::{FileId, Span, Spanned, TextRange};
 pub use profile::{ProfilePort, ProfileRun, WorkloadProfile, PROFILE_SCHEMA};
 pub use remedy::Remedy;
@@ -49,7 +49,7 @@ pub use runtime::{
     Runtime, SeccompFacts, SeccompProfile, SecretMount, SelinuxLabel, Sysctl, Tmpfs,
 };
 pub use sensitive::{EnvVar, Sensitive};
-pub use user::{Certainty, User};
+pub use user::{atoi, is_root_group, AccountDb, AccountFile, Certainty, Id, Resolved, User};
 
 /// Which kind of source described a container. Reporters use it for wording; rules for the few
 /// differences in meaning between sources (a missing `user:` in Compose vs a missing `USER`).

@@ -106,6 +106,9 @@ pub(crate) fn probe(host: &dyn Host, mounts: &[&Mount], report: &mut ProbeReport
     report.escape.engine_sockets = sockets;
     report.escape.host_pid_namespace = host_pid_namespace(host);
     report.escape.host_network_namespace = host_network_namespace(host);
+    report.escape.host_ipc_namespace = initial_namespace(host, "ipc", PROC_IPC_INIT_INO);
+    report.escape.host_uts_namespace = initial_namespace(host, "uts", PROC_UTS_INIT_INO);
+    report.escape.host_cgroup_namespace = initial_namespace(host, "cgroup", PROC_CGROUP_INIT_INO);
 
     report.escape.writable_kernel_files = KERNEL_FILES
         .iter()
@@ -225,8 +228,39 @@ fn scan_for_sockets(host: &dyn Host, dir: &str, depth: u32, found: &mut BTreeSet
     }
 }
 
-fn host_pid_namespace(host: &dyn Host) -> Sign {
+/// The inode numbers the kernel gives its initial namespaces (`include/linux/proc_ns.h`, fixed since
+/// Linux 3.8): a process whose `/proc/self/ns/<kind>` names one of them is in the host's namespace
+/// of that kind. Only when the engine itself runs in the initial namespaces (not nested in another
+/// container) is "the host's" the engine's; a nested engine's host namespaces are not seen.
+const PROC_IPC_INIT_INO: u64 = 0xEFFF_FFFF;
+const PROC_UTS_INIT_INO: u64 = 0xEFFF_FFFE;
+const PROC_PID_INIT_INO: u64 = 0xEFFF_FFFC;
+const PROC_CGROUP_INIT_INO: u64 = 0xEFFF_FFFB;
+
+/// Whether `/proc/self/ns/<kind>` is the kernel's initial namespace of that kind.
+fn initial_namespace(host: &dyn Host, kind: &str, initial: u64) -> Sign {
     let mut sign = Sign::default();
+    let path = format!("/proc/self/ns/{kind}");
+    let Ok(link) = host.read_link(Path::new(&path)) else {
+        return sign;
+    };
+    // `ipc:[4026531839]`
+    let inode = link
+        .strip_prefix(kind)
+        .and_then(|rest| rest.strip_prefix(":["))
+        .and_then(|rest| rest.strip_suffix(']'))
+        .and_then(|number| number.parse::<u64>().ok());
+    if inode == Some(initial) {
+        sign.likely = true;
+        sign.signs.push(format!(
+            "{path} is {link}: the kernel's initial {kind} namespace"
+        ));
+    }
+    sign
+}
+
+fn host_pid_namespace(host: &dyn Host) -> Sign {
+    let mut sign = initial_namespace(host, "pid", PROC_PID_INIT_INO);
     // Kernel threads live in the initial PID namespace only, and kthreadd is always PID 2 there.
     if let Some(status) = read_text(host, "/proc/2/status") {
         if status

@@ -178,6 +178,9 @@ pub fn write_human(report: &ProbeReport, out: &mut dyn Write) -> io::Result<()> 
         ("privileged", &escape.privileged),
         ("host PID namespace", &escape.host_pid_namespace),
         ("host network namespace", &escape.host_network_namespace),
+        ("host IPC namespace", &escape.host_ipc_namespace),
+        ("host UTS namespace", &escape.host_uts_namespace),
+        ("host cgroup namespace", &escape.host_cgroup_namespace),
     ] {
         let mark = if sign.likely { "!" } else { " " };
         let verdict = if sign.likely { "likely" } else { "no" };

@@ -199,6 +199,9 @@ mod tests {
         assert!(!escape.privileged.likely);
         assert!(!escape.host_pid_namespace.likely);
         assert!(!escape.host_network_namespace.likely);
+        assert!(!escape.host_ipc_namespace.likely && !escape.host_uts_namespace.likely);
+        // Docker 20.10 on cgroup v1 leaves containers in the host's cgroup namespace.
+        assert!(escape.host_cgroup_namespace.likely);
         assert!(escape.writable_kernel_files.is_empty());
         assert!(!escape.sysfs_writable);
         assert_eq!(escape.cgroup.version, Some(1));
@@ -257,7 +260,12 @@ mod tests {
     fn host_namespaces_and_the_engine_socket() {
         let report = probe(&FixtureHost::load("host-escape"));
         assert!(report.escape.host_pid_namespace.likely);
+        assert_eq!(
+            report.escape.host_pid_namespace.signs[0],
+            "/proc/self/ns/pid is pid:[4026531836]: the kernel's initial pid namespace"
+        );
         assert!(report.escape.host_network_namespace.likely);
+        assert!(!report.escape.host_ipc_namespace.likely);
         assert!(report.escape.host_network_namespace.signs[0].contains("docker0"));
         assert_eq!(report.engine_sockets, names(&["/var/run/docker.sock"]));
         let socket = &report.escape.engine_sockets[0];

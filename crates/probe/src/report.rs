@@ -247,6 +247,15 @@ pub struct Escape {
     pub host_pid_namespace: Sign,
     /// Signs that the container shares the host's network namespace.
     pub host_network_namespace: Sign,
+    /// Signs that the container shares the host's IPC namespace (shared memory, message queues).
+    #[serde(default)]
+    pub host_ipc_namespace: Sign,
+    /// Signs that the container shares the host's UTS namespace (hostname).
+    #[serde(default)]
+    pub host_uts_namespace: Sign,
+    /// Signs that the container shares the host's cgroup namespace.
+    #[serde(default)]
+    pub host_cgroup_namespace: Sign,
     /// Engine sockets found, and whether they answer.
     pub engine_sockets: Vec<EngineSocket>,
     /// Kernel control files this process could open for writing (it never writes):

@@ -13,6 +13,9 @@
 //! [`check`] runs the enabled rules over a set of containers and returns [`Diagnostic`]s, with
 //! suppression comments (`# leastpriv: ignore[LP101] reason`) and severity overrides applied and
 //! duplicates removed (a Dockerfile audited directly and through a Compose `build:` is judged once).
+//!
+//! [`judgement`] hands single facts to `leastpriv verify`, which judges what it observes inside a
+//! running container with the rules' own tables and severities.
 
 mod diagnostic;
 #[cfg(test)]
@@ -20,6 +23,7 @@ mod dockerfile_testing;
 mod docs;
 mod engine;
 mod helpers;
+pub mod judgement;
 mod registry;
 mod rule;
 mod rules;

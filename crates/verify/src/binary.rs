@@ -15,9 +15,9 @@ const PT_INTERP: u32 = 3;
 pub fn check_probe_binary(path: &Path) -> Result<(), VerifyError> {
     let problem = |what: &str| {
         VerifyError::ProbeBinary(format!(
-            "{} {what}; build a static leastpriv with \
-             `RUSTFLAGS='-C target-feature=+crt-static' cargo build --release --target \
-             x86_64-unknown-linux-gnu` and pass it with --probe-binary",
+            "{} {what}; the probe needs a static leastpriv: `cargo build --release` (or `cargo \
+             install --path crates/leastpriv`) in leastpriv's repository builds one on Linux; \
+             pass it with --probe-binary",
             path.display()
         ))
     };
@@ -66,22 +66,52 @@ fn has_interpreter(image: &[u8]) -> Option<bool> {
 mod tests {
     use super::*;
 
+    /// A minimal ELF64 little-endian image whose program headers have these types.
+    fn elf(program_headers: &[u32]) -> Vec<u8> {
+        const HEADER: usize = 64;
+        const ENTRY: usize = 56;
+        let mut image = vec![0u8; HEADER + ENTRY * program_headers.len()];
+        image[..6].copy_from_slice(b"\x7fELF\x02\x01");
+        image[0x20..0x28].copy_from_slice(&(HEADER as u64).to_le_bytes());
+        image[0x36..0x38].copy_from_slice(&(ENTRY as u16).to_le_bytes());
+        image[0x38..0x3a].copy_from_slice(&(program_headers.len() as u16).to_le_bytes());
+        for (index, kind) in program_headers.iter().enumerate() {
+            let at = HEADER + index * ENTRY;
+            image[at..at + 4].copy_from_slice(&kind.to_le_bytes());
+        }
+        image
+    }
+
     #[test]
     fn tells_static_from_dynamic() {
-        // The test binary itself is dynamically linked (the default target).
-        let me = std::env::current_exe().expect("current exe");
-        let image = std::fs::read(&me).expect("readable");
-        assert_eq!(has_interpreter(&image), Some(true));
-        assert!(
-            matches!(check_probe_binary(&me), Err(VerifyError::ProbeBinary(message)) if message.contains("dynamically linked"))
-        );
-        // busybox-static, when installed, is static.
-        if let Ok(busybox) = std::fs::read("/bin/busybox") {
-            if has_interpreter(&busybox) == Some(false) {
-                assert!(check_probe_binary(Path::new("/bin/busybox")).is_ok());
-            }
-        }
+        const PT_LOAD: u32 = 1;
+        assert_eq!(has_interpreter(&elf(&[PT_LOAD, PT_LOAD])), Some(false));
+        assert_eq!(has_interpreter(&elf(&[6, PT_INTERP, PT_LOAD])), Some(true));
         assert_eq!(has_interpreter(b"#!/bin/sh\n"), None);
         assert_eq!(has_interpreter(b"\x7fELF\x02\x01"), None);
+        let mut truncated = elf(&[PT_LOAD]);
+        truncated.truncate(66);
+        assert_eq!(has_interpreter(&truncated), None);
+
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let dynamic = dir.path().join("dynamic");
+        std::fs::write(&dynamic, elf(&[PT_INTERP])).expect("writes");
+        std::fs::set_permissions(&dynamic, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        assert!(
+            matches!(check_probe_binary(&dynamic), Err(VerifyError::ProbeBinary(message)) if message.contains("dynamically linked"))
+        );
+        let private = dir.path().join("private");
+        std::fs::write(&private, elf(&[PT_LOAD])).expect("writes");
+        std::fs::set_permissions(&private, std::fs::Permissions::from_mode(0o700)).expect("chmod");
+        assert!(
+            matches!(check_probe_binary(&private), Err(VerifyError::ProbeBinary(message)) if message.contains("chmod 755"))
+        );
+        // The workspace builds static on Linux (`.cargo/config.toml`): so is this test.
+        let me = std::env::current_exe().expect("current exe");
+        let image = std::fs::read(&me).expect("readable");
+        assert_eq!(
+            has_interpreter(&image),
+            Some(!cfg!(target_feature = "crt-static"))
+        );
     }
 }

@@ -1,5 +1,6 @@
 //! `leastpriv verify`: run an image on the real engine with the user's own flags, probe it from the
-//! inside, and judge layer by layer whether what the configuration promised really holds.
+//! inside, and judge layer by layer whether each layer of defence really holds: against least
+//! privilege, with the audit rules' own judgement, and against what the configuration promised.
 //!
 //! 1. [`command`] splits the user's `docker run …` line and rewrites it into the run of the probe: the
 //!    same privilege-shaping flags, the static leastpriv binary bind-mounted read-only at
@@ -8,7 +9,8 @@
 //! 2. The docker_run front-end lowers the same flags into the security model: the promises.
 //! 3. [`engine`] asks the daemon for its security options and the image for its `USER`, runs the
 //!    probe and reads its JSON report.
-//! 4. [`judge`] compares promises and observations per layer.
+//! 4. [`judge`] judges the observations per layer as the audit rules judge the same facts, and
+//!    compares them with the promises.
 //!
 //! A Compose service is verified the same way through the user's Compose tool ([`compose`]).
 //!
@@ -36,9 +38,9 @@ pub use binary::check_probe_binary;
 pub use command::{Flag, RunCommand, PROBE_PATH};
 use compose::ComposeRun;
 pub use compose::ComposeTarget;
-pub use expect::{Expectation, EXPECTATIONS};
+pub use expect::{parse_policy, Expectation, EXPECTATIONS};
 pub use human::write_human;
-pub use report::{LayerVerdict, Status, VerifyReport, LAYERS};
+pub use report::{Check, LayerVerdict, Outcome, Status, VerifyReport, LAYERS};
 
 /// Why verify could not give a verdict.
 #[derive(Debug, thiserror::Error)]
@@ -117,14 +119,13 @@ pub fn verify(argv: &[String], options: &Options) -> Result<VerifyReport, Verify
         daemon: &daemon,
         expect: &options.expect,
     };
-    Ok(VerifyReport {
-        image: command.image.clone(),
-        command: redacted(&probe_argv),
-        dropped_flags: command.dropped_flags(),
-        expected: expected(options),
-        layers: judge::judge(&promises, &probe),
+    Ok(verdict(
+        command.image.clone(),
+        redacted(&probe_argv),
+        command.dropped_flags(),
+        &promises,
         probe,
-    })
+    ))
 }
 
 /// Runs the probe in one service of a Compose project, with the user's Compose tool, and judges
@@ -172,14 +173,13 @@ pub fn verify_compose(
         daemon: &daemon,
         expect: &options.expect,
     };
-    Ok(VerifyReport {
-        image: run.image_label(),
-        command: run.probe_argv(&probe_binary),
-        dropped_flags: ComposeRun::left_out(),
-        expected: expected(options),
-        layers: judge::judge(&promises, &probe),
+    Ok(verdict(
+        run.image_label(),
+        run.probe_argv(&probe_binary),
+        ComposeRun::left_out(),
+        &promises,
         probe,
-    })
+    ))
 }
 
 /// The probe binary, checked to run in a container, as an absolute path the engine can mount.
@@ -218,8 +218,33 @@ fn exit_code(code: Option<i32>) -> String {
     code.map_or_else(|| "killed".to_owned(), |code| code.to_string())
 }
 
-fn expected(options: &Options) -> Vec<String> {
-    options.expect.iter().map(|e| e.name().to_owned()).collect()
+/// Judges `probe` against `promises` into the report.
+fn verdict(
+    image: String,
+    command: Vec<String>,
+    dropped_flags: Vec<String>,
+    promises: &judge::Promises<'_>,
+    probe: ProbeReport,
+) -> VerifyReport {
+    let layers = judge::judge(promises, &probe);
+    VerifyReport {
+        image,
+        command,
+        dropped_flags,
+        expected: promises
+            .expect
+            .iter()
+            .map(|expectation| expectation.name().to_owned())
+            .collect(),
+        required: layers
+            .iter()
+            .filter(|layer| layer.required)
+            .map(|layer| layer.layer.clone())
+            .collect(),
+        holds: report::holds(&layers),
+        layers,
+        probe,
+    }
 }
 
 /// The flags as the security model: what they promise.

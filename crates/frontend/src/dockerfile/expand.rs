@@ -15,7 +15,9 @@
 //! kept the same way.
 //!
 //! Expansion is bounded: every result is charged to a budget (a Dockerfile of `ENV A=$A$A` lines
-//! must not double its way to gigabytes), and nesting is limited.
+//! must not double its way to gigabytes), pattern substitutions are limited in the work they do, and
+//! nesting is limited. A value past a bound is unresolved *and* marked [`Var::gave_up`], so that the
+//! lowering reports it: a bound must never silently turn `USER ${A//x/}root` into "unknown".
 
 use crate::budget::ExpansionBudget;
 
@@ -26,6 +28,9 @@ pub(crate) struct Var {
     pub(crate) value: String,
     /// Whether it was built from a variable whose value is not known.
     pub(crate) unresolved: bool,
+    /// Whether it is unknown because an expansion bound was reached (not because the Dockerfile
+    /// leaves it to the build): the lowering reports it as an error.
+    pub(crate) gave_up: bool,
 }
 
 impl Var {
@@ -34,6 +39,16 @@ impl Var {
         Self {
             value: value.into(),
             unresolved: false,
+            gave_up: false,
+        }
+    }
+
+    /// A value left as written, unknown.
+    pub(crate) fn unknown(value: impl Into<String>) -> Self {
+        Self {
+            value: value.into(),
+            unresolved: true,
+            gave_up: false,
         }
     }
 }
@@ -42,6 +57,12 @@ impl Var {
 pub(crate) trait Scope {
     /// The value of `name`, or `None` when it has none here.
     fn lookup(&self, name: &str) -> Option<&Var>;
+
+    /// Whether variables were dropped from this scope at a bound (a name it lacks may then have a
+    /// value the build knows).
+    fn incomplete(&self) -> bool {
+        false
+    }
 }
 
 /// An expansion error, at a byte offset in the word.
@@ -219,17 +240,24 @@ impl Lexer<'_, '_> {
     }
 
     /// Appends a variable's value, or the reference as written when it has none (or the budget is
-    /// spent).
+    /// spent, which marks the result [`Var::gave_up`]).
     fn substitute(&self, out: &mut Var, value: Option<&Var>, reference: &str) {
         let budget = self.expander.budget;
         match value {
             Some(var) if budget.take(var.value.len()) => {
                 out.value.push_str(&var.value);
                 out.unresolved |= var.unresolved;
+                out.gave_up |= var.gave_up;
             }
-            _ => {
+            Some(_) => {
                 out.value.push_str(reference);
                 out.unresolved = true;
+                out.gave_up = true;
+            }
+            None => {
+                out.value.push_str(reference);
+                out.unresolved = true;
+                out.gave_up |= self.expander.scope.incomplete();
             }
         }
     }
@@ -299,6 +327,12 @@ impl Lexer<'_, '_> {
         self.depth -= 1;
         let reference = &self.word[start..self.pos];
         match result {
+            // Past a bound: the reference as written, unknown, and said so.
+            Some(Some(var)) if var.gave_up && var.unresolved => {
+                out.value.push_str(reference);
+                out.unresolved = true;
+                out.gave_up = true;
+            }
             // Takes the reference's own value: `None` inside marks it unknown.
             Some(Some(var)) => self.substitute(out, Some(&var), reference),
             Some(None) | None => self.substitute(out, None, reference),
@@ -320,10 +354,15 @@ impl Lexer<'_, '_> {
         match (op, is_set) {
             ('-', true) | ('?', true) => value,
             ('-', false) => Some(word),
-            ('+', true) => Some(Var {
-                value: word.value,
-                unresolved: word.unresolved || value.is_some_and(|var| var.unresolved),
-            }),
+            ('+', true) => {
+                let (unresolved, gave_up) =
+                    value.map_or((false, false), |var| (var.unresolved, var.gave_up));
+                Some(Var {
+                    value: word.value,
+                    unresolved: word.unresolved || unresolved,
+                    gave_up: word.gave_up || gave_up,
+                })
+            }
             ('+', false) => Some(Var::known("")),
             // `${NAME:?message}` fails the build when unset: the value is whatever is passed.
             _ => None,
@@ -331,9 +370,25 @@ impl Lexer<'_, '_> {
     }
 }
 
+/// An unknown value past a bound.
+fn gave_up() -> Var {
+    Var {
+        gave_up: true,
+        ..Var::unknown("")
+    }
+}
+
+/// A pattern operation's result when its inputs are unknown (`None`), or past the work bound.
+fn beyond_bound(var: &Var, pattern: &Var) -> Option<Option<Var>> {
+    if var.gave_up || pattern.gave_up || !pattern_work_allowed(&var.value, &pattern.value) {
+        return Some(Some(gave_up()));
+    }
+    (var.unresolved || pattern.unresolved).then_some(None)
+}
+
 fn trim_pattern(var: Var, pattern: &Var, prefix: bool, longest: bool) -> Option<Var> {
-    if var.unresolved || pattern.unresolved || !pattern_work_allowed(&var.value, &pattern.value) {
-        return None;
+    if let Some(outcome) = beyond_bound(&var, pattern) {
+        return outcome;
     }
     let value = &var.value;
     let mut cuts: Vec<usize> = (0..=value.len())
@@ -354,12 +409,13 @@ fn trim_pattern(var: Var, pattern: &Var, prefix: bool, longest: bool) -> Option<
 }
 
 fn replace_pattern(var: Var, pattern: &Var, replacement: &Var, all: bool) -> Option<Var> {
-    if var.unresolved
-        || pattern.unresolved
-        || replacement.unresolved
-        || !pattern_work_allowed(&var.value, &pattern.value)
-        || pattern.value.is_empty()
-    {
+    if let Some(outcome) = beyond_bound(&var, pattern) {
+        return outcome;
+    }
+    if replacement.gave_up {
+        return Some(gave_up());
+    }
+    if replacement.unresolved || pattern.value.is_empty() {
         return None;
     }
     let value = &var.value;
@@ -451,13 +507,7 @@ mod tests {
             ("A", Var::known("alpha")),
             ("EMPTY", Var::known("")),
             ("PATH_", Var::known("/usr/local/bin/app.tar.gz")),
-            (
-                "U",
-                Var {
-                    value: "$X".into(),
-                    unresolved: true,
-                },
-            ),
+            ("U", Var::unknown("$X")),
         ]))
     }
 

@@ -27,6 +27,18 @@ use crate::Options;
 /// The most shell words recorded for one file: far more than any real Dockerfile holds.
 const MAX_SHELL_WORDS: usize = 200_000;
 
+/// The most values reported one by one as left unknown at an expansion bound; the rest are counted.
+const MAX_GAVE_UP_REPORTS: usize = 10;
+
+/// `1.5 MiB`, `300 KiB`.
+fn human_size(bytes: usize) -> String {
+    if bytes >= 1 << 20 {
+        format!("{:.1} MiB", bytes as f64 / f64::from(1u32 << 20))
+    } else {
+        format!("{} KiB", bytes.div_ceil(1024))
+    }
+}
+
 /// The result of lowering: the build, when there is a stage, and the errors found.
 pub(crate) struct Lowering {
     pub(crate) build: Option<Build>,
@@ -44,9 +56,9 @@ pub(crate) fn lower(
         file,
         escape: dockerfile.escape,
         options,
-        // Expanded values and copied environments may exceed the text (a variable used twice), but
-        // not by orders of magnitude in any real file.
         budget: ExpansionBudget::for_input(text_len),
+        gave_up_count: Cell::new(0),
+        last_gave_up: Cell::new(None),
         errors: RefCell::new(Vec::new()),
         before_first_from: Vec::new(),
         globals: Vars::default(),
@@ -69,6 +81,9 @@ struct Lowerer<'a> {
     escape: char,
     options: &'a Options,
     budget: ExpansionBudget,
+    /// Values left unknown at an expansion bound, and where the last one is.
+    gave_up_count: Cell<usize>,
+    last_gave_up: Cell<Option<TextRange>>,
     errors: RefCell<Vec<SyntaxError>>,
     /// Instructions other than `ARG` before the first `FROM`.
     before_first_from: Vec<SyntaxError>,
@@ -88,6 +103,15 @@ struct Lowerer<'a> {
 impl Lowerer<'_> {
     fn finish(self, dockerfile: &Dockerfile) -> Lowering {
         let mut errors = self.errors.into_inner();
+        let unreported = self.gave_up_count.get().saturating_sub(MAX_GAVE_UP_REPORTS);
+        if let (true, Some(range)) = (unreported > 0, self.last_gave_up.get()) {
+            errors.push(SyntaxError {
+                range,
+                message: format!(
+                    "{unreported} more values are not expanded (expansion budget), the last one here"
+                ),
+            });
+        }
         // Without any `FROM`, "`FROM` missing" says it all.
         if !self.stages.is_empty() {
             errors.extend(self.before_first_from);
@@ -149,15 +173,17 @@ impl Lowerer<'_> {
     fn expand(&self, scope: &dyn Scope, instruction: &Instruction, range: Range<usize>) -> Var {
         let raw = &instruction.line.text()[range.clone()];
         match Expander::new(self.escape, scope, &self.budget).word(raw) {
-            Ok(var) => var,
+            Ok(var) => {
+                if var.gave_up {
+                    self.gave_up(instruction.file_range(range));
+                }
+                var
+            }
             Err(error) => {
                 let at = (range.start + error.offset).min(range.end);
                 let error_range = if at < range.end { at..range.end } else { range };
                 self.error(instruction.file_range(error_range), error.message);
-                Var {
-                    value: raw.to_owned(),
-                    unresolved: true,
-                }
+                Var::unknown(raw)
             }
         }
     }
@@ -165,15 +191,35 @@ impl Lowerer<'_> {
     /// A value that is not the file's text (a decoded JSON string, a flag with quotes removed)
     /// expanded in `scope`; an error is recorded at `at`.
     fn expand_value(&self, scope: &dyn Scope, value: &str, at: TextRange) -> Var {
-        Expander::new(self.escape, scope, &self.budget)
-            .word(value)
-            .unwrap_or_else(|error| {
-                self.error(at, error.message);
-                Var {
-                    value: value.to_owned(),
-                    unresolved: true,
+        match Expander::new(self.escape, scope, &self.budget).word(value) {
+            Ok(var) => {
+                if var.gave_up {
+                    self.gave_up(at);
                 }
-            })
+                var
+            }
+            Err(error) => {
+                self.error(at, error.message);
+                Var::unknown(value)
+            }
+        }
+    }
+
+    /// Reports a value left unknown at an expansion bound: the first few where they are, the rest
+    /// counted in the last report. A bound never silently makes a value unknown.
+    fn gave_up(&self, range: TextRange) {
+        let count = self.gave_up_count.get() + 1;
+        self.gave_up_count.set(count);
+        self.last_gave_up.set(Some(range));
+        if count <= MAX_GAVE_UP_REPORTS {
+            self.error(
+                range,
+                format!(
+                    "this value is not expanded: it exceeds the expansion budget ({} for this file, or a pattern substitution too large for its value), so it is unknown and no rule can judge it",
+                    human_size(self.budget.size())
+                ),
+            );
+        }
     }
 
     fn flag(
@@ -956,6 +1002,67 @@ mod tests {
         assert_eq!(user.is_root(), Certainty::Unknown);
         let build = self::build("FROM alpine\nUSER ${NOT_DECLARED}:0\n");
         assert_eq!(final_user(&build).is_root(), Certainty::Unknown);
+    }
+
+    #[test]
+    fn a_value_past_an_expansion_bound_is_an_error_never_silence() {
+        // Issue 9: a pattern substitution on a long value, and a value doubled past the budget,
+        // made `USER … root` unknown with no finding and exit 0.
+        let long = "x".repeat(5000);
+        let text = format!("FROM alpine\nARG A={long}\nUSER ${{A//x/}}root\n");
+        let (build, errors) = lowered(&text, &Options::default());
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(
+            errors[0].contains("exceeds the expansion budget"),
+            "{errors:?}"
+        );
+        assert_eq!(final_user(&build.unwrap()).is_root(), Certainty::Unknown);
+
+        let mut text = "FROM alpine\nENV A0=rootroot\n".to_owned();
+        for i in 1..=20 {
+            text.push_str(&format!("ENV A{i}=$A{}$A{}\n", i - 1, i - 1));
+        }
+        text.push_str("USER ${A19:+root}\n");
+        let (build, errors) = lowered(&text, &Options::default());
+        assert!(!errors.is_empty(), "{errors:?}");
+        assert!(
+            errors
+                .iter()
+                .all(|error| error.contains("expansion budget")),
+            "{errors:?}"
+        );
+        assert_eq!(final_user(&build.unwrap()).is_root(), Certainty::Unknown);
+        // Many values past the bound: the first few reported where they are, the rest counted.
+        text.push_str(&"WORKDIR /$A20\n".repeat(30));
+        let (_, errors) = lowered(&text, &Options::default());
+        assert_eq!(errors.len(), MAX_GAVE_UP_REPORTS + 1, "{errors:?}");
+        assert!(errors[MAX_GAVE_UP_REPORTS].contains("more values are not expanded"));
+
+        // Within the bounds, the same shapes resolve.
+        let build = self::build("FROM alpine\nARG A=xxxx\nUSER ${A//x/}root\n");
+        assert_eq!(final_user(&build).is_root(), Certainty::Yes);
+        let build = self::build("FROM alpine\nENV A0=a\nENV A1=$A0$A0\nUSER ${A1:+root}\n");
+        assert_eq!(final_user(&build).is_root(), Certainty::Yes);
+    }
+
+    #[test]
+    fn a_stage_that_lost_its_parent_environment_at_the_budget_says_so() {
+        // Each stage copies its parent's environment when it changes it: past the budget the copy
+        // is dropped, and a variable it would have held is reported, not silently unknown.
+        let big = "y".repeat(600_000);
+        let mut text = format!("FROM alpine AS s0\nENV BIG={big} U=root\n");
+        for i in 1..=8 {
+            text.push_str(&format!("FROM s{} AS s{i}\nENV X{i}=1\n", i - 1));
+        }
+        text.push_str("FROM s8\nENV Z=1\nUSER $U\n");
+        let (build, errors) = lowered(&text, &Options::default());
+        assert!(
+            errors
+                .iter()
+                .any(|error| error.contains("exceeds the expansion budget")),
+            "{errors:?}"
+        );
+        assert_eq!(final_user(&build.unwrap()).is_root(), Certainty::Unknown);
     }
 
     #[test]

@@ -72,6 +72,8 @@ pub(crate) struct Inherited {
     pub(crate) posix_shell: bool,
     /// The working directory, when the Dockerfile sets it.
     pub(crate) workdir: Option<String>,
+    /// Whether the parent's state was dropped at the budget: its variables are then unknown here.
+    pub(crate) dropped: bool,
 }
 
 impl Default for Inherited {
@@ -80,6 +82,7 @@ impl Default for Inherited {
             env: Vars::default(),
             posix_shell: true,
             workdir: None,
+            dropped: false,
         }
     }
 }
@@ -116,10 +119,14 @@ impl StageScope {
     /// What the stage inherited, to change. The first change copies the parent's state, charged to
     /// `budget`: a file of thousands of stages each built `FROM` the previous one must not copy a
     /// growing environment thousands of times. Once the budget is spent, a stage starts afresh (its
-    /// inherited variables become unknown).
+    /// inherited variables become unknown, and a lookup that misses says so: see
+    /// [`Scope::incomplete`]).
     pub(crate) fn inherited_mut(&mut self, budget: &ExpansionBudget) -> &mut Inherited {
         if Rc::strong_count(&self.inherited) > 1 && !budget.take(self.inherited.env.size()) {
-            self.inherited = Rc::default();
+            self.inherited = Rc::new(Inherited {
+                dropped: true,
+                ..Inherited::default()
+            });
         }
         Rc::make_mut(&mut self.inherited)
     }
@@ -131,6 +138,10 @@ impl Scope for StageScope {
             Some(value) => value,
             None => self.args.lookup(name),
         }
+    }
+
+    fn incomplete(&self) -> bool {
+        self.inherited.dropped
     }
 }
 

@@ -15,6 +15,8 @@ pub enum Entry<'a> {
     Dir(&'a str, u32),
     Symlink(&'a str, &'a str),
     HardLink(&'a str, &'a str, u32),
+    /// A file whose path may be longer than a header holds (a GNU long-name entry before it).
+    LongFile(String, u32, &'a [u8]),
 }
 
 /// A tar archive of `entries`, headers written by hand so that any path (absolute, `..`) goes in.
@@ -22,6 +24,15 @@ pub fn tar(entries: &[Entry<'_>]) -> Vec<u8> {
     let mut builder = tar::Builder::new(Vec::new());
     for entry in entries {
         let mut header = tar::Header::new_gnu();
+        if let Entry::LongFile(path, mode, data) = entry {
+            header.set_entry_type(tar::EntryType::Regular);
+            header.set_mode(*mode);
+            header.set_size(data.len() as u64);
+            header.set_uid(0);
+            header.set_gid(0);
+            builder.append_data(&mut header, path, *data).unwrap();
+            continue;
+        }
         let (path, data): (&str, &[u8]) = match entry {
             Entry::File(path, mode, data) => {
                 header.set_entry_type(tar::EntryType::Regular);
@@ -45,6 +56,7 @@ pub fn tar(entries: &[Entry<'_>]) -> Vec<u8> {
                 set_raw(&mut header.as_old_mut().linkname, target);
                 (path, &[])
             }
+            Entry::LongFile(..) => unreachable!("written above"),
         };
         set_raw(&mut header.as_old_mut().name, path);
         header.set_size(data.len() as u64);

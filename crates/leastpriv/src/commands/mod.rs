@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub(crate) mod audit;
+pub(crate) mod generate;
 pub(crate) mod probe;
 pub(crate) mod rules;
 pub(crate) mod verify;

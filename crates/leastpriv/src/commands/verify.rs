@@ -1,12 +1,13 @@
 //! `leastpriv verify -- docker run …` and `leastpriv verify --compose FILE --service NAME`: run the
-//! image as configured, probe it, judge each layer.
+//! image as configured, probe it, judge each layer. Exit 1 when a required layer does not hold or a
+//! promise is broken, as `audit` exits 1 on findings.
 
 use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use leastpriv_verify::{ComposeTarget, Expectation, Options};
+use leastpriv_verify::{parse_policy, ComposeTarget, Options};
 
 use crate::args::{ReportFormat, VerifyArgs};
 use crate::ExitStatus;
@@ -15,12 +16,7 @@ use crate::ExitStatus;
 const PROBE_BINARY_ENV: &str = "LEASTPRIV_PROBE_BINARY";
 
 pub(crate) fn run(args: &VerifyArgs, out: &mut dyn Write) -> Result<ExitStatus> {
-    let expect = args
-        .expect
-        .iter()
-        .filter(|name| !name.trim().is_empty())
-        .map(|name| Expectation::parse(name))
-        .collect::<Result<Vec<_>, _>>()?;
+    let expect = parse_policy(&args.expect)?;
     let options = Options {
         probe_binary: probe_binary(args)?,
         expect,
@@ -42,7 +38,7 @@ pub(crate) fn run(args: &VerifyArgs, out: &mut dyn Write) -> Result<ExitStatus> 
         }
         ReportFormat::Human => leastpriv_verify::write_human(&report, out)?,
     }
-    Ok(if report.holds() {
+    Ok(if report.holds {
         ExitStatus::Clean
     } else {
         ExitStatus::Findings

@@ -7,6 +7,8 @@
 //! - `inputs`: stdin, directory walks, content detection, unreadable, binary, non-UTF-8, oversized.
 //! - `rules`: `leastpriv rules` and `leastpriv explain`.
 //! - `standard`: Pod Security Standards levels and `--standard`.
+//! - `distribution`: the static default build, help, completions, man pages, the pre-commit hook and
+//!   leastpriv's own image.
 //! - `trust`: findings that stand on their own, Dockerfile names, the summary, the configuration
 //!   line, usage errors, image locations.
 //!
@@ -17,6 +19,7 @@
 mod audit;
 mod compose;
 mod config;
+mod distribution;
 mod inputs;
 mod rules;
 mod selection;

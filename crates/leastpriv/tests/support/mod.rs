@@ -1,6 +1,8 @@
 //! What the engine tests share: when to skip, and where the static probe binary is.
+// Each test binary uses its own part.
+#![allow(dead_code)]
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 /// Says why a test cannot run here and returns `None`; under `CI=true` a skip is a failure, so a
@@ -12,30 +14,22 @@ pub(crate) fn skip<T>(test: &str, why: &str) -> Option<T> {
     None
 }
 
-/// `$LEASTPRIV_PROBE_BINARY`, or the newest static build next to this test's target directory.
+/// `$LEASTPRIV_PROBE_BINARY`, or the leastpriv binary under test: the default build is static on
+/// Linux (`.cargo/config.toml`), so it is the probe `verify` mounts.
 pub(crate) fn static_leastpriv() -> Option<PathBuf> {
     if let Some(path) = std::env::var_os("LEASTPRIV_PROBE_BINARY").filter(|p| !p.is_empty()) {
         return Some(PathBuf::from(path));
     }
-    let target = Path::new(env!("CARGO_BIN_EXE_leastpriv"))
-        .parent()?
-        .parent()?;
-    ["release", "debug"]
-        .iter()
-        .map(|profile| {
-            target
-                .join("x86_64-unknown-linux-gnu")
-                .join(profile)
-                .join("leastpriv")
-        })
-        .filter(|path| leastpriv_verify::check_probe_binary(path).is_ok())
-        .max_by_key(|path| path.metadata().and_then(|m| m.modified()).ok())
+    let built = PathBuf::from(env!("CARGO_BIN_EXE_leastpriv"));
+    leastpriv_verify::check_probe_binary(&built)
+        .is_ok()
+        .then_some(built)
 }
 
 /// What to say when there is no static leastpriv.
-pub(crate) const NO_STATIC_BINARY: &str = "no static leastpriv: build one with \
-    RUSTFLAGS='-C target-feature=+crt-static' cargo build --target x86_64-unknown-linux-gnu -p \
-    leastpriv, or set LEASTPRIV_PROBE_BINARY";
+pub(crate) const NO_STATIC_BINARY: &str = "the leastpriv under test is not static (was it built \
+    with an explicit --target or RUSTFLAGS that override .cargo/config.toml?); set \
+    LEASTPRIV_PROBE_BINARY to a static leastpriv";
 
 /// `docker compose` when the plugin runs, else `docker-compose`, else `None`.
 pub(crate) fn compose_tool() -> Option<Vec<String>> {

@@ -1,5 +1,6 @@
-//! The confinement layer: `no_new_privs`, the seccomp filter (and is it Docker's default?), the LSM
-//! label.
+//! The confinement layer: a seccomp filter (Docker's default, or the profile asked for), the LSM
+//! label on a host that has an LSM, and the masked `/proc` and `/sys` paths (LP401, LP404, LP405,
+//! LP406 judge the same in a configuration).
 
 use leastpriv_model::{LsmProfile, SeccompProfile};
 use leastpriv_probe::ProbeReport;
@@ -8,33 +9,9 @@ use super::{listed, Checks, Promises, Setting};
 use crate::expect::Expectation;
 
 pub(super) fn judge(promises: &Promises<'_>, probe: &ProbeReport, checks: &mut Checks) {
-    no_new_privs(promises, probe, checks);
     seccomp(promises, probe, checks);
     lsm(promises, probe, checks);
-}
-
-fn no_new_privs(promises: &Promises<'_>, probe: &ProbeReport, checks: &mut Checks) {
-    let state = if probe.no_new_privs { "on" } else { "off" };
-    match promises
-        .runtime
-        .no_new_privileges
-        .as_ref()
-        .map(|nnp| nnp.value)
-    {
-        Some(true) => checks.check(
-            probe.no_new_privs,
-            "no_new_privs on, as no-new-privileges promised",
-            "no-new-privileges promised no_new_privs, but it is off",
-        ),
-        Some(false) | None => checks.note(format!("no_new_privs {state} (not requested)")),
-    }
-    if promises.expects(Expectation::NoNewPrivileges) {
-        checks.check(
-            probe.no_new_privs,
-            "expect no-new-privileges: on",
-            "expect no-new-privileges: no_new_privs is off",
-        );
-    }
+    masked_paths(promises, probe, checks);
 }
 
 fn seccomp(promises: &Promises<'_>, probe: &ProbeReport, checks: &mut Checks) {
@@ -45,53 +22,64 @@ fn seccomp(promises: &Promises<'_>, probe: &ProbeReport, checks: &mut Checks) {
         listed(seccomp.blocked.iter().take(6))
     );
     let filtering = seccomp.mode == "filter";
-    match promises
+    let requested = promises
         .runtime
         .seccomp
         .as_ref()
-        .map(|profile| &profile.value)
-    {
-        Some(SeccompProfile::Unconfined) => {
-            checks.note(format!("seccomp=unconfined: mode {}", seccomp.mode));
-        }
-        Some(SeccompProfile::File(path)) => checks.check(
-            filtering,
-            format!("seccomp profile {path} loaded: {blocked}"),
-            format!(
-                "seccomp profile {path} was given, but seccomp is {}",
-                seccomp.mode
+        .map(|profile| &profile.value);
+    if !filtering {
+        let mode = &seccomp.mode;
+        match requested {
+            Some(SeccompProfile::Unconfined) => checks.finding(
+                "LP401",
+                format!(
+                    "no seccomp filter (mode {mode}): {} lets every syscall reach the kernel",
+                    promises.name(Setting::SeccompUnconfined)
+                ),
             ),
-        ),
-        None if promises.privileged() => {
-            checks.note(format!(
-                "{}: no default seccomp profile; mode {}",
-                promises.name(Setting::Privileged),
-                seccomp.mode
-            ));
+            _ if promises.privileged() => checks.finding(
+                "LP401",
+                format!(
+                    "no seccomp filter (mode {mode}): {} turns it off",
+                    promises.name(Setting::Privileged)
+                ),
+            ),
+            Some(SeccompProfile::File(path)) => checks.broken(
+                Some("LP401"),
+                format!("seccomp profile {path} was given, but seccomp is {mode}"),
+            ),
+            Some(SeccompProfile::RuntimeDefault) | None => checks.broken(
+                Some("LP401"),
+                format!("no seccomp filter (mode {mode}), although the engine's default profile applies"),
+            ),
         }
-        // The default profile, explicit or not. A daemon started with another default profile
-        // (`--seccomp-profile`) only promises a filter.
-        Some(SeccompProfile::RuntimeDefault) | None => {
-            let docker_default = promises.daemon.security_options.iter().any(|option| {
-                option.contains("name=seccomp") && option.contains("profile=default")
-            });
-            if !filtering {
-                checks.fail(format!(
-                    "no seccomp filter (mode {}), although the engine's default profile applies",
-                    seccomp.mode
-                ));
-            } else if docker_default && !seccomp.differs_from_docker_default.is_empty() {
-                checks.fail(format!(
-                    "the filter is not Docker's default profile: {} differ",
-                    listed(&seccomp.differs_from_docker_default)
-                ));
-            } else {
-                checks.pass(format!("the default seccomp profile is loaded: {blocked}"));
+    } else {
+        match requested {
+            Some(SeccompProfile::File(path)) => {
+                checks.pass(format!("seccomp profile {path} loaded: {blocked}"));
+            }
+            // The default profile, explicit or not. A daemon started with another default profile
+            // (`--seccomp-profile`) only promises a filter.
+            _ => {
+                let docker_default = promises.daemon.security_options.iter().any(|option| {
+                    option.contains("name=seccomp") && option.contains("profile=default")
+                });
+                if docker_default && !seccomp.differs_from_docker_default.is_empty() {
+                    checks.broken(
+                        None,
+                        format!(
+                            "the filter is not Docker's default profile: {} differ",
+                            listed(&seccomp.differs_from_docker_default)
+                        ),
+                    );
+                } else {
+                    checks.pass(format!("the default seccomp profile is loaded: {blocked}"));
+                }
             }
         }
     }
     if promises.expects(Expectation::Seccomp) {
-        checks.check(
+        checks.promise(
             filtering && !seccomp.blocked.is_empty(),
             format!("expect seccomp: filter loaded, {blocked}"),
             format!("expect seccomp: mode {}, {blocked}", seccomp.mode),
@@ -101,6 +89,7 @@ fn seccomp(promises: &Promises<'_>, probe: &ProbeReport, checks: &mut Checks) {
 
 fn lsm(promises: &Promises<'_>, probe: &ProbeReport, checks: &mut Checks) {
     let label = probe.lsm.as_deref();
+    let shown = label.unwrap_or("none");
     let requested = promises
         .runtime
         .apparmor
@@ -113,36 +102,96 @@ fn lsm(promises: &Promises<'_>, probe: &ProbeReport, checks: &mut Checks) {
             _ if promises.privileged() => "unconfined",
             _ => "docker-default",
         };
-        checks.check(
-            label.is_some_and(|label| label.split(' ').next() == Some(expected)),
-            format!("AppArmor profile {expected}"),
-            format!(
-                "AppArmor profile {expected} expected, but the label is {}",
-                label.unwrap_or("none")
-            ),
-        );
+        let profile = label.and_then(|label| label.split(' ').next());
+        if profile != Some(expected) {
+            checks.broken(
+                None,
+                format!("AppArmor profile {expected} expected, but the label is {shown}"),
+            );
+        }
+        if profile.is_none_or(|profile| profile == "unconfined") {
+            checks.finding(
+                "LP404",
+                format!("AppArmor does not confine the process (label {shown})"),
+            );
+        } else if profile == Some(expected) {
+            checks.pass(format!("AppArmor profile {expected}"));
+        }
     } else if promises.daemon.has("selinux") {
-        checks.note(format!("SELinux label {}", label.unwrap_or("none")));
-    } else if let Some(LsmProfile::Named(name)) = requested {
-        checks.fail(format!(
-            "apparmor={name} was requested, but the daemon has no AppArmor: the profile is not applied"
-        ));
+        let unconfined = label.is_none_or(|label| {
+            ["spc_t", "unconfined_t", "unconfined"]
+                .iter()
+                .any(|weak| label.contains(weak))
+        });
+        if unconfined {
+            checks.finding(
+                "LP405",
+                format!("SELinux does not confine the process (label {shown})"),
+            );
+        } else {
+            checks.pass(format!("SELinux label {shown}"));
+        }
     } else {
-        checks.note(format!(
-            "no LSM on this daemon (label {})",
-            label.unwrap_or("none")
-        ));
+        match requested {
+            Some(LsmProfile::Named(name)) => checks.broken(
+                None,
+                format!(
+                    "apparmor={name} was requested, but the daemon has no AppArmor: the profile is \
+                     not applied"
+                ),
+            ),
+            Some(LsmProfile::Unconfined) => checks.note(format!(
+                "apparmor=unconfined changes nothing on this host, which has no AppArmor; on one \
+                 that has it, the container would run unconfined (LP404) (label {shown})"
+            )),
+            _ => checks.note(format!(
+                "the host has no AppArmor or SELinux: no LSM confines any container here (label \
+                 {shown})"
+            )),
+        }
     }
     if promises.expects(Expectation::Lsm) {
         let confined =
             label.is_some_and(|label| label != "unconfined" && !label.contains("unconfined_t"));
-        checks.check(
+        checks.promise(
             confined,
-            format!("expect lsm: confined by {}", label.unwrap_or("none")),
-            format!(
-                "expect lsm: no confining label ({})",
-                label.unwrap_or("none")
-            ),
+            format!("expect lsm: confined by {shown}"),
+            format!("expect lsm: no confining label ({shown})"),
+        );
+    }
+}
+
+/// Docker masks `/proc` paths and mounts `/proc/sys` and `/sys` read-only; with them open, root in
+/// the container writes host-wide kernel settings.
+fn masked_paths(promises: &Promises<'_>, probe: &ProbeReport, checks: &mut Checks) {
+    let escape = &probe.escape;
+    let mut open: Vec<&str> = escape
+        .writable_kernel_files
+        .iter()
+        .map(String::as_str)
+        .collect();
+    if escape.sysfs_writable {
+        open.push("/sys (mounted read-write)");
+    }
+    if open.is_empty() {
+        checks.pass("kernel control files and /sys read-only");
+        return;
+    }
+    let text = format!("kernel control files writable: {}", listed(&open));
+    if promises.privileged() {
+        checks.finding(
+            "LP406",
+            format!("{text} ({})", promises.name(Setting::Privileged)),
+        );
+    } else if promises.runtime.unmasked_paths.is_some() {
+        checks.finding(
+            "LP406",
+            format!("{text} ({})", promises.name(Setting::SystemPathsUnconfined)),
+        );
+    } else {
+        checks.broken(
+            Some("LP406"),
+            format!("{text}, although nothing unmasked them"),
         );
     }
 }

@@ -1,5 +1,6 @@
-//! The secrets layer: the secret files configured are mounted (with their modes); what looks secret
-//! in the environment.
+//! The secrets layer: no secret value in the environment (LP620 and LP601 judge the same in a
+//! configuration; the probe reads names only, never values), and the secret files configured are
+//! mounted.
 
 use leastpriv_probe::ProbeReport;
 
@@ -20,17 +21,26 @@ pub(super) fn judge(promises: &Promises<'_>, probe: &ProbeReport, checks: &mut C
                 "secret {} at {target} (mode {}, uid {})",
                 secret.value.name, file.mode, file.uid
             )),
-            None => checks.fail(format!(
-                "secret {} was configured at {target}, but is not there",
-                secret.value.name
-            )),
+            None => checks.broken(
+                None,
+                format!(
+                    "secret {} was configured at {target}, but is not there",
+                    secret.value.name
+                ),
+            ),
         }
     }
-    if !probe.secret_env_names.is_empty() {
-        checks.note(format!(
-            "secret-looking environment variables: {}",
-            listed(&probe.secret_env_names)
-        ));
+    if probe.secret_env_names.is_empty() {
+        checks.pass("no secret-looking variable in the environment");
+    } else {
+        checks.finding(
+            "LP620",
+            format!(
+                "secrets in the environment, where child processes, crash dumps and logs see them: \
+                 {} (names only; values are never read)",
+                listed(&probe.secret_env_names)
+            ),
+        );
     }
     if !probe.secret_files.is_empty() {
         checks.note(format!(
@@ -44,7 +54,7 @@ pub(super) fn judge(promises: &Promises<'_>, probe: &ProbeReport, checks: &mut C
         ));
     }
     if promises.expects(Expectation::NoSecretEnv) {
-        checks.check(
+        checks.promise(
             probe.secret_env_names.is_empty(),
             "expect no-secret-env: none",
             format!("expect no-secret-env: {}", listed(&probe.secret_env_names)),

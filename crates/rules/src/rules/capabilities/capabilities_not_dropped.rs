@@ -1,11 +1,10 @@
-use leastpriv_model::{Capability, Certainty, Container, Remedy, DOCKER_DEFAULT_CAPABILITIES};
+use leastpriv_model::{Capability, Container, Remedy, DOCKER_DEFAULT_CAPABILITIES};
 
 use crate::engine::Checker;
 use crate::helpers::runtime::{
     drops_all_capabilities, fix_for, privileged_at, COVERED_BY_PRIVILEGED,
 };
 use crate::rule::Check;
-use crate::Severity;
 
 crate::declare_rule! {
     /// ## What it does
@@ -14,11 +13,12 @@ crate::declare_rule! {
     /// `DAC_OVERRIDE`, `FOWNER`, `FSETID`, `KILL`, `MKNOD`, `NET_RAW`, `SETGID`, `SETUID`, `SETFCAP`,
     /// `SETPCAP`, `NET_BIND_SERVICE`, `SYS_CHROOT`, `AUDIT_WRITE` (Docker and containerd alike).
     ///
-    /// Medium when the process runs as root or its user is unknown; low when it is known to run as a
-    /// non-root user, which loses the capabilities at its first `execve` unless a binary carries file
-    /// capabilities. A privileged container has every capability whatever it drops; it is still
-    /// reported, related to the `privileged` setting, because removing `privileged` leaves the
-    /// default set in place.
+    /// Medium whatever the user: a non-root process loses its effective capabilities at its first
+    /// `execve`, but the bounding set stays, and a setuid-root binary, a file capability or a root
+    /// `docker exec` gets them back. Each layer is judged as if the one before it had failed, as
+    /// `leastpriv verify` judges the running container. A privileged container has every capability
+    /// whatever it drops; it is still reported, related to the `privileged` setting, because
+    /// removing `privileged` leaves the default set in place.
     ///
     /// ## Why is this bad?
     /// Root with the default set bypasses file permissions (`DAC_OVERRIDE`), changes any file's owner
@@ -52,7 +52,6 @@ crate::declare_rule! {
         severity: Medium,
         fix: "Drop all capabilities and add back only the ones the program needs",
         pss: Restricted,
-        also: [Low],
     };
 }
 
@@ -87,18 +86,6 @@ fn check(checker: &mut Checker<'_>, container: &Container) {
                 .join(", ")
         )
     };
-    let non_root = container
-        .effective_user()
-        .is_some_and(|user| user.value.is_root() == Certainty::No)
-        || runtime
-            .run_as_non_root
-            .as_ref()
-            .is_some_and(|flag| flag.value);
-    let severity = if non_root {
-        Severity::Low
-    } else {
-        Severity::Medium
-    };
     let span = runtime
         .cap_drop
         .first()
@@ -113,7 +100,6 @@ fn check(checker: &mut Checker<'_>, container: &Container) {
     );
     let diagnostic = checker
         .report(span, message)
-        .severity(severity)
         .fix(fix)
         .remedy(Remedy::DropAllCapabilities);
     if let Some(privileged) = privileged_at(runtime) {
@@ -167,7 +153,7 @@ mod tests {
     }
 
     #[test]
-    fn is_low_for_a_known_non_root_user() {
+    fn is_medium_for_a_non_root_user_too() {
         let source = Source::new();
         let runtime = Runtime {
             user: Some(source.at(2, User::parse("1000"))),
@@ -178,6 +164,7 @@ mod tests {
             "LP311",
             &[source.container(SourceKind::Kubernetes, runtime)],
         );
-        assert_eq!((found[0].line, found[0].severity), (5, Severity::Low));
+        // The bounding set stays: a setuid binary or a root `docker exec` gets it back.
+        assert_eq!((found[0].line, found[0].severity), (5, Severity::Medium));
     }
 }

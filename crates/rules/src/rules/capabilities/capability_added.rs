@@ -88,8 +88,9 @@ const BASELINE_ALLOWED: [&str; 13] = [
     "SYS_CHROOT",
 ];
 
-/// How bad adding `capability` is, and what it gives.
-fn grade(capability: &Capability) -> Option<(Severity, &'static str)> {
+/// How bad adding `capability` is, and what it gives; `None` when adding it gives nothing to judge.
+/// Also what `verify` asks of a capability it sees held in a running container.
+pub(crate) fn grade(capability: &Capability) -> Option<(Severity, &'static str)> {
     use Severity::{Critical, High, Info, Low, Medium};
     let name = match capability {
         Capability::All => {

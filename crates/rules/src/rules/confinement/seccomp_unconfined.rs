@@ -1,4 +1,4 @@
-use leastpriv_model::{Container, Remedy, SeccompProfile};
+use leastpriv_model::{Container, Remedy, SeccompProfile, SourceKind};
 
 use crate::engine::Checker;
 use crate::helpers::runtime::fix_for;
@@ -10,6 +10,10 @@ crate::declare_rule! {
     /// [seccomp:unconfined]` (or `seccomp=unconfined`), `docker run --security-opt
     /// seccomp=unconfined`, Kubernetes `seccompProfile.type: Unconfined` or the legacy annotation
     /// `unconfined`.
+    ///
+    /// Docker also runs a privileged container without any filter, whatever profile is asked for:
+    /// `privileged: true` or `--privileged` is reported here too, in the confinement layer it turns
+    /// off (Kubernetes runtimes differ; there `seccomp-profile-unset` judges the profile).
     ///
     /// ## Why is this bad?
     /// Docker's default profile blocks about 60 syscalls that containers do not need and that carry
@@ -46,26 +50,42 @@ fn check(checker: &mut Checker<'_>, container: &Container) {
     let Some(runtime) = &container.runtime else {
         return;
     };
-    let Some(seccomp) = runtime
+    let unconfined = runtime
         .seccomp
         .as_ref()
-        .filter(|profile| profile.value == SeccompProfile::Unconfined)
-    else {
+        .filter(|profile| profile.value == SeccompProfile::Unconfined);
+    if let Some(seccomp) = unconfined {
+        let fix = fix_for(
+            container,
+            "remove `seccomp:unconfined` from `security_opt` (Docker's default profile then applies)",
+            "set `securityContext.seccompProfile.type: RuntimeDefault`",
+            "remove `--security-opt seccomp=unconfined` (Docker's default profile then applies)",
+        );
+        checker
+            .report(
+                seccomp.span,
+                "seccomp is unconfined: every syscall reaches the kernel, including the ones Docker's default profile blocks",
+            )
+            .fix(fix)
+            .remedy(Remedy::RestoreConfinement);
         return;
-    };
-    let fix = fix_for(
-        container,
-        "remove `seccomp:unconfined` from `security_opt` (Docker's default profile then applies)",
-        "set `securityContext.seccompProfile.type: RuntimeDefault`",
-        "remove `--security-opt seccomp=unconfined` (Docker's default profile then applies)",
-    );
-    checker
-        .report(
-            seccomp.span,
-            "seccomp is unconfined: every syscall reaches the kernel, including the ones Docker's default profile blocks",
-        )
-        .fix(fix)
-        .remedy(Remedy::RestoreConfinement);
+    }
+    let privileged = runtime.privileged.as_ref().filter(|flag| flag.value);
+    if let Some(privileged) = privileged.filter(|_| container.kind != SourceKind::Kubernetes) {
+        let fix = fix_for(
+            container,
+            "remove `privileged: true` (Docker's default seccomp profile then applies)",
+            "remove `privileged: true`",
+            "remove `--privileged` (Docker's default seccomp profile then applies)",
+        );
+        checker
+            .report(
+                privileged.span,
+                "privileged mode turns seccomp off: every syscall reaches the kernel, including the ones Docker's default profile blocks",
+            )
+            .fix(fix)
+            .remedy(Remedy::RestoreConfinement);
+    }
 }
 
 #[cfg(test)]
@@ -100,5 +120,31 @@ mod tests {
         assert!(source
             .lines("LP401", SourceKind::Compose, Runtime::default())
             .is_empty());
+    }
+
+    #[test]
+    fn privileged_mode_turns_seccomp_off_in_docker() {
+        let source = Source::new();
+        let privileged = Runtime {
+            privileged: Some(source.at(3, true)),
+            ..Runtime::default()
+        };
+        assert_eq!(
+            source.lines("LP401", SourceKind::DockerRun, privileged.clone()),
+            [3]
+        );
+        assert_eq!(
+            source.lines("LP401", SourceKind::Compose, privileged.clone()),
+            [3]
+        );
+        assert!(source
+            .lines("LP401", SourceKind::Kubernetes, privileged.clone())
+            .is_empty());
+        // One finding, at the explicit setting, when both say so.
+        let both = Runtime {
+            seccomp: Some(source.at(4, SeccompProfile::Unconfined)),
+            ..privileged
+        };
+        assert_eq!(source.lines("LP401", SourceKind::Compose, both), [4]);
     }
 }

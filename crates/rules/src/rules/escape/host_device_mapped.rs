@@ -90,36 +90,7 @@ fn check(checker: &mut Checker<'_>, container: &Container) {
         let host = normalize(&device.value.host).unwrap_or_else(|| device.value.host.clone());
         let writable =
             device.value.permissions.is_empty() || device.value.permissions.contains('w');
-        let raw = MEMORY_DEVICES.contains(&host.as_str())
-            || RAW_STORAGE_PREFIXES
-                .iter()
-                .any(|prefix| host.starts_with(prefix));
-        let (severity, message) = if raw && writable {
-            (
-                Severity::Critical,
-                format!("host device `{host}` is mapped writable: it is the host's disk or memory, so the container can rewrite the host"),
-            )
-        } else if raw {
-            (
-                Severity::High,
-                format!("host device `{host}` is mapped read-only: the container reads the host's disk or memory, every secret included"),
-            )
-        } else if EVERYDAY_PREFIXES
-            .iter()
-            .any(|prefix| host.starts_with(prefix))
-        {
-            (
-                Severity::Low,
-                format!(
-                    "host device `{host}` is mapped: its kernel driver is exposed to the container"
-                ),
-            )
-        } else {
-            (
-                Severity::Medium,
-                format!("host device `{host}` is mapped: the container talks to host hardware through its kernel driver"),
-            )
-        };
+        let (severity, message) = judge(&host, writable);
         let fix = fix_for(
             container,
             &format!("remove `{host}` from `devices:`"),
@@ -133,6 +104,41 @@ fn check(checker: &mut Checker<'_>, container: &Container) {
             .remedy(Remedy::RemoveMount {
                 target: device.value.container.clone(),
             });
+    }
+}
+
+/// How bad mapping the host device `host` (normalised) is, and why. Also what `verify` asks of a
+/// device node it sees in a running container that nobody mapped.
+pub(crate) fn judge(host: &str, writable: bool) -> (Severity, String) {
+    let raw = MEMORY_DEVICES.contains(&host)
+        || RAW_STORAGE_PREFIXES
+            .iter()
+            .any(|prefix| host.starts_with(prefix));
+    if raw && writable {
+        (
+            Severity::Critical,
+            format!("host device `{host}` is mapped writable: it is the host's disk or memory, so the container can rewrite the host"),
+        )
+    } else if raw {
+        (
+            Severity::High,
+            format!("host device `{host}` is mapped read-only: the container reads the host's disk or memory, every secret included"),
+        )
+    } else if EVERYDAY_PREFIXES
+        .iter()
+        .any(|prefix| host.starts_with(prefix))
+    {
+        (
+            Severity::Low,
+            format!(
+                "host device `{host}` is mapped: its kernel driver is exposed to the container"
+            ),
+        )
+    } else {
+        (
+            Severity::Medium,
+            format!("host device `{host}` is mapped: the container talks to host hardware through its kernel driver"),
+        )
     }
 }
 

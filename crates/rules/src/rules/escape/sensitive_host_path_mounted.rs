@@ -85,34 +85,8 @@ fn check(checker: &mut Checker<'_>, container: &Container) {
         let Some(written) = mount.value.host_path() else {
             continue;
         };
-        let Some(path) = normalize(written) else {
-            continue;
-        };
-        let written = written.trim();
         let read_only = mount.value.read_only;
-        let (severity, message) = if path == "/" {
-            let message = if read_only {
-                "the host's root filesystem is mounted read-only: every host secret is readable and the container engine socket under `/run` stays usable"
-            } else {
-                "the host's root filesystem is mounted writable: every host file is in reach, so root in the container is root on the host"
-            };
-            (Severity::Critical, message.to_owned())
-        } else if engine_socket(&path).is_some() {
-            continue;
-        } else if let Some(exposure) = sensitive(&path, read_only) {
-            let access = if read_only { "read-only" } else { "writable" };
-            let place = if exposure.path == path {
-                format!("`{written}`")
-            } else if exposure.path.starts_with(&path) {
-                format!("`{written}`, which holds `{}`,", exposure.path)
-            } else {
-                format!("`{written}`, under `{}`,", exposure.path)
-            };
-            (
-                exposure.severity,
-                format!("host path {place} is mounted {access}: {}", exposure.what),
-            )
-        } else {
+        let Some((severity, message)) = judge(written, read_only) else {
             continue;
         };
         let target = mount.value.target.clone();
@@ -137,6 +111,38 @@ fn check(checker: &mut Checker<'_>, container: &Container) {
             .fix(fix)
             .remedy(Remedy::RemoveMount { target });
     }
+}
+
+/// How bad mounting the host path `written` is, and why; `None` when it is not sensitive (or is an
+/// engine socket, `engine-socket-mounted`'s). Also what `verify` asks of a host path it sees bind
+/// mounted in a running container.
+pub(crate) fn judge(written: &str, read_only: bool) -> Option<(Severity, String)> {
+    let path = normalize(written)?;
+    let written = written.trim();
+    if path == "/" {
+        let message = if read_only {
+            "the host's root filesystem is mounted read-only: every host secret is readable and the container engine socket under `/run` stays usable"
+        } else {
+            "the host's root filesystem is mounted writable: every host file is in reach, so root in the container is root on the host"
+        };
+        return Some((Severity::Critical, message.to_owned()));
+    }
+    if engine_socket(&path).is_some() {
+        return None;
+    }
+    let exposure = sensitive(&path, read_only)?;
+    let access = if read_only { "read-only" } else { "writable" };
+    let place = if exposure.path == path {
+        format!("`{written}`")
+    } else if exposure.path.starts_with(&path) {
+        format!("`{written}`, which holds `{}`,", exposure.path)
+    } else {
+        format!("`{written}`, under `{}`,", exposure.path)
+    };
+    Some((
+        exposure.severity,
+        format!("host path {place} is mounted {access}: {}", exposure.what),
+    ))
 }
 
 #[cfg(test)]

@@ -51,7 +51,7 @@ fn check(checker: &mut Checker<'_>, container: &Container) {
         }
         report_in_layer(checker, container, image, file.layer, format!(
                 "directory `{}` is world-writable without the sticky bit (mode {:04o}, {}), set by layer {}",
-                file.path,
+                file.quoted_path(),
                 file.mode,
                 owner(file),
                 image.layer_digest(file.layer)

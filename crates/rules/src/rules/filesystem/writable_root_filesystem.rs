@@ -45,7 +45,7 @@ crate::declare_rule! {
     pub(crate) static META = {
         name: "writable-root-filesystem",
         layer: Filesystem,
-        severity: Low,
+        severity: Medium,
         fix: "Make the root filesystem read-only and mount tmpfs or volumes where the program writes",
     };
 }

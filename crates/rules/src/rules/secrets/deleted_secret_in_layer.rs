@@ -56,7 +56,7 @@ fn check(checker: &mut Checker<'_>, container: &Container) {
             .unwrap_or_default();
         let diagnostic = report_in_layer(checker, container, image, file.layer, format!(
                     "`{}` ({kind}) is still in layer {}{deleted_by}: deleting it in a later layer does not remove it from the image",
-                    file.path,
+                    file.quoted_path(),
                     image.layer_digest(file.layer)),
             )
             .remedy(Remedy::MoveToSecret {

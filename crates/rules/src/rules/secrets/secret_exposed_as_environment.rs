@@ -66,7 +66,7 @@ crate::declare_rule! {
     pub(crate) static META = {
         name: "secret-exposed-as-environment",
         layer: Secrets,
-        severity: Low,
+        severity: Medium,
         fix: "Mount the secret as a file (a `secret` volume, Compose `secrets:`) and read it from there",
     };
 }

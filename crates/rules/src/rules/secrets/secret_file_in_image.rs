@@ -60,7 +60,7 @@ fn check(checker: &mut Checker<'_>, container: &Container) {
             file.layer,
             format!(
                 "`{}` ({kind}) is in the image, added by layer {}",
-                file.path,
+                file.quoted_path(),
                 image.layer_digest(file.layer)
             ),
         )

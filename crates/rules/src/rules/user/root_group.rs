@@ -1,4 +1,4 @@
-use leastpriv_model::{Certainty, Container, Span, Spanned, User};
+use leastpriv_model::{is_root_group, Certainty, Container, Span, Spanned, User};
 
 use crate::engine::Checker;
 use crate::helpers::runtime::fix_for;
@@ -9,8 +9,9 @@ crate::declare_rule! {
     /// ## What it does
     /// Flags a process that is not known to be root but runs in group root: Compose `user:
     /// "1000:0"`, `docker run --user 1000:root`, Kubernetes `runAsGroup: 0`; and supplementary group 0
-    /// (Compose `group_add`, `docker run --group-add`, Kubernetes `supplementalGroups` or `fsGroup`).
-    /// A root user is `root-user`'s finding; a group setting of its own beside it (`runAsGroup: 0`,
+    /// (Compose `group_add`, `docker run --group-add`, Kubernetes `supplementalGroups` or `fsGroup`);
+    /// and a built image whose configured user is in group root, by number (`0`, `+0`) or by a
+    /// name the image's own `/etc/group` gives gid 0. A root user is `root-user`'s finding; a group setting of its own beside it (`runAsGroup: 0`,
     /// `group_add: ["0"]`) is still reported, because it stays when the user changes.
     ///
     /// ## Why is this bad?
@@ -49,13 +50,9 @@ crate::declare_rule! {
 
 pub(crate) const CHECK: Check = Check::Container(check);
 
-fn is_root_group(group: &str) -> bool {
-    let group = group.trim();
-    group == "root" || (!group.is_empty() && group.bytes().all(|b| b == b'0'))
-}
-
 fn check(checker: &mut Checker<'_>, container: &Container) {
     let Some(runtime) = &container.runtime else {
+        image_group(checker, container);
         return;
     };
     let user = runtime.user.as_ref();
@@ -122,6 +119,31 @@ fn check(checker: &mut Checker<'_>, container: &Container) {
             .fix(fix);
         relate_root_user(diagnostic, root_user);
     }
+}
+
+/// A built image whose configured user is not root but whose group is: by number or by a name the
+/// image's own `/etc/group` gives gid 0.
+fn image_group(checker: &mut Checker<'_>, container: &Container) {
+    let Some(image) = &container.image else {
+        return;
+    };
+    let Some(user) = &image.user else {
+        return;
+    };
+    if image.is_root(&user.value) != Certainty::No
+        || image.group_is_root(&user.value) != Certainty::Yes
+    {
+        return;
+    }
+    checker
+        .report(
+            user.span,
+            format!(
+                "image runs in group root (`{}`): it reads and writes files owned by group 0",
+                user.value
+            ),
+        )
+        .fix("Set a non-root group in the image: `USER 10001:10001`");
 }
 
 /// Relates a group finding to the root user that covers it today.

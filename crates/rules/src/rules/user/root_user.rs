@@ -7,9 +7,14 @@ use crate::rule::Check;
 crate::declare_rule! {
     /// ## What it does
     /// Flags a container whose process runs as root: a Dockerfile whose final stage (or `--target`)
-    /// has no `USER`, or whose last `USER` is `root`, `0`, `0:0` or an `ARG` that expands to one of
-    /// them; a runtime setting (`user:`, `-u`, `runAsUser`) that asks for root; a built image whose
-    /// config sets no user, root, or a name that is uid 0 in the image's own `/etc/passwd`.
+    /// has no `USER`, or whose last `USER` is root in any spelling the runtime reads as uid 0
+    /// (`root`, `0`, `00`, `+0`, `-0`, `0:0`, `:1000`, or an `ARG` that expands to one of them); a
+    /// runtime setting (`user:`, `-u`, `runAsUser`) that asks for root; a built image whose config
+    /// sets no user, root, or a name that resolves to uid 0 through the image's own `/etc/passwd`,
+    /// read as the runtime reads it (the first entry of a name wins, an empty or non-numeric uid
+    /// field is 0, a uid is truncated to 32 bits) and reached through links as the runtime reaches
+    /// it. A uid that truncates to 0 (`4294967296`) is root in runtimes without a range check
+    /// (containerd before 1.7.27, CVE-2024-40635).
     ///
     /// Only the stage that becomes the image counts: a `USER node` in a builder stage does not carry
     /// into `FROM node:20 AS final`, a case hadolint, trivy and checkov all miss.
@@ -76,15 +81,31 @@ pub(crate) const CHECK: Check = Check::Container(check);
 fn check(checker: &mut Checker<'_>, container: &Container) {
     if let Some((user, is_root)) = container.effective_user_is_root() {
         if is_root == Certainty::Yes {
-            let message = if user.value.user.trim().is_empty() {
+            let written = user.value.user.trim();
+            let message = if written.is_empty() && user.value.group.is_none() {
                 "image sets no user, so the container runs as root".to_owned()
-            } else if user.value.is_root() == Certainty::No {
+            } else if written.is_empty() {
                 format!(
-                    "container runs as root (`{}` has uid 0 in the image's /etc/passwd)",
+                    "container runs as root (`{}` sets only a group: the user is the default, root)",
                     user.value
                 )
-            } else {
+            } else if user.value.is_root() == Certainty::No {
+                format!(
+                    "container runs as root (`{}` resolves to uid 0 through the image's /etc/passwd)",
+                    user.value
+                )
+            } else if user.value.wraps_to_root() {
+                format!(
+                    "container runs as root where the runtime truncates the uid to 32 bits (`{}` becomes 0: containerd before 1.6.38/1.7.27/2.0.4, CVE-2024-40635; Docker refuses it)",
+                    user.value
+                )
+            } else if written == "0" || written == "root" {
                 format!("container runs as root (`{}`)", user.value)
+            } else {
+                format!(
+                    "container runs as root (`{}`: the runtime reads `{written}` as uid 0)",
+                    user.value
+                )
             };
             let diagnostic = checker
                 .report(user.span, message)

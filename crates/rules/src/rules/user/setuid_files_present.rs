@@ -1,4 +1,4 @@
-use leastpriv_model::{Container, Remedy};
+use leastpriv_model::{quote_path, Container, Remedy};
 
 use crate::engine::Checker;
 use crate::rule::Check;
@@ -36,6 +36,9 @@ crate::declare_rule! {
     };
 }
 
+/// The most paths one finding lists; a hostile image may hold 100,000.
+const MAX_LISTED: usize = 50;
+
 pub(crate) const CHECK: Check = Check::Container(check);
 
 fn check(checker: &mut Checker<'_>, container: &Container) {
@@ -52,6 +55,14 @@ fn check(checker: &mut Checker<'_>, container: &Container) {
         return;
     }
     paths.sort_unstable();
+    let mut listed: Vec<String> = paths
+        .iter()
+        .take(MAX_LISTED)
+        .map(|path| quote_path(path).into_owned())
+        .collect();
+    if paths.len() > MAX_LISTED {
+        listed.push(format!("and {} more", paths.len() - MAX_LISTED));
+    }
     checker
         .report(
             container.origin,
@@ -59,7 +70,7 @@ fn check(checker: &mut Checker<'_>, container: &Container) {
                 "image has {} allowlisted setuid/setgid executable{}: {}",
                 paths.len(),
                 if paths.len() == 1 { "" } else { "s" },
-                paths.join(", ")
+                listed.join(", ")
             ),
         )
         .remedy(Remedy::SetNoNewPrivileges);

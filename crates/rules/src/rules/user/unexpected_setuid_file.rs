@@ -119,7 +119,7 @@ fn check(checker: &mut Checker<'_>, container: &Container) {
             file.layer,
             format!(
                 "`{}` is {bits} ({}, mode {:04o}), added by layer {}",
-                file.path,
+                file.quoted_path(),
                 owner(file),
                 file.mode,
                 image.layer_digest(file.layer)
