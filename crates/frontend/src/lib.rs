@@ -11,6 +11,7 @@
 //! [`detect`] decides which front-end reads a file: by its name first, by its content when the name does
 //! not tell (a file named explicitly on the command line).
 
+mod budget;
 pub mod compose;
 pub mod daemon_json;
 pub mod docker_info;
@@ -28,6 +29,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use leastpriv_model::{Container, Daemon};
+use leastpriv_source::read::ReadScope;
 use leastpriv_source::{FileId, InputError, SourceDb};
 
 /// The kinds of input leastpriv reads.
@@ -64,6 +66,11 @@ pub struct Options {
     /// The environment Compose files are interpolated from; `None` reads the process environment.
     /// Tests and embedders set it for reproducible results.
     pub env: Option<BTreeMap<String, String>>,
+    /// Where files an input refers to may be read from (a Compose `include`, `extends.file`,
+    /// `build.dockerfile`, `.env`, a seccomp profile): the audited paths. A front-end adds the
+    /// directory of the file it reads; anything else, symlinks resolved, is refused with a located
+    /// error.
+    pub scope: ReadScope,
 }
 
 /// What a front-end made of one file.

@@ -11,8 +11,9 @@
 //! only when the container holds a capability (`includes.caps`), restricts rather than grants, so it
 //! counts as neither.
 
-use std::io::Read;
 use std::path::Path;
+
+use leastpriv_source::read::{self, ReadError, ReadScope};
 
 use leastpriv_model::{Runtime, SeccompFacts, SeccompProfile, Span};
 use serde::Deserialize;
@@ -86,27 +87,22 @@ pub fn parse_profile(text: &str) -> Result<SeccompFacts, String> {
 }
 
 /// Reads and parses the profile file at `path`, refusing files larger than [`MAX_PROFILE_BYTES`].
-pub fn read_profile(path: &Path) -> Result<SeccompFacts, String> {
-    let file = std::fs::File::open(path)
+/// Only a regular file inside `scope` is read.
+pub fn read_profile(path: &Path, scope: &ReadScope) -> Result<SeccompFacts, String> {
+    let text = read::read_text(path, scope, MAX_PROFILE_BYTES)
         .map_err(|error| format!("cannot read seccomp profile `{}`: {error}", path.display()))?;
-    let mut text = String::new();
-    file.take(MAX_PROFILE_BYTES + 1)
-        .read_to_string(&mut text)
-        .map_err(|error| format!("cannot read seccomp profile `{}`: {error}", path.display()))?;
-    if text.len() as u64 > MAX_PROFILE_BYTES {
-        return Err(format!(
-            "seccomp profile `{}` is larger than {} MiB",
-            path.display(),
-            MAX_PROFILE_BYTES / (1024 * 1024)
-        ));
-    }
     parse_profile(&text).map_err(|error| format!("{error} (in `{}`)", path.display()))
 }
 
 /// Fills `runtime.seccomp_facts` from the profile `runtime.seccomp` names: a file, relative to
 /// `base` when it is relative, or an inline JSON profile as `docker inspect` shows it. On failure
-/// returns the message, located at the setting, for the front-end's errors.
-pub fn attach_facts(runtime: &mut Runtime, base: Option<&Path>) -> Result<(), (Span, String)> {
+/// returns the message, located at the setting, for the front-end's errors. A file is read only
+/// inside `scope`.
+pub fn attach_facts(
+    runtime: &mut Runtime,
+    base: Option<&Path>,
+    scope: &ReadScope,
+) -> Result<(), (Span, String)> {
     let Some(setting) = &runtime.seccomp else {
         return Ok(());
     };
@@ -126,10 +122,10 @@ pub fn attach_facts(runtime: &mut Runtime, base: Option<&Path>) -> Result<(), (S
         };
         // A profile that is not beside the configuration (audited alone, or kept elsewhere) leaves
         // the profile unjudged rather than the input unaudited.
-        if !path.exists() {
+        if matches!(scope.resolve(&path), Err(ReadError::NotFound)) {
             return Ok(());
         }
-        read_profile(&path)
+        read_profile(&path, scope)
     };
     match facts {
         Ok(facts) => {
@@ -191,7 +187,11 @@ mod tests {
         assert!(parse_profile("{")
             .unwrap_err()
             .starts_with("seccomp profile is not valid JSON"));
-        let missing = read_profile(Path::new("/nonexistent/profile.json")).unwrap_err();
+        let missing = read_profile(
+            Path::new("/nonexistent/profile.json"),
+            &ReadScope::anywhere(),
+        )
+        .unwrap_err();
         assert!(missing.starts_with("cannot read seccomp profile `/nonexistent/profile.json`"));
     }
 
@@ -210,7 +210,7 @@ mod tests {
             seccomp: Some(Spanned::new(SeccompProfile::File("p.json".into()), span)),
             ..Runtime::default()
         };
-        attach_facts(&mut runtime, Some(dir.path())).unwrap();
+        attach_facts(&mut runtime, Some(dir.path()), &ReadScope::anywhere()).unwrap();
         assert!(runtime.seccomp_facts.unwrap().default_allows());
 
         let mut inline = Runtime {
@@ -220,7 +220,7 @@ mod tests {
             )),
             ..Runtime::default()
         };
-        attach_facts(&mut inline, None).unwrap();
+        attach_facts(&mut inline, None, &ReadScope::default()).unwrap();
         assert_eq!(
             inline.seccomp_facts.unwrap().default_action,
             "SCMP_ACT_ERRNO"
@@ -233,7 +233,7 @@ mod tests {
             )),
             ..Runtime::default()
         };
-        attach_facts(&mut missing, Some(dir.path())).unwrap();
+        attach_facts(&mut missing, Some(dir.path()), &ReadScope::anywhere()).unwrap();
         assert!(missing.seccomp_facts.is_none());
 
         std::fs::write(dir.path().join("broken.json"), "{").unwrap();
@@ -244,7 +244,8 @@ mod tests {
             )),
             ..Runtime::default()
         };
-        let (at, message) = attach_facts(&mut broken, Some(dir.path())).unwrap_err();
+        let (at, message) =
+            attach_facts(&mut broken, Some(dir.path()), &ReadScope::anywhere()).unwrap_err();
         assert_eq!(at, span);
         assert!(
             message.starts_with("seccomp profile is not valid JSON"),
@@ -262,13 +263,14 @@ mod tests {
             format!("{{\"defaultAction\": \"SCMP_ACT_ALLOW\"}}{padding}"),
         )
         .unwrap();
-        assert!(read_profile(&path)
+        let scope = ReadScope::anywhere();
+        assert!(read_profile(&path, &scope)
             .unwrap_err()
             .contains("larger than 4 MiB"));
         let small = dir.path().join("small.json");
         std::fs::write(&small, r#"{"defaultAction": "SCMP_ACT_ERRNO"}"#).unwrap();
         assert_eq!(
-            read_profile(&small).unwrap().default_action,
+            read_profile(&small, &scope).unwrap().default_action,
             "SCMP_ACT_ERRNO"
         );
     }

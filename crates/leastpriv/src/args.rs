@@ -223,6 +223,13 @@ pub(crate) struct AuditArgs {
     #[arg(long, value_name = "NAME")]
     pub(crate) stdin_filename: Option<String>,
 
+    /// Also read files under DIR when an audited file refers to them (a Compose `include`,
+    /// `extends.file`, build context or `.env`, a seccomp profile). Without it, only files inside
+    /// the audited paths are read: a hostile file cannot make leastpriv read `/etc/shadow` or
+    /// `/proc/self/environ`. Repeatable.
+    #[arg(long = "allow-read", value_name = "DIR")]
+    pub(crate) allow_read: Vec<PathBuf>,
+
     /// When to colour the human output.
     #[arg(long, value_enum, default_value_t)]
     pub(crate) color: ColorChoice,

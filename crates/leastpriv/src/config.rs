@@ -20,6 +20,7 @@ use anyhow::{bail, Context, Result};
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use leastpriv_frontend::Options;
 use leastpriv_rules::{PssLevel, RuleSelection, Severity};
+use leastpriv_source::read::{self, ReadScope};
 use leastpriv_source::LineIndex;
 use toml::Spanned;
 
@@ -117,8 +118,9 @@ impl Settings {
         let (config, root, locator) = match &config_path {
             Some(path) => {
                 let shown = display_path(path);
-                let text = std::fs::read_to_string(path)
-                    .with_context(|| format!("cannot read {shown}"))?;
+                let text = read::read_regular(path, read::MAX_INPUT_BYTES)
+                    .and_then(read::decode)
+                    .map_err(|error| anyhow::anyhow!("cannot read {shown}: {error}"))?;
                 let config: ConfigFile = toml::from_str(&text)
                     .with_context(|| format!("invalid configuration in {shown}"))?;
                 let root = path.parent().map(Path::to_path_buf).unwrap_or_default();
@@ -207,6 +209,7 @@ impl Settings {
 
         let mut options = Options {
             target: args.target.clone(),
+            scope: read_scope(args),
             ..Options::default()
         };
         for build_arg in &args.build_args {
@@ -272,6 +275,30 @@ fn display_path(path: &Path) -> String {
         .unwrap_or_else(|| path.to_path_buf())
         .display()
         .to_string()
+}
+
+/// Where files the inputs refer to may be read: the audited paths (a named directory, the directory
+/// of a named file, the current directory for standard input) and every `--allow-read` directory.
+/// Never from `leastpriv.toml`: in an audited pull request, the attacker writes that file too.
+fn read_scope(args: &AuditArgs) -> ReadScope {
+    let named = args.paths.iter().chain(&args.compose_files);
+    let roots = named
+        .map(|path| {
+            if path.as_os_str() == "-" || path.is_dir() {
+                if path.as_os_str() == "-" {
+                    PathBuf::from(".")
+                } else {
+                    path.clone()
+                }
+            } else {
+                match path.parent() {
+                    Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+                    _ => PathBuf::from("."),
+                }
+            }
+        })
+        .chain(args.allow_read.iter().cloned());
+    ReadScope::within(roots)
 }
 
 /// `leastpriv.toml` in `start` (or its directory) or the nearest ancestor.

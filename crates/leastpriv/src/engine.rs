@@ -11,7 +11,7 @@
 //! The daemon is `docker info` plus what the host shows of a local engine: the socket file, the
 //! `dockerd` process (`/proc/<pid>/status` and `cmdline`) and the `daemon.json` it reads. Each text
 //! is added to the source database, so findings point at real lines. An engine that cannot be
-//! reached is one error line, never a partial report.
+//! reached is one error of the report: the other inputs are still audited and reported.
 
 use std::io::Read;
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
@@ -23,6 +23,7 @@ use leastpriv_frontend::daemon_json::flags;
 use leastpriv_frontend::docker_info::{host, lower_engine, ConfigSource, EngineSources};
 use leastpriv_frontend::{inspect, Lowered, Options};
 use leastpriv_model::Account;
+use leastpriv_source::read::{self, ReadError};
 use leastpriv_source::{InputError, Origin, SourceDb};
 use leastpriv_verify::engine::{first_line, run};
 use serde_json::value::RawValue;
@@ -231,19 +232,12 @@ fn default_config_path(rootless: bool) -> PathBuf {
 /// is reported, since the settings it holds cannot be judged.
 fn read_config(db: &SourceDb, path: &Path, lowered: &mut Lowered) -> ConfigSource {
     let name = path.display().to_string();
-    let mut bytes = Vec::new();
-    let read = std::fs::File::open(path)
-        .and_then(|file| file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes));
-    let problem = match read {
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
-            return ConfigSource::Absent;
-        }
+    // Only a regular file: the daemon's command line names this path, and a FIFO there must not
+    // block the audit.
+    let problem = match read::read_regular(path, MAX_FILE_BYTES).and_then(read::decode) {
+        Ok(text) => return ConfigSource::Read(db.add_with_origin(name, text, Origin::Daemon)),
+        Err(ReadError::NotFound) => return ConfigSource::Absent,
         Err(error) => error.to_string(),
-        Ok(_) if bytes.len() as u64 > MAX_FILE_BYTES => "the file is too large".to_owned(),
-        Ok(_) => match String::from_utf8(bytes) {
-            Ok(text) => return ConfigSource::Read(db.add_with_origin(name, text, Origin::Daemon)),
-            Err(_) => "the file is not valid UTF-8".to_owned(),
-        },
     };
     lowered.errors.push(InputError::file(
         name,

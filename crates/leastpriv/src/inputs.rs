@@ -8,15 +8,17 @@
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::{Condvar, Mutex};
 
 use leastpriv_frontend::{detect, detect_by_name, InputKind};
+use leastpriv_source::read::{self, ReadError};
 use leastpriv_source::{FileId, InputError, SourceDb, Span, TextRange};
 
 use crate::config::Exclude;
 
 /// Files larger than this are not read: no real configuration file comes close, and a hostile one must
 /// not exhaust memory.
-pub(crate) const MAX_FILE_BYTES: u64 = 8 * 1024 * 1024;
+pub(crate) const MAX_FILE_BYTES: u64 = read::MAX_INPUT_BYTES;
 
 /// Where an input comes from.
 #[derive(Debug, Clone)]
@@ -60,7 +62,10 @@ pub(crate) fn collect(
                         if !is_file || exclude.is_excluded(entry.path()) {
                             continue;
                         }
-                        if let Some(kind) = detect_by_name(entry.path()) {
+                        // A name that is not UTF-8 (`Dockerfile.\xff`) is recognised by its readable
+                        // part and audited under its lossy display name, never skipped silently.
+                        let name = entry.file_name().to_string_lossy().into_owned();
+                        if let Some(kind) = detect_by_name(Path::new(&name)) {
                             found.push(InputSource::Walked(entry.into_path(), kind));
                         }
                     }
@@ -84,7 +89,74 @@ pub(crate) fn collect(
     (inputs, errors)
 }
 
+/// Input bytes being read and lowered at once, over every thread.
+///
+/// Lowering holds a tree of a few tens of bytes per byte of input (measured at worst about 50× for
+/// YAML of one tiny item per line; see README), so inputs lowered in parallel multiply it: the run's
+/// peak is this bound times that factor, whatever the number of threads or inputs. One input of the
+/// largest size read ([`MAX_FILE_BYTES`]) is lowered alone; small files never wait for each other.
+const MAX_BYTES_IN_FLIGHT: u64 = MAX_FILE_BYTES;
+
+/// Admits inputs to be read and lowered while their bytes fit in [`MAX_BYTES_IN_FLIGHT`].
+#[derive(Default)]
+pub(crate) struct MemoryGate {
+    in_flight: Mutex<u64>,
+    freed: Condvar,
+}
+
+/// Bytes admitted by a [`MemoryGate`], given back when dropped.
+pub(crate) struct Pass<'g> {
+    gate: &'g MemoryGate,
+    bytes: u64,
+}
+
+impl MemoryGate {
+    /// Waits until `bytes` (at most the bound: one input alone always proceeds) fit, and admits
+    /// them. Infallible; a `Result` so that a read can follow with `?`.
+    pub(crate) fn enter(&self, bytes: u64) -> Result<Pass<'_>, InputError> {
+        let bytes = bytes.min(MAX_BYTES_IN_FLIGHT);
+        let mut in_flight = self
+            .in_flight
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner());
+        while *in_flight + bytes > MAX_BYTES_IN_FLIGHT {
+            in_flight = self
+                .freed
+                .wait(in_flight)
+                .unwrap_or_else(|poison| poison.into_inner());
+        }
+        *in_flight += bytes;
+        Ok(Pass { gate: self, bytes })
+    }
+}
+
+impl Drop for Pass<'_> {
+    fn drop(&mut self) {
+        let mut in_flight = self
+            .gate
+            .in_flight
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner());
+        *in_flight -= self.bytes;
+        self.gate.freed.notify_all();
+    }
+}
+
 impl InputSource {
+    /// The bytes this input will take to read, as far as can be told before reading it: the
+    /// largest allowed for standard input and for what cannot be measured.
+    pub(crate) fn size(&self) -> u64 {
+        match self {
+            InputSource::Stdin(_) => MAX_FILE_BYTES,
+            InputSource::Walked(path, _) | InputSource::Named(path) | InputSource::Image(path) => {
+                std::fs::metadata(path)
+                    .ok()
+                    .filter(std::fs::Metadata::is_file)
+                    .map_or(MAX_FILE_BYTES, |metadata| metadata.len())
+            }
+        }
+    }
+
     fn path(&self) -> &Path {
         match self {
             InputSource::Walked(path, _) | InputSource::Named(path) | InputSource::Image(path) => {
@@ -120,24 +192,17 @@ impl InputSource {
                     })?;
                 bytes
             }
-            InputSource::Walked(path, _) | InputSource::Named(path) | InputSource::Image(path) => {
-                let file = std::fs::File::open(path)
-                    .map_err(|error| InputError::file(&name, describe_io(&error)))?;
-                let mut bytes = Vec::new();
-                file.take(MAX_FILE_BYTES + 1)
-                    .read_to_end(&mut bytes)
-                    .map_err(|error| InputError::file(&name, describe_io(&error)))?;
-                bytes
+            // A walked file was a regular file when listed and must still be one: a FIFO put in
+            // its place must not block the run. A file the user named may be a pipe (`<(…)`).
+            InputSource::Walked(path, _) => read::read_regular(path, MAX_FILE_BYTES)
+                .map_err(|error| InputError::file(&name, describe_read(&error)))?,
+            InputSource::Named(path) | InputSource::Image(path) => {
+                read::read_named(path, MAX_FILE_BYTES)
+                    .map_err(|error| InputError::file(&name, describe_read(&error)))?
             }
         };
         if bytes.len() as u64 > MAX_FILE_BYTES {
-            return Err(InputError::file(
-                &name,
-                format!(
-                    "file is larger than {} MiB; not read",
-                    MAX_FILE_BYTES / (1024 * 1024)
-                ),
-            ));
+            return Err(InputError::file(&name, too_large()));
         }
         let text = decode(&name, bytes, db)?;
         let kind = match self {
@@ -153,6 +218,21 @@ impl InputSource {
                 "not a recognised input (expected a Dockerfile, Compose file, Kubernetes manifest, `docker run` script or `docker inspect` output)",
             )),
         }
+    }
+}
+
+fn too_large() -> String {
+    format!(
+        "file is larger than {} MiB; not read",
+        MAX_FILE_BYTES / (1024 * 1024)
+    )
+}
+
+fn describe_read(error: &ReadError) -> String {
+    match error {
+        ReadError::NotFound | ReadError::PermissionDenied => error.to_string(),
+        ReadError::TooLarge(_) => too_large(),
+        other => format!("cannot read: {other}"),
     }
 }
 
@@ -239,4 +319,36 @@ fn located(name: &str, bytes: &[u8], offset: usize, message: &str, db: &SourceDb
     let end = prefix.len();
     let file = db.add(name, prefix);
     InputError::at(name, Span::new(file, TextRange::empty(end)), message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_gate_admits_inputs_while_they_fit_and_holds_the_rest_back() {
+        let gate = MemoryGate::default();
+        let first = gate.enter(MAX_FILE_BYTES / 2).expect("admitted");
+        let second = gate
+            .enter(MAX_FILE_BYTES / 2)
+            .expect("two halves of the bound fit");
+        drop(second);
+        let alone = MemoryGate::default();
+        let huge = alone
+            .enter(u64::MAX)
+            .expect("one input alone always proceeds");
+        assert_eq!(huge.bytes, MAX_BYTES_IN_FLIGHT);
+        std::thread::scope(|scope| {
+            let waiting = scope.spawn(|| {
+                let _pass = gate.enter(MAX_FILE_BYTES / 2 + 1).expect("admitted");
+                let in_flight = *gate.in_flight.lock().expect("lock");
+                in_flight
+            });
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            assert!(!waiting.is_finished(), "over the bound, it waits");
+            drop(first);
+            assert_eq!(waiting.join().expect("joined"), MAX_FILE_BYTES / 2 + 1);
+        });
+        assert_eq!(*gate.in_flight.lock().expect("lock"), 0);
+    }
 }

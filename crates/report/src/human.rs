@@ -20,8 +20,11 @@
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::io;
+use std::rc::Rc;
 
-use annotate_snippets::{normalize_untrusted_str, AnnotationKind, Group, Level, Renderer, Snippet};
+use annotate_snippets::{
+    normalize_untrusted_str, AnnotationKind, Group, Level, Origin, Renderer, Snippet,
+};
 use anstyle::{AnsiColor, Effects, Style};
 use leastpriv_rules::{Diagnostic, Severity};
 use leastpriv_source::{FileId, InputError, Span, TextRange};
@@ -31,6 +34,15 @@ use crate::{Audited, Report};
 
 /// Quoted source is cut to fit this width, so the output stays readable in a 100-column terminal.
 const WIDTH: usize = 100;
+
+/// Quotes up to this many bytes are drawn whole. A longer one (a one-line JSON manifest, an 86 KB
+/// `docker run` line) is cut to a window of its primary span's line, so that each finding costs
+/// the window, not the line: thousands of findings on one long line stay linear.
+const MAX_WHOLE_QUOTE: usize = 2048;
+/// Bytes of context either side of the span in a window.
+const WINDOW_CONTEXT: usize = 40;
+/// Bytes of a long span shown in a window.
+const WINDOW_SPAN: usize = 160;
 
 /// How to print.
 #[derive(Clone, Copy, Debug, Default)]
@@ -61,6 +73,9 @@ struct Printer<'r, 'a> {
     report: &'r Report<'a>,
     renderer: Renderer,
     color: bool,
+    /// Long lines already redacted, by file and line: each is masked once, however many findings
+    /// quote a window of it.
+    redacted_lines: std::cell::RefCell<std::collections::HashMap<(FileId, usize), Rc<str>>>,
 }
 
 impl<'r, 'a> Printer<'r, 'a> {
@@ -74,6 +89,7 @@ impl<'r, 'a> Printer<'r, 'a> {
             report,
             renderer: renderer.term_width(WIDTH),
             color: options.color,
+            redacted_lines: std::cell::RefCell::default(),
         }
     }
 
@@ -285,9 +301,18 @@ impl<'r, 'a> Printer<'r, 'a> {
         });
         for (file, annotations) in files {
             let quoted = self.quote(file, &annotations);
-            let mut snippet = Snippet::source(quoted.text)
-                .line_start(quoted.first_line)
-                .path(quoted.path);
+            let mut snippet = Snippet::source(quoted.text).line_start(quoted.first_line);
+            match quoted.column {
+                // A window does not start its line: the place is given, not computed.
+                Some(column) => {
+                    group = group.element(
+                        Origin::path(quoted.path)
+                            .line(quoted.first_line)
+                            .char_column(column),
+                    );
+                }
+                None => snippet = snippet.path(quoted.path),
+            }
             for (range, label) in quoted.annotations {
                 let annotation = match label {
                     None => AnnotationKind::Primary.span(range),
@@ -324,6 +349,9 @@ impl<'r, 'a> Printer<'r, 'a> {
         // A span that ends with its line's newline quotes that line, not the next one.
         let last = if end > start { end - 1 } else { end };
         let quoted_end = index.line_range(text, index.line_of(last)).end.max(end);
+        if quoted_end - quoted_start > MAX_WHOLE_QUOTE {
+            return self.windowed_quote(file, annotations);
+        }
         let quoted = redact(&text[quoted_start..quoted_end]).into_owned();
         let relative = |offset: u32| {
             let offset = (offset as usize).clamp(quoted_start, quoted_end) - quoted_start;
@@ -332,8 +360,59 @@ impl<'r, 'a> Printer<'r, 'a> {
         Quoted {
             path: normalize_untrusted_str(source.path()),
             first_line: first_line + 1,
+            column: None,
             annotations: annotations
                 .iter()
+                .map(|&(range, label)| (relative(range.start)..relative(range.end), label))
+                .collect(),
+            text: quoted,
+        }
+    }
+
+    /// A window of the first annotation's line around it, cut from the line redacted whole (so a
+    /// cut never splits a secret from the name that marks it), `…` where it is cut; annotations
+    /// outside the window are left out. The column is given, since the window does not start the
+    /// line.
+    fn windowed_quote<'l>(
+        &self,
+        file: FileId,
+        annotations: &[(TextRange, Option<&'l str>)],
+    ) -> Quoted<'l> {
+        let source = self.report.db.get(file);
+        let text = source.text();
+        let index = source.line_index();
+        let (primary, _) = annotations.first().copied().unwrap_or_default();
+        let at = (primary.start as usize).min(text.len());
+        let line = index.line_of(at);
+        let line_range = index.line_range(text, line);
+        let redacted = Rc::clone(
+            self.redacted_lines
+                .borrow_mut()
+                .entry((file, line))
+                .or_insert_with(|| Rc::from(redact(&text[line_range.clone()]))),
+        );
+        let local =
+            |offset: usize| offset.clamp(line_range.start, line_range.end) - line_range.start;
+        let span_end = (primary.end as usize).min(at + WINDOW_SPAN);
+        let from = floor_char_boundary(&redacted, local(at.saturating_sub(WINDOW_CONTEXT)));
+        let to = floor_char_boundary(&redacted, local(span_end + WINDOW_CONTEXT));
+        let prefix = if from > 0 { "…" } else { "" };
+        let suffix = if to < redacted.len() { "…" } else { "" };
+        let quoted = format!("{prefix}{}{suffix}", &redacted[from..to]);
+        let relative = |offset: u32| {
+            let offset = local(offset as usize).clamp(from, to) - from + prefix.len();
+            floor_char_boundary(&quoted, offset)
+        };
+        let shown = line_range.start + from..line_range.start + to;
+        Quoted {
+            path: normalize_untrusted_str(source.path()),
+            first_line: line + 1,
+            column: Some(source.line_column(primary.start).column as usize),
+            annotations: annotations
+                .iter()
+                .filter(|(range, _)| {
+                    (range.start as usize) < shown.end && (range.end as usize) >= shown.start
+                })
                 .map(|&(range, label)| (relative(range.start)..relative(range.end), label))
                 .collect(),
             text: quoted,
@@ -394,6 +473,8 @@ impl<'r, 'a> Printer<'r, 'a> {
 struct Quoted<'l> {
     path: String,
     first_line: usize,
+    /// The column of the primary span when the quote is a window that does not start its line.
+    column: Option<usize>,
     text: String,
     annotations: Vec<(std::ops::Range<usize>, Option<&'l str>)>,
 }
@@ -529,7 +610,7 @@ fn floor_char_boundary(text: &str, offset: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_support::{sample, span_of};
+    use crate::test_support::{sample, span_of, FAKE_PASSWORD};
     use leastpriv_source::Span;
 
     fn render(color: bool) -> String {
@@ -688,6 +769,52 @@ mod tests {
         let output = String::from_utf8(out).unwrap();
         assert!(!output.contains('\x1b'), "{output:?}");
         assert!(!output.contains('\x07'), "{output:?}");
+    }
+
+    #[test]
+    fn a_finding_on_a_long_line_quotes_a_window_with_its_column_and_masks_what_it_cuts() {
+        let mut text = String::from("docker run");
+        for i in 0..2000 {
+            text.push_str(&format!(" -e API_TOKEN_{i}={FAKE_PASSWORD}{i}"));
+        }
+        text.push_str(" --user root nginx\n");
+        let db = leastpriv_source::SourceDb::new();
+        let file = db.add("run.sh", text.as_str());
+        let rule = leastpriv_rules::find_rule("LP201").unwrap();
+        let span = span_of(&db, file, "root");
+        let diagnostic = Diagnostic {
+            rule,
+            severity: Severity::High,
+            message: "container runs as root (`root`)".into(),
+            span,
+            fix: rule.meta.fix_title.into(),
+            related: Vec::new(),
+            remedy: None,
+            pss: None,
+        };
+        let diagnostics = vec![diagnostic; 3];
+        let report = Report {
+            db: &db,
+            diagnostics: &diagnostics,
+            errors: &[],
+            audited: crate::Audited {
+                files: 1,
+                ..crate::Audited::default()
+            },
+        };
+        let mut out = Vec::new();
+        write(&report, &mut out, HumanOptions::default()).unwrap();
+        let output = String::from_utf8(out).unwrap();
+        let column = text[..span.range.start as usize].chars().count() + 1;
+        assert!(
+            output.contains(&format!("--> run.sh:1:{column}")),
+            "{output}"
+        );
+        assert!(output.contains("…"), "{output}");
+        assert!(output.contains("--user root"), "{output}");
+        assert!(output.len() < 3 * 1200, "{} bytes", output.len());
+        assert!(!output.contains("FakePassw0rd"), "{output}");
+        assert!(!output.contains("Passw0rd"), "{output}");
     }
 
     #[test]

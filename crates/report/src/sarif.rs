@@ -17,7 +17,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::io;
 
 use leastpriv_rules::{Diagnostic, Rule, Severity};
-use leastpriv_source::Span;
+use leastpriv_source::{FileId, Span};
 use serde::Serialize;
 
 use crate::redact::redact;
@@ -403,6 +403,9 @@ fn percent_encode(path: &str) -> String {
 #[derive(Default)]
 struct Fingerprints {
     seen: HashMap<u64, usize>,
+    /// Hashes by rule, file and line: a line is redacted and hashed once, however many findings of
+    /// a rule it holds (thousands on a one-line manifest would make that quadratic).
+    lines: HashMap<(&'static str, FileId, usize), u64>,
 }
 
 impl Fingerprints {
@@ -410,12 +413,17 @@ impl Fingerprints {
         let file = report.db.get(diagnostic.span.file);
         let index = file.line_index();
         let line = index.line_of(diagnostic.span.range.start as usize);
-        let text = &file.text()[index.line_range(file.text(), line)];
-        let hash = fnv1a(&[
-            diagnostic.rule.code.as_bytes(),
-            file.path().as_bytes(),
-            redact(text.trim()).as_bytes(),
-        ]);
+        let hash = *self
+            .lines
+            .entry((diagnostic.rule.code, diagnostic.span.file, line))
+            .or_insert_with(|| {
+                let text = &file.text()[index.line_range(file.text(), line)];
+                fnv1a(&[
+                    diagnostic.rule.code.as_bytes(),
+                    file.path().as_bytes(),
+                    redact(text.trim()).as_bytes(),
+                ])
+            });
         let occurrence = self.seen.entry(hash).or_insert(0);
         *occurrence += 1;
         format!("{hash:016x}:{occurrence}")

@@ -8,12 +8,15 @@
 //! - [`TextRange`] is a byte range into a file; a [`Span`] is a range in a given file; [`Spanned`] pairs
 //!   a value with its span.
 //! - [`LineIndex`] turns byte offsets into 1-based lines and columns, only when a reporter needs them.
+//! - [`read`] reads the files an input names: only inside the audited paths, only regular files,
+//!   bounded, never blocking.
 //!
 //! Positions are bytes in the data model and line/column only at the edge, as in ruff: a byte range
 //! survives every transformation, and the conversion is done once per printed finding.
 #![deny(missing_docs)]
 
 mod line_index;
+pub mod read;
 
 use std::fmt;
 use std::sync::{Arc, Mutex};

@@ -1,4 +1,8 @@
 //! Byte offset to line and column.
+//!
+//! Both are lookups, never scans: a finding on a one-line 8 MB JSON file must not count the
+//! characters before it (thousands of findings on one line would make that quadratic). Columns count
+//! characters, so the index records where each multi-byte character is; an ASCII text records none.
 
 /// 1-based line and column. Columns count Unicode scalar values, as editors and SARIF viewers do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
@@ -9,10 +13,13 @@ pub struct LineColumn {
     pub column: u32,
 }
 
-/// The byte offset of every line start of a text.
+/// The byte offset of every line start of a text, and of every multi-byte character.
 #[derive(Debug, Clone)]
 pub struct LineIndex {
     line_starts: Vec<u32>,
+    /// For each multi-byte character, in order: its byte offset and the bytes beyond one per
+    /// character of the text up to and including it.
+    multibyte: Vec<(u32, u32)>,
 }
 
 impl LineIndex {
@@ -25,7 +32,30 @@ impl LineIndex {
                 .filter(|&(_, byte)| byte == b'\n')
                 .map(|(i, _)| u32::try_from(i + 1).unwrap_or(u32::MAX)),
         );
-        Self { line_starts }
+        let mut multibyte = Vec::new();
+        if !text.is_ascii() {
+            let mut extra = 0u32;
+            for (offset, ch) in text.char_indices() {
+                let width = ch.len_utf8();
+                if width > 1 {
+                    extra = extra.saturating_add(u32::try_from(width - 1).unwrap_or(3));
+                    multibyte.push((u32::try_from(offset).unwrap_or(u32::MAX), extra));
+                }
+            }
+        }
+        Self {
+            line_starts,
+            multibyte,
+        }
+    }
+
+    /// Bytes beyond one per character in the text before `offset`.
+    fn extra_before(&self, offset: usize) -> usize {
+        let offset = u32::try_from(offset).unwrap_or(u32::MAX);
+        let before = self.multibyte.partition_point(|&(start, _)| start < offset);
+        before
+            .checked_sub(1)
+            .map_or(0, |last| self.multibyte[last].1 as usize)
     }
 
     /// Number of lines (a final newline does not start a new one for this count).
@@ -63,10 +93,8 @@ impl LineIndex {
     pub fn line_column(&self, text: &str, offset: usize) -> LineColumn {
         let offset = offset.min(text.len());
         let line = self.line_of(offset);
-        let start = self.line_starts[line] as usize;
-        let column = text
-            .get(start..offset)
-            .map_or(offset - start, |prefix| prefix.chars().count());
+        let start = (self.line_starts[line] as usize).min(offset);
+        let column = (offset - start) - (self.extra_before(offset) - self.extra_before(start));
         LineColumn {
             line: u32::try_from(line + 1).unwrap_or(u32::MAX),
             column: u32::try_from(column + 1).unwrap_or(u32::MAX),
@@ -99,6 +127,21 @@ mod tests {
             index.line_column(text, 8),
             LineColumn { line: 1, column: 8 }
         );
+    }
+
+    #[test]
+    fn every_character_of_a_mixed_text_has_its_column() {
+        let text = "a\u{e9}\u{65e5}\u{1F600}b\nx\u{e9}y\n";
+        let index = LineIndex::new(text);
+        for (offset, _) in text.char_indices() {
+            let line_start = text[..offset].rfind('\n').map_or(0, |newline| newline + 1);
+            let expected = text[line_start..offset].chars().count() + 1;
+            assert_eq!(
+                index.line_column(text, offset).column as usize,
+                expected,
+                "offset {offset}"
+            );
+        }
     }
 
     #[test]

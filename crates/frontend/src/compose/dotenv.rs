@@ -9,6 +9,7 @@
 use std::collections::HashMap;
 
 use super::interpolate::{interpolate, Variables};
+use crate::budget::ExpansionBudget;
 
 /// A problem in a `.env` file: byte offset and message.
 #[derive(Debug, PartialEq, Eq)]
@@ -17,14 +18,46 @@ pub(crate) struct DotenvError {
     pub(crate) message: String,
 }
 
+/// What a `.env` file defines, and what went wrong reading it.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(crate) struct Dotenv {
+    /// The variables defined, in order of first definition.
+    pub(crate) pairs: Vec<(String, String)>,
+    /// Every problem, located. A syntax error ends the file; a value that cannot be interpolated
+    /// is left undefined.
+    pub(crate) errors: Vec<DotenvError>,
+}
+
+impl Dotenv {
+    /// Whether some definition was lost: a variable it does not set may be meant to be set.
+    pub(crate) fn incomplete(&self) -> bool {
+        !self.errors.is_empty()
+    }
+}
+
 /// Parses `text`; `environment` is the process (or given) environment used for `KEY`-alone lines and
-/// interpolation.
+/// interpolation, whose output is charged to `budget`.
 pub(crate) fn parse(
     text: &str,
     environment: &[(String, String)],
-) -> Result<Vec<(String, String)>, DotenvError> {
-    let mut parser = Parser { text, pos: 0 };
+    budget: &ExpansionBudget,
+) -> Dotenv {
     let mut pairs: Vec<(String, String)> = Vec::new();
+    let mut errors = Vec::new();
+    if let Err(error) = parse_into(text, environment, budget, &mut pairs, &mut errors) {
+        errors.push(error);
+    }
+    Dotenv { pairs, errors }
+}
+
+fn parse_into(
+    text: &str,
+    environment: &[(String, String)],
+    budget: &ExpansionBudget,
+    pairs: &mut Vec<(String, String)>,
+    errors: &mut Vec<DotenvError>,
+) -> Result<(), DotenvError> {
+    let mut parser = Parser { text, pos: 0 };
     let mut positions: HashMap<String, usize> = HashMap::new();
     let mut variables = Variables::new(environment.iter().cloned(), []);
     while parser.skip_blank_and_comments() {
@@ -36,7 +69,7 @@ pub(crate) fn parse(
                 parser.expect_line_end()?;
                 if let Some((_, value)) = environment.iter().find(|(name, _)| *name == key) {
                     let value = value.clone();
-                    define(&mut pairs, &mut positions, &mut variables, key, value);
+                    define(pairs, &mut positions, &mut variables, key, value);
                 }
                 continue;
             }
@@ -44,18 +77,25 @@ pub(crate) fn parse(
         parser.skip_inline_spaces();
         let (raw, expand) = parser.value()?;
         let value = if expand && raw.contains('$') {
-            interpolate(&raw, &variables)
-                .map_err(|message| DotenvError {
-                    offset: line_start,
-                    message,
-                })?
-                .text
+            match interpolate(&raw, &variables, budget) {
+                // A value built from a lost one is unknown too: left undefined, not made empty.
+                Ok(interpolated) if interpolated.missing && !errors.is_empty() => continue,
+                Ok(interpolated) => interpolated.text,
+                Err(error) => {
+                    errors.push(DotenvError {
+                        offset: line_start,
+                        message: format!("`{key}`: {}", error.into_message()),
+                    });
+                    variables.set_incomplete();
+                    continue;
+                }
+            }
         } else {
             raw
         };
-        define(&mut pairs, &mut positions, &mut variables, key, value);
+        define(pairs, &mut positions, &mut variables, key, value);
     }
-    Ok(pairs)
+    Ok(())
 }
 
 /// Records `key=value`: a later definition replaces an earlier one in place.
@@ -212,7 +252,15 @@ mod tests {
 
     fn read(text: &str) -> Vec<(String, String)> {
         let environment = [("HOME".to_owned(), "/home/me".to_owned())];
-        parse(text, &environment).expect("valid")
+        let dotenv = parse(text, &environment, &ExpansionBudget::new(1 << 20));
+        assert_eq!(dotenv.errors, []);
+        dotenv.pairs
+    }
+
+    fn first_error(text: &str) -> DotenvError {
+        let mut dotenv = parse(text, &[], &ExpansionBudget::new(1 << 20));
+        assert!(dotenv.incomplete());
+        dotenv.errors.remove(0)
     }
 
     fn pair(key: &str, value: &str) -> (String, String) {
@@ -271,9 +319,32 @@ two'
 
     #[test]
     fn errors_are_located() {
-        let error = parse("A=1\nB='open\n", &[]).expect_err("unterminated");
+        let error = first_error("A=1\nB='open\n");
         assert_eq!(error.offset, 6);
-        let error = parse("A=\"x\" y\n", &[]).expect_err("trailing");
+        let error = first_error("A=\"x\" y\n");
         assert!(error.message.contains("after the value"));
+    }
+
+    #[test]
+    fn doubling_stops_at_the_budget_and_keeps_what_came_before() {
+        let mut text = "A0=xxxxxxxxxxxxxxxx\n".to_owned();
+        for i in 1..40 {
+            text.push_str(&format!("A{i}=${{A{}}}${{A{}}}\n", i - 1, i - 1));
+        }
+        text.push_str("LAST=kept\n");
+        let budget = ExpansionBudget::for_input(text.len());
+        let dotenv = parse(&text, &[], &budget);
+        assert!(dotenv.incomplete());
+        assert!(
+            dotenv.errors[0].message.contains("judged unknown"),
+            "{:?}",
+            dotenv.errors
+        );
+        let total: usize = dotenv.pairs.iter().map(|(_, value)| value.len()).sum();
+        assert!(total <= 2 * (text.len() * 4 + (1 << 20)), "{total}");
+        assert!(dotenv
+            .pairs
+            .contains(&("LAST".to_owned(), "kept".to_owned())));
+        assert!(!dotenv.pairs.iter().any(|(key, _)| key == "A39"));
     }
 }

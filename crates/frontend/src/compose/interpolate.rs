@@ -9,8 +9,14 @@
 //! Besides the text, the result tells whether any variable's value went into it: a value that comes
 //! from the environment or `.env` is not written in the Compose file, which matters to the secrets
 //! rules (`PASSWORD: ${PASSWORD}` is the recommended pattern, not a leaked secret).
+//!
+//! Expansion is bounded: a value holds at most [`MAX_VALUE_BYTES`], and every substituted value is
+//! charged to the project's [`ExpansionBudget`] (the `.env` files' own expansions included), so a
+//! `.env` of `A1=${A0}${A0}` lines cannot double its way to gigabytes.
 
 use std::collections::HashMap;
+
+use crate::budget::{ExpansionBudget, MAX_VALUE_BYTES};
 
 /// Nesting of defaults within defaults beyond this is refused: it bounds the recursion on hostile
 /// input (no real file nests more than two or three levels).
@@ -22,6 +28,9 @@ const MAX_NESTING: usize = 32;
 pub(crate) struct Variables {
     external: HashMap<String, String>,
     dotenv: HashMap<String, String>,
+    /// A `.env` file could not be read in full: a variable that is not set may be set there, so
+    /// every value that names one is unknown, defaults included.
+    incomplete: bool,
 }
 
 impl Variables {
@@ -33,7 +42,13 @@ impl Variables {
         Self {
             external: external.into_iter().collect(),
             dotenv: dotenv.into_iter().collect(),
+            incomplete: false,
         }
+    }
+
+    /// Marks these variables as missing what an unreadable `.env` would have set.
+    pub(crate) fn set_incomplete(&mut self) {
+        self.incomplete = true;
     }
 
     /// Defines a `.env` variable (the environment still wins).
@@ -61,13 +76,35 @@ pub(crate) struct Interpolated {
     pub(crate) missing: bool,
 }
 
-/// Interpolates `template`; the error is a message for the value's location.
-pub(crate) fn interpolate(template: &str, variables: &Variables) -> Result<Interpolated, String> {
+/// Why a value could not be interpolated: the message for the value's location.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum InterpolateError {
+    /// The template is malformed, or a required variable is missing: Compose would refuse it.
+    Invalid(String),
+    /// The value would exceed [`MAX_VALUE_BYTES`] or the budget: it is unknown here.
+    TooLarge(String),
+}
+
+impl InterpolateError {
+    pub(crate) fn into_message(self) -> String {
+        match self {
+            Self::Invalid(message) | Self::TooLarge(message) => message,
+        }
+    }
+}
+
+/// Interpolates `template`, charging substituted values to `budget`.
+pub(crate) fn interpolate(
+    template: &str,
+    variables: &Variables,
+    budget: &ExpansionBudget,
+) -> Result<Interpolated, InterpolateError> {
     let mut expander = Expander {
         variables,
         substituted: false,
         missing: false,
         template,
+        budget,
     };
     let mut text = String::with_capacity(template.len());
     expander.expand(template, 0, &mut text)?;
@@ -84,14 +121,20 @@ struct Expander<'a> {
     missing: bool,
     /// The whole value, for error messages.
     template: &'a str,
+    budget: &'a ExpansionBudget,
 }
 
 impl Expander<'_> {
-    fn expand(&mut self, input: &str, depth: usize, out: &mut String) -> Result<(), String> {
+    fn expand(
+        &mut self,
+        input: &str,
+        depth: usize,
+        out: &mut String,
+    ) -> Result<(), InterpolateError> {
         if depth > MAX_NESTING {
-            return Err(format!(
+            return Err(InterpolateError::Invalid(format!(
                 "interpolation nested more than {MAX_NESTING} levels deep"
-            ));
+            )));
         }
         let bytes = input.as_bytes();
         let mut rest_start = 0;
@@ -113,7 +156,7 @@ impl Expander<'_> {
                 }
                 Some(&byte) if byte == b'_' || byte.is_ascii_alphabetic() => {
                     let end = name_end(bytes, dollar + 1);
-                    self.push_variable(&input[dollar + 1..end], out);
+                    self.push_variable(&input[dollar + 1..end], out)?;
                     end
                 }
                 _ => {
@@ -128,7 +171,12 @@ impl Expander<'_> {
     }
 
     /// The inside of `${…}`: a name and an optional operator with its argument.
-    fn braced(&mut self, body: &str, depth: usize, out: &mut String) -> Result<(), String> {
+    fn braced(
+        &mut self,
+        body: &str,
+        depth: usize,
+        out: &mut String,
+    ) -> Result<(), InterpolateError> {
         let bytes = body.as_bytes();
         let starts_name = bytes
             .first()
@@ -139,14 +187,16 @@ impl Expander<'_> {
         let name = &body[..name_end(bytes, 0)];
         let rest = &body[name.len()..];
         if rest.is_empty() {
-            self.push_variable(name, out);
-            return Ok(());
+            return self.push_variable(name, out);
         }
         let (operator, argument) = [":-", ":?", ":+", "-", "?", "+"]
             .iter()
             .find_map(|op| rest.strip_prefix(op).map(|argument| (*op, argument)))
             .ok_or_else(|| self.invalid("unknown operator after the variable name"))?;
         let value = self.variables.get(name);
+        if value.is_none() && self.variables.incomplete {
+            self.missing = true;
+        }
         let empty_or_unset = value.is_none_or(str::is_empty);
         match operator {
             ":-" | "-" => {
@@ -158,7 +208,7 @@ impl Expander<'_> {
                 if use_default {
                     self.expand(argument, depth + 1, out)?;
                 } else {
-                    self.push_value(value.unwrap_or_default(), out);
+                    self.push_value(value.unwrap_or_default(), out)?;
                 }
             }
             ":?" | "?" => {
@@ -170,13 +220,13 @@ impl Expander<'_> {
                 if missing {
                     let mut reason = String::new();
                     self.expand(argument, depth + 1, &mut reason)?;
-                    return Err(if reason.is_empty() {
+                    return Err(InterpolateError::Invalid(if reason.is_empty() {
                         format!("required variable `{name}` is missing a value")
                     } else {
                         format!("required variable `{name}` is missing a value: {reason}")
-                    });
+                    }));
                 }
-                self.push_value(value.unwrap_or_default(), out);
+                self.push_value(value.unwrap_or_default(), out)?;
             }
             _ => {
                 let replace = if operator == ":+" {
@@ -192,21 +242,38 @@ impl Expander<'_> {
         Ok(())
     }
 
-    fn push_variable(&mut self, name: &str, out: &mut String) {
+    fn push_variable(&mut self, name: &str, out: &mut String) -> Result<(), InterpolateError> {
         match self.variables.get(name) {
             Some(value) => self.push_value(value, out),
-            None => self.missing = true,
+            None => {
+                self.missing = true;
+                Ok(())
+            }
         }
     }
 
-    fn push_value(&mut self, value: &str, out: &mut String) {
+    /// Appends a variable's value, within the value's bound and the budget.
+    fn push_value(&mut self, value: &str, out: &mut String) -> Result<(), InterpolateError> {
+        let bound = self.template.len().saturating_add(MAX_VALUE_BYTES);
+        if out.len().saturating_add(value.len()) > bound {
+            return Err(InterpolateError::TooLarge(format!(
+                "interpolated value larger than {} KiB; not expanded, judged unknown",
+                MAX_VALUE_BYTES / 1024
+            )));
+        }
+        if !self.budget.take(value.len()) {
+            return Err(InterpolateError::TooLarge(
+                "interpolation produces more than the project's budget (4 bytes per byte of its files and 1 MiB); this value is not expanded, judged unknown".to_owned(),
+            ));
+        }
         if !value.is_empty() {
             self.substituted = true;
         }
         out.push_str(value);
+        Ok(())
     }
 
-    fn invalid(&self, why: &str) -> String {
+    fn invalid(&self, why: &str) -> InterpolateError {
         const SHOWN: usize = 60;
         let shown: String = self.template.chars().take(SHOWN).collect();
         let ellipsis = if shown.len() < self.template.len() {
@@ -214,7 +281,9 @@ impl Expander<'_> {
         } else {
             ""
         };
-        format!("invalid interpolation in `{shown}{ellipsis}`: {why}")
+        InterpolateError::Invalid(format!(
+            "invalid interpolation in `{shown}{ellipsis}`: {why}"
+        ))
     }
 }
 
@@ -263,7 +332,9 @@ mod tests {
     }
 
     fn expand(template: &str) -> Result<String, String> {
-        interpolate(template, &variables()).map(|result| result.text)
+        interpolate(template, &variables(), &ExpansionBudget::new(1 << 20))
+            .map(|result| result.text)
+            .map_err(InterpolateError::into_message)
     }
 
     #[test]
@@ -326,8 +397,9 @@ mod tests {
     #[test]
     fn tells_whether_a_variable_was_substituted() {
         let vars = variables();
+        let budget = ExpansionBudget::new(1 << 20);
         let check = |template: &str| {
-            interpolate(template, &vars)
+            interpolate(template, &vars, &budget)
                 .map(|result| result.substituted)
                 .expect(template)
         };
@@ -337,9 +409,47 @@ mod tests {
         assert!(!check("${SET:+literal}"));
         assert!(!check("plain"));
         assert!(!check("$${SET}"));
-        let missing = interpolate("${UNSET}:${SET}", &vars).expect("valid");
+        let missing = interpolate("${UNSET}:${SET}", &vars, &budget).expect("valid");
         assert!(missing.missing);
-        assert!(!interpolate("${UNSET:-x}", &vars).expect("valid").missing);
+        assert!(
+            !interpolate("${UNSET:-x}", &vars, &budget)
+                .expect("valid")
+                .missing
+        );
+    }
+
+    #[test]
+    fn output_is_bounded_per_value_and_by_the_budget() {
+        let big = "x".repeat(600 * 1024);
+        let vars = Variables::new([("BIG".to_owned(), big)], []);
+        let budget = ExpansionBudget::new(4 << 20);
+        assert!(interpolate("${BIG}", &vars, &budget).is_ok());
+        let error = interpolate("${BIG}${BIG}", &vars, &budget).expect_err("per value");
+        assert!(matches!(error, InterpolateError::TooLarge(_)), "{error:?}");
+        let small = ExpansionBudget::new(1024 * 1024);
+        assert!(interpolate("${BIG}", &vars, &small).is_ok());
+        let error = interpolate("${BIG}", &vars, &small).expect_err("budget");
+        assert!(error.into_message().contains("budget"));
+    }
+
+    #[test]
+    fn unset_variables_are_unknown_when_a_dotenv_was_lost() {
+        let mut vars = variables();
+        vars.set_incomplete();
+        let budget = ExpansionBudget::new(1 << 20);
+        for template in ["${UNSET:-root}", "${UNSET-root}", "$UNSET"] {
+            assert!(
+                interpolate(template, &vars, &budget)
+                    .expect("valid")
+                    .missing,
+                "{template}"
+            );
+        }
+        assert!(
+            !interpolate("${SET:-root}", &vars, &budget)
+                .expect("valid")
+                .missing
+        );
     }
 
     #[test]

@@ -11,23 +11,22 @@
 //! at most [`MAX_CHAIN`] deep, cycles reported where they close.
 
 use std::collections::{HashMap, HashSet};
-use std::io::Read;
 use std::path::{Component, Path, PathBuf};
 use std::rc::Rc;
 
+use leastpriv_source::read::{self, ReadError, ReadScope, MAX_INPUT_BYTES};
 use leastpriv_source::{FileId, InputError, SourceDb, Span, TextRange};
 
 use super::dotenv;
-use super::interpolate::{interpolate, Variables};
+use super::interpolate::{interpolate, InterpolateError, Variables};
 use super::merge::{merge_documents, merge_services, strip_resets};
+use crate::budget::ExpansionBudget;
 use crate::yaml::{self, Entry, Node, Value};
 
 /// Files read for one project, the main file included.
 const MAX_FILES: usize = 256;
 /// Depth of `include` within `include`, or of `extends` chains.
 const MAX_CHAIN: usize = 32;
-/// Larger files are not read (as for inputs on the command line).
-const MAX_FILE_BYTES: u64 = 8 * 1024 * 1024;
 /// Files loaded (parsed and interpolated) for one project, counting a file included twice twice.
 const MAX_LOADS: usize = 256;
 /// Documents read from one Compose file.
@@ -52,6 +51,8 @@ pub(super) struct Project {
     pub(super) variables: Variables,
     /// The environment, for `~` and for build args given without a value.
     pub(super) environment: Vec<(String, String)>,
+    /// Where files the project names may be read: the audited paths and the project directory.
+    pub(super) scope: ReadScope,
     /// Every problem, located.
     pub(super) errors: Vec<InputError>,
 }
@@ -63,17 +64,22 @@ pub(super) fn load(
     files: &[FileId],
     dir: &Path,
     environment: Vec<(String, String)>,
+    scope: ReadScope,
 ) -> Project {
     let mut loader = Loader {
         db,
         project: Project {
             environment,
+            scope,
             ..Project::default()
         },
         read: HashMap::new(),
         files_read: files.len(),
         loads: 0,
         copied_nodes: 0,
+        budget: ExpansionBudget::for_input(
+            files.iter().map(|&file| db.get(file).text().len()).sum(),
+        ),
     };
     let variables = loader.variables(dir, None);
     let mut stack = files
@@ -98,6 +104,8 @@ struct Loader<'a> {
     files_read: usize,
     loads: usize,
     copied_nodes: usize,
+    /// Bytes interpolation may still produce, `.env` files included.
+    budget: ExpansionBudget,
 }
 
 impl Loader<'_> {
@@ -112,6 +120,7 @@ impl Loader<'_> {
     /// is named), or over `dir/.env` when it exists.
     fn variables(&mut self, dir: &Path, env_files: Option<Vec<(PathBuf, Span)>>) -> Variables {
         let mut dotenv_values: Vec<(String, String)> = Vec::new();
+        let mut incomplete = false;
         let files = match env_files {
             Some(files) => files
                 .into_iter()
@@ -120,25 +129,42 @@ impl Loader<'_> {
             None => vec![(dir.join(".env"), None)],
         };
         for (path, named_at) in files {
-            let text = match read_text(&path) {
+            let text = match read_text(&path, &self.project.scope) {
                 Ok(text) => text,
                 Err(error) => {
-                    if let Some(span) = named_at {
-                        self.error(span, format!("cannot read `{}`: {error}", path.display()));
+                    match named_at {
+                        Some(span) => {
+                            self.error(span, format!("cannot read `{}`: {error}", path.display()));
+                            incomplete = true;
+                        }
+                        // The project's own `.env`: absent is normal, anything else loses
+                        // variables the values need.
+                        None if error != ReadError::NotFound => {
+                            self.project.errors.push(InputError::file(
+                                path.display().to_string(),
+                                format!("cannot read the project's `.env`: {error}; the values it would set are judged unknown"),
+                            ));
+                            incomplete = true;
+                        }
+                        None => {}
                     }
                     continue;
                 }
             };
             let file = self.db.add(path.display().to_string(), text.as_str());
-            match dotenv::parse(&text, &self.project.environment) {
-                Ok(pairs) => dotenv_values.extend(pairs),
-                Err(error) => {
-                    let span = Span::new(file, TextRange::empty(error.offset));
-                    self.error(span, error.message);
-                }
+            let dotenv = dotenv::parse(&text, &self.project.environment, &self.budget);
+            incomplete |= dotenv.incomplete();
+            dotenv_values.extend(dotenv.pairs);
+            for error in dotenv.errors {
+                let span = Span::new(file, TextRange::empty(error.offset));
+                self.error(span, error.message);
             }
         }
-        Variables::new(self.project.environment.iter().cloned(), dotenv_values)
+        let mut variables = Variables::new(self.project.environment.iter().cloned(), dotenv_values);
+        if incomplete {
+            variables.set_incomplete();
+        }
+        variables
     }
 
     /// Loads `files` as one project in `dir`: each file's documents, then the files in order, merged.
@@ -227,7 +253,7 @@ impl Loader<'_> {
                 }
             }
             Value::Scalar(scalar) if scalar.text.contains('$') => {
-                match interpolate(&scalar.text, variables) {
+                match interpolate(&scalar.text, variables, &self.budget) {
                     Ok(result) => {
                         scalar.text = result.text;
                         if result.substituted {
@@ -237,7 +263,13 @@ impl Loader<'_> {
                             self.project.unresolved.insert(node.span);
                         }
                     }
-                    Err(message) => {
+                    // Kept as written and judged unknown: rules say "unresolved", never guess.
+                    Err(InterpolateError::TooLarge(message)) => {
+                        let span = node.span;
+                        self.error(span, message);
+                        self.project.unresolved.insert(span);
+                    }
+                    Err(InterpolateError::Invalid(message)) => {
                         let span = node.span;
                         node.value = Value::Null;
                         self.error(span, message);
@@ -614,7 +646,7 @@ impl Loader<'_> {
             );
             return None;
         }
-        match read_text(path) {
+        match read_text(path, &self.project.scope) {
             Ok(text) => {
                 self.files_read += 1;
                 let file = self.db.add(path.display().to_string(), text);
@@ -714,31 +746,9 @@ pub(super) fn normalize(path: &Path) -> PathBuf {
     normal
 }
 
-/// Reads a text file of at most [`MAX_FILE_BYTES`].
-pub(super) fn read_text(path: &Path) -> Result<String, String> {
-    let file = std::fs::File::open(path).map_err(|error| describe(&error))?;
-    let mut bytes = Vec::new();
-    file.take(MAX_FILE_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|error| describe(&error))?;
-    if bytes.len() as u64 > MAX_FILE_BYTES {
-        return Err(format!(
-            "larger than {} MiB",
-            MAX_FILE_BYTES / (1024 * 1024)
-        ));
-    }
-    if bytes.starts_with(b"\xEF\xBB\xBF") {
-        bytes.drain(..3);
-    }
-    String::from_utf8(bytes).map_err(|_| "not valid UTF-8".to_owned())
-}
-
-fn describe(error: &std::io::Error) -> String {
-    match error.kind() {
-        std::io::ErrorKind::NotFound => "no such file".to_owned(),
-        std::io::ErrorKind::PermissionDenied => "permission denied".to_owned(),
-        _ => error.to_string(),
-    }
+/// Reads a file the project names: a regular file inside `scope`, at most [`MAX_INPUT_BYTES`].
+pub(super) fn read_text(path: &Path, scope: &ReadScope) -> Result<String, ReadError> {
+    read::read_text(path, scope, MAX_INPUT_BYTES)
 }
 
 #[cfg(test)]

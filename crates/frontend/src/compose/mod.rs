@@ -73,11 +73,12 @@ pub fn lower(db: &SourceDb, file: FileId, options: &Options) -> Lowered {
     let is_main = main_file(&dir).is_some_and(|main| file_name(&main) == name);
     if is_main {
         if let Some(override_path) = first_existing(&dir, &OVERRIDE_FILE_NAMES) {
-            match load::read_text(&override_path) {
+            match load::read_text(&override_path, &options.scope.with_root(&dir)) {
                 Ok(text) => files.push(db.add(override_path.display().to_string(), text)),
-                Err(error) => {
-                    errors.push(InputError::file(override_path.display().to_string(), error))
-                }
+                Err(error) => errors.push(InputError::file(
+                    override_path.display().to_string(),
+                    format!("cannot read the override file: {error}"),
+                )),
             }
         }
     }
@@ -103,7 +104,8 @@ pub fn lower_files(db: &SourceDb, files: &[FileId], options: &Options) -> Lowere
             .filter_map(|(name, value)| Some((name.into_string().ok()?, value.into_string().ok()?)))
             .collect(),
     };
-    let mut project = load::load(db, files, &dir, environment);
+    let scope = options.scope.with_root(&dir);
+    let mut project = load::load(db, files, &dir, environment, scope);
     let mut lowered = service::lower_services(db, &project, options);
     lowered.daemons = crate::engine_in_container::daemons(&lowered.containers);
     project.errors.append(&mut lowered.errors);

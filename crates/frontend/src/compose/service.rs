@@ -25,10 +25,15 @@ use super::syntax::{
 };
 use crate::yaml::{Entry, Node, Value};
 use crate::{Lowered, Options};
+use leastpriv_source::read::ReadError;
 
 /// Ports one project may publish, ranges expanded: a hostile `1-65535:1-65535` on every line must
 /// not turn into billions of mappings.
 const MAX_PORTS: usize = 100_000;
+
+/// Services lowered in one project: far above any real project, and each service is judged by every
+/// rule, so a file of a million one-line services must not make millions of findings.
+const MAX_SERVICES: usize = 10_000;
 
 /// Lowers every service of `project`.
 pub(super) fn lower_services(db: &SourceDb, project: &Project, options: &Options) -> Lowered {
@@ -49,6 +54,13 @@ pub(super) fn lower_services(db: &SourceDb, project: &Project, options: &Options
         match model.get("services").map(|services| &services.value) {
             Some(Value::Map(services)) => {
                 for entry in services {
+                    if containers.len() == MAX_SERVICES {
+                        lowering.error(
+                            entry.key.span,
+                            format!("more than {MAX_SERVICES} services; from here on they are not audited"),
+                        );
+                        break;
+                    }
                     if let Some(container) = lowering.service(entry) {
                         containers.push(container);
                     }
@@ -171,7 +183,9 @@ impl Lowering<'_> {
             }
         }
         // Profile paths are already resolved against the project directory.
-        if let Err((span, message)) = crate::seccomp::attach_facts(&mut runtime, None) {
+        if let Err((span, message)) =
+            crate::seccomp::attach_facts(&mut runtime, None, &self.project.scope)
+        {
             self.error(span, message);
         }
         runtime.mounts = unique_by(runtime.mounts, |mount| Some(mount.value.target.clone()));
@@ -818,7 +832,8 @@ impl Lowering<'_> {
             }
             None => {
                 let name = dockerfile.and_then(Node::as_str).unwrap_or("Dockerfile");
-                self.dockerfile(join(&context_dir, name))?
+                let named_at = dockerfile.map_or(context_span, |dockerfile| dockerfile.span);
+                self.dockerfile(join(&context_dir, name), named_at)?
             }
         };
         let mut build_args = BTreeMap::new();
@@ -847,6 +862,7 @@ impl Lowering<'_> {
             target,
             build_args,
             env: None,
+            scope: self.project.scope.clone(),
         };
         let lowered = crate::dockerfile::lower(self.db, file, &options);
         self.errors.extend(lowered.errors);
@@ -859,17 +875,26 @@ impl Lowering<'_> {
         build
     }
 
-    /// The Dockerfile at `path`, read once. One that cannot be read is no error: `docker compose
+    /// The Dockerfile at `path`, read once. One that is not there is no error: `docker compose
     /// config` accepts the file, only the build would fail, and a Compose file audited without its
     /// build context (copied alone, or in a repository whose Dockerfiles are generated) must not
-    /// fail the audit. The service then has no build facts.
-    fn dockerfile(&mut self, path: PathBuf) -> Option<FileId> {
+    /// fail the audit. The service then has no build facts. One that is there but cannot be read
+    /// (outside the audited paths, not a regular file, binary) is an error at `named_at`.
+    fn dockerfile(&mut self, path: PathBuf, named_at: Span) -> Option<FileId> {
         if let Some(file) = self.dockerfiles.get(&path) {
             return *file;
         }
-        let file = read_text(&path)
-            .ok()
-            .map(|text| self.db.add(path.display().to_string(), text));
+        let file = match read_text(&path, &self.project.scope) {
+            Ok(text) => Some(self.db.add(path.display().to_string(), text)),
+            Err(ReadError::NotFound) => None,
+            Err(error) => {
+                self.error(
+                    named_at,
+                    format!("cannot read the Dockerfile `{}`: {error}", path.display()),
+                );
+                None
+            }
+        };
         self.dockerfiles.insert(path, file);
         file
     }

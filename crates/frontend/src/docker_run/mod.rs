@@ -74,7 +74,7 @@ fn starts_container_command(line: &str) -> bool {
 }
 
 /// Lowers each `docker run` / `docker create` / `podman run` command of a shell script.
-pub fn lower(db: &SourceDb, file: FileId, _options: &Options) -> Lowered {
+pub fn lower(db: &SourceDb, file: FileId, options: &Options) -> Lowered {
     let source = db.get(file);
     let mut lowered = Lowered::default();
     if !mentions_engine(source.text()) {
@@ -99,9 +99,13 @@ pub fn lower(db: &SourceDb, file: FileId, _options: &Options) -> Lowered {
         .collect();
     // A relative `seccomp=profile.json` is read next to the script (where it is usually run from).
     let script_dir = std::path::Path::new(source.path()).parent();
+    let scope = options
+        .scope
+        .with_root(script_dir.unwrap_or(std::path::Path::new(".")));
     for container in &mut lowered.containers {
         if let Some(runtime) = &mut container.runtime {
-            if let Err((span, message)) = crate::seccomp::attach_facts(runtime, script_dir) {
+            if let Err((span, message)) = crate::seccomp::attach_facts(runtime, script_dir, &scope)
+            {
                 lowered
                     .errors
                     .push(InputError::at(source.path(), span, message));

@@ -19,7 +19,7 @@
 //! nesting is limited. A value past a bound is unresolved *and* marked [`Var::gave_up`], so that the
 //! lowering reports it: a bound must never silently turn `USER ${A//x/}root` into "unknown".
 
-use std::cell::Cell;
+use crate::budget::ExpansionBudget;
 
 /// A variable's value.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -93,12 +93,12 @@ fn pattern_work_allowed(value: &str, pattern: &str) -> bool {
 pub(crate) struct Expander<'a> {
     escape: char,
     scope: &'a dyn Scope,
-    budget: &'a Cell<usize>,
+    budget: &'a ExpansionBudget,
 }
 
 impl<'a> Expander<'a> {
     /// An expander for words written with `escape`, looking variables up in `scope`.
-    pub(crate) fn new(escape: char, scope: &'a dyn Scope, budget: &'a Cell<usize>) -> Self {
+    pub(crate) fn new(escape: char, scope: &'a dyn Scope, budget: &'a ExpansionBudget) -> Self {
         Self {
             escape,
             scope,
@@ -244,8 +244,7 @@ impl Lexer<'_, '_> {
     fn substitute(&self, out: &mut Var, value: Option<&Var>, reference: &str) {
         let budget = self.expander.budget;
         match value {
-            Some(var) if var.value.len() <= budget.get() => {
-                budget.set(budget.get() - var.value.len());
+            Some(var) if budget.take(var.value.len()) => {
                 out.value.push_str(&var.value);
                 out.unresolved |= var.unresolved;
                 out.gave_up |= var.gave_up;
@@ -514,7 +513,7 @@ mod tests {
 
     fn expand_with(word: &str, escape: char) -> Result<Var, ExpandError> {
         let scope = vars();
-        let budget = Cell::new(1 << 20);
+        let budget = ExpansionBudget::new(1 << 20);
         Expander::new(escape, &scope, &budget).word(word)
     }
 
@@ -596,7 +595,7 @@ mod tests {
     #[test]
     fn budget_bounds_growth() {
         let scope = vars();
-        let budget = Cell::new(8);
+        let budget = ExpansionBudget::new(8);
         let expander = Expander::new('\\', &scope, &budget);
         assert_eq!(expander.word("$A").unwrap().value, "alpha");
         let var = expander.word("$A").unwrap();

@@ -21,6 +21,7 @@ use super::shell::{self, ShellContext, ShellScript};
 use super::stages::{is_valid_stage_name, join_workdir, Inherited, StageNames, StageScope, Vars};
 use super::syntax::words::{is_space, parse_json_array, split_words, JsonString, RawFlag};
 use super::syntax::{Dockerfile, Instruction, Keyword, Mapped, SyntaxError};
+use crate::budget::ExpansionBudget;
 use crate::Options;
 
 /// The most shell words recorded for one file: far more than any real Dockerfile holds.
@@ -51,15 +52,11 @@ pub(crate) fn lower(
     file: FileId,
     options: &Options,
 ) -> Lowering {
-    // Expanded values and copied environments may exceed the text (a variable used twice), but not
-    // by orders of magnitude in any real file.
-    let budget = text_len.saturating_mul(4).saturating_add(1 << 20);
     let mut lowerer = Lowerer {
         file,
         escape: dockerfile.escape,
         options,
-        budget: Cell::new(budget),
-        budget_size: budget,
+        budget: ExpansionBudget::for_input(text_len),
         gave_up_count: Cell::new(0),
         last_gave_up: Cell::new(None),
         errors: RefCell::new(Vec::new()),
@@ -83,9 +80,7 @@ struct Lowerer<'a> {
     file: FileId,
     escape: char,
     options: &'a Options,
-    budget: Cell<usize>,
-    /// The budget the file started with.
-    budget_size: usize,
+    budget: ExpansionBudget,
     /// Values left unknown at an expansion bound, and where the last one is.
     gave_up_count: Cell<usize>,
     last_gave_up: Cell<Option<TextRange>>,
@@ -221,7 +216,7 @@ impl Lowerer<'_> {
                 range,
                 format!(
                     "this value is not expanded: it exceeds the expansion budget ({} for this file, or a pattern substitution too large for its value), so it is unknown and no rule can judge it",
-                    human_size(self.budget_size)
+                    human_size(self.budget.size())
                 ),
             );
         }

@@ -11,7 +11,7 @@
 //!   (it is part of the image configuration); `ARG`s do not.
 //! - The `SHELL` and `WORKDIR` a stage ends with are inherited the same way.
 
-use std::cell::Cell;
+use crate::budget::ExpansionBudget;
 use std::collections::HashMap;
 use std::rc::Rc;
 
@@ -121,17 +121,12 @@ impl StageScope {
     /// growing environment thousands of times. Once the budget is spent, a stage starts afresh (its
     /// inherited variables become unknown, and a lookup that misses says so: see
     /// [`Scope::incomplete`]).
-    pub(crate) fn inherited_mut(&mut self, budget: &Cell<usize>) -> &mut Inherited {
-        if Rc::strong_count(&self.inherited) > 1 {
-            let cost = self.inherited.env.size();
-            if cost > budget.get() {
-                self.inherited = Rc::new(Inherited {
-                    dropped: true,
-                    ..Inherited::default()
-                });
-            } else {
-                budget.set(budget.get() - cost);
-            }
+    pub(crate) fn inherited_mut(&mut self, budget: &ExpansionBudget) -> &mut Inherited {
+        if Rc::strong_count(&self.inherited) > 1 && !budget.take(self.inherited.env.size()) {
+            self.inherited = Rc::new(Inherited {
+                dropped: true,
+                ..Inherited::default()
+            });
         }
         Rc::make_mut(&mut self.inherited)
     }
@@ -228,7 +223,7 @@ mod tests {
 
     #[test]
     fn env_wins_over_arg() {
-        let budget = Cell::new(1000);
+        let budget = ExpansionBudget::new(1000);
         let mut scope = StageScope::default();
         scope.args.set("A", Some(Var::known("arg")));
         assert_eq!(scope.lookup("A").unwrap().value, "arg");
@@ -242,21 +237,21 @@ mod tests {
 
     #[test]
     fn copying_the_parent_environment_is_budgeted() {
-        let budget = Cell::new(1000);
+        let budget = ExpansionBudget::new(1000);
         let mut parent = StageScope::default();
         parent
             .inherited_mut(&budget)
             .env
             .set("NAME", Some(Var::known("value")));
-        assert_eq!(budget.get(), 1000, "an unshared state is changed in place");
+        assert_eq!(budget.left(), 1000, "an unshared state is changed in place");
         let parent = parent.into_inherited();
         let mut child = StageScope::new(Rc::clone(&parent));
         child.inherited_mut(&budget).workdir = Some("/x".into());
-        assert_eq!(budget.get(), 1000 - 64 - 9);
+        assert_eq!(budget.left(), 1000 - 64 - 9);
         assert_eq!(child.lookup("NAME").unwrap().value, "value");
         assert_eq!(parent.workdir, None);
         let mut poor = StageScope::new(Rc::clone(&parent));
-        poor.inherited_mut(&Cell::new(70)).workdir = Some("/y".into());
+        poor.inherited_mut(&ExpansionBudget::new(70)).workdir = Some("/y".into());
         assert_eq!(poor.lookup("NAME"), None);
         assert_eq!(parent.env.get("NAME").flatten().unwrap().value, "value");
     }

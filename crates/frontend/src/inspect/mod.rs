@@ -57,7 +57,11 @@ pub fn lower(db: &SourceDb, file: FileId, _options: &Options) -> Lowered {
             matches!(&setting.value, leastpriv_model::SeccompProfile::File(text) if text.trim_start().starts_with('{'))
         });
         if inline {
-            if let Err((span, message)) = crate::seccomp::attach_facts(runtime, None) {
+            if let Err((span, message)) = crate::seccomp::attach_facts(
+                runtime,
+                None,
+                &leastpriv_source::read::ReadScope::default(),
+            ) {
                 lowered.errors.push(leastpriv_source::InputError::at(
                     source.path(),
                     span,

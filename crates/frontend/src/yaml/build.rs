@@ -7,7 +7,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use leastpriv_source::{FileId, Span, TextRange};
+use leastpriv_source::{FileId, LineIndex, Span, TextRange};
 use saphyr_parser::{Event, Parser, ScalarStyle, Tag};
 
 use super::offsets::CharOffsets;
@@ -16,6 +16,9 @@ use super::{Entry, Limits, Node, Scalar, Stream, Value, YamlError};
 /// Past this many errors in one stream, further ones are dropped: a file with a million duplicate
 /// keys must not produce a million messages.
 const MAX_ERRORS: usize = 100;
+
+/// What one node costs besides its text, for the alias byte bound.
+const NODE_BYTES: usize = std::mem::size_of::<Node>();
 
 /// Above this many keys a mapping's duplicate check uses a hash set rather than a scan.
 const LINEAR_KEY_SCAN: usize = 16;
@@ -26,6 +29,8 @@ struct Built {
     node: Node,
     /// Nodes in the subtree, itself included.
     size: usize,
+    /// Bytes the subtree holds: its scalars' text and a node's size per node.
+    bytes: usize,
     /// Levels of collections in the subtree (0 for a scalar).
     height: usize,
 }
@@ -50,6 +55,7 @@ struct Frame {
     anchor: usize,
     tag: Option<Box<str>>,
     size: usize,
+    bytes: usize,
     height: usize,
 }
 
@@ -57,10 +63,12 @@ struct Builder<'a> {
     text: &'a str,
     file: FileId,
     offsets: CharOffsets,
+    lines: LineIndex,
     limits: Limits,
     stack: Vec<Frame>,
     anchors: HashMap<usize, Built>,
     alias_nodes: usize,
+    alias_bytes: usize,
     stream: Stream,
 }
 
@@ -112,10 +120,12 @@ fn build_once(text: &str, file: FileId, limits: Limits) -> (Stream, Option<(usiz
         text,
         file,
         offsets: CharOffsets::new(text),
+        lines: LineIndex::new(text),
         limits,
         stack: Vec::new(),
         anchors: HashMap::new(),
         alias_nodes: 0,
+        alias_bytes: 0,
         stream: Stream::default(),
     };
     let mut parser = Parser::new_from_str(text);
@@ -272,11 +282,18 @@ impl Builder<'_> {
             Event::DocumentStart(_) => self.anchors.clear(),
             Event::Nothing | Event::StreamStart | Event::StreamEnd | Event::DocumentEnd => {}
             Event::Scalar(text, style, anchor, tag) => {
-                let node = self.scalar(text.into_owned(), style, tag.as_deref(), range);
+                let bytes = NODE_BYTES + text.len();
+                // The scanner reserves room ahead in each scalar it reads: kept as is, a file of
+                // two-byte items (`[1,1,…]`) held 130 bytes of capacity per item. A copy of the
+                // exact size (rather than shrinking in place) lets the allocator reuse the
+                // scanner's buffer for the next scalar instead of fragmenting the heap.
+                let text = String::from(&*text);
+                let node = self.scalar(text, style, tag.as_deref(), range);
                 self.finish(
                     Built {
                         node,
                         size: 1,
+                        bytes,
                         height: 0,
                     },
                     anchor,
@@ -354,12 +371,22 @@ impl Builder<'_> {
             ));
         };
         self.alias_nodes = self.alias_nodes.saturating_add(anchored.size);
+        self.alias_bytes = self.alias_bytes.saturating_add(anchored.bytes);
         if self.alias_nodes > self.limits.max_alias_nodes {
             return Err(Fatal(self.error(
                 range,
                 format!(
                     "aliases expand to more than {} nodes; not read",
                     self.limits.max_alias_nodes
+                ),
+            )));
+        }
+        if self.alias_bytes > self.limits.max_alias_bytes {
+            return Err(Fatal(self.error(
+                range,
+                format!(
+                    "aliases expand to more than {} MiB; not read",
+                    self.limits.max_alias_bytes >> 20
                 ),
             )));
         }
@@ -394,12 +421,10 @@ impl Builder<'_> {
             .get(range.to_range())
             .is_some_and(|opening| opening.ends_with(['[', '{']));
         let bracket = bracket.then(|| range.end as usize - 1);
-        let flow_column = bracket.map(|bracket_at| {
-            let line_start = self.text[..bracket_at]
-                .rfind('\n')
-                .map_or(0, |newline| newline + 1);
-            self.text[line_start..bracket_at].chars().count()
-        });
+        // A lookup, not a scan back to the line start: a one-line JSON file opens thousands of
+        // collections on one line.
+        let flow_column = bracket
+            .map(|bracket_at| self.lines.line_column(self.text, bracket_at).column as usize - 1);
         self.stack.push(Frame {
             items,
             flow_column,
@@ -409,6 +434,7 @@ impl Builder<'_> {
             anchor,
             tag: tag.as_deref().map(tag_name),
             size: 1,
+            bytes: NODE_BYTES,
             height: 1,
         });
         Ok(())
@@ -449,6 +475,7 @@ impl Builder<'_> {
                 tag: frame.tag,
             },
             size: frame.size,
+            bytes: frame.bytes,
             height: frame.height,
         }
     }
@@ -463,6 +490,7 @@ impl Builder<'_> {
             return Ok(());
         };
         frame.size = frame.size.saturating_add(built.size);
+        frame.bytes = frame.bytes.saturating_add(built.bytes);
         frame.height = frame.height.max(built.height + 1);
         frame.last_end = frame.last_end.max(built.node.span.range.end as usize);
         match &mut frame.items {
@@ -554,10 +582,7 @@ impl Builder<'_> {
 
     /// The 1-based line of a byte offset, for messages that name another place.
     fn line_of(&self, offset: usize) -> usize {
-        self.text
-            .get(..offset)
-            .map_or(0, |prefix| prefix.bytes().filter(|&b| b == b'\n').count())
-            + 1
+        self.lines.line_of(offset) + 1
     }
 }
 

@@ -19,8 +19,9 @@
 //! YAML 1.2 core schema ([`Node::as_bool`], [`Node::as_i64`]): a front-end decides how its format
 //! reads `"true"` or `yes`.
 //!
-//! Hostile input is bounded ([`Limits`]): alias expansion is capped in nodes (a "billion laughs"
-//! stream fails with a located error instead of exhausting memory) and nesting in depth (so neither
+//! Hostile input is bounded ([`Limits`]): alias expansion is capped in nodes and in bytes (a "billion
+//! laughs" stream, or one long scalar aliased thousands of times, fails with a located error instead
+//! of exhausting memory) and nesting in depth (so neither
 //! this layer nor the front-ends that walk the tree recursively can overflow the stack).
 //!
 //! Why not `saphyr`'s `MarkedYaml` loader: it types scalars eagerly (a plain `3.10` becomes the float
@@ -43,6 +44,9 @@ pub struct Limits {
     pub max_depth: usize,
     /// Maximum number of nodes that aliases may copy in one stream (merges reuse those copies).
     pub max_alias_nodes: usize,
+    /// Maximum bytes that aliases may copy in one stream: scalar text plus the size of each node,
+    /// so a 100 KB scalar aliased 30,000 times is refused as surely as a billion small nodes.
+    pub max_alias_bytes: usize,
 }
 
 impl Default for Limits {
@@ -50,6 +54,7 @@ impl Default for Limits {
         Self {
             max_depth: 256,
             max_alias_nodes: 1_000_000,
+            max_alias_bytes: 64 << 20,
         }
     }
 }

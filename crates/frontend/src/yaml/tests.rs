@@ -251,6 +251,18 @@ fn alias_bomb_is_bounded() {
 }
 
 #[test]
+fn aliases_of_a_long_scalar_are_bounded_in_bytes() {
+    let mut text = format!("big: &big \"{}\"\nlist:\n", "x".repeat(100_000));
+    for _ in 0..30_000 {
+        text.push_str("  - *big\n");
+    }
+    let (stream, _, _) = parse_text(&text);
+    let error = stream.errors.first().expect("error");
+    assert!(error.message.contains("MiB"), "{}", error.message);
+    assert!(stream.documents.is_empty());
+}
+
+#[test]
 fn deep_nesting_is_bounded() {
     for text in [
         format!("{}x\n", "- ".repeat(10_000)),

@@ -40,6 +40,7 @@ pub(crate) fn run(
         ..leastpriv_image::Options::default()
     };
     // Each input is read and lowered on its own thread; one that cannot be read becomes an error.
+    let gate = inputs::MemoryGate::default();
     let mut lowered: Vec<(bool, Lowered)> = sources
         .par_iter()
         .map(|source| match source {
@@ -52,11 +53,16 @@ pub(crate) fn run(
                     &image_options,
                 )),
             ),
-            _ => match source.load(&db) {
-                Ok((file, kind)) => (
-                    true,
-                    leastpriv_frontend::lower(&db, file, kind, &settings.options),
-                ),
+            _ => match gate.enter(source.size()).and_then(|_pass| {
+                let (file, kind) = source.load(&db)?;
+                Ok(leastpriv_frontend::lower(
+                    &db,
+                    file,
+                    kind,
+                    &settings.options,
+                ))
+            }) {
+                Ok(lowered) => (true, lowered),
                 Err(error) => (
                     false,
                     Lowered {
@@ -76,8 +82,21 @@ pub(crate) fn run(
         lowered.push((true, compose_project(&db, &args.compose_files, &settings)));
     }
     if args.engine {
-        let engine = crate::engine::audit(&db, &settings.options)?;
-        lowered.push((true, engine.lowered));
+        // An engine that does not answer is an input that could not be read, like any other: the
+        // other inputs' findings are still reported.
+        match crate::engine::audit(&db, &settings.options) {
+            Ok(engine) => lowered.push((true, engine.lowered)),
+            Err(error) => lowered.push((
+                false,
+                Lowered {
+                    errors: vec![leastpriv_source::InputError::file(
+                        "docker engine",
+                        format!("{error:#}"),
+                    )],
+                    ..Lowered::default()
+                },
+            )),
+        }
     }
     let mut containers = Vec::new();
     let mut daemons = Vec::new();
