@@ -21,6 +21,7 @@ mod compose;
 mod config;
 mod distribution;
 mod inputs;
+mod profile;
 mod rules;
 mod selection;
 mod standard;
