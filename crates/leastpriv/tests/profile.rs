@@ -302,13 +302,18 @@ impl Image {
     fn build() -> Self {
         let context = tempfile::tempdir().expect("temp dir");
         std::fs::copy(BUSYBOX, context.path().join("busybox")).expect("copies busybox");
+        let name = format!("{}:1", unique("image"));
+        // The label gives each test's image its own ID: `docker ps --filter ancestor=` matches by
+        // ID, so identical builds would let one test see the containers another test is running.
         std::fs::write(
             context.path().join("Dockerfile"),
-            "FROM scratch\nCOPY busybox /bin/busybox\n\
-             RUN [\"/bin/busybox\", \"--install\", \"-s\", \"/bin\"]\nCMD [\"sh\"]\n",
+            format!(
+                "FROM scratch\nCOPY busybox /bin/busybox\n\
+                 RUN [\"/bin/busybox\", \"--install\", \"-s\", \"/bin\"]\nCMD [\"sh\"]\n\
+                 LABEL org.leastpriv.test=\"{name}\"\n"
+            ),
         )
         .expect("writes");
-        let name = format!("{}:1", unique("image"));
         let output = Command::new("docker")
             .args(["build", "--force-rm", "-q", "-t", &name])
             .arg(context.path())
