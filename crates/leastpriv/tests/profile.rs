@@ -264,12 +264,29 @@ fn forced_fallback_and_ebpf_see_the_same_syscalls() {
     assert!(strings(&ebpf["run"]["not_observed"]).contains(&"capabilities".to_owned()));
 }
 
+/// A `sleep` duration no other process uses (busybox sleep takes fractions), to find the process by.
+fn unique_sleep() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.subsec_nanos());
+    format!("300.{}{:09}", std::process::id(), nanos)
+}
+
+/// The processes whose command line contains `sleep <duration>`.
+fn sleeping(duration: &str) -> Vec<String> {
+    let output = Command::new("pgrep")
+        .args(["-f", &format!("sleep {duration}")])
+        .output()
+        .expect("pgrep");
+    text(&output.stdout).lines().map(str::to_owned).collect()
+}
+
 #[test]
 fn daemons_the_workload_forks_are_stopped() {
     if !local_ready("daemons_the_workload_forks_are_stopped") {
         return;
     }
-    let marker = unique("daemon");
+    let duration = unique_sleep();
     let output = leastpriv()
         .args(["profile", "--capabilities", "skip", "-o", "/dev/null"])
         .args([
@@ -277,20 +294,55 @@ fn daemons_the_workload_forks_are_stopped() {
             BUSYBOX,
             "sh",
             "-c",
-            &format!("({BUSYBOX} sleep 300 {marker}; true) & echo forked"),
+            &format!("({BUSYBOX} setsid {BUSYBOX} sleep {duration} &); echo forked"),
         ])
         .output()
         .expect("runs");
     assert!(output.status.success(), "{}", text(&output.stderr));
-    let left = Command::new("pgrep")
-        .args(["-f", &marker])
-        .output()
-        .expect("pgrep");
-    assert!(
-        text(&left.stdout).trim().is_empty(),
-        "left running: {}",
-        text(&left.stdout)
-    );
+    let left = sleeping(&duration);
+    assert!(left.is_empty(), "left running: {left:?}");
+}
+
+#[test]
+fn sigkill_of_leastpriv_stops_the_local_workload_and_its_daemons() {
+    if !local_ready("sigkill_of_leastpriv_stops_the_local_workload_and_its_daemons") {
+        return;
+    }
+    let duration = unique_sleep();
+    // The workload and a daemon it forks into a session of its own (re-parented to init when
+    // leastpriv dies, out of reach of PR_SET_PDEATHSIG).
+    let mut child = leastpriv()
+        .args(["profile", "--capabilities", "skip", "-o", "/dev/null"])
+        .args([
+            "--",
+            BUSYBOX,
+            "sh",
+            "-c",
+            &format!(
+                "({BUSYBOX} setsid {BUSYBOX} sleep {duration} &); {BUSYBOX} sleep {duration}"
+            ),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("starts");
+    // leastpriv, the daemon and the shell or its last command, sleep.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while sleeping(&duration).len() < 3 {
+        assert!(Instant::now() < deadline, "the workload never started");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    child.kill().expect("SIGKILL");
+    let _ = child.wait();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !sleeping(&duration).is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "left running after leastpriv was killed: {:?}",
+            sleeping(&duration)
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
 }
 
 /// A busybox image FROM scratch, removed when dropped.

@@ -17,10 +17,12 @@
 // - bind: the port (from the sockaddr in user memory) and the socket's type (through the fd table);
 // - open/openat/creat with a write flag, mkdir/mkdirat: the path as the workload wrote it (absolute,
 //   or relative to the working directory; relative to another directory fd is not resolvable here).
+// A second program, on the capability:cap_capable tracepoint (tp_btf), records each capability check
+// of the workload's tasks with the kernel stack that made it (see `cap_capable` below).
 // Why not fentry on security_file_open / cap_capable or the BPF LSM `capable` hook, which would see
-// resolved paths and capability checks: this machine's kernel refuses to load any trampoline
-// program (fentry, fexit, fmod_ret, LSM: EPERM even for an empty program) and has no kprobes, so a
-// tracepoint is the one attach point there is. Capabilities are learned in user space instead.
+// resolved paths and the check's options: this machine's kernel refuses to load any trampoline
+// program (fentry, fexit, fmod_ret, LSM: EPERM even for an empty program) and has no kprobes, so
+// tracepoints are the attach points there are.
 //
 // Built by crates/profile/bpf/build.sh (clang-14, CO-RE against the running kernel's BTF), once per
 // architecture (pt_regs differ); the objects are checked in and CI proves they match this source.
@@ -94,7 +96,17 @@ struct fs_struct {
 	struct path pwd;
 } __attribute__((preserve_access_index));
 
+typedef struct {
+	__u64 val;
+} lp_cap_t;
+
+struct cred {
+	lp_cap_t cap_effective;
+	lp_cap_t cap_bset;
+} __attribute__((preserve_access_index));
+
 struct task_struct {
+	const struct cred *real_cred;
 	struct fs_struct *fs;
 	struct nsproxy *nsproxy;
 	struct seccomp seccomp;
@@ -195,6 +207,18 @@ struct path_key {
 	char cwd[CWD_SLOTS][NAME_LEN];
 };
 
+// A capability check: which, whether it was granted, and the kernel stack that made it (return
+// addresses, innermost first; user space names them from /proc/kallsyms to tell the checks the
+// kernel makes only to ask, with CAP_OPT_NOAUDIT, which the tracepoint does not carry).
+#define CHECK_FRAMES 12
+struct check_key {
+	__u32 mntns;
+	__u8 cap;
+	__u8 granted;
+	__u16 pad;
+	__u64 frames[CHECK_FRAMES];
+};
+
 struct port_key {
 	__u32 mntns;
 	__u16 port;
@@ -236,6 +260,13 @@ struct {
 	__type(key, struct port_key);
 	__type(value, __u8);
 } ports SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct check_key);
+	__type(value, __u8);
+} checks SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -417,6 +448,37 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 	} else if (id == NR_CREAT || id == NR_MKDIR) {
 		record_path(mntns, AT_FDCWD, (const char *)ARG0(regs));
 	}
+	return 0;
+}
+
+// The capability:cap_capable tracepoint, at the end of the kernel's capability decision
+// (cap_capable()). Counted: checks of the task's own credentials (not the credentials a filesystem
+// such as overlayfs substitutes for its own work, nor access()'s) whose effective set lies within
+// the bounding set (a runtime between dropping the bounding set and the effective set, as runc's
+// init is after it loads the seccomp filter, still holds every capability it started with).
+SEC("tp_btf/cap_capable")
+int BPF_PROG(cap_capable, const struct cred *cred, void *target_ns, const void *capable_ns, int cap,
+	     int ret)
+{
+	__u32 mntns;
+	struct record *record = current_record(0, &mntns);
+	if (!record || cap < 0 || cap >= 64)
+		return 0;
+	struct task_struct *task = bpf_get_current_task_btf();
+	if (cred != task->real_cred)
+		return 0;
+	__u64 effective = BPF_CORE_READ(cred, cap_effective.val);
+	__u64 bounding = BPF_CORE_READ(cred, cap_bset.val);
+	if (effective & ~bounding)
+		return 0;
+	struct check_key key = {
+		.mntns = mntns,
+		.cap = cap,
+		.granted = ret == 0,
+	};
+	bpf_get_stack(ctx, key.frames, sizeof(key.frames), 0);
+	__u8 one = 1;
+	bpf_map_update_elem(&checks, &key, &one, BPF_NOEXIST);
 	return 0;
 }
 

@@ -1,6 +1,6 @@
 //! The eBPF recorder: loads `bpf/recorder.<arch>.bpf.o` (built from `recorder.bpf.c`, checked in)
-//! with aya, attaches its program to the `raw_syscalls:sys_enter` tracepoint and reads its maps once
-//! when the workload is done.
+//! with aya, attaches its programs to the `raw_syscalls:sys_enter` and `capability:cap_capable`
+//! tracepoints and reads its maps once when the workload is done.
 //!
 //! Nothing crosses to user space while the workload runs: the program sets bits in per-namespace
 //! records and inserts paths and ports into hash maps, so the cost is the tracepoint's own. The
@@ -16,6 +16,7 @@ use aya::maps::{Array, HashMap, MapData};
 use aya::programs::BtfTracePoint;
 use aya::{Btf, Ebpf, EbpfLoader};
 
+use crate::capabilities::{CapabilityChecks, Kallsyms};
 use crate::{Observation, ProfileError};
 
 /// The object compiled by `bpf/build.sh` for this architecture.
@@ -31,6 +32,9 @@ const PATH_KEY: usize = 8 + PATH_LEN + CWD_SLOTS * NAME_LEN;
 const PATH_LEN: usize = 256;
 const CWD_SLOTS: usize = 24;
 const NAME_LEN: usize = 32;
+/// `struct check_key`: mntns, cap, granted, pad, frames[12].
+const CHECK_KEY: usize = 8 + CHECK_FRAMES * 8;
+const CHECK_FRAMES: usize = 12;
 /// `struct config`: the container id.
 const CONTAINER_ID_LEN: usize = 64;
 
@@ -125,7 +129,35 @@ impl BpfRecorder {
             let socket_type = u16::from_ne_bytes([key[6], key[7]]);
             observation.ports.insert((port, socket_type));
         }
+        observation.checks = Some(self.capability_checks(namespaces)?);
         Ok(observation)
+    }
+
+    /// The capability checks the workload's tasks made, judged by the kernel functions that made
+    /// them.
+    fn capability_checks(&self, namespaces: &BTreeSet<u32>) -> Result<CapabilityChecks, ProfileError> {
+        let checks: HashMap<&MapData, [u8; CHECK_KEY], u8> =
+            HashMap::try_from(self.map("checks")?).map_err(map_error)?;
+        let symbols = Kallsyms::read();
+        let mut judged = CapabilityChecks {
+            callers_named: !symbols.is_empty(),
+            ..CapabilityChecks::default()
+        };
+        for key in checks.keys() {
+            let key = key.map_err(map_error)?;
+            let mntns = u32::from_ne_bytes([key[0], key[1], key[2], key[3]]);
+            if !namespaces.contains(&mntns) {
+                continue;
+            }
+            let frames: Vec<&str> = key[8..]
+                .chunks_exact(8)
+                .map(|bytes| u64::from_ne_bytes(bytes.try_into().unwrap_or_default()))
+                .take_while(|&address| address != 0)
+                .map_while(|address| symbols.name(address))
+                .collect();
+            judged.add(u32::from(key[4]), key[5] != 0, &frames);
+        }
+        Ok(judged)
     }
 
     /// Every namespace enrolled so far (the container's, once it made a syscall).
@@ -148,16 +180,20 @@ impl BpfRecorder {
     }
 }
 
-/// Loads and attaches the program.
+/// Loads and attaches the programs, each on the tracepoint of its name.
 fn attach(ebpf: &mut Ebpf, btf: &Btf) -> Result<(), ProfileError> {
-    let what = "the raw_syscalls:sys_enter tracepoint";
-    let sys_enter: &mut BtfTracePoint = program_of(ebpf, "sys_enter")?;
-    sys_enter
-        .load("sys_enter", btf)
-        .map_err(|error| program_error("sys_enter", what, &error))?;
-    sys_enter
-        .attach()
-        .map_err(|error| program_error("sys_enter", what, &error))?;
+    for (name, what) in [
+        ("sys_enter", "the raw_syscalls:sys_enter tracepoint"),
+        ("cap_capable", "the capability:cap_capable tracepoint"),
+    ] {
+        let program: &mut BtfTracePoint = program_of(ebpf, name)?;
+        program
+            .load(name, btf)
+            .map_err(|error| program_error(name, what, &error))?;
+        program
+            .attach()
+            .map_err(|error| program_error(name, what, &error))?;
+    }
     Ok(())
 }
 

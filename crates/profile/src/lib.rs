@@ -125,6 +125,21 @@ impl Recorder {
     }
 }
 
+/// How to learn the capabilities a workload needs ([`capabilities`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum CapabilityMode {
+    /// Where the kernel checks them (the eBPF recorder); by trials where the recorder cannot see
+    /// the checks (the seccomp-notify fallback).
+    #[default]
+    Observe,
+    /// Observed, then confirmed by trials: exactly the observed set works, each one fewer fails.
+    Confirm,
+    /// By trials only: rerun without capabilities.
+    Trial,
+    /// Not learned (the profile says so in `run.not_observed`).
+    Skip,
+}
+
 /// How to exercise and end a workload.
 #[derive(Clone, Debug, Default)]
 pub struct Options {
@@ -139,8 +154,8 @@ pub struct Options {
     /// Syscalls already known (a `--baseline` profile): the fallback recorder lets them through
     /// without a round trip, and they are part of the result.
     pub baseline: Vec<String>,
-    /// Learn the needed capabilities by trials ([`capabilities`]); off: not observed.
-    pub capability_trials: bool,
+    /// How to learn the needed capabilities ([`capabilities`]).
+    pub capabilities: CapabilityMode,
 }
 
 /// What a recorder saw, before names are given.
@@ -150,21 +165,15 @@ pub struct Observation {
     pub namespaces: BTreeSet<u32>,
     /// Syscall numbers of the native architecture.
     pub syscalls: BTreeSet<u32>,
-    /// Capability bits found needed (by [`capabilities`] trials).
+    /// Capability bits found needed (observed, or by [`capabilities`] trials).
     pub capabilities: u64,
+    /// The capability checks the recorder saw (`None`: it cannot see them).
+    pub checks: Option<capabilities::CapabilityChecks>,
     /// Paths opened for writing or created as directories, absolute (relative ones resolved against
     /// the working directory at the time), not yet normalized.
     pub written: BTreeSet<String>,
     /// (port, socket type: 1 stream, 2 datagram).
     pub ports: BTreeSet<(u16, u16)>,
-}
-
-/// The note for a profile whose capabilities were learned by `trials` trials.
-pub(crate) fn trials_note(trials: u32) -> String {
-    format!(
-        "capabilities learned by {trials} trial run(s) without them (the kernel here allows no \
-         hook on capability checks); --capabilities skip turns this off"
-    )
 }
 
 /// A recorded profile and what to tell the user about it.
@@ -315,6 +324,7 @@ mod tests {
         let observation = Observation {
             syscalls: [0, 59, 999].into(),
             capabilities: 1 << 10,
+            checks: None,
             ports: [(80, 1), (53, 2), (7, 3)].into(),
             ..Observation::default()
         };

@@ -9,7 +9,9 @@
 //!
 //! The run ends when the command exits (or after `--exercise`/`--duration`, when leastpriv stops it).
 //! leastpriv is the subreaper of the workload, so daemons it leaves behind are stopped too (SIGTERM,
-//! then SIGKILL) rather than left running under a recording filter. Ctrl-C reaches the workload as
+//! then SIGKILL) rather than left running under a recording filter. If leastpriv is killed (SIGKILL),
+//! its child dies with it (`PR_SET_PDEATHSIG`) and, with eBPF, a [`Watchdog`] stops every process
+//! left in the workload's mount namespace. Ctrl-C reaches the workload as
 //! it would without leastpriv; leastpriv waits for it to end and writes the profile of what it did.
 
 use std::collections::BTreeSet;
@@ -23,6 +25,7 @@ use leastpriv_model::ProfileRun;
 use crate::bpf::BpfRecorder;
 use crate::capabilities::{self, Outcome};
 use crate::sys::{self, ChildSetup, Waited};
+use crate::watchdog::{self, Watchdog};
 use crate::{
     filter, leaf_paths, notify, run_exercise, sleep_until, Arch, Options, ProfileError, Recorder,
     RecorderChoice, Recording,
@@ -75,26 +78,27 @@ pub fn profile(argv: &[String], options: &Options) -> Result<Recording, ProfileE
             .map(|path| normalize(Path::new(path)))
             .filter(|path| !is_pseudo_file(path)),
     );
-    let mut capabilities = 0;
     let mut not_observed: Vec<String> = Vec::new();
     if recorder == Recorder::SeccompNotify {
         not_observed.extend(notify::NOT_OBSERVED.iter().map(|what| (*what).to_owned()));
     }
-    if options.capability_trials && !sys::interrupted() {
-        let recorded = Outcome {
-            exercise_passed: true,
-            exit_code,
-        };
-        let (needed, trials) = capabilities::needed(held_capabilities(), recorded, |removed| {
-            trial(&program, &args, options, removed)
-        })?;
-        capabilities = needed;
-        if trials > 0 {
-            notes.push(crate::trials_note(trials));
-        }
-    } else {
+    let recorded = Outcome {
+        exercise_passed: true,
+        exit_code,
+    };
+    let learned = capabilities::learn(
+        options.capabilities,
+        observation.checks.as_ref(),
+        Some(held_capabilities()),
+        recorded,
+        !sys::interrupted(),
+        |removed| trial(&program, &args, options, removed),
+    )?;
+    notes.extend(learned.notes);
+    if learned.needed.is_none() {
         not_observed.push("capabilities".to_owned());
     }
+    let capabilities = learned.needed.unwrap_or(0);
     let run = ProfileRun {
         command: argv.to_vec(),
         image: None,
@@ -255,6 +259,8 @@ fn record_bpf(
         let _ = sys::wait_child(child.pid, true);
     })?;
     recorder.enrol_namespace(mntns)?;
+    // Stops what the workload forked if leastpriv is killed (its child dies with it anyway).
+    let watchdog = Watchdog::start(&[watchdog::stop_namespace(mntns)])?;
     if let Err(error) = child.go() {
         let _ = sys::wait_child(child.pid, true);
         return Err(ProfileError::Workload(format!(
@@ -263,6 +269,7 @@ fn record_bpf(
         )));
     }
     let exit_code = supervise(child.pid, options, Some(mntns))?;
+    watchdog.disarm();
     let observation = recorder.observe(&BTreeSet::from([mntns]))?;
     Ok((observation, exit_code))
 }

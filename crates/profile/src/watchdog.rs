@@ -5,7 +5,9 @@
 //! terminal does not reach it) reading a pipe whose write end only leastpriv holds. When leastpriv
 //! ends its recording it writes `done` and the watchdog exits; when leastpriv dies, the kernel closes
 //! the pipe, `read` sees end of file, and the watchdog runs the clean-up commands (`docker rm -f`,
-//! `compose down`, removing the temporary files).
+//! `compose down`, removing the temporary files, or for a local command recorded with eBPF, killing
+//! every process left in the workload's mount namespace: its child dies with leastpriv
+//! (`PR_SET_PDEATHSIG`), but what it forked would run on, re-parented to init).
 
 use std::io::Write;
 use std::os::unix::process::CommandExt;
@@ -20,6 +22,18 @@ use crate::ProfileError;
 pub(crate) struct Watchdog {
     pipe: Option<ChildStdin>,
     child: Child,
+}
+
+/// `sh -c` that stops every process in the mount namespace `mntns` (SIGTERM, then SIGKILL until
+/// none is left, for at most about ten seconds): a local workload whose recorder died.
+pub(crate) fn stop_namespace(mntns: u32) -> Vec<String> {
+    let script = format!(
+        "ns='mnt:[{mntns}]'; signal=TERM; for round in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 \
+         18 19 20; do left=; for dir in /proc/[0-9]*; do [ \"$(readlink \"$dir/ns/mnt\" \
+         2>/dev/null)\" = \"$ns\" ] || continue; left=1; kill -s $signal \"${{dir#/proc/}}\" \
+         2>/dev/null; done; [ -n \"$left\" ] || exit 0; sleep 0.5; signal=KILL; done"
+    );
+    vec!["sh".into(), "-c".into(), script]
 }
 
 impl Watchdog {
@@ -94,5 +108,18 @@ mod tests {
         assert!(kept.exists());
         drop(Watchdog::start(&[rm(&removed)]).expect("starts"));
         assert!(!removed.exists());
+    }
+
+    #[test]
+    fn stops_nothing_in_an_empty_namespace() {
+        // No process has mount namespace 1: the script finds none and ends at once.
+        let argv = stop_namespace(1);
+        let started = std::time::Instant::now();
+        let status = Command::new(&argv[0])
+            .args(&argv[1..])
+            .status()
+            .expect("runs");
+        assert!(status.success());
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
     }
 }

@@ -10,7 +10,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use leastpriv_model::WorkloadProfile;
-use leastpriv_profile::{seccomp, ComposeTarget, Options, RecorderChoice, Recording};
+use leastpriv_profile::{
+    seccomp, CapabilityMode, ComposeTarget, Options, RecorderChoice, Recording,
+};
 
 use crate::args::{CapabilitiesArg, ProfileArgs, RecorderArg};
 use crate::ExitStatus;
@@ -92,7 +94,12 @@ fn record(args: &ProfileArgs) -> Result<Recording> {
         repeat: args.repeat,
         duration: args.duration,
         baseline,
-        capability_trials: args.capabilities == CapabilitiesArg::Trial,
+        capabilities: match args.capabilities {
+            CapabilitiesArg::Observe => CapabilityMode::Observe,
+            CapabilitiesArg::Confirm => CapabilityMode::Confirm,
+            CapabilitiesArg::Trial => CapabilityMode::Trial,
+            CapabilitiesArg::Skip => CapabilityMode::Skip,
+        },
     };
     let mut recording = if !args.compose.is_empty() {
         let target = ComposeTarget {
