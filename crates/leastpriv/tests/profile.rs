@@ -219,6 +219,67 @@ fn a_non_root_bind_below_1024_needs_net_bind_service() {
 }
 
 #[test]
+fn an_observed_non_root_bind_below_1024_reports_net_bind_service() {
+    let test = "an_observed_non_root_bind_below_1024_reports_net_bind_service";
+    if !local_ready(test) {
+        return;
+    }
+    if Command::new("setpriv").arg("--help").output().is_err() {
+        skip::<()>(test, "no setpriv");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let profile = dir.path().join("profile.json");
+    // leastpriv runs as root (eBPF); the workload becomes nobody with the capability in its
+    // ambient set and binds port 80. The kernel's checks show what it needed: setpriv's own
+    // (SETUID, SETGID) and the bind's. The kernel also checks SETPCAP when setpriv sets the
+    // inheritable set, but only to ask whether the set is capped (cap_inh_is_capped, an audited
+    // check): the confirming trials find it is not needed and drop it.
+    let output = leastpriv()
+        .args(["profile", "--capabilities", "confirm", "--output"])
+        .arg(&profile)
+        .args([
+            "--",
+            "setpriv",
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            "--inh-caps=+net_bind_service",
+            "--ambient-caps=+net_bind_service",
+            BUSYBOX,
+            "timeout",
+            "1",
+            BUSYBOX,
+            "nc",
+            "-l",
+            "-p",
+            "80",
+        ])
+        .output()
+        .expect("runs");
+    let summary = text(&output.stdout) + &text(&output.stderr);
+    assert!(output.status.success(), "{summary}");
+    let json = read_json(&profile);
+    assert_eq!(json["run"]["recorder"], "ebpf");
+    assert!(json["run"].get("not_observed").is_none(), "{summary}");
+    // In the order of the capability numbers.
+    assert_eq!(
+        strings(&json["capabilities"]),
+        ["CAP_SETGID", "CAP_SETUID", "CAP_NET_BIND_SERVICE"],
+        "{summary}"
+    );
+    // __inet_bind or __inet6_bind, as nc binds.
+    assert!(
+        summary.contains("CAP_NET_BIND_SERVICE (__inet"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("checked but not needed (the workload behaved as recorded without them): CAP_SETPCAP"),
+        "{summary}"
+    );
+}
+
+#[test]
 fn forced_fallback_and_ebpf_see_the_same_syscalls() {
     if !local_ready("forced_fallback_and_ebpf_see_the_same_syscalls") {
         return;

@@ -216,6 +216,9 @@ struct check_key {
 	__u8 cap;
 	__u8 granted;
 	__u16 pad;
+	// The checked credentials' bounding set: a container runtime that loads the filter before it
+	// drops the bounding set makes checks with a wider one than the container ends with.
+	__u64 bounding;
 	__u64 frames[CHECK_FRAMES];
 };
 
@@ -475,6 +478,7 @@ int BPF_PROG(cap_capable, const struct cred *cred, void *target_ns, const void *
 		.mntns = mntns,
 		.cap = cap,
 		.granted = ret == 0,
+		.bounding = bounding,
 	};
 	bpf_get_stack(ctx, key.frames, sizeof(key.frames), 0);
 	__u8 one = 1;

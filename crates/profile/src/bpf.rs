@@ -32,8 +32,8 @@ const PATH_KEY: usize = 8 + PATH_LEN + CWD_SLOTS * NAME_LEN;
 const PATH_LEN: usize = 256;
 const CWD_SLOTS: usize = 24;
 const NAME_LEN: usize = 32;
-/// `struct check_key`: mntns, cap, granted, pad, frames[12].
-const CHECK_KEY: usize = 8 + CHECK_FRAMES * 8;
+/// `struct check_key`: mntns, cap, granted, pad, bounding, frames[12].
+const CHECK_KEY: usize = 16 + CHECK_FRAMES * 8;
 const CHECK_FRAMES: usize = 12;
 /// `struct config`: the container id.
 const CONTAINER_ID_LEN: usize = 64;
@@ -88,8 +88,13 @@ impl BpfRecorder {
         config.set(0, value, 0).map_err(map_error)
     }
 
-    /// What the workload in these mount namespaces did.
-    pub fn observe(&self, namespaces: &BTreeSet<u32>) -> Result<Observation, ProfileError> {
+    /// What the workload in these mount namespaces did. With `bounding` (a container's bounding
+    /// set), checks made with a wider bounding set are the runtime's, before it dropped it.
+    pub fn observe(
+        &self,
+        namespaces: &BTreeSet<u32>,
+        bounding: Option<u64>,
+    ) -> Result<Observation, ProfileError> {
         let mut observation = Observation::default();
         let records: HashMap<&MapData, u32, [u64; RECORD_WORDS]> =
             HashMap::try_from(self.map("records")?).map_err(map_error)?;
@@ -129,13 +134,17 @@ impl BpfRecorder {
             let socket_type = u16::from_ne_bytes([key[6], key[7]]);
             observation.ports.insert((port, socket_type));
         }
-        observation.checks = Some(self.capability_checks(namespaces)?);
+        observation.checks = Some(self.capability_checks(namespaces, bounding)?);
         Ok(observation)
     }
 
     /// The capability checks the workload's tasks made, judged by the kernel functions that made
     /// them.
-    fn capability_checks(&self, namespaces: &BTreeSet<u32>) -> Result<CapabilityChecks, ProfileError> {
+    fn capability_checks(
+        &self,
+        namespaces: &BTreeSet<u32>,
+        bounding: Option<u64>,
+    ) -> Result<CapabilityChecks, ProfileError> {
         let checks: HashMap<&MapData, [u8; CHECK_KEY], u8> =
             HashMap::try_from(self.map("checks")?).map_err(map_error)?;
         let symbols = Kallsyms::read();
@@ -146,10 +155,12 @@ impl BpfRecorder {
         for key in checks.keys() {
             let key = key.map_err(map_error)?;
             let mntns = u32::from_ne_bytes([key[0], key[1], key[2], key[3]]);
-            if !namespaces.contains(&mntns) {
+            let checked_bounding = u64::from_ne_bytes(key[8..16].try_into().unwrap_or_default());
+            let by_runtime = bounding.is_some_and(|bounding| checked_bounding & !bounding != 0);
+            if !namespaces.contains(&mntns) || by_runtime {
                 continue;
             }
-            let frames: Vec<&str> = key[8..]
+            let frames: Vec<&str> = key[16..]
                 .chunks_exact(8)
                 .map(|bytes| u64::from_ne_bytes(bytes.try_into().unwrap_or_default()))
                 .take_while(|&address| address != 0)

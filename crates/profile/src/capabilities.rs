@@ -240,6 +240,18 @@ const CHECK_PLUMBING: &[&str] = &[
     "bpf_trace_run5",
 ];
 
+/// The capability API's audited entry points: the function to name is the one that called them.
+const CHECK_WRAPPERS: &[&str] = &[
+    "capable",
+    "ns_capable",
+    "ns_capable_setid",
+    "file_ns_capable",
+    "has_capability",
+    "has_ns_capability",
+    "capable_wrt_inode_uidgid",
+    "privileged_wrt_inode_uidgid",
+];
+
 /// Callers that check with `CAP_OPT_NOAUDIT` (besides every `*_noaudit` function).
 const NOAUDIT_CALLERS: &[&str] = &[
     "cap_vm_enough_memory",
@@ -273,7 +285,8 @@ impl CapabilityChecks {
         }
     }
 
-    /// Whether the check whose stack is `frames` was audited, and the function that made it.
+    /// Whether the check whose stack is `frames` was audited, and the function that made it (past
+    /// the capability API's own wrappers).
     pub fn judge<'a>(frames: &[&'a str]) -> (bool, Option<&'a str>) {
         let is_plumbing = |name: &str| {
             CHECK_PLUMBING.contains(&name)
@@ -294,7 +307,11 @@ impl CapabilityChecks {
                 return (false, Some(caller));
             }
         }
-        (true, Some(caller))
+        let named = std::iter::once(caller)
+            .chain(callers)
+            .find(|name| !CHECK_WRAPPERS.contains(name))
+            .unwrap_or(caller);
+        (true, Some(named))
     }
 
     /// What to tell the user about these checks.
@@ -482,7 +499,7 @@ mod tests {
         };
         assert_eq!(
             CapabilityChecks::judge(&with(&["capable_wrt_inode_uidgid", "chown_ok"])),
-            (true, Some("capable_wrt_inode_uidgid"))
+            (true, Some("chown_ok"))
         );
         assert!(!CapabilityChecks::judge(&with(&["ns_capable_noaudit", "x"])).0);
         assert!(!CapabilityChecks::judge(&with(&["has_capability_noaudit"])).0);
@@ -493,6 +510,10 @@ mod tests {
         );
         assert!(
             CapabilityChecks::judge(&with(&["__ptrace_may_access", "ptrace_attach"])).0
+        );
+        assert_eq!(
+            CapabilityChecks::judge(&with(&["ns_capable"])),
+            (true, Some("ns_capable"))
         );
         // Unnamed frames: every check counts.
         assert_eq!(CapabilityChecks::judge(&[]), (true, None));

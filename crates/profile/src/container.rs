@@ -391,7 +391,7 @@ pub(crate) fn record_with(
         ));
     }
     Ok(ContainerRun {
-        observation: recorder.observe(&namespaces)?,
+        observation: recorder.observe(&namespaces, held)?,
         diff: parse_diff(&diff.stdout),
         mounts,
         exit_code_if_exited,

@@ -270,7 +270,7 @@ fn record_bpf(
     }
     let exit_code = supervise(child.pid, options, Some(mntns))?;
     watchdog.disarm();
-    let observation = recorder.observe(&BTreeSet::from([mntns]))?;
+    let observation = recorder.observe(&BTreeSet::from([mntns]), None)?;
     Ok((observation, exit_code))
 }
 
