@@ -1,12 +1,14 @@
 //! `leastpriv profile` on real programs and the real engine.
 //!
 //! Local: busybox applets recorded with eBPF, then run under the generated filter (`--enforce`) with
-//! no EPERM; a non-root run (setpriv, ambient CAP_NET_BIND_SERVICE) that binds port 80 records with
-//! the seccomp-notify fallback and reports the capability; a write under /var/cache is reported;
-//! daemons the workload forks are stopped.
+//! no EPERM; a non-root run (setpriv, ambient CAP_NET_BIND_SERVICE) that binds port 80 reports the
+//! capability, observed in the kernel by eBPF (and confirmed by trials) and found by trials with the
+//! seccomp-notify fallback; a write under /var/cache is reported; daemons the workload forks are
+//! stopped, also when leastpriv is killed with SIGKILL (the watchdog).
 //! Container: a busybox image built FROM scratch, profiled with an exercise; the generated profile
 //! starts the container and passes the exercise, refuses a syscall outside it (EPERM), and
-//! `--cap-drop ALL --cap-add` of exactly the reported set works where one fewer fails. Clean-up: the
+//! `--cap-drop ALL --cap-add` of exactly the reported (observed) set works where one fewer fails; a
+//! Compose service reports the capability it used of those it held. Clean-up: the
 //! container is removed after Ctrl-C, after a crash, and by the watchdog after SIGKILL.
 //!
 //! Needs root (eBPF), busybox-static at /bin/busybox, setpriv, and for the container tests a
@@ -598,6 +600,48 @@ fn a_container_profile_starts_serves_and_refuses_the_rest() {
         &image,
         &["--cap-drop", "ALL", "--security-opt", &seccomp_opt]
     ));
+}
+
+#[test]
+fn a_compose_service_reports_the_capabilities_it_used() {
+    let test = "a_compose_service_reports_the_capabilities_it_used";
+    if !engine_ready(test) {
+        return;
+    }
+    if support::compose_tool().is_none() {
+        skip::<()>(test, "neither `docker compose` nor `docker-compose` runs");
+        return;
+    }
+    let image = Image::build();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let port = free_port();
+    // The service holds CHOWN and DAC_OVERRIDE and uses CHOWN only.
+    let quote = |text: &str| serde_json::to_string(text).expect("a string");
+    std::fs::write(
+        dir.path().join("compose.yaml"),
+        format!(
+            "version: \"3.8\"\nservices:\n  app:\n    image: {}\n    command: [\"sh\", \"-c\", {}]\n    \
+             ports: [\"127.0.0.1:{port}:8080\"]\n    cap_drop: [ALL]\n    cap_add: [CHOWN, DAC_OVERRIDE]\n",
+            quote(&image.name),
+            quote(SERVER)
+        ),
+    )
+    .expect("writes");
+    let profile = dir.path().join("profile.json");
+    let output = leastpriv()
+        .args(["profile", "--compose"])
+        .arg(dir.path().join("compose.yaml"))
+        .args(["--service", "app", "--exercise", &exercise(port), "-o"])
+        .arg(&profile)
+        .output()
+        .expect("runs");
+    let summary = text(&output.stdout) + &text(&output.stderr);
+    assert!(output.status.success(), "{summary}");
+    let json = read_json(&profile);
+    assert_eq!(json["run"]["service"], "app");
+    assert_eq!(strings(&json["capabilities"]), ["CAP_CHOWN"], "{summary}");
+    assert!(json["run"].get("not_observed").is_none(), "{summary}");
+    assert!(containers_of(&image).is_empty());
 }
 
 /// Starts `leastpriv profile` on a long-running container and waits until its container runs.
