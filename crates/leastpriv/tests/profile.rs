@@ -471,10 +471,19 @@ fn containers_of(image: &Image) -> Vec<String> {
 
 /// Containers whose name starts with `leastpriv-profile-<pid of leastpriv>`; any leastpriv.
 fn leftover_containers(label_value_prefix: &str) -> Vec<String> {
+    containers_named(label_value_prefix, "-a")
+}
+
+/// The running ones of those.
+fn running_containers(label_value_prefix: &str) -> Vec<String> {
+    containers_named(label_value_prefix, "--filter=status=running")
+}
+
+fn containers_named(label_value_prefix: &str, filter: &str) -> Vec<String> {
     let output = Command::new("docker")
         .args([
             "ps",
-            "-a",
+            filter,
             "--filter",
             "label=leastpriv.profile",
             "--format",
@@ -662,7 +671,9 @@ fn start_long_recording(image: &Image) -> (std::process::Child, tempfile::TempDi
         .expect("starts");
     let prefix = format!("leastpriv-profile-{}-", child.id());
     let deadline = Instant::now() + Duration::from_secs(60);
-    while leftover_containers(&prefix).is_empty() {
+    // Running, not only created: a signal between `docker create` and `docker start` ends the
+    // recording before the container made a syscall.
+    while running_containers(&prefix).is_empty() {
         assert!(Instant::now() < deadline, "the container never started");
         std::thread::sleep(Duration::from_millis(200));
     }

@@ -2,7 +2,8 @@
 //
 // leastpriv's eBPF recorder: what one workload needs, kept in kernel maps and read once at the end.
 //
-// A workload is a set of mount namespaces (`records`, keyed by the namespace's inode number). The
+// A workload is a set of mount namespaces (`slots`: the namespace's inode number -> its record in
+// `records`). The
 // local recorder inserts the namespace it unshared for the child before the child execs; the container
 // recorder names the container (`config.container_id`) and the first task of a new mount namespace
 // whose v1 cgroup is named after that container enrols its namespace. Other namespaces are remembered
@@ -197,6 +198,21 @@ struct config {
 	// The container's full id (the name of its v1 cgroup under Docker's cgroupfs driver); empty when
 	// the workload's namespace is enrolled by user space.
 	char container_id[CONTAINER_ID_LEN];
+	// Bumped whenever a namespace is enrolled: the per-CPU caches of older generations are stale.
+	__u64 generation;
+	// The next free slot of `records`.
+	__u32 next_slot;
+	__u32 pad;
+};
+
+// The last namespace this CPU looked up, and its slot (NO_SLOT: not recorded): the tasks of one
+// workload run many syscalls in a row on a CPU, so most lookups end here, on an array the verifier
+// inlines, instead of hashing the namespace.
+#define NO_SLOT 0xffffffff
+struct cached_slot {
+	__u32 mntns;
+	__u32 slot;
+	__u64 generation;
 };
 
 struct path_key {
@@ -228,12 +244,27 @@ struct port_key {
 	__u16 type;
 };
 
+#define RECORD_SLOTS 64
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 64);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, RECORD_SLOTS);
 	__type(key, __u32);
 	__type(value, struct record);
 } records SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, RECORD_SLOTS);
+	__type(key, __u32);
+	__type(value, __u32);
+} slots SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct cached_slot);
+} slot_cache SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -305,8 +336,34 @@ static __always_inline int in_configured_container(struct task_struct *task)
 	return 1;
 }
 
-// The record of the current task's workload, or NULL; enrols a new namespace of the configured
-// container on its first syscall under a filter.
+// The slot of `mntns`, or NO_SLOT; enrols a new namespace of the configured container when `enrol`.
+static __always_inline __u32 slot_of(struct task_struct *task, __u32 mntns, struct config *cfg,
+				     int enrol)
+{
+	__u32 *found = bpf_map_lookup_elem(&slots, &mntns);
+	if (found)
+		return *found;
+	if (!enrol || cfg->container_id[0] == 0 || bpf_map_lookup_elem(&ignored, &mntns))
+		return NO_SLOT;
+	if (!in_configured_container(task)) {
+		__u8 one = 1;
+		bpf_map_update_elem(&ignored, &mntns, &one, BPF_ANY);
+		return NO_SLOT;
+	}
+	__u32 slot = __sync_fetch_and_add(&cfg->next_slot, 1);
+	if (slot >= RECORD_SLOTS)
+		return NO_SLOT;
+	if (bpf_map_update_elem(&slots, &mntns, &slot, BPF_NOEXIST) < 0) {
+		// Another CPU enrolled it first.
+		found = bpf_map_lookup_elem(&slots, &mntns);
+		return found ? *found : NO_SLOT;
+	}
+	__sync_fetch_and_add(&cfg->generation, 1);
+	return slot;
+}
+
+// The record of the current task's workload, or NULL: only tasks under a seccomp filter, and of a
+// recorded namespace.
 static __always_inline struct record *current_record(int enrol, __u32 *mntns_out)
 {
 	// Direct loads through the BTF-typed task (no helper calls): this runs on every syscall.
@@ -315,19 +372,24 @@ static __always_inline struct record *current_record(int enrol, __u32 *mntns_out
 		return 0;
 	__u32 mntns = task->nsproxy->mnt_ns->ns.inum;
 	*mntns_out = mntns;
-	struct record *record = bpf_map_lookup_elem(&records, &mntns);
-	if (record || !enrol)
-		return record;
-	if (bpf_map_lookup_elem(&ignored, &mntns))
+	__u32 zero = 0;
+	struct config *cfg = bpf_map_lookup_elem(&config, &zero);
+	struct cached_slot *cache = bpf_map_lookup_elem(&slot_cache, &zero);
+	if (!cfg || !cache)
 		return 0;
-	if (!in_configured_container(task)) {
-		__u8 one = 1;
-		bpf_map_update_elem(&ignored, &mntns, &one, BPF_ANY);
-		return 0;
+	__u64 generation = cfg->generation;
+	__u32 slot;
+	if (cache->mntns == mntns && cache->generation == generation) {
+		slot = cache->slot;
+	} else {
+		slot = slot_of(task, mntns, cfg, enrol);
+		cache->mntns = mntns;
+		cache->slot = slot;
+		cache->generation = generation;
 	}
-	struct record empty = {};
-	bpf_map_update_elem(&records, &mntns, &empty, BPF_NOEXIST);
-	return bpf_map_lookup_elem(&records, &mntns);
+	if (slot >= RECORD_SLOTS)
+		return 0;
+	return bpf_map_lookup_elem(&records, &slot);
 }
 
 // The task's working directory, as names from the innermost up to its root (crossing mounts; a

@@ -35,8 +35,11 @@ const NAME_LEN: usize = 32;
 /// `struct check_key`: mntns, cap, granted, pad, bounding, frames[12].
 const CHECK_KEY: usize = 16 + CHECK_FRAMES * 8;
 const CHECK_FRAMES: usize = 12;
-/// `struct config`: the container id.
+/// `struct config`: the container id, the generation (u64), the next slot (u32), padding.
 const CONTAINER_ID_LEN: usize = 64;
+const CONFIG: usize = CONTAINER_ID_LEN + 16;
+const GENERATION: std::ops::Range<usize> = CONTAINER_ID_LEN..CONTAINER_ID_LEN + 8;
+const NEXT_SLOT: std::ops::Range<usize> = CONTAINER_ID_LEN + 8..CONTAINER_ID_LEN + 12;
 
 /// A loaded, attached recorder.
 pub struct BpfRecorder {
@@ -52,24 +55,35 @@ impl std::fmt::Debug for BpfRecorder {
 impl BpfRecorder {
     /// Loads and attaches every program; an error says why (not root, no BTF, no BPF LSM …).
     pub fn load() -> Result<Self, ProfileError> {
-        let btf = Btf::from_sys_fs().map_err(|error| {
-            ProfileError::Bpf(format!("no kernel BTF at /sys/kernel/btf/vmlinux: {error}"))
-        })?;
-        let mut ebpf = EbpfLoader::new()
-            .btf(Some(&btf))
+        // The loader parses the kernel's BTF itself (aya's `EbpfLoader::new`) and the programs'
+        // attach points need a parsed copy too: parse both at once, on two cores.
+        let ours = std::thread::spawn(Btf::from_sys_fs);
+        let mut loader = EbpfLoader::new();
+        let btf = ours
+            .join()
+            .map_err(|_| ProfileError::Bpf("reading the kernel's BTF failed".into()))?
+            .map_err(|error| {
+                ProfileError::Bpf(format!("no kernel BTF at /sys/kernel/btf/vmlinux: {error}"))
+            })?;
+        let mut ebpf = loader
             .load(OBJECT)
             .map_err(|error| ProfileError::Bpf(format!("loading the recorder: {error}")))?;
         attach(&mut ebpf, &btf)?;
         Ok(Self { ebpf })
     }
 
-    /// Records the workload whose tasks live in this mount namespace (the local recorder's child).
+    /// Records the workload whose tasks live in this mount namespace (the local recorder's child):
+    /// the first slot of `records`, and a new generation so that no CPU's cached lookup stays.
     pub fn enrol_namespace(&mut self, mntns: u32) -> Result<(), ProfileError> {
-        let mut records: HashMap<&mut MapData, u32, [u64; RECORD_WORDS]> =
-            HashMap::try_from(self.map_mut("records")?).map_err(map_error)?;
-        records
-            .insert(mntns, [0; RECORD_WORDS], 0)
-            .map_err(map_error)
+        let mut config = self.config()?;
+        let slot = u32::from_ne_bytes(config[NEXT_SLOT].try_into().unwrap_or_default());
+        let mut slots: HashMap<&mut MapData, u32, u32> =
+            HashMap::try_from(self.map_mut("slots")?).map_err(map_error)?;
+        slots.insert(mntns, slot, 0).map_err(map_error)?;
+        config[NEXT_SLOT].copy_from_slice(&(slot + 1).to_ne_bytes());
+        let generation = u64::from_ne_bytes(config[GENERATION].try_into().unwrap_or_default());
+        config[GENERATION].copy_from_slice(&(generation + 1).to_ne_bytes());
+        self.set_config(config)
     }
 
     /// Records the container with this full id: its tasks enrol their namespace on their first
@@ -81,11 +95,31 @@ impl BpfRecorder {
                 "`{id}` is not a full container id"
             )));
         }
-        let mut value = [0u8; CONTAINER_ID_LEN];
-        value.copy_from_slice(bytes);
-        let mut config: Array<&mut MapData, [u8; CONTAINER_ID_LEN]> =
+        let mut config = self.config()?;
+        config[..CONTAINER_ID_LEN].copy_from_slice(bytes);
+        self.set_config(config)
+    }
+
+    fn config(&self) -> Result<[u8; CONFIG], ProfileError> {
+        let config: Array<&MapData, [u8; CONFIG]> =
+            Array::try_from(self.map("config")?).map_err(map_error)?;
+        config.get(&0, 0).map_err(map_error)
+    }
+
+    fn set_config(&mut self, value: [u8; CONFIG]) -> Result<(), ProfileError> {
+        let mut config: Array<&mut MapData, [u8; CONFIG]> =
             Array::try_from(self.map_mut("config")?).map_err(map_error)?;
         config.set(0, value, 0).map_err(map_error)
+    }
+
+    /// The recorded namespaces and their slots in `records`.
+    fn slots(&self) -> Result<Vec<(u32, u32)>, ProfileError> {
+        let slots: HashMap<&MapData, u32, u32> =
+            HashMap::try_from(self.map("slots")?).map_err(map_error)?;
+        slots
+            .iter()
+            .map(|entry| entry.map_err(map_error))
+            .collect()
     }
 
     /// What the workload in these mount namespaces did. With `bounding` (a container's bounding
@@ -96,13 +130,13 @@ impl BpfRecorder {
         bounding: Option<u64>,
     ) -> Result<Observation, ProfileError> {
         let mut observation = Observation::default();
-        let records: HashMap<&MapData, u32, [u64; RECORD_WORDS]> =
-            HashMap::try_from(self.map("records")?).map_err(map_error)?;
-        for entry in records.iter() {
-            let (mntns, record) = entry.map_err(map_error)?;
+        let records: Array<&MapData, [u64; RECORD_WORDS]> =
+            Array::try_from(self.map("records")?).map_err(map_error)?;
+        for (mntns, slot) in self.slots()? {
             if !namespaces.contains(&mntns) {
                 continue;
             }
+            let record = records.get(&slot, 0).map_err(map_error)?;
             observation.namespaces.insert(mntns);
             for (word_index, word) in record.iter().enumerate() {
                 for bit in 0..64 {
@@ -147,19 +181,27 @@ impl BpfRecorder {
     ) -> Result<CapabilityChecks, ProfileError> {
         let checks: HashMap<&MapData, [u8; CHECK_KEY], u8> =
             HashMap::try_from(self.map("checks")?).map_err(map_error)?;
-        let symbols = Kallsyms::read();
-        let mut judged = CapabilityChecks {
-            callers_named: !symbols.is_empty(),
-            ..CapabilityChecks::default()
-        };
+        let mut ours = Vec::new();
         for key in checks.keys() {
             let key = key.map_err(map_error)?;
             let mntns = u32::from_ne_bytes([key[0], key[1], key[2], key[3]]);
             let checked_bounding = u64::from_ne_bytes(key[8..16].try_into().unwrap_or_default());
             let by_runtime = bounding.is_some_and(|bounding| checked_bounding & !bounding != 0);
-            if !namespaces.contains(&mntns) || by_runtime {
-                continue;
+            if namespaces.contains(&mntns) && !by_runtime {
+                ours.push(key);
             }
+        }
+        // Reading /proc/kallsyms costs tens of milliseconds: only when there is a check to name.
+        let symbols = if ours.is_empty() {
+            Kallsyms::default()
+        } else {
+            Kallsyms::read()
+        };
+        let mut judged = CapabilityChecks {
+            callers_named: ours.is_empty() || !symbols.is_empty(),
+            ..CapabilityChecks::default()
+        };
+        for key in ours {
             let frames: Vec<&str> = key[16..]
                 .chunks_exact(8)
                 .map(|bytes| u64::from_ne_bytes(bytes.try_into().unwrap_or_default()))
@@ -173,9 +215,7 @@ impl BpfRecorder {
 
     /// Every namespace enrolled so far (the container's, once it made a syscall).
     pub fn namespaces(&self) -> Result<BTreeSet<u32>, ProfileError> {
-        let records: HashMap<&MapData, u32, [u64; RECORD_WORDS]> =
-            HashMap::try_from(self.map("records")?).map_err(map_error)?;
-        records.keys().map(|key| key.map_err(map_error)).collect()
+        Ok(self.slots()?.into_iter().map(|(mntns, _)| mntns).collect())
     }
 
     fn map(&self, name: &str) -> Result<&aya::maps::Map, ProfileError> {

@@ -422,7 +422,7 @@ fn stop_leftovers(mntns: Option<u32>) {
     }
 }
 
-/// Processes that are our children or live in `mntns`.
+/// Processes that are our children (but the watchdog) or live in `mntns`.
 fn leftovers(mntns: Option<u32>) -> Vec<libc::pid_t> {
     use std::os::unix::fs::MetadataExt;
     let own = std::process::id().to_string();
@@ -441,7 +441,7 @@ fn leftovers(mntns: Option<u32>) -> Vec<libc::pid_t> {
             if state == "Z" {
                 return false;
             }
-            let child = fields.next() == Some(own.as_str());
+            let child = fields.next() == Some(own.as_str()) && !watchdog::is_watchdog(*pid);
             let in_namespace = mntns.is_some_and(|mntns| {
                 std::fs::metadata(format!("/proc/{pid}/ns/mnt"))
                     .is_ok_and(|meta| meta.ino() == u64::from(mntns))

@@ -12,10 +12,20 @@
 use std::io::Write;
 use std::os::unix::process::CommandExt;
 use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use leastpriv_verify::shell_quote;
 
 use crate::ProfileError;
+
+/// The running watchdog's pid (0: none): it is a child of leastpriv, but not the workload's, so the
+/// clean-up of the workload's leftovers must not stop it.
+static RUNNING: AtomicU32 = AtomicU32::new(0);
+
+/// Whether `pid` is the running watchdog.
+pub(crate) fn is_watchdog(pid: libc::pid_t) -> bool {
+    pid > 0 && RUNNING.load(Ordering::Relaxed) == pid as u32
+}
 
 /// A started watchdog.
 #[derive(Debug)]
@@ -60,6 +70,7 @@ impl Watchdog {
             .map_err(|error| {
                 ProfileError::Workload(format!("cannot start the clean-up watchdog: {error}"))
             })?;
+        RUNNING.store(child.id(), Ordering::Relaxed);
         Ok(Self {
             pipe: child.stdin.take(),
             child,
@@ -72,6 +83,7 @@ impl Watchdog {
             let _ = pipe.write_all(b"done\n");
         }
         let _ = self.child.wait();
+        RUNNING.store(0, Ordering::Relaxed);
     }
 }
 
@@ -81,6 +93,7 @@ impl Drop for Watchdog {
         // that the clean-up is over when leastpriv exits.
         if self.pipe.take().is_some() {
             let _ = self.child.wait();
+            RUNNING.store(0, Ordering::Relaxed);
         }
     }
 }
