@@ -233,7 +233,8 @@ fn an_observed_non_root_bind_below_1024_reports_net_bind_service() {
     let dir = tempfile::tempdir().expect("temp dir");
     let profile = dir.path().join("profile.json");
     // leastpriv runs as root (eBPF); the workload becomes nobody with the capability in its
-    // ambient set and binds port 80. The kernel's checks show what it needed: setpriv's own
+    // ambient set and binds port 83 (not 80, which the fallback's test binds at the same time). The
+    // kernel's checks show what it needed: setpriv's own
     // (SETUID, SETGID) and the bind's. The kernel also checks SETPCAP when setpriv sets the
     // inheritable set, but only to ask whether the set is capped (cap_inh_is_capped, an audited
     // check): the confirming trials find it is not needed and drop it.
@@ -255,7 +256,7 @@ fn an_observed_non_root_bind_below_1024_reports_net_bind_service() {
             "nc",
             "-l",
             "-p",
-            "80",
+            "83",
         ])
         .output()
         .expect("runs");
@@ -279,6 +280,53 @@ fn an_observed_non_root_bind_below_1024_reports_net_bind_service() {
         summary.contains("checked but not needed (the workload behaved as recorded without them): CAP_SETPCAP"),
         "{summary}"
     );
+}
+
+/// A 100-byte static i386 ELF: `getuid32()` (199) then `exit(0)` (1), by `int 0x80`.
+#[cfg(target_arch = "x86_64")]
+const GETUID32_I386: &str = "7f454c46010101000000000000000000020003000100000054800408340000000000\
+     000000000000340020000100000000000000010000000000000000800408008004086400000064000000050000\
+     0000100000b8c7000000cd80b80100000031dbcd80";
+
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn a_32_bit_program_is_named_from_the_i386_table() {
+    let test = "a_32_bit_program_is_named_from_the_i386_table";
+    if !local_ready(test) {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let program = dir.path().join("getuid32");
+    let bytes: Vec<u8> = (0..GETUID32_I386.len())
+        .step_by(2)
+        .map(|at| u8::from_str_radix(&GETUID32_I386[at..at + 2], 16).expect("hex"))
+        .collect();
+    std::fs::write(&program, bytes).expect("writes");
+    std::fs::set_permissions(&program, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .expect("chmod");
+    if !Command::new(&program)
+        .status()
+        .is_ok_and(|status| status.success())
+    {
+        skip::<()>(test, "this kernel runs no 32-bit program (IA32 emulation off)");
+        return;
+    }
+    let profile = dir.path().join("profile.json");
+    let output = leastpriv()
+        .args(["profile", "--capabilities", "skip", "-o"])
+        .arg(&profile)
+        .arg("--")
+        .arg(&program)
+        .output()
+        .expect("runs");
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let syscalls = strings(&read_json(&profile)["syscalls"]);
+    // execve is the 64-bit exec into it; getuid32 and exit come from the i386 table. 199 in the
+    // x86_64 table would be fremovexattr.
+    for name in ["execve", "getuid32", "exit"] {
+        assert!(syscalls.contains(&name.to_owned()), "{name}: {syscalls:?}");
+    }
+    assert!(!syscalls.contains(&"fremovexattr".to_owned()), "{syscalls:?}");
 }
 
 #[test]

@@ -192,6 +192,8 @@ enum cgroup_subsys_id {
 
 struct record {
 	__u64 syscalls[SYSCALL_SLOTS / 64];
+	// A 32-bit task's syscalls (x86_64: the i386 table; arm64: the arm table).
+	__u64 compat[SYSCALL_SLOTS / 64];
 };
 
 struct config {
@@ -491,10 +493,19 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 {
 	__u32 mntns;
 	struct record *record = current_record(1, &mntns);
-	if (!record || id < 0 || id >= SYSCALL_SLOTS || COMPAT(regs))
+	if (!record || id < 0 || id >= SYSCALL_SLOTS)
 		return 0;
 	__u64 bit = 1ULL << (id & 63);
-	__u64 *word = &record->syscalls[(id >> 6) & (SYSCALL_SLOTS / 64 - 1)];
+	__u32 index = (id >> 6) & (SYSCALL_SLOTS / 64 - 1);
+	if (COMPAT(regs)) {
+		// Numbered in the compat table; their arguments (paths, ports) are not read.
+		if (!(record->compat[index] & bit))
+			__sync_fetch_and_or(&record->compat[index], bit);
+		return 0;
+	}
+	__u64 *word = &record->syscalls[index];
+	// Read before the atomic write: the bit is set after a syscall's first use, and a locked
+	// or on a shared cache line costs more than the load.
 	if (!(*word & bit))
 		__sync_fetch_and_or(word, bit);
 

@@ -25,8 +25,9 @@ static OBJECT: &[u8] = include_bytes!("../bpf/recorder.aarch64.bpf.o");
 #[cfg(not(target_arch = "aarch64"))]
 static OBJECT: &[u8] = include_bytes!("../bpf/recorder.x86_64.bpf.o");
 
-/// Words of syscall bits in a record (`SYSCALL_SLOTS / 64`).
-const RECORD_WORDS: usize = 16;
+/// Words of syscall bits in a record: `SYSCALL_SLOTS / 64` native, then as many compat (32-bit).
+const TABLE_WORDS: usize = 16;
+const RECORD_WORDS: usize = 2 * TABLE_WORDS;
 /// `struct path_key`: mntns, relative, path[256], cwd[24][32].
 const PATH_KEY: usize = 8 + PATH_LEN + CWD_SLOTS * NAME_LEN;
 const PATH_LEN: usize = 256;
@@ -139,9 +140,14 @@ impl BpfRecorder {
             let record = records.get(&slot, 0).map_err(map_error)?;
             observation.namespaces.insert(mntns);
             for (word_index, word) in record.iter().enumerate() {
+                let (table, word_index) = if word_index < TABLE_WORDS {
+                    (&mut observation.syscalls, word_index)
+                } else {
+                    (&mut observation.compat_syscalls, word_index - TABLE_WORDS)
+                };
                 for bit in 0..64 {
                     if word & (1 << bit) != 0 {
-                        observation.syscalls.insert((word_index * 64 + bit) as u32);
+                        table.insert((word_index * 64 + bit) as u32);
                     }
                 }
             }

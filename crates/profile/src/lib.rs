@@ -165,6 +165,8 @@ pub struct Observation {
     pub namespaces: BTreeSet<u32>,
     /// Syscall numbers of the native architecture.
     pub syscalls: BTreeSet<u32>,
+    /// Syscall numbers of 32-bit tasks (the compat table: i386 on x86_64, arm on aarch64).
+    pub compat_syscalls: BTreeSet<u32>,
     /// Capability bits found needed (observed, or by [`capabilities`] trials).
     pub capabilities: u64,
     /// The capability checks the recorder saw (`None`: it cannot see them).
@@ -197,6 +199,10 @@ impl Observation {
                 arch.syscall_name(nr)
                     .map_or_else(|| format!("syscall_{nr}"), str::to_owned)
             })
+            .chain(self.compat_syscalls.iter().map(|&nr| {
+                arch.compat_syscall_name(nr)
+                    .map_or_else(|| format!("compat_syscall_{nr}"), str::to_owned)
+            }))
             .collect();
         let capabilities = ALL_CAPABILITIES
             .iter()
@@ -323,13 +329,18 @@ mod tests {
     fn names_what_was_observed() {
         let observation = Observation {
             syscalls: [0, 59, 999].into(),
+            compat_syscalls: [199, 1].into(),
             capabilities: 1 << 10,
             checks: None,
             ports: [(80, 1), (53, 2), (7, 3)].into(),
             ..Observation::default()
         };
         let profile = observation.into_profile(Arch::X86_64, ProfileRun::default());
-        assert_eq!(profile.syscalls, ["execve", "read", "syscall_999"]);
+        // The compat table's names join the native ones (i386: 1 exit, 199 getuid32).
+        assert_eq!(
+            profile.syscalls,
+            ["execve", "exit", "getuid32", "read", "syscall_999"]
+        );
         assert_eq!(profile.capabilities, ["CAP_NET_BIND_SERVICE"]);
         assert_eq!(profile.ports.len(), 2);
     }
