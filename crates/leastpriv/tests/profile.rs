@@ -277,7 +277,9 @@ fn an_observed_non_root_bind_below_1024_reports_net_bind_service() {
         "{summary}"
     );
     assert!(
-        summary.contains("checked but not needed (the workload behaved as recorded without them): CAP_SETPCAP"),
+        summary.contains(
+            "checked but not needed (the workload behaved as recorded without them): CAP_SETPCAP"
+        ),
         "{summary}"
     );
 }
@@ -302,13 +304,19 @@ fn a_32_bit_program_is_named_from_the_i386_table() {
         .map(|at| u8::from_str_radix(&GETUID32_I386[at..at + 2], 16).expect("hex"))
         .collect();
     std::fs::write(&program, bytes).expect("writes");
-    std::fs::set_permissions(&program, std::os::unix::fs::PermissionsExt::from_mode(0o755))
-        .expect("chmod");
+    std::fs::set_permissions(
+        &program,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .expect("chmod");
     if !Command::new(&program)
         .status()
         .is_ok_and(|status| status.success())
     {
-        skip::<()>(test, "this kernel runs no 32-bit program (IA32 emulation off)");
+        skip::<()>(
+            test,
+            "this kernel runs no 32-bit program (IA32 emulation off)",
+        );
         return;
     }
     let profile = dir.path().join("profile.json");
@@ -326,7 +334,10 @@ fn a_32_bit_program_is_named_from_the_i386_table() {
     for name in ["execve", "getuid32", "exit"] {
         assert!(syscalls.contains(&name.to_owned()), "{name}: {syscalls:?}");
     }
-    assert!(!syscalls.contains(&"fremovexattr".to_owned()), "{syscalls:?}");
+    assert!(
+        !syscalls.contains(&"fremovexattr".to_owned()),
+        "{syscalls:?}"
+    );
 }
 
 #[test]
@@ -429,9 +440,7 @@ fn sigkill_of_leastpriv_stops_the_local_workload_and_its_daemons() {
             BUSYBOX,
             "sh",
             "-c",
-            &format!(
-                "({BUSYBOX} setsid {BUSYBOX} sleep {duration} &); {BUSYBOX} sleep {duration}"
-            ),
+            &format!("({BUSYBOX} setsid {BUSYBOX} sleep {duration} &); {BUSYBOX} sleep {duration}"),
         ])
         .stdout(Stdio::null())
         .stderr(Stdio::null())

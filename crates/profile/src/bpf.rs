@@ -45,6 +45,9 @@ const NEXT_SLOT: std::ops::Range<usize> = CONTAINER_ID_LEN + 8..CONTAINER_ID_LEN
 /// A loaded, attached recorder.
 pub struct BpfRecorder {
     ebpf: Ebpf,
+    /// `/proc/kallsyms`, read while the recorder loads (it takes tens of milliseconds), to name
+    /// the capability checks' stacks; `None` when capabilities are not observed.
+    symbols: Option<std::thread::JoinHandle<Kallsyms>>,
 }
 
 impl std::fmt::Debug for BpfRecorder {
@@ -54,8 +57,10 @@ impl std::fmt::Debug for BpfRecorder {
 }
 
 impl BpfRecorder {
-    /// Loads and attaches every program; an error says why (not root, no BTF, no BPF LSM …).
-    pub fn load() -> Result<Self, ProfileError> {
+    /// Loads and attaches every program; an error says why (not root, no BTF …). With
+    /// `capabilities`, the capability checks are observed (and their callers named).
+    pub fn load(capabilities: bool) -> Result<Self, ProfileError> {
+        let symbols = capabilities.then(|| std::thread::spawn(Kallsyms::read));
         // The loader parses the kernel's BTF itself (aya's `EbpfLoader::new`) and the programs'
         // attach points need a parsed copy too: parse both at once, on two cores.
         let ours = std::thread::spawn(Btf::from_sys_fs);
@@ -70,7 +75,7 @@ impl BpfRecorder {
             .load(OBJECT)
             .map_err(|error| ProfileError::Bpf(format!("loading the recorder: {error}")))?;
         attach(&mut ebpf, &btf)?;
-        Ok(Self { ebpf })
+        Ok(Self { ebpf, symbols })
     }
 
     /// Records the workload whose tasks live in this mount namespace (the local recorder's child):
@@ -117,16 +122,13 @@ impl BpfRecorder {
     fn slots(&self) -> Result<Vec<(u32, u32)>, ProfileError> {
         let slots: HashMap<&MapData, u32, u32> =
             HashMap::try_from(self.map("slots")?).map_err(map_error)?;
-        slots
-            .iter()
-            .map(|entry| entry.map_err(map_error))
-            .collect()
+        slots.iter().map(|entry| entry.map_err(map_error)).collect()
     }
 
     /// What the workload in these mount namespaces did. With `bounding` (a container's bounding
     /// set), checks made with a wider bounding set are the runtime's, before it dropped it.
     pub fn observe(
-        &self,
+        &mut self,
         namespaces: &BTreeSet<u32>,
         bounding: Option<u64>,
     ) -> Result<Observation, ProfileError> {
@@ -174,7 +176,10 @@ impl BpfRecorder {
             let socket_type = u16::from_ne_bytes([key[6], key[7]]);
             observation.ports.insert((port, socket_type));
         }
-        observation.checks = Some(self.capability_checks(namespaces, bounding)?);
+        if let Some(symbols) = self.symbols.take() {
+            let symbols = symbols.join().unwrap_or_default();
+            observation.checks = Some(self.capability_checks(namespaces, bounding, &symbols)?);
+        }
         Ok(observation)
     }
 
@@ -184,6 +189,7 @@ impl BpfRecorder {
         &self,
         namespaces: &BTreeSet<u32>,
         bounding: Option<u64>,
+        symbols: &Kallsyms,
     ) -> Result<CapabilityChecks, ProfileError> {
         let checks: HashMap<&MapData, [u8; CHECK_KEY], u8> =
             HashMap::try_from(self.map("checks")?).map_err(map_error)?;
@@ -197,12 +203,6 @@ impl BpfRecorder {
                 ours.push(key);
             }
         }
-        // Reading /proc/kallsyms costs tens of milliseconds: only when there is a check to name.
-        let symbols = if ours.is_empty() {
-            Kallsyms::default()
-        } else {
-            Kallsyms::read()
-        };
         let mut judged = CapabilityChecks {
             callers_named: ours.is_empty() || !symbols.is_empty(),
             ..CapabilityChecks::default()

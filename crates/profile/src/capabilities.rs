@@ -484,7 +484,11 @@ mod tests {
         );
         // NET_BIND_SERVICE was needed but not observed: the observed set fails, trials find it.
         let confirmed = confirm(held, 1, OK, |removed| {
-            Ok(if removed & (1 | 1 << 10) != 0 { FAILED } else { OK })
+            Ok(if removed & (1 | 1 << 10) != 0 {
+                FAILED
+            } else {
+                OK
+            })
         })
         .expect("runs");
         assert!(confirmed.observed_insufficient);
@@ -493,7 +497,12 @@ mod tests {
 
     #[test]
     fn leaves_out_the_checks_made_only_to_ask() {
-        let plumbing = ["bpf_prog_1234_cap_capable", "bpf_trace_run5", "cap_capable", "security_capable"];
+        let plumbing = [
+            "bpf_prog_1234_cap_capable",
+            "bpf_trace_run5",
+            "cap_capable",
+            "security_capable",
+        ];
         let with = |callers: &[&'static str]| -> Vec<&'static str> {
             plumbing.iter().chain(callers).copied().collect()
         };
@@ -505,12 +514,14 @@ mod tests {
         assert!(!CapabilityChecks::judge(&with(&["has_capability_noaudit"])).0);
         assert!(!CapabilityChecks::judge(&with(&["cap_vm_enough_memory", "mmap_region"])).0);
         assert!(
-            !CapabilityChecks::judge(&with(&["__ptrace_may_access", "ptrace_may_access", "do_task_stat"]))
-                .0
+            !CapabilityChecks::judge(&with(&[
+                "__ptrace_may_access",
+                "ptrace_may_access",
+                "do_task_stat"
+            ]))
+            .0
         );
-        assert!(
-            CapabilityChecks::judge(&with(&["__ptrace_may_access", "ptrace_attach"])).0
-        );
+        assert!(CapabilityChecks::judge(&with(&["__ptrace_may_access", "ptrace_attach"])).0);
         assert_eq!(
             CapabilityChecks::judge(&with(&["ns_capable"])),
             (true, Some("ns_capable"))

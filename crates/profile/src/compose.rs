@@ -86,7 +86,10 @@ pub fn profile(target: &ComposeTarget, options: &Options) -> Result<Recording, P
         // A service that holds no capability (cap_drop: [ALL] alone) needs none.
         learned.needed = Some(0);
     }
-    if matches!(options.capabilities, CapabilityMode::Confirm | CapabilityMode::Trial) {
+    if matches!(
+        options.capabilities,
+        CapabilityMode::Confirm | CapabilityMode::Trial
+    ) {
         learned.notes.push(
             "capability trials are made for `docker run` and local commands, not for a Compose \
              service (each would bring the stack up again): profile it once as `leastpriv \

@@ -485,7 +485,7 @@ pub(crate) fn load_recorder(options: &Options) -> Result<BpfRecorder, ProfileErr
                 .into(),
         ));
     }
-    BpfRecorder::load().map_err(|error| {
+    BpfRecorder::load(options.capabilities != crate::CapabilityMode::Skip).map_err(|error| {
         ProfileError::Bpf(format!(
             "{}; a container is recorded with eBPF only (the seccomp-notify fallback records a \
              local command)",

@@ -7,8 +7,9 @@
 //! - [`container`]: the user's own `docker run …` line on the real engine, or ([`compose`]) one
 //!   Compose service through the user's Compose tool, exercised by a host command or for a duration,
 //!   then stopped and removed (a [`watchdog`] removes it even if leastpriv is killed);
-//! - [`bpf`], the default wherever it loads (root, BTF, the BPF LSM): four small programs count in
-//!   kernel maps, read once at the end, so the workload runs at its own speed;
+//! - [`bpf`], the default wherever it loads (root, kernel BTF): two small programs, on the syscall
+//!   and capability-check tracepoints, count in kernel maps, read once at the end, so the workload
+//!   runs at its own speed;
 //! - [`notify`], the fallback for a local command when eBPF cannot load (not root, no BPF): a
 //!   seccomp user-notification supervisor, several times slower, blind to capability checks, written
 //!   paths and ports — the profile says so in `run.not_observed`.

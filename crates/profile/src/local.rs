@@ -27,8 +27,8 @@ use crate::capabilities::{self, Outcome};
 use crate::sys::{self, ChildSetup, Waited};
 use crate::watchdog::{self, Watchdog};
 use crate::{
-    filter, leaf_paths, notify, run_exercise, sleep_until, Arch, Options, ProfileError, Recorder,
-    RecorderChoice, Recording,
+    filter, leaf_paths, notify, run_exercise, sleep_until, Arch, CapabilityMode, Options,
+    ProfileError, Recorder, RecorderChoice, Recording,
 };
 
 /// How long a workload may take to end after SIGTERM before it is killed.
@@ -47,17 +47,18 @@ pub fn profile(argv: &[String], options: &Options) -> Result<Recording, ProfileE
     sys::catch_signals();
     sys::become_subreaper();
     let mut notes = Vec::new();
+    let observes = options.capabilities != CapabilityMode::Skip;
     let (observation, exit_code, recorder) = match options.recorder {
         RecorderChoice::SeccompNotify => {
             let (observation, code) = notify::record(&program, &args, options)?;
             (observation, code, Recorder::SeccompNotify)
         }
         RecorderChoice::Ebpf => {
-            let recorder = BpfRecorder::load()?;
+            let recorder = BpfRecorder::load(observes)?;
             let (observation, code) = record_bpf(recorder, &program, &args, options)?;
             (observation, code, Recorder::Ebpf)
         }
-        RecorderChoice::Auto => match BpfRecorder::load() {
+        RecorderChoice::Auto => match BpfRecorder::load(observes) {
             Ok(recorder) => {
                 let (observation, code) = record_bpf(recorder, &program, &args, options)?;
                 (observation, code, Recorder::Ebpf)
@@ -433,7 +434,7 @@ fn leftovers(mntns: Option<u32>) -> Vec<libc::pid_t> {
         .filter_map(Result::ok)
         .filter_map(|entry| entry.file_name().to_str()?.parse::<libc::pid_t>().ok())
         .filter(|pid| {
-            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            let stat = read_stat(*pid);
             // The fields after the command's closing parenthesis: state, ppid, …
             let after = stat.rsplit_once(") ").map_or("", |(_, rest)| rest);
             let mut fields = after.split(' ');
@@ -442,13 +443,24 @@ fn leftovers(mntns: Option<u32>) -> Vec<libc::pid_t> {
                 return false;
             }
             let child = fields.next() == Some(own.as_str()) && !watchdog::is_watchdog(*pid);
-            let in_namespace = mntns.is_some_and(|mntns| {
-                std::fs::metadata(format!("/proc/{pid}/ns/mnt"))
-                    .is_ok_and(|meta| meta.ino() == u64::from(mntns))
-            });
-            child || in_namespace
+            child
+                || mntns.is_some_and(|mntns| {
+                    std::fs::metadata(format!("/proc/{pid}/ns/mnt"))
+                        .is_ok_and(|meta| meta.ino() == u64::from(mntns))
+                })
         })
         .collect()
+}
+
+/// `/proc/<pid>/stat` in one read (it is a few hundred bytes; `read_to_string` would read it in
+/// small steps, which adds up over every process of a busy machine at each run's end).
+fn read_stat(pid: libc::pid_t) -> String {
+    use std::io::Read;
+    let mut buffer = [0u8; 1024];
+    let length = std::fs::File::open(format!("/proc/{pid}/stat"))
+        .and_then(|mut file| file.read(&mut buffer))
+        .unwrap_or(0);
+    String::from_utf8_lossy(&buffer[..length]).into_owned()
 }
 
 /// `--enforce SECCOMP.json -- CMD`: runs `argv` under a names-only seccomp profile in Docker's
