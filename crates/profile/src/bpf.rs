@@ -212,7 +212,8 @@ impl BpfRecorder {
                 .chunks_exact(8)
                 .map(|bytes| u64::from_ne_bytes(bytes.try_into().unwrap_or_default()))
                 .take_while(|&address| address != 0)
-                .map_while(|address| symbols.name(address))
+                // The program's own frame (the BPF JIT) has no name here: skipped.
+                .filter_map(|address| symbols.name(address))
                 .collect();
             judged.add(u32::from(key[4]), key[5] != 0, &frames);
         }

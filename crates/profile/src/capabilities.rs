@@ -370,6 +370,9 @@ impl CapabilityChecks {
     }
 }
 
+/// No kernel function is this large: a return address farther from the symbol below it is not in it.
+const MAX_FUNCTION_SIZE: u64 = 256 * 1024;
+
 /// Kernel symbols from `/proc/kallsyms`, to name the return addresses of a check's stack.
 #[derive(Debug, Default)]
 pub(crate) struct Kallsyms {
@@ -404,14 +407,16 @@ impl Kallsyms {
         self.functions.is_empty()
     }
 
-    /// The function a return address lies in.
+    /// The function a return address lies in; `None` beyond [`MAX_FUNCTION_SIZE`] from the nearest
+    /// symbol below it (an address of the BPF JIT or a module region, which would otherwise be
+    /// named after the last symbol of the kernel's text).
     pub(crate) fn name(&self, address: u64) -> Option<&str> {
         let index = self
             .functions
-            .partition_point(|(start, _)| *start <= address);
-        index
-            .checked_sub(1)
-            .map(|index| self.functions[index].1.as_str())
+            .partition_point(|(start, _)| *start <= address)
+            .checked_sub(1)?;
+        let (start, name) = &self.functions[index];
+        (address - start < MAX_FUNCTION_SIZE).then_some(name.as_str())
     }
 }
 
@@ -546,7 +551,9 @@ mod tests {
         );
         assert_eq!(symbols.name(0xffffffff81370075), Some("ns_capable_noaudit"));
         assert_eq!(symbols.name(0xffffffff81370180), Some("has_ns_capability"));
-        assert_eq!(symbols.name(0xffffffff81500000), Some("has_ns_capability"));
+        assert_eq!(symbols.name(0xffffffff81370200), Some("has_ns_capability"));
+        // Far past the last symbol (the BPF JIT region): not named after it.
+        assert_eq!(symbols.name(0xffffffffc0028304), None);
         assert_eq!(symbols.name(0x10), None);
         assert!(Kallsyms::parse("0000000000000000 T hidden\n").is_empty());
     }
