@@ -3,11 +3,11 @@
 // leastpriv's eBPF recorder: what one workload needs, kept in kernel maps and read once at the end.
 //
 // A workload is a set of mount namespaces (`slots`: the namespace's inode number -> its record in
-// `records`). The
-// local recorder inserts the namespace it unshared for the child before the child execs; the container
-// recorder names the container (`config.container_id`) and the first task of a new mount namespace
-// whose v1 cgroup is named after that container enrols its namespace. Other namespaces are remembered
-// in `ignored` so that each is judged once.
+// `records`). The local recorder inserts the namespace it unshared for the child before the child
+// execs; the container recorder names the container (`config.container_id`) and the first task of a
+// new mount namespace whose v1 cgroup is named after that container enrols its namespace. Other
+// namespaces are remembered in `ignored` so that each is judged once, and each CPU keeps its last
+// lookup (`slot_cache`), so the hot path hashes nothing while one workload runs.
 //
 // Only tasks that already run under a seccomp filter count: the workload runs under an allow-all
 // filter while it is recorded, so the runtime's set-up before it loads the filter (mount, pivot_root,
