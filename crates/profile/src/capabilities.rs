@@ -260,7 +260,13 @@ const NOAUDIT_CALLERS: &[&str] = &[
 ];
 
 /// The ptrace access check: audited or not as its caller's mode says.
-const PTRACE_CHECKS: &[&str] = &["__ptrace_may_access", "ptrace_may_access", "ptrace_has_cap"];
+const PTRACE_CHECKS: &[&str] = &[
+    "cap_ptrace_access_check",
+    "security_ptrace_access_check",
+    "__ptrace_may_access",
+    "ptrace_may_access",
+    "ptrace_has_cap",
+];
 
 /// Callers of `ptrace_may_access` with `PTRACE_MODE_NOAUDIT` (fs/proc: `stat`'s eip/esp, `wchan`).
 const PTRACE_NOAUDIT_CALLERS: &[&str] = &["do_task_stat", "proc_pid_wchan", "proc_pid_stat"];
@@ -301,11 +307,14 @@ impl CapabilityChecks {
         if caller.ends_with("_noaudit") || NOAUDIT_CALLERS.contains(&caller) {
             return (false, Some(caller));
         }
-        if PTRACE_CHECKS.contains(&caller) {
-            let outer = callers.find(|name| !PTRACE_CHECKS.contains(name));
-            if outer.is_some_and(|name| PTRACE_NOAUDIT_CALLERS.contains(&name)) {
-                return (false, Some(caller));
-            }
+        // A ptrace access check (the LSM hook's or the core's): asked or audited as the mode its
+        // caller passes says.
+        let ptrace = std::iter::once(caller)
+            .chain(callers.clone())
+            .skip_while(|name| !PTRACE_CHECKS.contains(name))
+            .find(|name| !PTRACE_CHECKS.contains(name));
+        if ptrace.is_some_and(|name| PTRACE_NOAUDIT_CALLERS.contains(&name)) {
+            return (false, Some(caller));
         }
         let named = std::iter::once(caller)
             .chain(callers)
