@@ -25,6 +25,7 @@ pub mod seccomp;
 mod test_support;
 pub mod yaml;
 
+use leastpriv_secrets::KnownSecrets;
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -82,6 +83,9 @@ pub struct Lowered {
     pub errors: Vec<InputError>,
     /// The daemons it describes (`daemon.json`, `docker info`).
     pub daemons: Vec<Daemon>,
+    /// Values it substituted from secret-named variables (`.env`, `ARG`, `ENV`): secrets wherever
+    /// they land, so reporters mask them in everything they print.
+    pub secrets: KnownSecrets,
 }
 
 /// The kind of a file by its name alone, as a directory walk finds it.

@@ -26,6 +26,7 @@ pub(crate) struct Sample {
 impl Sample {
     pub(crate) fn report(&self) -> Report<'_> {
         Report {
+            secrets: &leastpriv_secrets::KnownSecrets::default(),
             db: &self.db,
             diagnostics: &self.diagnostics,
             errors: &self.errors,

@@ -1,5 +1,6 @@
 //! `leastpriv audit`: read every input, judge every container, print one report.
 
+use leastpriv_secrets::KnownSecrets;
 use std::collections::HashSet;
 use std::io::{IsTerminal, Write};
 
@@ -102,7 +103,9 @@ pub(crate) fn run(
     let mut daemons = Vec::new();
     // Inputs that could not be read: their names are in the database only to show the error.
     let mut unread = HashSet::new();
+    let mut secrets = KnownSecrets::default();
     for (read, mut file) in lowered {
+        secrets.extend(&file.secrets);
         if !read {
             unread.extend(file.errors.iter().map(|error| normalized(&error.path)));
         }
@@ -120,7 +123,9 @@ pub(crate) fn run(
         daemons: &daemons,
     };
     let diagnostics = leastpriv_rules::check(&db, subjects, &settings.selection);
+    secrets.seal();
     let report = Report {
+        secrets: &secrets,
         db: &db,
         diagnostics: &diagnostics,
         errors: &errors,
