@@ -630,7 +630,7 @@ mod tests {
         diagnostic.span = span_of(&sample.db, web, &line);
         diagnostic.related.clear();
         let report = Report {
-            secrets: &leastpriv_secrets::KnownSecrets::default(),
+            secrets: &crate::test_support::NO_SECRETS,
             diagnostics: std::slice::from_ref(&diagnostic),
             ..sample.report()
         };
@@ -661,7 +661,7 @@ mod tests {
     fn says_no_findings_when_clean() {
         let db = leastpriv_source::SourceDb::new();
         let report = Report {
-            secrets: &leastpriv_secrets::KnownSecrets::default(),
+            secrets: &crate::test_support::NO_SECRETS,
             db: &db,
             diagnostics: &[],
             errors: &[],
@@ -726,7 +726,7 @@ mod tests {
         let db = leastpriv_source::SourceDb::new();
         let error = InputError::file("web:1.4", "no such image in the local engine");
         let report = Report {
-            secrets: &leastpriv_secrets::KnownSecrets::default(),
+            secrets: &crate::test_support::NO_SECRETS,
             db: &db,
             diagnostics: &[],
             errors: std::slice::from_ref(&error),
@@ -755,7 +755,7 @@ mod tests {
             pss: None,
         };
         let report = Report {
-            secrets: &leastpriv_secrets::KnownSecrets::default(),
+            secrets: &crate::test_support::NO_SECRETS,
             db: &db,
             diagnostics: std::slice::from_ref(&diagnostic),
             errors: &[],
@@ -794,7 +794,7 @@ mod tests {
         };
         let diagnostics = vec![diagnostic; 3];
         let report = Report {
-            secrets: &leastpriv_secrets::KnownSecrets::default(),
+            secrets: &crate::test_support::NO_SECRETS,
             db: &db,
             diagnostics: &diagnostics,
             errors: &[],
@@ -840,7 +840,7 @@ mod tests {
                 };
                 let error = InputError::at("Dockerfile", span, "e");
                 let report = Report {
-                    secrets: &leastpriv_secrets::KnownSecrets::default(),
+                    secrets: &crate::test_support::NO_SECRETS,
                     db: &db,
                     diagnostics: std::slice::from_ref(&diagnostic),
                     errors: std::slice::from_ref(&error),
@@ -863,7 +863,7 @@ mod tests {
         diagnostic.span = span_of(&sample.db, web, "USER root\n");
         diagnostic.related.clear();
         let report = Report {
-            secrets: &leastpriv_secrets::KnownSecrets::default(),
+            secrets: &crate::test_support::NO_SECRETS,
             diagnostics: std::slice::from_ref(&diagnostic),
             errors: &[],
             ..sample.report()

@@ -625,7 +625,7 @@ mod tests {
                     files: 1,
                     ..crate::Audited::default()
                 },
-                secrets: &leastpriv_secrets::KnownSecrets::default(),
+                secrets: &crate::test_support::NO_SECRETS,
             };
             let mut fingerprints = Fingerprints::new(&report);
             (

@@ -25,6 +25,14 @@ pub struct KnownSecrets {
 }
 
 impl KnownSecrets {
+    /// No value known.
+    pub const fn new() -> Self {
+        Self {
+            values: Vec::new(),
+            searcher: None,
+        }
+    }
+
     /// Records the value of a variable named `name` if the name says it holds a secret and the value
     /// is a literal; call [`KnownSecrets::seal`] after the last record.
     pub fn record(&mut self, name: &str, value: &str) {

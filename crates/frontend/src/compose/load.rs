@@ -10,6 +10,7 @@
 //! Hostile projects are bounded: at most [`MAX_FILES`] files per project, include and extends chains
 //! at most [`MAX_CHAIN`] deep, cycles reported where they close.
 
+use leastpriv_secrets::KnownSecrets;
 use std::collections::{HashMap, HashSet};
 use std::path::{Component, Path, PathBuf};
 use std::rc::Rc;
@@ -55,6 +56,9 @@ pub(super) struct Project {
     pub(super) scope: ReadScope,
     /// Every problem, located.
     pub(super) errors: Vec<InputError>,
+    /// The values of secret-named variables of the `.env` files read: secrets wherever
+    /// interpolation puts them.
+    pub(super) secrets: KnownSecrets,
 }
 
 /// Loads the project made of `files` (the main file, then overrides, in order) whose directory is
@@ -154,6 +158,9 @@ impl Loader<'_> {
             let file = self.db.add(path.display().to_string(), text.as_str());
             let dotenv = dotenv::parse(&text, &self.project.environment, &self.budget);
             incomplete |= dotenv.incomplete();
+            for (name, value) in &dotenv.pairs {
+                self.project.secrets.record(name, value);
+            }
             dotenv_values.extend(dotenv.pairs);
             for error in dotenv.errors {
                 let span = Span::new(file, TextRange::empty(error.offset));

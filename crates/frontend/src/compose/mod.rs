@@ -110,6 +110,7 @@ pub fn lower_files(db: &SourceDb, files: &[FileId], options: &Options) -> Lowere
     lowered.daemons = crate::engine_in_container::daemons(&lowered.containers);
     project.errors.append(&mut lowered.errors);
     lowered.errors = project.errors;
+    lowered.secrets = project.secrets;
     lowered
 }
 

@@ -1,15 +1,15 @@
 //! `leastpriv audit`: read every input, judge every container, print one report.
 
-use leastpriv_secrets::KnownSecrets;
 use std::collections::HashSet;
 use std::io::{IsTerminal, Write};
 
 use anyhow::Result;
 use leastpriv_frontend::Lowered;
-use leastpriv_model::{Build, Container};
+use leastpriv_model::{Build, BuildArg, Container, EnvVar};
 use leastpriv_report::human::HumanOptions;
 use leastpriv_report::{normalized, Audited, Report};
 use leastpriv_rules::Subjects;
+use leastpriv_secrets::KnownSecrets;
 use leastpriv_source::{Origin, SourceDb};
 use rayon::prelude::*;
 
@@ -117,6 +117,7 @@ pub(crate) fn run(
         errors.extend(file.errors);
     }
     link_images_to_dockerfiles(&db, &mut containers);
+    record_secret_values(&containers, &mut secrets);
 
     let subjects = Subjects {
         containers: &containers,
@@ -281,6 +282,49 @@ mod images {
                 "this leastpriv was built without the `engine` feature; audit a `docker save` archive instead",
             )],
             ..Lowered::default()
+        }
+    }
+}
+
+/// Records, as secrets to mask wherever they land, the values of secret-named variables: the
+/// process environment's (a CI token interpolated into a Compose file, or read through
+/// `/proc/self/environ`) and every container's `ENV`, `ARG` defaults, `environment:` and image
+/// `Env`, which `ARG`/`ENV` expansion may have carried into a `USER` or an image name.
+fn record_secret_values(containers: &[Container], secrets: &mut KnownSecrets) {
+    for (name, value) in std::env::vars_os() {
+        // Only values long enough to be tokens: a short one (`DB_PASSWORD=postgres` in a
+        // developer's shell) would mask every `postgres` image name of the report.
+        if let (Some(name), Some(value)) = (name.to_str(), value.to_str()) {
+            if value.len() >= 8 {
+                secrets.record(name, value);
+            }
+        }
+    }
+    for container in containers {
+        let mut variables: Vec<&EnvVar> = Vec::new();
+        let mut args: Vec<&BuildArg> = Vec::new();
+        if let Some(build) = &container.build {
+            args.extend(&build.global_args);
+            for stage in &build.stages {
+                variables.extend(&stage.env);
+                args.extend(&stage.args);
+            }
+        }
+        if let Some(runtime) = &container.runtime {
+            variables.extend(&runtime.environment);
+        }
+        if let Some(image) = &container.image {
+            variables.extend(&image.env);
+        }
+        for variable in variables {
+            if let Some(value) = &variable.value {
+                secrets.record(&variable.name.value, value.value.expose());
+            }
+        }
+        for arg in args {
+            if let Some(default) = &arg.default {
+                secrets.record(&arg.name.value, default.value.expose());
+            }
         }
     }
 }
