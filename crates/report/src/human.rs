@@ -119,7 +119,8 @@ impl<'r, 'a> Printer<'r, 'a> {
             ),
         )?;
         let help = Group::with_title(
-            Level::HELP.secondary_title(normalize_untrusted_str(&self.report.scrub(&diagnostic.fix))),
+            Level::HELP
+                .secondary_title(normalize_untrusted_str(&self.report.scrub(&diagnostic.fix))),
         );
         let level = severity_level(diagnostic.severity);
         if self.described(diagnostic.span).is_none() {

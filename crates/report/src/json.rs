@@ -10,8 +10,8 @@
 //! Fields are only ever added, never renamed or removed. Lines and columns are 1-based; `line` and
 //! `column` of an error are `null` when the whole file is at fault.
 
-use std::borrow::Cow;
 use leastpriv_secrets::escape_control;
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::io;
 

@@ -21,8 +21,8 @@ use leastpriv_source::{FileId, Span};
 use serde::Serialize;
 
 use crate::masked::MaskedSources;
-use leastpriv_secrets::escape_control;
 use crate::Report;
+use leastpriv_secrets::escape_control;
 
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 /// The base that relative artifact URIs resolve against: the repository root, for GitHub.

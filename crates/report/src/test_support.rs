@@ -17,7 +17,8 @@ pub(crate) fn span_of(db: &SourceDb, file: FileId, needle: &str) -> Span {
 }
 
 /// No value known to be secret by where it came from.
-pub(crate) static NO_SECRETS: leastpriv_secrets::KnownSecrets = leastpriv_secrets::KnownSecrets::new();
+pub(crate) static NO_SECRETS: leastpriv_secrets::KnownSecrets =
+    leastpriv_secrets::KnownSecrets::new();
 
 /// Owns what a [`Report`] borrows.
 pub(crate) struct Sample {

@@ -83,11 +83,17 @@ pub fn secret_arguments(program: &str, args: &[&str]) -> Vec<SecretArgument> {
         match (program, word) {
             (_, "-p") if login => {
                 if let Some(next) = next {
-                    let option = if program == "sshpass" { "-p" } else { "login -p" };
+                    let option = if program == "sshpass" {
+                        "-p"
+                    } else {
+                        "login -p"
+                    };
                     push(option, index + 1, 0..next.len(), next);
                 }
             }
-            ("mysql" | "mysqladmin" | "mysqldump", _) if word.len() > 2 && word.starts_with("-p") => {
+            ("mysql" | "mysqladmin" | "mysqldump", _)
+                if word.len() > 2 && word.starts_with("-p") =>
+            {
                 push("-p", index, 2..word.len(), word);
             }
             ("redis-cli", "-a")
@@ -163,16 +169,28 @@ mod tests {
     #[test]
     fn finds_the_secret_each_program_is_given() {
         let pair = |option: &str, value: &str| vec![(option.to_owned(), value.to_owned())];
-        assert_eq!(secrets("mysql", &["-uroot", "-pS3cret"]), pair("-p", "S3cret"));
+        assert_eq!(
+            secrets("mysql", &["-uroot", "-pS3cret"]),
+            pair("-p", "S3cret")
+        );
         assert_eq!(
             secrets("docker", &["login", "-u", "ci", "-p", "hunter2", "reg"]),
             pair("login -p", "hunter2")
         );
-        assert_eq!(secrets("sshpass", &["-p", "pw1", "ssh", "h"]), pair("-p", "pw1"));
-        assert_eq!(secrets("curl", &["-u", "admin:pw2", "https://x"]), pair("-u", "pw2"));
+        assert_eq!(
+            secrets("sshpass", &["-p", "pw1", "ssh", "h"]),
+            pair("-p", "pw1")
+        );
+        assert_eq!(
+            secrets("curl", &["-u", "admin:pw2", "https://x"]),
+            pair("-u", "pw2")
+        );
         assert_eq!(secrets("useradd", &["-p", "pw3", "bob"]), pair("-p", "pw3"));
         assert_eq!(secrets("tool", &["--token=tk4"]), pair("--token", "tk4"));
-        assert_eq!(secrets("tool", &["--password", "pw5"]), pair("--password", "pw5"));
+        assert_eq!(
+            secrets("tool", &["--password", "pw5"]),
+            pair("--password", "pw5")
+        );
         assert_eq!(
             secrets("openssl", &["enc", "-pass", "pass:pw6"]),
             pair("-pass", "pw6")

@@ -78,8 +78,24 @@ static PEM_BEGIN: LazyLock<Regex> = LazyLock::new(|| {
 
 /// Dockerfile instructions: a line that starts with one is not the value of the line before.
 const INSTRUCTIONS: &[&str] = &[
-    "FROM", "RUN", "CMD", "LABEL", "MAINTAINER", "EXPOSE", "ENV", "ADD", "COPY", "ENTRYPOINT",
-    "VOLUME", "USER", "WORKDIR", "ARG", "ONBUILD", "STOPSIGNAL", "HEALTHCHECK", "SHELL",
+    "FROM",
+    "RUN",
+    "CMD",
+    "LABEL",
+    "MAINTAINER",
+    "EXPOSE",
+    "ENV",
+    "ADD",
+    "COPY",
+    "ENTRYPOINT",
+    "VOLUME",
+    "USER",
+    "WORKDIR",
+    "ARG",
+    "ONBUILD",
+    "STOPSIGNAL",
+    "HEALTHCHECK",
+    "SHELL",
 ];
 
 /// How far after a Kubernetes `name:` its `value:` is looked for.
@@ -225,7 +241,9 @@ fn literal_parts(text: &str, range: Range<usize>, ranges: &mut Vec<Range<usize>>
         if next == b'{' {
             parts.push(literal_start..index);
             let mut cursor = index + 2;
-            while cursor < range.end && (bytes[cursor].is_ascii_alphanumeric() || bytes[cursor] == b'_') {
+            while cursor < range.end
+                && (bytes[cursor].is_ascii_alphanumeric() || bytes[cursor] == b'_')
+            {
                 cursor += 1;
             }
             while cursor < range.end && matches!(bytes[cursor], b':' | b'-' | b'=' | b'?' | b'+') {
@@ -251,13 +269,17 @@ fn literal_parts(text: &str, range: Range<usize>, ranges: &mut Vec<Range<usize>>
             literal_start = index;
         } else if next == b'(' {
             parts.push(literal_start..index);
-            let close = text[index..range.end].find(')').map_or(range.end, |at| index + at + 1);
+            let close = text[index..range.end]
+                .find(')')
+                .map_or(range.end, |at| index + at + 1);
             index = close;
             literal_start = index;
         } else if next.is_ascii_alphabetic() || next == b'_' {
             parts.push(literal_start..index);
             index += 1;
-            while index < range.end && (bytes[index].is_ascii_alphanumeric() || bytes[index] == b'_') {
+            while index < range.end
+                && (bytes[index].is_ascii_alphanumeric() || bytes[index] == b'_')
+            {
                 index += 1;
             }
             literal_start = index;
@@ -284,11 +306,18 @@ fn env_lines(text: &str, ranges: &mut Vec<Range<usize>>) {
         if rest.as_str().starts_with('=') {
             // `ENV TOKEN=` ending the line: a value written on the next line is an unknown
             // instruction to the parser, and still the secret.
-            let next_start = rest.end() + text[rest.end()..].find('\n').map_or(text.len() - rest.end(), |at| at + 1);
-            let next_end = text[next_start..].find('\n').map_or(text.len(), |at| next_start + at);
+            let next_start = rest.end()
+                + text[rest.end()..]
+                    .find('\n')
+                    .map_or(text.len() - rest.end(), |at| at + 1);
+            let next_end = text[next_start..]
+                .find('\n')
+                .map_or(text.len(), |at| next_start + at);
             let next = text[next_start..next_end].trim();
             let first = next.split_whitespace().next().unwrap_or_default();
-            let instruction = INSTRUCTIONS.iter().any(|word| word.eq_ignore_ascii_case(first));
+            let instruction = INSTRUCTIONS
+                .iter()
+                .any(|word| word.eq_ignore_ascii_case(first));
             if !next.is_empty() && !instruction && !next.starts_with('#') {
                 ranges.push(next_start..next_end);
             }
@@ -349,35 +378,46 @@ fn commands(line: &str, start: usize) -> Vec<Vec<Word>> {
                 let current = word.get_or_insert_with(Word::empty);
                 current.push(bytes[index], start + index);
             }
-            (Some(_), _) => word.get_or_insert_with(Word::empty).push(byte, start + index),
+            (Some(_), _) => word
+                .get_or_insert_with(Word::empty)
+                .push(byte, start + index),
             (None, b'"' | b'\'') => {
                 quote = Some(byte);
                 word.get_or_insert_with(Word::empty);
             }
             (None, b' ' | b'\t') => {
                 if let Some(done) = word.take() {
-                    commands.last_mut().map(|command| command.push(done));
+                    push_word(&mut commands, done);
                 }
             }
             (None, b'&' | b'|' | b';' | b'(' | b')') => {
                 if let Some(done) = word.take() {
-                    commands.last_mut().map(|command| command.push(done));
+                    push_word(&mut commands, done);
                 }
                 commands.push(Vec::new());
             }
             (None, b'\\') if index + 1 < bytes.len() => {
                 index += 1;
-                word.get_or_insert_with(Word::empty).push(bytes[index], start + index);
+                word.get_or_insert_with(Word::empty)
+                    .push(bytes[index], start + index);
             }
-            (None, _) => word.get_or_insert_with(Word::empty).push(byte, start + index),
+            (None, _) => word
+                .get_or_insert_with(Word::empty)
+                .push(byte, start + index),
         }
         index += 1;
     }
     if let Some(done) = word.take() {
-        commands.last_mut().map(|command| command.push(done));
+        push_word(&mut commands, done);
     }
     commands.retain(|command| !command.is_empty());
     commands
+}
+
+fn push_word(commands: &mut [Vec<Word>], word: Word) {
+    if let Some(command) = commands.last_mut() {
+        command.push(word);
+    }
 }
 
 impl Word {
@@ -410,7 +450,9 @@ impl Word {
 }
 
 /// Wrappers whose arguments are another command (`sudo mysql …`, `RUN mysql …`).
-const PREFIXES: &[&str] = &["RUN", "sudo", "exec", "env", "nohup", "time", "command", "xargs"];
+const PREFIXES: &[&str] = &[
+    "RUN", "sudo", "exec", "env", "nohup", "time", "command", "xargs",
+];
 
 fn command_arguments(line: &str, start: usize, ranges: &mut Vec<Range<usize>>) {
     if line.len() < 4 || !line.contains('-') && !line.contains("chpasswd") {
@@ -420,17 +462,18 @@ fn command_arguments(line: &str, start: usize, ranges: &mut Vec<Range<usize>>) {
     let feeds_chpasswd = line.contains("chpasswd");
     for words in &commands {
         let program_index = words.iter().position(|word| {
-            !PREFIXES.contains(&word.text())
-                && !(word.text().contains('=') && !word.text().starts_with('-'))
+            let assignment = word.text().contains('=') && !word.text().starts_with('-');
+            !PREFIXES.contains(&word.text()) && !assignment
         });
         let Some(program_index) = program_index else {
             continue;
         };
-        let program = words[program_index].text().rsplit('/').next().unwrap_or_default();
-        let args: Vec<&str> = words[program_index + 1..]
-            .iter()
-            .map(Word::text)
-            .collect();
+        let program = words[program_index]
+            .text()
+            .rsplit('/')
+            .next()
+            .unwrap_or_default();
+        let args: Vec<&str> = words[program_index + 1..].iter().map(Word::text).collect();
         for found in secret_arguments(program, &args) {
             words[program_index + 1 + found.word].source(found.value, ranges);
         }
@@ -459,10 +502,19 @@ mod tests {
 
     #[test]
     fn masks_secret_assignments_in_every_syntax() {
-        assert_eq!(mask("ENV DB_PASSWORD=hunter2hunter2"), "ENV DB_PASSWORD=**************");
-        assert_eq!(mask("      POSTGRES_PASSWORD: \"s3cr3t\""), "      POSTGRES_PASSWORD: \"******\"");
+        assert_eq!(
+            mask("ENV DB_PASSWORD=hunter2hunter2"),
+            "ENV DB_PASSWORD=**************"
+        );
+        assert_eq!(
+            mask("      POSTGRES_PASSWORD: \"s3cr3t\""),
+            "      POSTGRES_PASSWORD: \"******\""
+        );
         assert_eq!(mask("ARG API_KEY='abc def'"), "ARG API_KEY='*******'");
-        assert_eq!(mask("ENV GITHUB_TOKEN some value\nUSER app"), "ENV GITHUB_TOKEN **********\nUSER app");
+        assert_eq!(
+            mask("ENV GITHUB_TOKEN some value\nUSER app"),
+            "ENV GITHUB_TOKEN **********\nUSER app"
+        );
         assert_eq!(
             mask(r#"{"Env": ["DB_PASSWORD=x1", "A=b"]}"#),
             r#"{"Env": ["DB_PASSWORD=**", "A=b"]}"#
@@ -473,10 +525,19 @@ mod tests {
         );
         hides(r#"ENV DB_PASSWORD="x\"escaped1" B=c"#, &["escaped1"]);
         hides("ARG API_TOKEN=${X:-default1}", &["default1"]);
-        hides(r#"    environment: {"DB_PASSWORD": "flow1", API_TOKEN: flow2}"#, &["flow1", "flow2"]);
+        hides(
+            r#"    environment: {"DB_PASSWORD": "flow1", API_TOKEN: flow2}"#,
+            &["flow1", "flow2"],
+        );
         hides("- name: DB_PASSWORD\n  value: k8svalue1\n", &["k8svalue1"]);
-        hides(r#"env: [{name: API_TOKEN, value: "k8svalue2"}]"#, &["k8svalue2"]);
-        hides("PASSWORD: two words here # comment", &["two", "words", "here"]);
+        hides(
+            r#"env: [{name: API_TOKEN, value: "k8svalue2"}]"#,
+            &["k8svalue2"],
+        );
+        hides(
+            "PASSWORD: two words here # comment",
+            &["two", "words", "here"],
+        );
     }
 
     #[test]
@@ -515,7 +576,10 @@ mod tests {
             mask("ENV GITHUB_TOKEN=\nabcdef123456\nUSER app\n"),
             "ENV GITHUB_TOKEN=\n************\nUSER app\n"
         );
-        assert_eq!(mask("ENV GITHUB_TOKEN=\nUSER app\n"), "ENV GITHUB_TOKEN=\nUSER app\n");
+        assert_eq!(
+            mask("ENV GITHUB_TOKEN=\nUSER app\n"),
+            "ENV GITHUB_TOKEN=\nUSER app\n"
+        );
     }
 
     #[test]

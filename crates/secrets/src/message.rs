@@ -161,7 +161,6 @@ macro_rules! message {
 mod tests {
     use super::*;
 
-
     #[test]
     fn quotes_input_masked_escaped_and_cut() {
         let line = "DB_PASSWORD=hunter2hunter2\nfake line";

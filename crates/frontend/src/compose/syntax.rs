@@ -4,8 +4,8 @@
 //! `nat.ParsePortSpec` and device and security-option parsing), so that an entry means here what it
 //! means to the engine. Errors are messages for the entry's location.
 
-use leastpriv_secrets::{message, Quoted};
 use leastpriv_model::Protocol;
+use leastpriv_secrets::{message, Quoted};
 
 /// A volume in short syntax: `[SOURCE:]TARGET[:MODE]`.
 #[derive(Debug, PartialEq, Eq)]
@@ -101,7 +101,8 @@ pub(crate) struct PortSpec {
 
 /// Parses a short-syntax port as Docker's `nat.ParsePortSpec` does.
 pub(crate) fn parse_port(spec: &str) -> Result<PortSpec, String> {
-    let invalid = |why: &'static str| message!("invalid port `{}`: {}", Quoted(spec), why).to_string();
+    let invalid =
+        |why: &'static str| message!("invalid port `{}`: {}", Quoted(spec), why).to_string();
     let (rest, protocol) = match spec.rsplit_once('/') {
         Some((rest, protocol)) => (
             rest,

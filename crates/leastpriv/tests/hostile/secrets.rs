@@ -11,17 +11,17 @@ use crate::harness::{json_of, rules, Case, FORMATS};
 fn token(seed: &str, len: usize) -> String {
     const ALPHABET: &[u8] = b"Q7xK2mZ9pL4vN8rT3wY6bH1cJ5dF0gSaEeUuIiOo";
     // A generator seeded by the seed, so that no two tokens share a stretch of characters.
-    let mut state = seed
-        .bytes()
-        .fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
-            (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3)
-        });
+    let mut state = seed.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3)
+    });
     let mut value = seed.to_owned();
     while value.len() < len {
         state = state
             .wrapping_mul(6_364_136_223_846_793_005)
             .wrapping_add(1_442_695_040_888_963_407);
-        value.push(char::from(ALPHABET[(state >> 33) as usize % ALPHABET.len()]));
+        value.push(char::from(
+            ALPHABET[(state >> 33) as usize % ALPHABET.len()],
+        ));
     }
     value
 }
@@ -61,7 +61,12 @@ fn plant(case: &Case) -> Planted {
     );
     let slack = p(
         "slack webhook",
-        format!("T{}/B{}/{}", token("7", 9).to_uppercase(), token("9", 9).to_uppercase(), token("hook", 24)),
+        format!(
+            "T{}/B{}/{}",
+            token("7", 9).to_uppercase(),
+            token("9", 9).to_uppercase(),
+            token("hook", 24)
+        ),
     );
     let azure = p("AccountKey", format!("{}==", token("azure", 86)));
     let mysql = p("mysql -p", token("mysqlpw", 12));
@@ -153,6 +158,9 @@ fn no_planted_secret_reaches_any_format() {
     // The secrets are still found: masking hides values, not findings.
     let found = rules(&json_of(&outcomes));
     for rule in ["LP601", "LP603", "LP607", "LP208"] {
-        assert!(found.iter().any(|code| code == rule), "{rule} missing: {found:?}");
+        assert!(
+            found.iter().any(|code| code == rule),
+            "{rule} missing: {found:?}"
+        );
     }
 }

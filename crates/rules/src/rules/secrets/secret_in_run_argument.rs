@@ -93,13 +93,17 @@ fn secret_argument<'a>(
     if matches!(invocation.name(), "useradd" | "usermod" | "adduser") {
         return None;
     }
-    let args: Vec<&str> = invocation.args.iter().map(|arg| arg.value.as_str()).collect();
+    let args: Vec<&str> = invocation
+        .args
+        .iter()
+        .map(|arg| arg.value.as_str())
+        .collect();
     secret_arguments(invocation.name(), &args)
         .into_iter()
         .find_map(|found| {
             let word = &invocation.args[found.word];
             let secret = word.value.get(found.value)?;
-            is_secret_literal(secret).then(|| (found.option, word, secret))
+            is_secret_literal(secret).then_some((found.option, word, secret))
         })
 }
 
