@@ -10,13 +10,14 @@
 //! Hostile projects are bounded: at most [`MAX_FILES`] files per project, include and extends chains
 //! at most [`MAX_CHAIN`] deep, cycles reported where they close.
 
-use leastpriv_secrets::KnownSecrets;
 use std::collections::{HashMap, HashSet};
 use std::path::{Component, Path, PathBuf};
 use std::rc::Rc;
 
+use leastpriv_model::{EnvVar, Sensitive};
+use leastpriv_secrets::KnownSecrets;
 use leastpriv_source::read::{self, ReadError, ReadScope, MAX_INPUT_BYTES};
-use leastpriv_source::{FileId, InputError, SourceDb, Span, TextRange};
+use leastpriv_source::{FileId, InputError, SourceDb, Span, Spanned, TextRange};
 
 use super::dotenv;
 use super::interpolate::{interpolate, InterpolateError, Variables};
@@ -59,6 +60,9 @@ pub(super) struct Project {
     /// The values of secret-named variables of the `.env` files read: secrets wherever
     /// interpolation puts them.
     pub(super) secrets: KnownSecrets,
+    /// The variables the project's `.env` files set to written values, located in them: committed
+    /// with the project, they are audited for literal secrets.
+    pub(super) dotenv_variables: Vec<EnvVar>,
 }
 
 /// Loads the project made of `files` (the main file, then overrides, in order) whose directory is
@@ -161,6 +165,9 @@ impl Loader<'_> {
             for (name, value) in &dotenv.pairs {
                 self.project.secrets.record(name, value);
             }
+            self.project
+                .dotenv_variables
+                .extend(located_variables(file, &dotenv.literals));
             dotenv_values.extend(dotenv.pairs);
             for error in dotenv.errors {
                 let span = Span::new(file, TextRange::empty(error.offset));
@@ -754,6 +761,30 @@ pub(super) fn normalize(path: &Path) -> PathBuf {
 }
 
 /// Reads a file the project names: a regular file inside `scope`, at most [`MAX_INPUT_BYTES`].
+/// The variables of a `.env`-syntax file (`.env`, an `env_file:`) set to written values, as
+/// environment variables located in `file`.
+pub(super) fn located_variables(file: FileId, literals: &[dotenv::Literal]) -> Vec<EnvVar> {
+    literals
+        .iter()
+        .map(|literal| EnvVar {
+            name: Spanned::new(
+                literal.name.clone(),
+                Span::new(
+                    file,
+                    TextRange::new(literal.name_range.start, literal.name_range.end),
+                ),
+            ),
+            value: Some(Spanned::new(
+                Sensitive::new(literal.value.clone()),
+                Span::new(
+                    file,
+                    TextRange::new(literal.value_range.start, literal.value_range.end),
+                ),
+            )),
+        })
+        .collect()
+}
+
 pub(super) fn read_text(path: &Path, scope: &ReadScope) -> Result<String, ReadError> {
     read::read_text(path, scope, MAX_INPUT_BYTES)
 }

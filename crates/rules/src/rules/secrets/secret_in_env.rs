@@ -135,7 +135,17 @@ fn check(checker: &mut Checker<'_>, container: &Container) {
         let Some(value) = literal_secret(env) else {
             continue;
         };
-        let (place, exposure) = environment_exposure(kind);
+        // A variable of an `env_file:` or of the project's `.env` is set in that file.
+        let in_env_file =
+            kind == SourceKind::Compose && env.name.span.file != container.origin.file;
+        let (place, exposure) = if in_env_file {
+            (
+                "an env file",
+                "committed with the project, read by `docker compose` and readable with `docker inspect` when passed to the container",
+            )
+        } else {
+            environment_exposure(kind)
+        };
         checker
             .report(
                 env.name.span,
