@@ -146,15 +146,40 @@ pub fn escape_control(text: &str) -> std::borrow::Cow<'_, str> {
     )
 }
 
+/// Whether a format string captures a variable by name (`{value}`), which would bypass the
+/// [`Fragment`] check: [`message!`](crate::message!) refuses such a format at compile time.
+#[doc(hidden)]
+pub const fn captures_by_name(format: &str) -> bool {
+    let bytes = format.as_bytes();
+    let mut index = 0;
+    while index + 1 < bytes.len() {
+        if bytes[index] == b'{' {
+            if bytes[index + 1] == b'{' {
+                index += 2;
+                continue;
+            }
+            if bytes[index + 1].is_ascii_alphabetic() || bytes[index + 1] == b'_' {
+                return true;
+            }
+        }
+        index += 1;
+    }
+    false
+}
+
 /// Builds a [`Message`] like `format!`, from arguments that are all [`Fragment`]s: quote input with
-/// [`Quoted`].
+/// [`Quoted`]. Arguments are positional only (`{}`); a captured `{name}` does not compile.
 #[macro_export]
 macro_rules! message {
-    ($format:literal $(, $argument:expr)* $(,)?) => {
+    ($format:literal $(, $argument:expr)* $(,)?) => {{
+        const _: () = assert!(
+            !$crate::message::captures_by_name($format),
+            "message!: pass arguments as fragments (`{{}}` and `Quoted(…)`), not captured by name"
+        );
         $crate::Message::from_fragments(::std::format_args!(
             $format $(, $crate::message::Printable(&$argument))*
         ))
-    };
+    }};
 }
 
 #[cfg(test)]
@@ -175,5 +200,7 @@ mod tests {
             message!("{} then {}", "static", Message::new("nested")).as_str(),
             "static then nested"
         );
+        assert!(captures_by_name("found `{value}`"));
+        assert!(!captures_by_name("found `{}` {{literal}}"));
     }
 }

@@ -7,6 +7,7 @@
 //! mounts. Unknown keys are ignored; a known key with a value of the wrong shape is a located error,
 //! and whatever else the service sets is still lowered.
 
+use leastpriv_secrets::{message, Quoted};
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
@@ -245,7 +246,12 @@ impl Lowering<'_> {
             None => {
                 self.error(
                     text.span,
-                    format!("`{field}` must be a boolean, not `{}`", text.value),
+                    message!(
+                        "`{}` must be a boolean, not `{}`",
+                        Quoted(field),
+                        Quoted(&text.value)
+                    )
+                    .to_string(),
                 );
                 None
             }
@@ -369,9 +375,11 @@ impl Lowering<'_> {
                     };
                     match label {
                         Some(label) => runtime.selinux.push(Spanned::new(label, span)),
-                        None => {
-                            self.error(span, format!("unknown SELinux label option `{option}`"))
-                        }
+                        None => self.error(
+                            span,
+                            message!("unknown SELinux label option `{}`", Quoted(option))
+                                .to_string(),
+                        ),
                     }
                 }
                 ("systempaths", Some("unconfined")) => runtime.unmasked_paths = Some(span),
@@ -625,16 +633,16 @@ impl Lowering<'_> {
             .and_then(parse_range)
             .ok_or("a port needs a numeric `target`")?;
         let host = match item.get("published").and_then(Node::as_str) {
-            Some(published) if !published.is_empty() => Some(
-                parse_range(published)
-                    .ok_or_else(|| format!("invalid published port `{published}`"))?,
-            ),
+            Some(published) if !published.is_empty() => {
+                Some(parse_range(published).ok_or_else(|| {
+                    message!("invalid published port `{}`", Quoted(published)).to_string()
+                })?)
+            }
             _ => None,
         };
         let protocol = match item.get("protocol").and_then(Node::as_str) {
-            Some(protocol) => {
-                parse_protocol(protocol).ok_or_else(|| format!("unknown protocol `{protocol}`"))?
-            }
+            Some(protocol) => parse_protocol(protocol)
+                .ok_or_else(|| message!("unknown protocol `{}`", Quoted(protocol)).to_string())?,
             None => leastpriv_model::Protocol::Tcp,
         };
         Ok(super::syntax::PortSpec {

@@ -51,7 +51,9 @@ pub(crate) fn parse_volume(spec: &str) -> Result<ShortVolume, String> {
         [target] => (None, *target, None),
         [source, target] => (Some(*source), *target, None),
         [source, target, mode] => (Some(*source), *target, Some(*mode)),
-        _ => return Err(format!("invalid volume `{spec}`: too many colons")),
+        _ => {
+            return Err(message!("invalid volume `{}`: too many colons", Quoted(spec)).to_string())
+        }
     };
     let mut volume = ShortVolume {
         source: source.map(str::to_owned),
@@ -187,10 +189,10 @@ pub(crate) fn parse_device(spec: &str) -> Result<DeviceSpec, String> {
         [host, container, permissions] if is_device_mode(permissions) => {
             (*host, *container, *permissions)
         }
-        _ => return Err(format!("invalid device `{spec}`")),
+        _ => return Err(message!("invalid device `{}`", Quoted(spec)).to_string()),
     };
     if host.is_empty() {
-        return Err(format!("invalid device `{spec}`: no host path"));
+        return Err(message!("invalid device `{}`: no host path", Quoted(spec)).to_string());
     }
     Ok(DeviceSpec {
         host: host.to_owned(),

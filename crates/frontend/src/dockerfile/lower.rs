@@ -389,10 +389,13 @@ impl Lowerer<'_> {
             if !is_valid_stage_name(name) {
                 self.error(
                     span.range,
-                    format!("invalid stage name `{name}`: use letters, digits, `-`, `_` and `.`, starting with a letter"),
+                    message!("invalid stage name `{}`: use letters, digits, `-`, `_` and `.`, starting with a letter", Quoted(name)).to_string(),
                 );
             } else if !self.names.insert(name, index) {
-                self.error(span.range, format!("duplicate stage name `{name}`"));
+                self.error(
+                    span.range,
+                    message!("duplicate stage name `{}`", Quoted(name)).to_string(),
+                );
             }
             stage.name = Some(Spanned::new(name.to_owned(), span));
         }
@@ -505,7 +508,8 @@ impl Lowerer<'_> {
                         }
                         None => self.error(
                             instruction.file_range(word.clone()),
-                            format!("expected `name=value`, found `{}`", &text[word]),
+                            message!("expected `name=value`, found `{}`", Quoted(&text[word]))
+                                .to_string(),
                         ),
                     }
                 }
