@@ -15,7 +15,7 @@ use std::path::{Component, Path, PathBuf};
 use std::rc::Rc;
 
 use leastpriv_model::{EnvVar, Sensitive};
-use leastpriv_secrets::KnownSecrets;
+use leastpriv_secrets::{is_secret_name, KnownSecrets};
 use leastpriv_source::read::{self, ReadError, ReadScope, MAX_INPUT_BYTES};
 use leastpriv_source::{FileId, InputError, SourceDb, Span, Spanned, TextRange};
 
@@ -60,8 +60,9 @@ pub(super) struct Project {
     /// The values of secret-named variables of the `.env` files read: secrets wherever
     /// interpolation puts them.
     pub(super) secrets: KnownSecrets,
-    /// The variables the project's `.env` files set to written values, located in them: committed
-    /// with the project, they are audited for literal secrets.
+    /// The secret-named variables the project's `.env` files set to written values, located in
+    /// them: committed with the project, they are audited for literal secrets (with the first
+    /// service, so each is reported once).
     pub(super) dotenv_variables: Vec<EnvVar>,
 }
 
@@ -165,9 +166,13 @@ impl Loader<'_> {
             for (name, value) in &dotenv.pairs {
                 self.project.secrets.record(name, value);
             }
-            self.project
-                .dotenv_variables
-                .extend(located_variables(file, &dotenv.literals));
+            // Only secret-named ones: the others set no container's environment and hold nothing
+            // to audit.
+            self.project.dotenv_variables.extend(
+                located_variables(file, &dotenv.literals)
+                    .into_iter()
+                    .filter(|variable| is_secret_name(&variable.name.value)),
+            );
             dotenv_values.extend(dotenv.pairs);
             for error in dotenv.errors {
                 let span = Span::new(file, TextRange::empty(error.offset));
