@@ -79,12 +79,9 @@ pub(super) fn lower_services(db: &SourceDb, project: &Project, options: &Options
     }
     // The project's `.env` is committed with it: its literal secrets are reported once, with the
     // first service.
-    if let Some(runtime) = containers
-        .first_mut()
-        .and_then(|container| container.runtime.as_mut())
-    {
-        runtime
-            .environment
+    if let Some(first) = containers.first_mut() {
+        first
+            .committed_env
             .extend(project.dotenv_variables.iter().cloned());
     }
     Lowered {

@@ -131,6 +131,23 @@ fn check(checker: &mut Checker<'_>, container: &Container) {
         .image
         .iter()
         .flat_map(|image| image.env.iter().map(|env| (env, SourceKind::Image)));
+    for env in &container.committed_env {
+        let Some(value) = literal_secret(env) else {
+            continue;
+        };
+        checker
+            .report(
+                env.name.span,
+                format!(
+                    "`{}` is set to a literal in a committed env file (`{value}`): anyone who can read the repository has it",
+                    env.name.value
+                ),
+            )
+            .fix(format!(
+                "Remove the file from the repository (ignore it in `.gitignore`) and rotate the secret; give `{}` to the deployment from a secret store",
+                env.name.value
+            ));
+    }
     for (env, kind) in runtime.chain(image) {
         let Some(value) = literal_secret(env) else {
             continue;
