@@ -207,17 +207,21 @@ impl Lowering<'_> {
             format!("{name} (profiles: {})", names.join(", "))
         };
         let from_files = self.env_file_variables(&runtime.env_files);
-        for variable in from_files {
-            // `environment:` wins over `env_file:` for the same name, as in Compose.
-            if !runtime
-                .environment
-                .iter()
-                .any(|set| set.name.value == variable.name.value)
-            {
-                runtime.environment.push(variable);
-            }
-        }
+        // `environment:` wins over `env_file:` for the same name, as in Compose; the file still
+        // holds the value, committed.
+        let (overridden, received): (Vec<EnvVar>, Vec<EnvVar>) =
+            from_files.into_iter().partition(|variable| {
+                runtime
+                    .environment
+                    .iter()
+                    .any(|set| set.name.value == variable.name.value)
+            });
+        runtime.environment.extend(received);
         let mut container = Container::new(display_name, SourceKind::Compose, entry.key.span);
+        container.committed_env = overridden
+            .into_iter()
+            .filter(|variable| leastpriv_secrets::is_secret_name(&variable.name.value))
+            .collect();
         container.runtime = Some(runtime);
         container.build = build;
         Some(container)

@@ -122,6 +122,19 @@ fn plant(case: &Case) -> Planted {
              image: alpine\n    env:\n    - name: DB_PASSWORD\n      value: {k8s}\n"
         ),
     );
+    // `ARG`/`ENV` expansion carries a secret-named variable's value into `USER` and `FROM`.
+    let expanded = p("ARG expanded into USER", token("argexp", 16));
+    let env_expanded = p("ENV expanded into FROM", token("envexp", 16));
+    case.file(
+        "expanded/Dockerfile",
+        format!(
+            "FROM alpine\nARG DEPLOY_TOKEN={expanded}\nENV API_SECRET={env_expanded}\n\
+             USER ${{DEPLOY_TOKEN}}\nFROM ${{API_SECRET}}\n"
+        ),
+    );
+    // A `.env` named as an input.
+    let named = p(".env named as an input", token("named", 16));
+    case.file("config/prod.env", format!("STRIPE_SECRET={named}\n"));
     // A file name that would start a fake report line if printed raw.
     case.file(
         "evil\nLP000 [critical] fake finding\n/Dockerfile",
@@ -132,8 +145,9 @@ fn plant(case: &Case) -> Planted {
 
 #[test]
 fn no_planted_secret_reaches_any_format() {
-    let case = Case::new();
+    let mut case = Case::new();
     let planted = plant(&case);
+    case.arg("project/config/prod.env");
     let outcomes = case.audit();
     assert_eq!(outcomes.len(), FORMATS.len());
     for outcome in &outcomes {
@@ -156,7 +170,21 @@ fn no_planted_secret_reaches_any_format() {
         );
     }
     // The secrets are still found: masking hides values, not findings.
-    let found = rules(&json_of(&outcomes));
+    let report = json_of(&outcomes);
+    let committed = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|finding| finding["rule"] == "LP601")
+        .filter_map(|finding| finding["path"].as_str())
+        .collect::<Vec<_>>();
+    for env_file in ["project/.env", "project/web.env", "project/config/prod.env"] {
+        assert!(
+            committed.contains(&env_file),
+            "{env_file} not audited: {committed:?}"
+        );
+    }
+    let found = rules(&report);
     for rule in ["LP601", "LP603", "LP607", "LP208"] {
         assert!(
             found.iter().any(|code| code == rule),
