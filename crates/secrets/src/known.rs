@@ -13,9 +13,18 @@ use aho_corasick::AhoCorasick;
 use crate::detect::is_literal_value;
 use crate::mask::mask_ranges;
 
-/// Values shorter than this are not searched for: masking every `a` of a report would hide the
-/// report, and a secret that short is guessed, not leaked.
-const SHORTEST: usize = 4;
+/// Values are searched for only when they look like tokens: at least this long, or
+/// [`SHORTEST_MIXED`] long with both letters and digits. A common word (`postgres`, `latest`,
+/// `password`) set as some variable's value would otherwise mask every image name and key of the
+/// report that shares it; where such a value is written, the detectors still mask it.
+const SHORTEST: usize = 12;
+const SHORTEST_MIXED: usize = 8;
+
+fn looks_like_token(value: &str) -> bool {
+    let mixed =
+        value.bytes().any(|b| b.is_ascii_digit()) && value.bytes().any(|b| b.is_ascii_alphabetic());
+    value.len() >= SHORTEST || (value.len() >= SHORTEST_MIXED && mixed)
+}
 
 /// Secret values known by where they came from, to be masked wherever they appear.
 #[derive(Clone, Debug, Default)]
@@ -37,7 +46,7 @@ impl KnownSecrets {
     /// is a literal; call [`KnownSecrets::seal`] after the last record.
     pub fn record(&mut self, name: &str, value: &str) {
         if crate::mask::masks_name(name)
-            && value.len() >= SHORTEST
+            && looks_like_token(value)
             && is_literal_value(value)
             && !self.values.iter().any(|known| known == value)
         {
@@ -104,12 +113,13 @@ mod tests {
     fn masks_values_of_secret_names_only() {
         let mut known = KnownSecrets::default();
         known.record("DEPLOY_TOKEN", "tok3n-value");
-        known.record("APP_USER", "builder");
+        known.record("APP_USER", "builder-account");
         known.record("DB_PASSWORD", "${OTHER}");
+        known.record("POSTGRES_PASSWORD", "postgres");
         known.seal();
         assert_eq!(
-            known.scrub("runs as `tok3n-value` (builder)"),
-            "runs as `***********` (builder)"
+            known.scrub("runs as `tok3n-value` (builder-account) from postgres"),
+            "runs as `***********` (builder-account) from postgres"
         );
     }
 }

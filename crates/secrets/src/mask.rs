@@ -41,10 +41,14 @@ const MASKED_NAME_WORDS: &[&str] = &[
 /// Whether a value assigned to `name` is masked: every name [`is_secret_name`] flags, and any name
 /// that mentions a secret word.
 pub fn masks_name(name: &str) -> bool {
+    let upper = name.to_ascii_uppercase().replace(['-', '.'], "_");
+    // sudoers' `ALL=NOPASSWD: /usr/bin/x` is a rule, not a password.
+    if upper == "NOPASSWD" {
+        return false;
+    }
     if is_secret_name(name) {
         return true;
     }
-    let upper = name.to_ascii_uppercase().replace(['-', '.'], "_");
     MASKED_NAME_WORDS.iter().any(|word| upper.contains(word))
 }
 
@@ -597,6 +601,7 @@ mod tests {
             "ports: [\"8080:80\"]",
             "RUN ssh -p 2222 host",
             "image: registry.example.com:5000/app:1.2",
+            "RUN echo 'app ALL=(ALL) NOPASSWD: /usr/bin/apt-get' > /etc/sudoers.d/app",
         ] {
             assert_eq!(mask(line), line);
         }

@@ -292,12 +292,8 @@ mod images {
 /// `Env`, which `ARG`/`ENV` expansion may have carried into a `USER` or an image name.
 fn record_secret_values(containers: &[Container], secrets: &mut KnownSecrets) {
     for (name, value) in std::env::vars_os() {
-        // Only values long enough to be tokens: a short one (`DB_PASSWORD=postgres` in a
-        // developer's shell) would mask every `postgres` image name of the report.
         if let (Some(name), Some(value)) = (name.to_str(), value.to_str()) {
-            if value.len() >= 8 {
-                secrets.record(name, value);
-            }
+            secrets.record(name, value);
         }
     }
     for container in containers {
