@@ -174,17 +174,7 @@ const MAX_QUOTED_PATH: usize = 200;
 pub fn quote_path(path: &str) -> std::borrow::Cow<'_, str> {
     // A control character (a newline in a file name) is written as an escape, so that a path
     // cannot start a new line of a report.
-    if path.chars().any(char::is_control) {
-        let escaped: String = path
-            .chars()
-            .map(|c| {
-                if c.is_control() {
-                    c.escape_default().to_string()
-                } else {
-                    c.to_string()
-                }
-            })
-            .collect();
+    if let std::borrow::Cow::Owned(escaped) = leastpriv_secrets::escape_control(path) {
         return std::borrow::Cow::Owned(quote_path(&escaped).into_owned());
     }
     if path.len() <= MAX_QUOTED_PATH {

@@ -15,6 +15,7 @@
 //!
 //! Nothing here formats a value: callers name the variable and print a redaction.
 
+use std::collections::BTreeMap;
 use std::ops::Range;
 use std::sync::LazyLock;
 
@@ -500,10 +501,13 @@ pub fn find_credential(text: &str) -> Option<Credential> {
 
 /// Every credential of a known format in `text`, in order, at most one per position.
 pub fn find_credentials(text: &str) -> Vec<Credential> {
-    let mut found: Vec<Credential> = Vec::new();
     if !ANCHORS.is_match(text) {
-        return found;
+        return Vec::new();
     }
+    // The secrets found, by start. They never overlap one another, so their ends grow with their
+    // starts, and whether a match overlaps any of them is one look at its predecessor: a text
+    // with thousands of credentials (a whole file masked) stays linear.
+    let mut found: BTreeMap<usize, Credential> = BTreeMap::new();
     for index in ANY.matches(text).iter() {
         let (format, regex) = (&FORMATS[index], &COMPILED[index]);
         for captures in regex.captures_iter(text) {
@@ -515,20 +519,23 @@ pub fn find_credentials(text: &str) -> Vec<Credential> {
                 continue;
             }
             let (range, whole) = (secret.range(), whole.range());
-            if found
-                .iter()
-                .any(|other| other.range.start < whole.end && whole.start < other.range.end)
-            {
+            let overlaps = found
+                .range(..whole.end)
+                .next_back()
+                .is_some_and(|(_, other)| whole.start < other.range.end);
+            if overlaps {
                 continue;
             }
-            found.push(Credential {
-                kind: format.kind,
-                range,
-            });
+            found.insert(
+                range.start,
+                Credential {
+                    kind: format.kind,
+                    range,
+                },
+            );
         }
     }
-    found.sort_by_key(|credential| credential.range.start);
-    found
+    found.into_values().collect()
 }
 
 /// Passwords that stand for "the secret is elsewhere in the URL".

@@ -155,11 +155,18 @@ fn lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
 }
 
 fn private_key_bodies(text: &str, ranges: &mut Vec<Range<usize>>) {
+    // Each body ends at the first `-----END` after its header, or at the end of the text; a header
+    // inside a body already masked is skipped, so the text is scanned once whatever it repeats.
+    let mut masked_to = 0;
     for begin in PEM_BEGIN.find_iter(text) {
+        if begin.start() < masked_to {
+            continue;
+        }
         let end = text[begin.end()..]
             .find("-----END")
             .map_or(text.len(), |end| begin.end() + end);
         ranges.push(begin.end()..end);
+        masked_to = end;
     }
 }
 
@@ -605,6 +612,14 @@ mod tests {
         ] {
             assert_eq!(mask(line), line);
         }
+    }
+
+    #[test]
+    fn many_unterminated_private_keys_are_scanned_once() {
+        let text = "-----BEGIN PRIVATE KEY-----\nbody\n".repeat(20_000);
+        let masked = mask(&text);
+        assert_eq!(masked.len(), text.len());
+        assert!(!masked.contains("body"));
     }
 
     #[test]
