@@ -423,6 +423,15 @@ fn daemons_the_workload_forks_are_stopped() {
         .output()
         .expect("runs");
     assert!(output.status.success(), "{}", text(&output.stderr));
+    // `-o /dev/null` writes into the device; a rename over it would have replaced the node itself.
+    assert!(
+        std::os::unix::fs::FileTypeExt::is_char_device(
+            &std::fs::metadata("/dev/null")
+                .expect("/dev/null")
+                .file_type()
+        ),
+        "/dev/null is no longer a device"
+    );
     let left = sleeping(&duration);
     assert!(left.is_empty(), "left running: {left:?}");
 }
