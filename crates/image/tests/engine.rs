@@ -70,7 +70,7 @@ fn build(
     let mut command = Command::new("docker");
     command
         .env("DOCKER_BUILDKIT", "0")
-        .args(["build", "--quiet", "--tag", &tag]);
+        .args(["build", "--no-cache", "--quiet", "--tag", &tag]);
     for arg in args {
         command.args(["--build-arg", arg]);
     }

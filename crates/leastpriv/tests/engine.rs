@@ -135,7 +135,7 @@ impl Image {
         };
         // The classic builder needs no registry and no buildx plugin.
         let output = Command::new("docker")
-            .args(["build", "--quiet", "--tag", &image.tag])
+            .args(["build", "--no-cache", "--quiet", "--tag", &image.tag])
             .arg(dir)
             .env("DOCKER_BUILDKIT", "0")
             .output()
@@ -662,7 +662,7 @@ fn leastpriv_image_builds_from_scratch_and_runs_as_non_root() {
         tag: unique("self"),
     };
     let output = Command::new("docker")
-        .args(["build", "--quiet", "--tag", &image.tag])
+        .args(["build", "--no-cache", "--quiet", "--tag", &image.tag])
         .arg(context.path())
         .env("DOCKER_BUILDKIT", "0")
         .output()

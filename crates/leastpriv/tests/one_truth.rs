@@ -214,7 +214,7 @@ fn setup(test: &str) -> Option<Engine> {
         )
         .expect("Dockerfile");
         let output = Command::new("docker")
-            .args(["build", "--quiet", "--tag", &tag])
+            .args(["build", "--no-cache", "--quiet", "--tag", &tag])
             .arg(context)
             .env("DOCKER_BUILDKIT", "0")
             .output()

@@ -498,7 +498,7 @@ impl Image {
         )
         .expect("writes");
         let output = Command::new("docker")
-            .args(["build", "--force-rm", "-q", "-t", &name])
+            .args(["build", "--no-cache", "--force-rm", "-q", "-t", &name])
             .arg(context.path())
             .output()
             .expect("docker build");

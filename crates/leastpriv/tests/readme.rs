@@ -293,7 +293,7 @@ impl Engine {
         .expect("Dockerfile");
         let tag = format!("leastpriv-test-readme-{}:1.4", std::process::id());
         let built = Command::new("docker")
-            .args(["build", "--quiet", "--tag", &tag])
+            .args(["build", "--no-cache", "--quiet", "--tag", &tag])
             .arg(context.path())
             .env("DOCKER_BUILDKIT", "0")
             .output()
