@@ -22,6 +22,7 @@ pub mod edit;
 pub mod plan;
 pub mod profile;
 pub mod write;
+pub mod yaml_edit;
 
 use leastpriv_frontend::{InputKind, Lowered};
 use leastpriv_model::Container;
