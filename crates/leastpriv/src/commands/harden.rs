@@ -143,7 +143,12 @@ pub(crate) fn run(
         let diff = if args.override_file.is_some() {
             String::new()
         } else {
-            diff::unified(&hardened.path, &hardened.original, &hardened.text)
+            diff::unified_masked(
+                &hardened.path,
+                &hardened.original,
+                &hardened.text,
+                &hardened.sensitive,
+            )
         };
         report.files.push(FileReport {
             path: hardened.path.clone(),
