@@ -31,8 +31,10 @@ fn fixer_for(kind: InputKind) -> Option<&'static dyn Fixer> {
         InputKind::Kubernetes => Some(&KubernetesFixer),
         // The Dockerfile and `docker run` fixers plug in here.
         InputKind::Dockerfile | InputKind::ShellScript => None,
-        // Output of the engine and daemon settings: nothing of a container's own to write.
+        // Output of the engine, daemon settings and `.env` files: nothing of a container's own to
+        // write (a secret in a `.env` file stays there; the Compose file that reads it is hardened).
         InputKind::DockerInspect
+        | InputKind::EnvFile
         | InputKind::DaemonJson
         | InputKind::DockerInfo
         | InputKind::YamlOrJson => None,
