@@ -77,7 +77,15 @@ impl ReadScope {
         };
         match &self.roots {
             None => Self::anywhere(),
-            Some(roots) => Self::within(roots.iter().cloned().chain([dir.to_path_buf()])),
+            // The roots are canonical already: only the new one is resolved (resolving them all
+            // again made every Compose file of a large run cost a path walk per named path).
+            Some(roots) => {
+                let mut roots = roots.clone();
+                roots.extend(dir.canonicalize().ok());
+                roots.sort();
+                roots.dedup();
+                Self { roots: Some(roots) }
+            }
         }
     }
 

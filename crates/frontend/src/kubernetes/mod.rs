@@ -58,14 +58,24 @@ fn is_helm_template(text: &str) -> bool {
 }
 
 /// Lowers Kubernetes manifests into one container per container of each workload.
-pub fn lower(db: &SourceDb, file: FileId, _options: &Options) -> Lowered {
+pub fn lower(db: &SourceDb, file: FileId, options: &Options) -> Lowered {
+    lower_keeping_documents(db, file, options).0
+}
+
+/// [`lower`], handing back the parsed documents too: for a fixer that edits the spans the
+/// containers were lowered from, so that one parse serves both.
+pub fn lower_keeping_documents(
+    db: &SourceDb,
+    file: FileId,
+    _options: &Options,
+) -> (Lowered, Vec<Node>) {
     let source = db.get(file);
     let (documents, mut lowered) = yaml::parse_for_lowering(&source, file);
     for document in &documents {
         lower_object(document, &mut lowered.containers);
     }
     lowered.daemons = crate::engine_in_container::daemons(&lowered.containers);
-    lowered
+    (lowered, documents)
 }
 
 /// Where an object keeps its pod: the template's metadata (for annotations) and spec.
@@ -97,6 +107,31 @@ fn pod_template<'a>(kind: &str, object: &'a Node) -> Option<PodTemplate<'a>> {
         metadata: template.get("metadata"),
         spec: template.get("spec")?,
     })
+}
+
+/// The pod specs of one document, in file order: its workload's, or those of a `List`'s items. For
+/// fixers, which edit the containers this front-end lowers.
+pub fn pod_specs(object: &Node) -> Vec<&Node> {
+    let mut specs = Vec::new();
+    collect_pod_specs(object, &mut specs);
+    specs
+}
+
+fn collect_pod_specs<'a>(object: &'a Node, specs: &mut Vec<&'a Node>) {
+    let Some(kind) = object.get("kind").and_then(Node::as_str) else {
+        return;
+    };
+    if kind.ends_with("List") {
+        for item in object
+            .get("items")
+            .and_then(Node::as_seq)
+            .unwrap_or_default()
+        {
+            collect_pod_specs(item, specs);
+        }
+    } else if let Some(template) = pod_template(kind, object) {
+        specs.push(template.spec);
+    }
 }
 
 /// Lowers one object: a workload, a `List` (or `PodList`, `DeploymentList` …) of objects, or nothing.
