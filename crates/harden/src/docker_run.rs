@@ -1,0 +1,807 @@
+//! The `docker run` fixer: the remedies of a script's container commands, written as flags.
+//!
+//! Each container command (`docker run`, `docker create`, `podman run` …) is rewritten in place: the
+//! flags harden adds go right after `docker run` (one per line when the command already continues
+//! over lines with `\`), a flag it removes goes with its value and the blanks after it, and every
+//! other byte of the script (quoting, continuation lines, the other commands) stays as written.
+//!
+//! - added: `--user 10001:10001`, `--cap-drop ALL` with `--cap-add` of what the workload needs (the
+//!   profile's capabilities; else `NET_BIND_SERVICE` when a port below 1024 is published),
+//!   `--security-opt no-new-privileges`, `--read-only` with `--tmpfs` for the paths written (the
+//!   profile's; else `/tmp` and those of well-known images), `--security-opt seccomp=FILE` from a
+//!   profile;
+//! - replaced: `-u root`, `--read-only=false`, `no-new-privileges=false`, a literal secret `-e
+//!   NAME=value` (by a secret file and `NAME_FILE` for images that read one, else by `-e NAME` taken
+//!   from the caller's environment);
+//! - removed: `seccomp=unconfined`, `apparmor=unconfined`, `label=disable`, `systempaths=unconfined`
+//!   (confinement comes back); and only with `--remove-dangerous`, which changes behaviour on
+//!   purpose: `--privileged`, engine-socket and sensitive host mounts, host devices, host namespaces
+//!   and dangerous `--cap-add`s.
+
+use std::collections::BTreeSet;
+use std::ops::Range;
+use std::path::Path;
+
+use leastpriv_frontend::docker_run::{command_layouts, CommandLayout, FlagLayout};
+use leastpriv_model::{
+    Capability, Certainty, Remedy, Runtime, SeccompProfile,
+};
+use leastpriv_rules::{Diagnostic, Layer};
+
+use crate::dockerfile::{skip_blanks, NON_ROOT_ID};
+use crate::edit::Edit;
+use crate::plan::{Change, FilePlan, Fix, LeftReason};
+use crate::profile::{profile_for, Profile};
+use crate::{FixInput, Fixer};
+
+/// The size of each tmpfs harden adds: enough for temporary files, small enough that a runaway
+/// writer fills it rather than the host's memory.
+const TMPFS_OPTIONS: &str = "rw,noexec,nosuid,size=64m";
+
+/// Paths well-known images write at run time, beside `/tmp`.
+const KNOWN_WRITTEN_PATHS: &[(&str, &[&str])] = &[
+    ("nginx", &["/var/cache/nginx", "/var/run"]),
+    ("httpd", &["/usr/local/apache2/logs"]),
+    ("postgres", &["/var/run/postgresql"]),
+    ("redis", &["/data"]),
+];
+
+/// Images whose entrypoint reads `NAME_FILE` for a secret variable `NAME` (the official images'
+/// convention).
+const FILE_CONVENTION_IMAGES: &[&str] = &[
+    "postgres",
+    "mysql",
+    "mariadb",
+    "mongo",
+    "wordpress",
+    "nextcloud",
+    "rabbitmq",
+];
+
+/// Rules whose mount is removed with `--remove-dangerous`: a mount that hands over the host.
+const DANGEROUS_MOUNT_RULES: &[&str] = &["engine-socket-mounted", "sensitive-host-path-mounted"];
+
+/// The fixer of shell scripts' container commands.
+pub struct DockerRunFixer;
+
+impl Fixer for DockerRunFixer {
+    fn plan(&self, input: &FixInput<'_>) -> FilePlan {
+        let source = input.db.get(input.file);
+        let text = source.text();
+        let script_dir = Path::new(source.path())
+            .parent()
+            .unwrap_or(Path::new(""))
+            .to_path_buf();
+        let mut plan = FilePlan::default();
+        let layouts = command_layouts(text);
+        for subject in input.subjects {
+            let container = subject.container;
+            let Some(runtime) = &container.runtime else {
+                continue;
+            };
+            let Some(layout) = layouts
+                .iter()
+                .find(|layout| layout.head == container.origin.range)
+            else {
+                continue;
+            };
+            let image = runtime.image.as_ref().map(|image| image.value.as_str());
+            let profile = profile_for(&input.options.profiles, container, image);
+            let findings: Vec<&Diagnostic> = subject
+                .findings
+                .iter()
+                .filter(|finding| finding.span.file == input.file)
+                .collect();
+            let command = Command {
+                text,
+                runtime,
+                layout,
+                remove_dangerous: input.options.remove_dangerous,
+                profile,
+                seccomp_file: profile.and_then(|profile| profile.seccomp_file_from(&script_dir)),
+                name: &container.name,
+            };
+            command.plan(&findings, &mut plan);
+        }
+        plan
+    }
+}
+
+/// One container command being hardened.
+struct Command<'a> {
+    text: &'a str,
+    runtime: &'a Runtime,
+    layout: &'a CommandLayout,
+    remove_dangerous: bool,
+    /// The profile recorded for this container, if one was given.
+    profile: Option<&'a Profile>,
+    /// Its seccomp profile file, as a path from the script's directory.
+    seccomp_file: Option<String>,
+    name: &'a str,
+}
+
+/// Flags to add after `docker run`, with the findings that ask for each.
+#[derive(Default)]
+struct Additions<'a> {
+    flags: Vec<String>,
+    findings: Vec<&'a Diagnostic>,
+    summaries: Vec<String>,
+    may_break: Vec<String>,
+}
+
+impl<'a> Command<'a> {
+    fn plan(&self, findings: &[&'a Diagnostic], plan: &mut FilePlan) {
+        let mut additions = Additions::default();
+        let mut fixes = Vec::new();
+        let mut cap_added = false;
+        for &finding in findings {
+            let result = match &finding.remedy {
+                Some(Remedy::SetNonRootUser) => self.user(finding, &mut additions),
+                Some(Remedy::DropAllCapabilities) if !cap_added => {
+                    cap_added = true;
+                    self.drop_capabilities(finding, &mut additions)
+                }
+                Some(Remedy::DropAllCapabilities) => {
+                    additions.findings.push(finding);
+                    Ok(None)
+                }
+                Some(Remedy::SetNoNewPrivileges) => self.no_new_privileges(finding, &mut additions),
+                Some(Remedy::SetReadOnlyRoot) => self.read_only(finding, &mut additions),
+                Some(Remedy::RestoreConfinement) => self.confinement(finding, &mut additions),
+                Some(Remedy::RemovePrivileged) => self.remove_privileged(finding),
+                Some(Remedy::RemoveAddedCapability(capability)) => {
+                    self.remove_capability(finding, capability)
+                }
+                Some(Remedy::RemoveMount { .. }) => self.remove_mount(finding),
+                Some(Remedy::UsePrivateNamespace) => self.private_namespace(finding),
+                Some(Remedy::MoveToSecret { name }) => self.move_to_secret(finding, name),
+                Some(Remedy::RemoveInstruction) | None => Err((
+                    LeftReason::NotExpressible,
+                    "a `docker run` flag cannot express it: change the image or the engine".to_owned(),
+                )),
+            };
+            match result {
+                Ok(Some(fix)) => fixes.push(fix),
+                Ok(None) => {}
+                Err((reason, detail)) => plan.leave(self.name, finding, reason, detail),
+            }
+        }
+        if !additions.flags.is_empty() {
+            fixes.push(self.insertion(additions));
+        }
+        plan.fixes.extend(fixes);
+    }
+
+    fn fix(&self, findings: &[&Diagnostic], layer: Layer, summary: String, edits: Vec<Edit>) -> Fix {
+        let mut rules: Vec<&'static str> = findings.iter().map(|f| f.rule.code).collect();
+        rules.sort_unstable();
+        rules.dedup();
+        Fix {
+            change: Change {
+                container: self.name.to_owned(),
+                rules,
+                layer,
+                summary,
+                may_break: None,
+                follow_up: None,
+            },
+            edits,
+        }
+    }
+
+    /// The flags added after `docker run`, as one insertion: on the head's line, or one per line when
+    /// the command already continues over lines.
+    fn insertion(&self, additions: Additions<'_>) -> Fix {
+        let head_end = self.layout.head.end as usize;
+        let rest = &self.text[head_end..];
+        let line_rest = rest.trim_start_matches([' ', '\t']);
+        let continued = line_rest.starts_with("\\\n") || line_rest.starts_with("\\\r\n");
+        let text = if continued {
+            let newline = if line_rest.starts_with("\\\r\n") {
+                "\r\n"
+            } else {
+                "\n"
+            };
+            let next_line = &line_rest[1 + newline.len()..];
+            let indent = &next_line[..next_line.len() - next_line.trim_start_matches([' ', '\t']).len()];
+            additions
+                .flags
+                .iter()
+                .map(|flag| format!(" \\{newline}{indent}{flag}"))
+                .collect::<String>()
+        } else {
+            additions
+                .flags
+                .iter()
+                .map(|flag| format!(" {flag}"))
+                .collect::<String>()
+        };
+        let layer = additions
+            .findings
+            .first()
+            .map_or(Layer::User, |finding| finding.rule.meta.layer);
+        let mut fix = self.fix(
+            &additions.findings,
+            layer,
+            format!("added {}", additions.summaries.join(", ")),
+            vec![Edit::insert(head_end, text)],
+        );
+        if !additions.may_break.is_empty() {
+            fix.change.may_break = Some(additions.may_break.join("; "));
+        }
+        fix
+    }
+
+    /// The flags named `name`.
+    fn flags(&self, name: &str) -> impl Iterator<Item = &'a FlagLayout> + use<'a, '_> {
+        let name = name.to_owned();
+        self.layout
+            .flags
+            .iter()
+            .filter(move |flag| flag.name == name)
+    }
+
+    /// The flag whose value is written at the finding's span.
+    fn flag_at(&self, finding: &Diagnostic) -> Option<&'a FlagLayout> {
+        let at = finding.span.range;
+        self.layout.flags.iter().find(|flag| {
+            flag.value_range
+                .is_some_and(|value| value.start <= at.start && at.end <= value.end)
+                || flag.words.is_some_and(|words| words.start <= at.start && at.end <= words.end)
+        })
+    }
+
+    /// What deleting a flag removes: its words and the blanks (and line continuation) after them.
+    fn deletion(&self, flag: &FlagLayout) -> Result<Range<usize>, Refusal> {
+        let words = flag.words.ok_or_else(|| {
+            (
+                LeftReason::UnusualSyntax,
+                "the flag shares its word with other flags (`-itv …`): split them to let harden remove it".to_owned(),
+            )
+        })?;
+        Ok(words.start as usize..skip_blanks(self.text, words.end as usize, '\\'))
+    }
+
+    fn user(&self, finding: &'a Diagnostic, additions: &mut Additions<'a>) -> Outcome {
+        let ids = format!("{NON_ROOT_ID}:{NON_ROOT_ID}");
+        let may_break = format!(
+            "the process runs as uid {NON_ROOT_ID}: it can no longer write files owned by root in the image or in mounts"
+        );
+        match &self.runtime.user {
+            Some(user) if user.value.is_root() == Certainty::Yes && !user.value.unresolved => {
+                let mut fix = self.fix(
+                    &[finding],
+                    Layer::User,
+                    format!("`--user {}` became `--user {ids}`", user.value),
+                    vec![Edit::replace(user.span.range.to_range(), ids)],
+                );
+                fix.change.may_break = Some(may_break);
+                Ok(Some(fix))
+            }
+            Some(user) => Err((
+                LeftReason::UnusualSyntax,
+                format!(
+                    "the user `{}` is not a numeric non-root uid harden can check: write `--user <uid>:<gid>`",
+                    user.value
+                ),
+            )),
+            None => {
+                additions.flags.push(format!("--user {ids}"));
+                additions.summaries.push(format!("`--user {ids}`"));
+                additions.may_break.push(may_break);
+                additions.findings.push(finding);
+                Ok(None)
+            }
+        }
+    }
+
+    fn drop_capabilities(&self, finding: &'a Diagnostic, additions: &mut Additions<'a>) -> Outcome {
+        let mut needed: BTreeSet<String> = BTreeSet::new();
+        match self.profile.filter(|profile| profile.observed("capabilities")) {
+            Some(profile) => needed.extend(
+                profile
+                    .profile
+                    .capabilities
+                    .iter()
+                    .map(|name| name.trim_start_matches("CAP_").to_ascii_uppercase()),
+            ),
+            None => {
+                let low_port = self.runtime.ports.iter().any(|port| {
+                    port.value
+                        .container_port
+                        .is_some_and(|number| number < 1024)
+                });
+                if low_port {
+                    needed.insert("NET_BIND_SERVICE".to_owned());
+                }
+            }
+        }
+        let added: BTreeSet<String> = self
+            .runtime
+            .cap_add
+            .iter()
+            .map(|capability| capability.value.to_string())
+            .collect();
+        additions.flags.push("--cap-drop ALL".to_owned());
+        let mut summary = "`--cap-drop ALL`".to_owned();
+        for capability in needed.difference(&added) {
+            additions.flags.push(format!("--cap-add {capability}"));
+            summary.push_str(&format!(" + `--cap-add {capability}`"));
+        }
+        additions.summaries.push(summary);
+        additions.may_break.push(match self.profile {
+            Some(_) => "capabilities: only those the profile recorded remain".to_owned(),
+            None => "capabilities: a process that changes owners, binds low ports or changes user (an entrypoint that drops root itself) needs them back with `--cap-add`".to_owned(),
+        });
+        additions.findings.push(finding);
+        Ok(None)
+    }
+
+    fn no_new_privileges(&self, finding: &'a Diagnostic, additions: &mut Additions<'a>) -> Outcome {
+        if let Some(setting) = &self.runtime.no_new_privileges {
+            return Ok(Some(self.fix(
+                &[finding],
+                Layer::Filesystem,
+                "`no-new-privileges=false` became `no-new-privileges`".to_owned(),
+                vec![Edit::replace(setting.span.range.to_range(), "no-new-privileges")],
+            )));
+        }
+        additions.flags.push("--security-opt no-new-privileges".to_owned());
+        additions
+            .summaries
+            .push("`--security-opt no-new-privileges`".to_owned());
+        additions.may_break.push(
+            "no-new-privileges: setuid programs (sudo, su, ping on old images) no longer gain privileges"
+                .to_owned(),
+        );
+        additions.findings.push(finding);
+        Ok(None)
+    }
+
+    fn read_only(&self, finding: &'a Diagnostic, additions: &mut Additions<'a>) -> Outcome {
+        let mut paths: BTreeSet<String> = BTreeSet::new();
+        match self.profile.filter(|profile| profile.observed("written_paths")) {
+            Some(profile) => paths.extend(tmpfs_directories(&profile.profile.written_paths)),
+            None => {
+                paths.insert("/tmp".to_owned());
+                let image = self.runtime.image.as_ref().map(|image| image_name(&image.value));
+                for (known, written) in KNOWN_WRITTEN_PATHS {
+                    if image == Some(*known) {
+                        paths.extend(written.iter().map(|path| (*path).to_owned()));
+                    }
+                }
+            }
+        }
+        for tmpfs in &self.runtime.tmpfs {
+            paths.remove(tmpfs.value.target.as_str());
+        }
+        for mount in &self.runtime.mounts {
+            paths.remove(mount.value.target.as_str());
+        }
+        let tmpfs: Vec<String> = paths
+            .iter()
+            .map(|path| format!("--tmpfs {path}:{TMPFS_OPTIONS}"))
+            .collect();
+        let mut summary = String::new();
+        let mut edits = Vec::new();
+        match &self.runtime.read_only_root {
+            Some(setting) => {
+                edits.push(Edit::replace(setting.span.range.to_range(), "--read-only"));
+                summary.push_str("`--read-only=false` became `--read-only`");
+            }
+            None => {
+                additions.flags.push("--read-only".to_owned());
+                summary.push_str("`--read-only`");
+            }
+        }
+        for flag in &tmpfs {
+            summary.push_str(&format!(" + `{flag}`"));
+        }
+        let may_break = format!(
+            "read-only: the container must not write outside {}",
+            if paths.is_empty() {
+                "its volumes".to_owned()
+            } else {
+                paths.iter().cloned().collect::<Vec<_>>().join(", ")
+            }
+        );
+        if edits.is_empty() {
+            additions.flags.extend(tmpfs);
+            additions.summaries.push(summary);
+            additions.may_break.push(may_break);
+            additions.findings.push(finding);
+            return Ok(None);
+        }
+        additions.flags.extend(tmpfs);
+        let mut fix = self.fix(&[finding], Layer::Filesystem, summary, edits);
+        fix.change.may_break = Some(may_break);
+        Ok(Some(fix))
+    }
+
+    fn confinement(&self, finding: &'a Diagnostic, additions: &mut Additions<'a>) -> Outcome {
+        let seccomp = self.seccomp_file.as_deref();
+        let flag = self.flag_at(finding).filter(|flag| flag.name == "security-opt");
+        let Some(flag) = flag else {
+            // Nothing written to undo: a profile is added if there is one.
+            let Some(file) = seccomp else {
+                return Err((
+                    LeftReason::NotExpressible,
+                    "no profile to apply: record one with `leastpriv profile` and harden with `--profile`".to_owned(),
+                ));
+            };
+            if self.runtime.seccomp.is_some() {
+                return Err((
+                    LeftReason::UnusualSyntax,
+                    "the seccomp setting is not written as a `--security-opt` harden can edit".to_owned(),
+                ));
+            }
+            additions
+                .flags
+                .push(format!("--security-opt seccomp={}", shell_word(file)));
+            additions
+                .summaries
+                .push(format!("`--security-opt seccomp={file}` from the profile"));
+            additions.may_break.push(
+                "seccomp: a syscall the recorded runs did not make is refused".to_owned(),
+            );
+            additions.findings.push(finding);
+            return Ok(None);
+        };
+        let value = flag.value.clone().unwrap_or_default();
+        let is_seccomp = matches!(
+            self.runtime.seccomp.as_ref().map(|setting| &setting.value),
+            Some(SeccompProfile::Unconfined | SeccompProfile::File(_))
+        ) && value.starts_with("seccomp");
+        match (is_seccomp, seccomp, flag.value_range) {
+            (true, Some(file), Some(range)) => Ok(Some(self.fix(
+                &[finding],
+                Layer::Confinement,
+                format!("`--security-opt {value}` became `seccomp={file}` from the profile"),
+                vec![Edit::replace(range.to_range(), format!("seccomp={}", shell_word(file)))],
+            ))),
+            _ if value.contains("unconfined") || value.contains("disable") => {
+                let deletion = self.deletion(flag)?;
+                Ok(Some(self.fix(
+                    &[finding],
+                    Layer::Confinement,
+                    format!("removed `--security-opt {value}`: the engine's default confinement applies"),
+                    vec![Edit::delete(deletion)],
+                )))
+            }
+            _ => Err((
+                LeftReason::NotExpressible,
+                format!("`{value}` is a custom profile: tighten it, or harden with `--profile` to replace it"),
+            )),
+        }
+    }
+
+    fn dangerous(&self, what: &str) -> Result<(), Refusal> {
+        if self.remove_dangerous {
+            Ok(())
+        } else {
+            Err((
+                LeftReason::NeedsRemoveDangerous,
+                format!("{what} is there on purpose: removing it changes what the container can do"),
+            ))
+        }
+    }
+
+    fn remove_privileged(&self, finding: &Diagnostic) -> Outcome {
+        self.dangerous("`--privileged`")?;
+        let flag = self.flags("privileged").next().ok_or_else(|| {
+            (
+                LeftReason::UnusualSyntax,
+                "`--privileged` is not written as a flag harden can edit".to_owned(),
+            )
+        })?;
+        let mut fix = self.fix(
+            &[finding],
+            Layer::Escape,
+            "removed `--privileged`".to_owned(),
+            vec![Edit::delete(self.deletion(flag)?)],
+        );
+        fix.change.may_break = Some(
+            "privileged: the container no longer sees host devices or holds every capability".to_owned(),
+        );
+        Ok(Some(fix))
+    }
+
+    fn remove_capability(&self, finding: &Diagnostic, capability: &Capability) -> Outcome {
+        let needed = self.profile.is_some_and(|profile| {
+            profile.profile.capabilities.iter().any(|name| {
+                name.trim_start_matches("CAP_")
+                    .eq_ignore_ascii_case(&capability.to_string())
+            })
+        });
+        if needed {
+            return Err((
+                LeftReason::NeedsRemoveDangerous,
+                format!("the profile records that the workload needs {capability}"),
+            ));
+        }
+        self.dangerous(&format!("`--cap-add {capability}`"))?;
+        let flag = self
+            .flag_at(finding)
+            .filter(|flag| flag.name == "cap-add")
+            .ok_or_else(|| {
+                (
+                    LeftReason::UnusualSyntax,
+                    "the capability is not written in a `--cap-add` harden can edit".to_owned(),
+                )
+            })?;
+        let value = flag.value.as_deref().unwrap_or_default();
+        let entries = value.split(',').filter(|entry| !entry.trim().is_empty()).count();
+        let deletion = if entries <= 1 {
+            self.deletion(flag)?
+        } else {
+            // One entry of `--cap-add A,B`: it and the comma after it (or before it, when last).
+            let at = finding.span.range.to_range();
+            if self.text[at.end..].starts_with(',') {
+                at.start..at.end + 1
+            } else if self.text[..at.start].ends_with(',') {
+                at.start - 1..at.end
+            } else {
+                return Err((
+                    LeftReason::UnusualSyntax,
+                    "the capability list is written in a form harden does not edit".to_owned(),
+                ));
+            }
+        };
+        let mut fix = self.fix(
+            &[finding],
+            Layer::Capabilities,
+            format!("removed `--cap-add {capability}`"),
+            vec![Edit::delete(deletion)],
+        );
+        fix.change.may_break = Some(format!(
+            "capabilities: whatever needed {capability} fails with EPERM"
+        ));
+        Ok(Some(fix))
+    }
+
+    fn remove_mount(&self, finding: &Diagnostic) -> Outcome {
+        let rule = finding.rule.meta.name;
+        let flag = self.flag_at(finding).ok_or_else(|| {
+            (
+                LeftReason::UnusualSyntax,
+                "the mount is not written as a flag harden can edit".to_owned(),
+            )
+        })?;
+        if !DANGEROUS_MOUNT_RULES.contains(&rule) && flag.name != "device" {
+            return Err((
+                LeftReason::NotExpressible,
+                "the host directory is the workload's data: replace it with a named volume, or mount it read-only, by hand".to_owned(),
+            ));
+        }
+        let written = self.text[flag.words.map_or(0..0, |words| words.to_range())].to_owned();
+        self.dangerous(&format!("`{written}`"))?;
+        let mut fix = self.fix(
+            &[finding],
+            Layer::Escape,
+            format!("removed `{written}`"),
+            vec![Edit::delete(self.deletion(flag)?)],
+        );
+        fix.change.may_break = Some(format!(
+            "the container no longer reaches {} on the host",
+            flag.value.as_deref().unwrap_or("the mount")
+        ));
+        Ok(Some(fix))
+    }
+
+    fn private_namespace(&self, finding: &Diagnostic) -> Outcome {
+        let flag = self.flag_at(finding).ok_or_else(|| {
+            (
+                LeftReason::UnusualSyntax,
+                "the namespace is not written as a flag harden can edit".to_owned(),
+            )
+        })?;
+        let written = self.text[flag.words.map_or(0..0, |words| words.to_range())].to_owned();
+        self.dangerous(&format!("`{written}`"))?;
+        let mut fix = self.fix(
+            &[finding],
+            Layer::Escape,
+            format!("removed `{written}`: the container gets its own {} namespace", flag.name),
+            vec![Edit::delete(self.deletion(flag)?)],
+        );
+        fix.change.may_break = Some(match flag.name {
+            "network" => "network: the container no longer shares the host's network; publish its ports with `-p`".to_owned(),
+            name => format!("{name}: the container no longer sees the host's {name} namespace"),
+        });
+        Ok(Some(fix))
+    }
+
+    fn move_to_secret(&self, finding: &Diagnostic, name: &str) -> Outcome {
+        let flag = self
+            .flag_at(finding)
+            .filter(|flag| flag.name == "env")
+            .ok_or_else(|| {
+                (
+                    LeftReason::NotExpressible,
+                    "the secret is not a `-e NAME=value` of this command".to_owned(),
+                )
+            })?;
+        let words = flag.words.ok_or_else(|| {
+            (
+                LeftReason::UnusualSyntax,
+                "the `-e` flag shares its word with other flags".to_owned(),
+            )
+        })?;
+        let id = name.to_ascii_lowercase();
+        let image = self
+            .runtime
+            .image
+            .as_ref()
+            .map(|image| image_name(&image.value))
+            .unwrap_or_default();
+        let mut fix = if FILE_CONVENTION_IMAGES.contains(&image) {
+            let replacement = format!(
+                "--mount type=bind,src=\"$PWD/secrets/{id}\",dst=/run/secrets/{id},readonly -e {name}_FILE=/run/secrets/{id}"
+            );
+            let mut fix = self.fix(
+                &[finding],
+                Layer::Secrets,
+                format!("`-e {name}=…` became the secret file `/run/secrets/{id}` read through `{name}_FILE`"),
+                vec![Edit::replace(words.to_range(), replacement)],
+            );
+            fix.change.follow_up = Some(format!(
+                "put the value in `secrets/{id}` beside the script (mode 0600, never committed), and rotate the value that was committed"
+            ));
+            fix
+        } else {
+            let mut fix = self.fix(
+                &[finding],
+                Layer::Secrets,
+                format!("`-e {name}=…` became `-e {name}`: the value comes from the caller's environment"),
+                vec![Edit::replace(words.to_range(), format!("-e {name}"))],
+            );
+            fix.change.follow_up = Some(format!(
+                "export `{name}` before running the script (from a secret manager, never a committed file), rotate the value that was committed, and better, make the program read it from a file under /run/secrets"
+            ));
+            fix
+        };
+        fix.change.may_break = Some(format!(
+            "`{name}` must now be provided when the script runs"
+        ));
+        Ok(Some(fix))
+    }
+}
+
+/// Why a remedy was not applied.
+type Refusal = (LeftReason, String);
+
+/// A fix made alone, none (the remedy joined the flags added after `docker run`), or why not.
+type Outcome = Result<Option<Fix>, Refusal>;
+
+/// The image's name without registry, namespace, tag or digest (`docker.io/library/nginx:1.25` →
+/// `nginx`).
+fn image_name(image: &str) -> &str {
+    let without_digest = image.split('@').next().unwrap_or(image);
+    let last = without_digest.rsplit('/').next().unwrap_or(without_digest);
+    last.split(':').next().unwrap_or(last)
+}
+
+/// The directories to mount a tmpfs on for the paths a profile saw written: each path's directory,
+/// those inside another one dropped.
+pub fn tmpfs_directories(written: &[String]) -> Vec<String> {
+    let mut directories: Vec<String> = written
+        .iter()
+        .filter(|path| path.starts_with('/'))
+        .map(|path| match path.rsplit_once('/') {
+            Some(("", _)) | None => "/".to_owned(),
+            Some((parent, _)) => parent.to_owned(),
+        })
+        .filter(|directory| directory != "/")
+        .collect();
+    directories.sort();
+    directories.dedup();
+    let mut kept: Vec<String> = Vec::new();
+    for directory in directories {
+        if !kept
+            .iter()
+            .any(|outer| directory.starts_with(&format!("{outer}/")))
+        {
+            kept.push(directory);
+        }
+    }
+    kept
+}
+
+/// `text` as one shell word: as is when it needs no quoting, else in single quotes.
+fn shell_word(text: &str) -> String {
+    if !text.is_empty()
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"/._-+=:,@%".contains(&b))
+    {
+        text.to_owned()
+    } else {
+        format!("'{}'", text.replace('\'', r"'\''"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use leastpriv_frontend::InputKind;
+    use leastpriv_rules::Severity;
+
+    use super::*;
+    use crate::dockerfile::testing::{findings, harden};
+    use crate::{FixOptions, Hardened, LeftReason};
+
+    fn hardened(script: &str, remove_dangerous: bool) -> Hardened {
+        let options = FixOptions {
+            remove_dangerous,
+            ..FixOptions::default()
+        };
+        harden("run.sh", script, InputKind::ShellScript, &DockerRunFixer, &options)
+    }
+
+    fn medium_or_above(script: &str) -> Vec<String> {
+        findings("run.sh", script, InputKind::ShellScript, Severity::Medium)
+    }
+
+    #[test]
+    fn adds_the_missing_flags_on_the_head_line() {
+        let script = "#!/bin/sh\nset -e\ndocker run -d --name web -p 8080:8080 example/web:1 serve # start\necho started\n";
+        let result = hardened(script, false);
+        assert_eq!(
+            result.text,
+            "#!/bin/sh\nset -e\ndocker run --user 10001:10001 --cap-drop ALL --security-opt no-new-privileges --read-only --tmpfs /tmp:rw,noexec,nosuid,size=64m -d --name web -p 8080:8080 example/web:1 serve # start\necho started\n"
+        );
+        assert!(medium_or_above(&result.text).is_empty(), "{:?}", medium_or_above(&result.text));
+    }
+
+    #[test]
+    fn keeps_continuation_lines_and_their_indentation() {
+        let script = "docker run \\\n    --name 'my web' \\\n    -p 80:80 \\\n    nginx:1.25\n";
+        let result = hardened(script, false);
+        assert_eq!(
+            result.text,
+            "docker run \\\n    --user 10001:10001 \\\n    --cap-drop ALL \\\n    --cap-add NET_BIND_SERVICE \\\n    --security-opt no-new-privileges \\\n    --read-only \\\n    --tmpfs /tmp:rw,noexec,nosuid,size=64m \\\n    --tmpfs /var/cache/nginx:rw,noexec,nosuid,size=64m \\\n    --tmpfs /var/run:rw,noexec,nosuid,size=64m \\\n    --name 'my web' \\\n    -p 80:80 \\\n    nginx:1.25\n"
+        );
+    }
+
+    #[test]
+    fn dangerous_flags_are_left_unless_asked() {
+        let script = "docker run --privileged -v /var/run/docker.sock:/var/run/docker.sock --pid=host \\\n  --security-opt seccomp=unconfined -u root alpine:3 sh\n";
+        let kept = hardened(script, false);
+        let reasons: Vec<_> = kept.left.iter().map(|left| left.reason).collect();
+        assert!(reasons.contains(&LeftReason::NeedsRemoveDangerous), "{reasons:?}");
+        assert!(kept.text.contains("--privileged -v /var/run/docker.sock"));
+        assert!(!kept.text.contains("seccomp=unconfined"), "confinement is restored by default");
+        assert!(kept.text.contains("-u 10001:10001 alpine:3 sh"), "{}", kept.text);
+
+        let removed = hardened(script, true);
+        assert_eq!(
+            removed.text,
+            "docker run --cap-drop ALL --security-opt no-new-privileges --read-only --tmpfs /tmp:rw,noexec,nosuid,size=64m -u 10001:10001 alpine:3 sh\n"
+        );
+        assert!(medium_or_above(&removed.text).is_empty(), "{:?}", medium_or_above(&removed.text));
+    }
+
+    #[test]
+    fn literal_secrets_leave_the_script() {
+        let script = "docker run -e POSTGRES_PASSWORD=Sup3r-s3cret-Passw0rd -e \"API_TOKEN=tok_abcdef0123456789abcdef\" postgres:16\n";
+        let result = hardened(script, false);
+        assert!(!result.text.contains("Sup3r"), "{}", result.text);
+        assert!(!result.text.contains("tok_abcdef"), "{}", result.text);
+        assert!(result.text.contains(
+            "--mount type=bind,src=\"$PWD/secrets/postgres_password\",dst=/run/secrets/postgres_password,readonly -e POSTGRES_PASSWORD_FILE=/run/secrets/postgres_password"
+        ), "{}", result.text);
+        for change in &result.changes {
+            let shown = format!("{change:?}");
+            assert!(!shown.contains("Sup3r") && !shown.contains("tok_abcdef"), "{shown}");
+        }
+    }
+
+    #[test]
+    fn tmpfs_directories_collapse() {
+        let written = [
+            "/tmp/a".to_owned(),
+            "/tmp/b/c".to_owned(),
+            "/var/cache/nginx/x".to_owned(),
+            "/data".to_owned(),
+        ];
+        assert_eq!(tmpfs_directories(&written), ["/tmp", "/var/cache/nginx"]);
+    }
+}
