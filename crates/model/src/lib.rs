@@ -43,7 +43,7 @@ pub use daemon::{Account, Daemon, DaemonConfig, DaemonState, InsecureApi, Socket
 pub use image::{quote_path, short_digest, ImageFacts, ImageFile, ImageHistoryEntry, ImageLayer};
 pub use leastpriv_source::{FileId, Span, Spanned, TextRange};
 pub use profile::{ProfilePort, ProfileRun, WorkloadProfile, PROFILE_SCHEMA};
-pub use remedy::Remedy;
+pub use remedy::{Confinement, Namespace, Remedy};
 pub use runtime::{
     Device, LsmProfile, Mount, MountKind, NamespaceMode, Namespaces, PortMapping, Protocol,
     Runtime, SeccompFacts, SeccompProfile, SecretMount, SelinuxLabel, Sysctl, Tmpfs,

@@ -21,15 +21,15 @@ pub enum Remedy {
     SetNoNewPrivileges,
     /// Make the root filesystem read-only, with tmpfs for the paths written.
     SetReadOnlyRoot,
-    /// Restore the default seccomp, AppArmor or SELinux confinement.
-    RestoreConfinement,
+    /// Restore the default confinement of one kind (or set a profile where none is set).
+    RestoreConfinement(Confinement),
     /// Remove a mount (an engine socket, a sensitive host path).
     RemoveMount {
         /// The mount's target in the container.
         target: String,
     },
-    /// Use the container's own namespace instead of the host's.
-    UsePrivateNamespace,
+    /// Use the container's own namespace of this kind instead of the host's.
+    UsePrivateNamespace(Namespace),
     /// Move a literal secret out of the configuration into a secret file or build secret.
     MoveToSecret {
         /// The variable or file name.
@@ -37,4 +37,34 @@ pub enum Remedy {
     },
     /// Remove an instruction or command (`setcap`, a sudoers line, `--security=insecure`).
     RemoveInstruction,
+}
+
+/// A kind of Linux namespace a container may share with the host.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Namespace {
+    /// Process ids (`pid: host`, `hostPID`).
+    Pid,
+    /// Network (`network_mode: host`, `hostNetwork`).
+    Network,
+    /// System V IPC and POSIX message queues (`ipc: host`, `hostIPC`).
+    Ipc,
+    /// Host and domain name (`uts: host`).
+    Uts,
+    /// User ids (`userns_mode: host`, `hostUsers: true`).
+    User,
+    /// Control groups (`cgroup: host`).
+    Cgroup,
+}
+
+/// A kind of confinement a container can have taken away.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Confinement {
+    /// The seccomp filter: `seccomp=unconfined`, no profile, a profile that allows everything.
+    Seccomp,
+    /// The AppArmor profile.
+    AppArmor,
+    /// The SELinux label.
+    SeLinux,
+    /// The masked and read-only `/proc` paths (`procMount: Unmasked`, `systempaths=unconfined`).
+    ProcPaths,
 }

@@ -1,4 +1,4 @@
-use leastpriv_model::{Container, LsmProfile, Remedy};
+use leastpriv_model::{Confinement, Container, LsmProfile, Remedy};
 
 use crate::engine::Checker;
 use crate::helpers::runtime::fix_for;
@@ -65,7 +65,7 @@ fn check(checker: &mut Checker<'_>, container: &Container) {
             "AppArmor is unconfined: nothing stops `mount`, writes to `/proc/sys` and `/sys`, the usual next steps of an escape",
         )
         .fix(fix)
-        .remedy(Remedy::RestoreConfinement);
+        .remedy(Remedy::RestoreConfinement(Confinement::AppArmor));
 }
 
 #[cfg(test)]

@@ -1,4 +1,4 @@
-use leastpriv_model::{Container, Remedy, SeccompProfile};
+use leastpriv_model::{Confinement, Container, Remedy, SeccompProfile};
 
 use crate::engine::Checker;
 use crate::rule::Check;
@@ -163,7 +163,7 @@ fn check(checker: &mut Checker<'_>, container: &Container) {
     checker
         .report(profile.span, message)
         .severity(severity)
-        .remedy(Remedy::RestoreConfinement);
+        .remedy(Remedy::RestoreConfinement(Confinement::Seccomp));
 }
 
 #[cfg(test)]

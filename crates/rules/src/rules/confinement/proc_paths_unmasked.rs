@@ -1,4 +1,4 @@
-use leastpriv_model::{Container, NamespaceMode, Remedy};
+use leastpriv_model::{Confinement, Container, NamespaceMode, Remedy};
 
 use crate::engine::Checker;
 use crate::helpers::runtime::fix_for;
@@ -73,7 +73,7 @@ fn check(checker: &mut Checker<'_>, container: &Container) {
         )
         .severity(severity)
         .fix(fix)
-        .remedy(Remedy::RestoreConfinement);
+        .remedy(Remedy::RestoreConfinement(Confinement::ProcPaths));
 }
 
 #[cfg(test)]

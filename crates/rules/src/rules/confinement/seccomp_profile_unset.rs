@@ -1,4 +1,4 @@
-use leastpriv_model::{Container, Remedy, SourceKind};
+use leastpriv_model::{Confinement, Container, Remedy, SourceKind};
 
 use crate::engine::Checker;
 use crate::helpers::runtime::{privileged_at, COVERED_BY_PRIVILEGED};
@@ -77,7 +77,7 @@ fn check(checker: &mut Checker<'_>, container: &Container) {
             container.origin,
             "no seccomp profile is set: the kubelet runs the container unconfined unless the node enables `--seccomp-default`",
         )
-        .remedy(Remedy::RestoreConfinement);
+        .remedy(Remedy::RestoreConfinement(Confinement::Seccomp));
     // A privileged container runs unconfined whatever its profile; the profile is still missing
     // once `privileged` goes.
     if let Some(privileged) = privileged_at(runtime) {

@@ -1,4 +1,4 @@
-use leastpriv_model::{Container, Remedy, SeccompProfile, SourceKind};
+use leastpriv_model::{Confinement, Container, Remedy, SeccompProfile, SourceKind};
 
 use crate::engine::Checker;
 use crate::helpers::runtime::fix_for;
@@ -67,7 +67,7 @@ fn check(checker: &mut Checker<'_>, container: &Container) {
                 "seccomp is unconfined: every syscall reaches the kernel, including the ones Docker's default profile blocks",
             )
             .fix(fix)
-            .remedy(Remedy::RestoreConfinement);
+            .remedy(Remedy::RestoreConfinement(Confinement::Seccomp));
         return;
     }
     let privileged = runtime.privileged.as_ref().filter(|flag| flag.value);
@@ -84,7 +84,7 @@ fn check(checker: &mut Checker<'_>, container: &Container) {
                 "privileged mode turns seccomp off: every syscall reaches the kernel, including the ones Docker's default profile blocks",
             )
             .fix(fix)
-            .remedy(Remedy::RestoreConfinement);
+            .remedy(Remedy::RestoreConfinement(Confinement::Seccomp));
     }
 }
 

@@ -1,4 +1,4 @@
-use leastpriv_model::{Container, Remedy, SelinuxLabel};
+use leastpriv_model::{Confinement, Container, Remedy, SelinuxLabel};
 
 use crate::engine::Checker;
 use crate::helpers::runtime::fix_for;
@@ -90,7 +90,7 @@ fn check(checker: &mut Checker<'_>, container: &Container) {
             .report(label.span, message)
             .severity(severity)
             .fix(fix)
-            .remedy(Remedy::RestoreConfinement);
+            .remedy(Remedy::RestoreConfinement(Confinement::SeLinux));
     }
 }
 

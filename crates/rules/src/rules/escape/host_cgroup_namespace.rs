@@ -1,4 +1,4 @@
-use leastpriv_model::{Container, Remedy, SourceKind};
+use leastpriv_model::{Container, Namespace, Remedy, SourceKind};
 
 use crate::engine::Checker;
 use crate::helpers::runtime::{fix_for, host_namespace};
@@ -62,7 +62,7 @@ fn check(checker: &mut Checker<'_>, container: &Container) {
             "container uses the host's cgroup namespace: it sees every other container's and service's cgroups",
         )
         .fix(fix)
-        .remedy(Remedy::UsePrivateNamespace);
+        .remedy(Remedy::UsePrivateNamespace(Namespace::Cgroup));
 }
 
 #[cfg(test)]

@@ -1,4 +1,4 @@
-use leastpriv_model::{Container, Remedy};
+use leastpriv_model::{Container, Namespace, Remedy};
 
 use crate::engine::Checker;
 use crate::helpers::runtime::{fix_for, host_namespace};
@@ -58,7 +58,7 @@ fn check(checker: &mut Checker<'_>, container: &Container) {
             "container shares the host's IPC namespace: it reads and writes host processes' shared memory",
         )
         .fix(fix)
-        .remedy(Remedy::UsePrivateNamespace);
+        .remedy(Remedy::UsePrivateNamespace(Namespace::Ipc));
 }
 
 #[cfg(test)]

@@ -1,4 +1,4 @@
-use leastpriv_model::{Container, Remedy};
+use leastpriv_model::{Container, Namespace, Remedy};
 
 use crate::engine::Checker;
 use crate::helpers::runtime::{adds_capability, fix_for, host_namespace, is_privileged};
@@ -80,7 +80,7 @@ fn check(checker: &mut Checker<'_>, container: &Container) {
         .report(span, message)
         .severity(severity)
         .fix(fix)
-        .remedy(Remedy::UsePrivateNamespace);
+        .remedy(Remedy::UsePrivateNamespace(Namespace::Network));
 }
 
 #[cfg(test)]

@@ -1,4 +1,4 @@
-use leastpriv_model::{Container, Remedy, SourceKind};
+use leastpriv_model::{Container, Namespace, Remedy, SourceKind};
 
 use crate::engine::Checker;
 use crate::helpers::runtime::{fix_for, host_namespace};
@@ -60,7 +60,7 @@ fn check(checker: &mut Checker<'_>, container: &Container) {
             "container opts out of user-namespace remapping: on a daemon with `userns-remap`, its root is the host's root",
         )
         .fix(fix)
-        .remedy(Remedy::UsePrivateNamespace);
+        .remedy(Remedy::UsePrivateNamespace(Namespace::User));
 }
 
 #[cfg(test)]

@@ -1,4 +1,4 @@
-use leastpriv_model::{Container, Remedy};
+use leastpriv_model::{Container, Namespace, Remedy};
 
 use crate::engine::Checker;
 use crate::helpers::runtime::{fix_for, host_namespace};
@@ -61,7 +61,7 @@ fn check(checker: &mut Checker<'_>, container: &Container) {
             "container shares the host's UTS namespace: it sees the host's hostname and can change it with SYS_ADMIN",
         )
         .fix(fix)
-        .remedy(Remedy::UsePrivateNamespace);
+        .remedy(Remedy::UsePrivateNamespace(Namespace::Uts));
 }
 
 #[cfg(test)]

@@ -1,4 +1,4 @@
-use leastpriv_model::{Container, Remedy};
+use leastpriv_model::{Container, Namespace, Remedy};
 
 use crate::engine::Checker;
 use crate::helpers::build::runs_with_trigger;
@@ -58,7 +58,7 @@ fn check(checker: &mut Checker<'_>, container: &Container) {
                     network.span,
                     format!("`{trigger}RUN --network=host` runs the build step in the build host's network namespace"),
                 )
-                .remedy(Remedy::UsePrivateNamespace);
+                .remedy(Remedy::UsePrivateNamespace(Namespace::Network));
         }
     }
 }

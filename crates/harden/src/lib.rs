@@ -1,0 +1,202 @@
+//! `leastpriv harden`: writes the least-privilege configuration of every source `audit` reads.
+//!
+//! Every change comes from a finding's typed [`Remedy`](leastpriv_model::Remedy), so a finding and its
+//! fix can never disagree and harden never makes a change no rule asks for. The pipeline, per file:
+//!
+//! 1. the front-ends ([`leastpriv_frontend`]) lower the text into containers with spans, and the
+//!    rules ([`leastpriv_rules`]) judge each container (the same code `audit` runs);
+//! 2. the file's [`Fixer`] (one per syntax: Compose, Kubernetes, Dockerfile, `docker run`) turns
+//!    each container's findings into a [`FilePlan`]: [`Fix`]es (a [`Change`] and the text [`Edit`]s
+//!    that make it, at the spans of the nodes concerned) and [`Left`]s (remedies not applied, with
+//!    their [`LeftReason`]);
+//! 3. [`edit::apply`] applies the fixes that do not overlap; the text is lowered and judged again and
+//!    the fixer plans on it, in passes until nothing changes (at most [`MAX_PASSES`], like ruff's
+//!    fix loop). A pass whose result no longer parses stops everything: the file is left as it was.
+//!
+//! Then [`diff::unified`] shows the result, or [`write::write_file`] writes it atomically. Edits are
+//! made in the text, never by re-serialising a document: comments, key order, quoting, anchors and
+//! line endings outside the edited nodes stay byte for byte ([`yaml_edit`] for the YAML syntaxes).
+
+pub mod diff;
+pub mod edit;
+pub mod plan;
+pub mod profile;
+pub mod write;
+pub mod yaml_edit;
+
+use leastpriv_frontend::{InputKind, Lowered};
+use leastpriv_model::Container;
+use leastpriv_rules::{Diagnostic, RuleSelection};
+use leastpriv_source::{FileId, InputError, SourceDb};
+
+pub use edit::Edit;
+pub use plan::{Change, FilePlan, Fix, Left, LeftReason};
+pub use profile::Profile;
+
+/// Passes of plan → apply → judge again before harden stops: each pass applies every fix that does
+/// not conflict, so only fixes that keep conflicting need more than two.
+pub const MAX_PASSES: usize = 8;
+
+/// Where the hardened configuration goes, which decides what a fixer can express.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Output {
+    /// Into the file itself (printed as a diff, or written with `--in-place`).
+    #[default]
+    SameFile,
+    /// Into a Compose override file (`--override FILE`): additions only, since Compose merges
+    /// sequences by union and an override cannot take an entry away.
+    Override,
+}
+
+/// What the user asked of harden.
+#[derive(Clone, Debug, Default)]
+pub struct FixOptions {
+    /// `--remove-dangerous`: also remove what changes behaviour on purpose (privileged, engine
+    /// sockets, host namespaces, sensitive host paths, dangerous added capabilities).
+    pub remove_dangerous: bool,
+    /// `--profile`: what workloads were seen to need.
+    pub profiles: Vec<Profile>,
+    /// Where the result goes.
+    pub output: Output,
+}
+
+/// One container of the file and the findings about it.
+#[derive(Debug)]
+pub struct Subject<'a> {
+    /// The container, lowered from the file's current text.
+    pub container: &'a Container,
+    /// Its findings, as `audit` reports them.
+    pub findings: Vec<Diagnostic>,
+}
+
+/// What a fixer is given: one file, its containers and their findings, and the options.
+pub struct FixInput<'a> {
+    /// The sources read (the file, and any file it refers to such as a `build:` Dockerfile).
+    pub db: &'a SourceDb,
+    /// The file to edit.
+    pub file: FileId,
+    /// Its containers and their findings.
+    pub subjects: &'a [Subject<'a>],
+    /// What the user asked.
+    pub options: &'a FixOptions,
+}
+
+/// Turns findings into edits in one syntax.
+pub trait Fixer: Sync {
+    /// Plans the fixes of one pass over `input`'s file: fixes that do not overlap each other, and the
+    /// remedies it leaves with their reasons.
+    fn plan(&self, input: &FixInput<'_>) -> FilePlan;
+}
+
+/// How the file is read and judged: the front-ends' options and the rules selected.
+pub struct Judge<'a> {
+    /// The front-ends' options (scope of files a source may refer to, environment …).
+    pub options: &'a leastpriv_frontend::Options,
+    /// The rules enabled (`--select`/`--ignore`, configuration).
+    pub selection: &'a RuleSelection,
+}
+
+/// What harden made of one file.
+#[derive(Debug, Default)]
+pub struct Hardened {
+    /// The file's path, as given.
+    pub path: String,
+    /// Its text as read.
+    pub original: String,
+    /// Its hardened text (equal to the original when nothing changes).
+    pub text: String,
+    /// Every change made, in the order applied.
+    pub changes: Vec<Change>,
+    /// Every remedy left to the user.
+    pub left: Vec<Left>,
+    /// Why the file could not be hardened (it does not parse, or a fix would have broken it); the
+    /// text is then the original.
+    pub errors: Vec<InputError>,
+}
+
+/// Hardens the text of the file at `path`, of `kind`, with `fixer`: passes of judge → plan → apply
+/// until nothing changes.
+pub fn harden(
+    path: &str,
+    original: &str,
+    kind: InputKind,
+    fixer: &dyn Fixer,
+    judge: &Judge<'_>,
+    options: &FixOptions,
+) -> Hardened {
+    let mut hardened = Hardened {
+        path: path.to_owned(),
+        original: original.to_owned(),
+        text: original.to_owned(),
+        ..Hardened::default()
+    };
+    for pass in 0..MAX_PASSES {
+        let db = SourceDb::new();
+        let file = db.add(path, hardened.text.as_str());
+        let lowered = leastpriv_frontend::lower(&db, file, kind, judge.options);
+        if !lowered.errors.is_empty() {
+            if pass == 0 {
+                hardened.errors = lowered.errors;
+            } else {
+                // A fix broke the file: a defect of harden, never shipped to the user's file.
+                hardened.errors = vec![InputError::file(
+                    path,
+                    "harden's changes would not parse again; the file is left as it is (please report this)",
+                )];
+                hardened.text = original.to_owned();
+                hardened.changes.clear();
+            }
+            return hardened;
+        }
+        let subjects = judged(&db, &lowered, judge.selection);
+        let input = FixInput {
+            db: &db,
+            file,
+            subjects: &subjects,
+            options,
+        };
+        let plan = fixer.plan(&input);
+        hardened.left = plan.left;
+        if plan.fixes.is_empty() {
+            return hardened;
+        }
+        let groups: Vec<&[Edit]> = plan.fixes.iter().map(|fix| fix.edits.as_slice()).collect();
+        let applied = edit::apply(&hardened.text, &groups);
+        hardened.text = applied.text;
+        for index in applied.applied {
+            hardened.changes.push(plan.fixes[index].change.clone());
+        }
+        if pass + 1 == MAX_PASSES {
+            // Still conflicting after every pass: said, never claimed as done.
+            for index in applied.conflicting {
+                let change = &plan.fixes[index].change;
+                for rule in &change.rules {
+                    hardened.left.push(Left {
+                        container: change.container.clone(),
+                        rule,
+                        layer: change.layer,
+                        remedy: change.summary.clone(),
+                        reason: LeftReason::Conflict,
+                        detail: format!(
+                            "conflicted with another change in each of {MAX_PASSES} passes"
+                        ),
+                    });
+                }
+            }
+        }
+    }
+    hardened
+}
+
+/// Each container with its findings: the rules run per container, so a finding belongs to the
+/// container it was found on (its span may point into an anchor that several share).
+fn judged<'a>(db: &SourceDb, lowered: &'a Lowered, selection: &RuleSelection) -> Vec<Subject<'a>> {
+    lowered
+        .containers
+        .iter()
+        .map(|container| Subject {
+            container,
+            findings: leastpriv_rules::check(db, std::slice::from_ref(container), selection),
+        })
+        .collect()
+}
