@@ -147,13 +147,13 @@ impl<'a> Command<'a> {
                 }
                 Some(Remedy::SetNoNewPrivileges) => self.no_new_privileges(finding, &mut additions),
                 Some(Remedy::SetReadOnlyRoot) => self.read_only(finding, &mut additions),
-                Some(Remedy::RestoreConfinement) => self.confinement(finding, &mut additions),
+                Some(Remedy::RestoreConfinement(_)) => self.confinement(finding, &mut additions),
                 Some(Remedy::RemovePrivileged) => self.remove_privileged(finding),
                 Some(Remedy::RemoveAddedCapability(capability)) => {
                     self.remove_capability(finding, capability)
                 }
                 Some(Remedy::RemoveMount { .. }) => self.remove_mount(finding),
-                Some(Remedy::UsePrivateNamespace) => self.private_namespace(finding),
+                Some(Remedy::UsePrivateNamespace(_)) => self.private_namespace(finding),
                 Some(Remedy::MoveToSecret { name }) => self.move_to_secret(finding, name),
                 Some(Remedy::RemoveInstruction) | None => Err((
                     LeftReason::NotExpressible,

@@ -128,7 +128,7 @@ fn plan_container(
                     Err((reason, detail)) => plan.leave(name, finding, reason, detail),
                 }
             }
-            Some(Remedy::UsePrivateNamespace) => match file.remove_run_flag(finding, options) {
+            Some(Remedy::UsePrivateNamespace(_)) => match file.remove_run_flag(finding, options) {
                 Ok(fix) => removals.push(fix),
                 Err((reason, detail)) => plan.leave(name, finding, reason, detail),
             },

@@ -18,6 +18,8 @@
 //! line endings outside the edited nodes stay byte for byte ([`yaml_edit`] for the YAML syntaxes).
 
 pub mod diff;
+pub mod docker_run;
+pub mod dockerfile;
 pub mod edit;
 pub mod plan;
 pub mod profile;
