@@ -245,9 +245,30 @@ impl<'a> Dockerfile<'a> {
     }
 
     /// The bytes that deleting a whole instruction removes: its lines and their line terminator.
+    /// An instruction written as a paragraph of its own (comment lines right above it, a blank
+    /// line or the end of the file after it) goes with its comments and one of the blank lines
+    /// around it, so no orphaned comment or double blank line is left.
     fn instruction_lines(&self, instruction: &InstructionLayout) -> Range<usize> {
         let span = instruction.span.to_range();
-        line_start(self.text, span.start)..line_end(self.text, span.end)
+        let (start, end) = (
+            line_start(self.text, span.start),
+            line_end(self.text, span.end),
+        );
+        let rest = &self.text[end..];
+        let blank_after = rest.is_empty() || rest.starts_with('\n') || rest.starts_with("\r\n");
+        if !blank_after {
+            return start..end;
+        }
+        let with_comments = self.comments_above(start);
+        let blank_before = with_comments == 0
+            || self.text[..with_comments].ends_with("\n\n")
+            || self.text[..with_comments].ends_with("\n\r\n");
+        let end = if blank_before && !rest.is_empty() {
+            line_end(self.text, end)
+        } else {
+            end
+        };
+        with_comments..end
     }
 
     /// The instructions of a stage, its `FROM` first.
@@ -526,9 +547,16 @@ impl<'a> Dockerfile<'a> {
                     "build with `docker build --secret id={id},src=<file holding {name}> …` (BuildKit), keep that file out of the build context, and rotate the value that was committed"
                 ),
             )
+        } else if kind == Kind::Arg {
+            (
+                format!("removed `ARG {name}`: its literal secret is no longer in the Dockerfile or `docker history`"),
+                format!(
+                    "a step that needs `{name}` takes it as a build secret (`RUN --mount=type=secret,id={id},env={name}`, `docker build --secret id={id},src=…`); rotate the value that was committed"
+                ),
+            )
         } else {
             (
-                format!("removed `{keyword} {name}`: its literal secret is no longer in the image"),
+                format!("removed `ENV {name}`: its literal secret is no longer in the image"),
                 format!(
                     "give `{name}` to the container at run time as a secret file (Compose `secrets:`, `/run/secrets/{id}`), and rotate the value that was committed"
                 ),
@@ -846,6 +874,10 @@ impl<'a> Dockerfile<'a> {
     /// Takes the setuid and setgid bits out of a `chmod` or `--chmod` mode.
     fn remove_special_bits(&self, finding: &Diagnostic) -> Result<Planned, Refusal> {
         let range = finding.span.range.to_range();
+        let whole = &self.text[range.clone()];
+        // `--chmod=4755` is spanned as a whole flag; a `chmod` mode as its word.
+        let flag_prefix = whole.find("--chmod=").map_or(0, |at| at + "--chmod=".len());
+        let range = range.start + flag_prefix..range.end;
         let written = &self.text[range.clone()];
         let (offset, mode) = match written.find(|ch: char| ch != '"' && ch != '\'') {
             Some(start) => {
@@ -864,6 +896,7 @@ impl<'a> Dockerfile<'a> {
             )
         };
         match without_special_bits(mode) {
+            Some(stripped) if stripped == mode => Err(unusual()),
             Some(stripped) if !stripped.is_empty() => Ok(Planned::new(
                 &[finding],
                 format!("mode `{mode}` became `{stripped}`: no setuid or setgid bit"),
@@ -1401,5 +1434,33 @@ mod tests {
         assert!(matches!(classify("gcr.io/distroless/base:nonroot"), Base::NoTools(_)));
         assert!(matches!(classify("mcr.microsoft.com/windows/servercore:ltsc2022"), Base::Windows(_)));
         assert!(matches!(classify("registry.example.com/team/thing:1"), Base::Unknown(_)));
+    }
+}
+#[cfg(test)]
+mod scratch_print {
+    #[test]
+    fn print_fixtures() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../leastpriv/tests/fixtures-harden-dockerfile");
+        let mut names: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+        names.sort();
+        names.push(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/driftwood/Dockerfile"));
+        for path in names {
+            let text = std::fs::read_to_string(&path).unwrap();
+            let kind = if path.extension().is_some_and(|e| e == "sh") { leastpriv_frontend::InputKind::ShellScript } else { leastpriv_frontend::InputKind::Dockerfile };
+            for dangerous in [false, true] {
+                let options = crate::FixOptions { remove_dangerous: dangerous, ..Default::default() };
+                let frontend = leastpriv_frontend::Options::default();
+                let selection = leastpriv_rules::RuleSelection::all();
+                let judge = crate::Judge { options: &frontend, selection: &selection };
+                let fixer: &dyn crate::Fixer = if kind == leastpriv_frontend::InputKind::ShellScript { &crate::docker_run::DockerRunFixer } else { &super::DockerfileFixer };
+                let h = crate::harden(&path.display().to_string(), &text, kind, fixer, &judge, &options);
+                println!("=== {} dangerous={dangerous} errors={:?}", path.display(), h.errors);
+                print!("{}", crate::diff::unified("f", &text, &h.text));
+                for c in &h.changes { println!("CHANGE {:?} {} | {:?} | {:?}", c.rules, c.summary, c.may_break, c.follow_up); }
+                for l in &h.left { println!("LEFT {} {:?} {}", l.rule, l.reason, l.detail); }
+                let again = crate::harden("x", &h.text, kind, fixer, &judge, &options);
+                if again.text != h.text { println!("NOT IDEMPOTENT:\n{}", crate::diff::unified("f", &h.text, &again.text)); }
+            }
+        }
     }
 }
