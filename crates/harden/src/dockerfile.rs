@@ -244,31 +244,23 @@ impl<'a> Dockerfile<'a> {
         })
     }
 
-    /// The bytes that deleting a whole instruction removes: its lines and their line terminator.
-    /// An instruction written as a paragraph of its own (comment lines right above it, a blank
-    /// line or the end of the file after it) goes with its comments and one of the blank lines
-    /// around it, so no orphaned comment or double blank line is left.
+    /// The bytes that deleting a whole instruction removes: its lines and their line terminator,
+    /// with the comment lines right above it (they describe it), and one blank line when it was a
+    /// paragraph of its own, so no orphaned comment or double blank line is left.
     fn instruction_lines(&self, instruction: &InstructionLayout) -> Range<usize> {
         let span = instruction.span.to_range();
-        let (start, end) = (
-            line_start(self.text, span.start),
-            line_end(self.text, span.end),
-        );
+        let start = self.comments_above(line_start(self.text, span.start));
+        let end = line_end(self.text, span.end);
         let rest = &self.text[end..];
-        let blank_after = rest.is_empty() || rest.starts_with('\n') || rest.starts_with("\r\n");
-        if !blank_after {
-            return start..end;
-        }
-        let with_comments = self.comments_above(start);
-        let blank_before = with_comments == 0
-            || self.text[..with_comments].ends_with("\n\n")
-            || self.text[..with_comments].ends_with("\n\r\n");
-        let end = if blank_before && !rest.is_empty() {
-            line_end(self.text, end)
+        let blank_after = rest.starts_with('\n') || rest.starts_with("\r\n");
+        let blank_before = start == 0
+            || self.text[..start].ends_with("\n\n")
+            || self.text[..start].ends_with("\n\r\n");
+        if blank_after && blank_before {
+            start..line_end(self.text, end)
         } else {
-            end
-        };
-        with_comments..end
+            start..end
+        }
     }
 
     /// The instructions of a stage, its `FROM` first.
@@ -1454,6 +1446,7 @@ mod scratch_print {
                 let judge = crate::Judge { options: &frontend, selection: &selection };
                 let fixer: &dyn crate::Fixer = if kind == leastpriv_frontend::InputKind::ShellScript { &crate::docker_run::DockerRunFixer } else { &super::DockerfileFixer };
                 let h = crate::harden(&path.display().to_string(), &text, kind, fixer, &judge, &options);
+                if dangerous && path.ends_with("driftwood/Dockerfile") { std::fs::write("/tmp/driftwood.hardened", &h.text).unwrap(); }
                 println!("=== {} dangerous={dangerous} errors={:?}", path.display(), h.errors);
                 print!("{}", crate::diff::unified("f", &text, &h.text));
                 for c in &h.changes { println!("CHANGE {:?} {} | {:?} | {:?}", c.rules, c.summary, c.may_break, c.follow_up); }
@@ -1462,5 +1455,45 @@ mod scratch_print {
                 if again.text != h.text { println!("NOT IDEMPOTENT:\n{}", crate::diff::unified("f", &h.text, &again.text)); }
             }
         }
+    }
+}
+#[cfg(test)]
+mod scratch_corpus {
+    #[test]
+    fn corpus() {
+        let mut paths = Vec::new();
+        fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+            for e in std::fs::read_dir(dir).unwrap() { let p = e.unwrap().path(); if p.is_dir() { walk(&p, out) } else if leastpriv_frontend::detect_by_name(&p) == Some(leastpriv_frontend::InputKind::Dockerfile) { out.push(p) } }
+        }
+        walk(std::path::Path::new("/work/shared/corpus"), &mut paths);
+        paths.sort();
+        let options = crate::FixOptions { remove_dangerous: true, ..Default::default() };
+        let frontend = leastpriv_frontend::Options::default();
+        let selection = leastpriv_rules::RuleSelection::all();
+        let judge = crate::Judge { options: &frontend, selection: &selection };
+        let mut left = std::collections::BTreeMap::new();
+        let (mut n, mut changed, mut errors) = (0, 0, 0);
+        for path in &paths {
+            let Ok(text) = std::fs::read_to_string(path) else { continue };
+            n += 1;
+            let h = crate::harden("Dockerfile", &text, leastpriv_frontend::InputKind::Dockerfile, &super::DockerfileFixer, &judge, &options);
+            if !h.errors.is_empty() { errors += 1; if h.errors[0].message.contains("harden") { println!("BROKE {}", path.display()); } continue; }
+            if h.text != text { changed += 1; }
+            let again = crate::harden("Dockerfile", &h.text, leastpriv_frontend::InputKind::Dockerfile, &super::DockerfileFixer, &judge, &options);
+            if again.text != h.text { println!("NOT IDEMPOTENT {}\n{}", path.display(), crate::diff::unified("f", &h.text, &again.text)); }
+            for l in &h.left { *left.entry(format!("{} {:?}", l.rule, l.reason)).or_insert(0) += 1; }
+            // effectiveness: findings >= medium whose code was changed
+            let fixed: std::collections::BTreeSet<_> = h.changes.iter().flat_map(|c| c.rules.iter().copied()).collect();
+            let db = leastpriv_source::SourceDb::new();
+            let file = db.add("Dockerfile", h.text.clone());
+            let lowered = leastpriv_frontend::lower(&db, file, leastpriv_frontend::InputKind::Dockerfile, &frontend);
+            for f in leastpriv_rules::check(&db, &lowered.containers, &selection) {
+                if f.severity >= leastpriv_rules::Severity::Medium && fixed.contains(f.rule.code) && !h.left.iter().any(|l| l.rule == f.rule.code) {
+                    println!("INEFFECTIVE {} {} {}", path.display(), f.rule.code, f.message);
+                }
+            }
+        }
+        println!("n={n} changed={changed} errors={errors}");
+        for (k, v) in left { println!("LEFT {k}: {v}"); }
     }
 }
