@@ -166,6 +166,21 @@ impl<'a> Command<'a> {
                 Err((reason, detail)) => plan.leave(self.name, finding, reason, detail),
             }
         }
+        // The profile's seccomp filter: what the recorded runs needed is all the profile asks for,
+        // and a command that sets no seccomp profile runs Docker's broader default.
+        if let Some(file) = self.seccomp_file.as_deref() {
+            if self.runtime.seccomp.is_none() {
+                additions
+                    .flags
+                    .push(format!("--security-opt seccomp={}", shell_word(file)));
+                additions
+                    .summaries
+                    .push(format!("`--security-opt seccomp={file}` (the profile's)"));
+                additions.may_break.push(
+                    "seccomp: only the syscalls the profile recorded are allowed; a code path not exercised while profiling fails with EPERM".to_owned(),
+                );
+            }
+        }
         if !additions.flags.is_empty() {
             fixes.push(self.insertion(additions));
         }
@@ -361,7 +376,10 @@ impl<'a> Command<'a> {
     fn read_only(&self, finding: &'a Diagnostic, additions: &mut Additions<'a>) -> Outcome {
         let mut paths: BTreeSet<String> = BTreeSet::new();
         match self.profile.filter(|profile| profile.observed("written_paths")) {
-            Some(profile) => paths.extend(tmpfs_directories(&profile.profile.written_paths)),
+            Some(profile) => {
+                paths.insert("/tmp".to_owned());
+                paths.extend(tmpfs_directories(&profile.profile.written_paths));
+            }
             None => {
                 paths.insert("/tmp".to_owned());
                 let image = self.runtime.image.as_ref().map(|image| image_name(&image.value));
@@ -372,6 +390,7 @@ impl<'a> Command<'a> {
                 }
             }
         }
+        let mut paths = outermost(paths);
         for tmpfs in &self.runtime.tmpfs {
             paths.remove(tmpfs.value.target.as_str());
         }
@@ -683,7 +702,7 @@ fn image_name(image: &str) -> &str {
 /// The directories to mount a tmpfs on for the paths a profile saw written: each path's directory,
 /// those inside another one dropped.
 pub fn tmpfs_directories(written: &[String]) -> Vec<String> {
-    let mut directories: Vec<String> = written
+    let directories: Vec<String> = written
         .iter()
         .filter(|path| path.starts_with('/'))
         .map(|path| match path.rsplit_once('/') {
@@ -692,15 +711,19 @@ pub fn tmpfs_directories(written: &[String]) -> Vec<String> {
         })
         .filter(|directory| directory != "/")
         .collect();
-    directories.sort();
-    directories.dedup();
-    let mut kept: Vec<String> = Vec::new();
-    for directory in directories {
+    outermost(directories).into_iter().collect()
+}
+
+/// The paths not inside another one of them (a tmpfs on `/tmp` covers `/tmp/cache`).
+fn outermost(paths: impl IntoIterator<Item = String>) -> BTreeSet<String> {
+    let sorted: BTreeSet<String> = paths.into_iter().collect();
+    let mut kept: BTreeSet<String> = BTreeSet::new();
+    for path in sorted {
         if !kept
             .iter()
-            .any(|outer| directory.starts_with(&format!("{outer}/")))
+            .any(|outer| path.starts_with(&format!("{outer}/")))
         {
-            kept.push(directory);
+            kept.insert(path);
         }
     }
     kept
@@ -792,6 +815,35 @@ mod tests {
             let shown = format!("{change:?}");
             assert!(!shown.contains("Sup3r") && !shown.contains("tok_abcdef"), "{shown}");
         }
+    }
+
+    #[test]
+    fn a_profile_decides_capabilities_tmpfs_and_seccomp() {
+        let profile = crate::Profile {
+            path: "profiles/web.profile.json".into(),
+            profile: leastpriv_model::WorkloadProfile {
+                capabilities: vec!["CAP_NET_BIND_SERVICE".to_owned()],
+                written_paths: vec!["/var/cache/web/index".to_owned(), "/tmp/x/y".to_owned()],
+                seccomp_profile: Some("web.seccomp.json".to_owned()),
+                run: leastpriv_model::ProfileRun {
+                    image: Some("example/web:1".to_owned()),
+                    ..Default::default()
+                },
+                ..Default::default()
+            },
+        };
+        let options = FixOptions {
+            profiles: vec![profile],
+            ..FixOptions::default()
+        };
+        let script = "docker run -d example/web:1\ndocker run -d other:1\n";
+        let result = harden("scripts/run.sh", script, InputKind::ShellScript, &DockerRunFixer, &options);
+        let lines: Vec<&str> = result.text.lines().collect();
+        assert_eq!(
+            lines[0],
+            "docker run --user 10001:10001 --cap-drop ALL --cap-add NET_BIND_SERVICE --security-opt no-new-privileges --read-only --tmpfs /tmp:rw,noexec,nosuid,size=64m --tmpfs /var/cache/web:rw,noexec,nosuid,size=64m --security-opt seccomp=../profiles/web.seccomp.json -d example/web:1"
+        );
+        assert!(!lines[1].contains("seccomp") && !lines[1].contains("--cap-add"), "{}", lines[1]);
     }
 
     #[test]
