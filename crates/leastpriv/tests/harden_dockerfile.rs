@@ -324,8 +324,7 @@ fn corpus_dockerfiles_harden_effectively_and_idempotently() {
                 stack.push(path);
                 continue;
             }
-            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-            if !(name.contains("Dockerfile") || name.contains("dockerfile") || name.starts_with("Containerfile")) {
+            if leastpriv_frontend::detect_by_name(&path) != Some(leastpriv_frontend::InputKind::Dockerfile) {
                 continue;
             }
             let relative = path.strip_prefix(&corpus).expect("inside the corpus");
