@@ -242,7 +242,7 @@ impl<'a> Command<'a> {
             vec![Edit::insert(head_end, text)],
         );
         if !additions.may_break.is_empty() {
-            fix.change.may_break = Some(additions.may_break.join("; "));
+            change_of(&mut fix).may_break = Some(additions.may_break.join("; "));
         }
         fix
     }
@@ -290,7 +290,7 @@ impl<'a> Command<'a> {
                     format!("`--user {}` became `--user {ids}`", user.value),
                     vec![Edit::replace(user.span.range.to_range(), ids)],
                 );
-                fix.change.may_break = Some(may_break);
+                change_of(&mut fix).may_break = Some(may_break);
                 Ok(Some(fix))
             }
             Some(user) => Err((
@@ -433,7 +433,7 @@ impl<'a> Command<'a> {
         }
         additions.flags.extend(tmpfs);
         let mut fix = self.fix(&[finding], Layer::Filesystem, summary, edits);
-        fix.change.may_break = Some(may_break);
+        change_of(&mut fix).may_break = Some(may_break);
         Ok(Some(fix))
     }
 
@@ -519,7 +519,7 @@ impl<'a> Command<'a> {
             "removed `--privileged`".to_owned(),
             vec![Edit::delete(self.deletion(flag)?)],
         );
-        fix.change.may_break = Some(
+        change_of(&mut fix).may_break = Some(
             "privileged: the container no longer sees host devices or holds every capability".to_owned(),
         );
         Ok(Some(fix))
@@ -572,7 +572,7 @@ impl<'a> Command<'a> {
             format!("removed `--cap-add {capability}`"),
             vec![Edit::delete(deletion)],
         );
-        fix.change.may_break = Some(format!(
+        change_of(&mut fix).may_break = Some(format!(
             "capabilities: whatever needed {capability} fails with EPERM"
         ));
         Ok(Some(fix))
@@ -600,9 +600,12 @@ impl<'a> Command<'a> {
             format!("removed `{written}`"),
             vec![Edit::delete(self.deletion(flag)?)],
         );
-        fix.change.may_break = Some(format!(
-            "the container no longer reaches {} on the host",
-            flag.value.as_deref().unwrap_or("the mount")
+        let target = match &finding.remedy {
+            Some(Remedy::RemoveMount { target }) => target.as_str(),
+            _ => flag.value.as_deref().unwrap_or_default(),
+        };
+        change_of(&mut fix).may_break = Some(format!(
+            "the container no longer finds the host's mount at `{target}`"
         ));
         Ok(Some(fix))
     }
@@ -622,7 +625,7 @@ impl<'a> Command<'a> {
             format!("removed `{written}`: the container gets its own {} namespace", flag.name),
             vec![Edit::delete(self.deletion(flag)?)],
         );
-        fix.change.may_break = Some(match flag.name {
+        change_of(&mut fix).may_break = Some(match flag.name {
             "network" => "network: the container no longer shares the host's network; publish its ports with `-p`".to_owned(),
             name => format!("{name}: the container no longer sees the host's {name} namespace"),
         });
@@ -662,8 +665,11 @@ impl<'a> Command<'a> {
                 format!("`-e {name}=…` became the secret file `/run/secrets/{id}` read through `{name}_FILE`"),
                 vec![Edit::replace(words.to_range(), replacement)],
             );
-            fix.change.follow_up = Some(format!(
-                "put the value in `secrets/{id}` beside the script (mode 0600, never committed), and rotate the value that was committed"
+            change_of(&mut fix).follow_up = Some(format!(
+                "put the value in `secrets/{id}` in the directory the script runs from (readable by the container's user, never committed), and rotate the value that was committed"
+            ));
+            change_of(&mut fix).may_break = Some(format!(
+                "the container does not start until `secrets/{id}` exists"
             ));
             fix
         } else {
@@ -673,16 +679,23 @@ impl<'a> Command<'a> {
                 format!("`-e {name}=…` became `-e {name}`: the value comes from the caller's environment"),
                 vec![Edit::replace(words.to_range(), format!("-e {name}"))],
             );
-            fix.change.follow_up = Some(format!(
+            change_of(&mut fix).follow_up = Some(format!(
                 "export `{name}` before running the script (from a secret manager, never a committed file), rotate the value that was committed, and better, make the program read it from a file under /run/secrets"
             ));
             fix
         };
-        fix.change.may_break = Some(format!(
-            "`{name}` must now be provided when the script runs"
-        ));
+        if change_of(&mut fix).may_break.is_none() {
+            change_of(&mut fix).may_break = Some(format!(
+                "`{name}` must now be exported when the script runs"
+            ));
+        }
         Ok(Some(fix))
     }
+}
+
+/// The change a fix of this module makes (each makes one).
+fn change_of(fix: &mut Fix) -> &mut Change {
+    &mut fix.change
 }
 
 /// Why a remedy was not applied.
