@@ -857,6 +857,21 @@ impl<'a> Dockerfile<'a> {
                 return Ok(previous..span.end);
             }
         }
+        // A line of its own in a heredoc script: the line goes.
+        let start = line_start(self.text, span.start);
+        let end = line_end(self.text, span.end);
+        let alone = self.text[start..span.start].trim().is_empty()
+            && self.text[span.end..end].trim().is_empty();
+        let first_line_end = line_end(self.text, instruction.span.start as usize);
+        let previous_continues = start > 0
+            && self.text[..start - 1]
+                .trim_end_matches('\r')
+                .trim_end_matches([' ', '\t'])
+                .ends_with(self.layout.escape);
+        let opens_heredoc = self.text[instruction.span.start as usize..first_line_end].contains("<<");
+        if alone && start >= first_line_end && !previous_continues && opens_heredoc {
+            return Ok(start..end);
+        }
         Err((
             LeftReason::UnusualSyntax,
             "the step is joined to others by `||`, a pipe or a block: remove it by hand".to_owned(),
@@ -1429,6 +1444,26 @@ mod tests {
     }
 
     #[test]
+    fn unusual_forms_are_hardened_or_left_never_broken() {
+        for text in [
+            "FROM alpine:3\nRUN <<EOF\nchmod u+s /bin/busybox\necho done\nEOF\nCMD [\"sh\"]\n",
+            "FROM debian:12\nCOPY [\".env\", \"/app/.env\"]\nCOPY [\"id_rsa\", \"app\", \"/srv/\"]\n",
+            "FROM debian:12\nARG API_TOKEN=planted0api0token0value A=1\nRUN [\"sh\", \"-c\", \"curl -H $API_TOKEN x\"]\n",
+            "FROM debian:12\nRUN chmod u+s /usr/bin/find || true\nRUN echo $(chmod 4755 /bin/sh)\n",
+            "FROM debian:12\nRUN --network=host --security=insecure apt-get update\n",
+            "\u{feff}FROM node:20\nENV NPM_TOKEN=npm_planted0token0value0000000000000\nRUN npm ci\n",
+            "FROM debian:12 AS a\nFROM a AS b\nFROM b\nUSER 0\n",
+            "FROM $BASE\nCMD x\n",
+        ] {
+            for options in [FixOptions::default(), FixOptions { remove_dangerous: true, ..FixOptions::default() }] {
+                let result = harden("Dockerfile", text, InputKind::Dockerfile, &DockerfileFixer, &options);
+                assert!(!result.text.contains("planted0"), "{}", result.text);
+                assert!(!result.text.contains("u+s /bin/busybox"), "{}", result.text);
+            }
+        }
+    }
+
+    #[test]
     fn mode_rewrites() {
         assert_eq!(without_special_bits("4755").as_deref(), Some("0755"));
         assert_eq!(without_special_bits("6711").as_deref(), Some("0711"));
@@ -1517,5 +1552,19 @@ mod scratch_corpus {
         }
         println!("n={n} changed={changed} errors={errors}");
         for (k, v) in left { println!("LEFT {k}: {v}"); }
+    }
+}
+#[cfg(test)]
+mod scratch_file {
+    #[test]
+    fn harden_env_file() {
+        let Ok(path) = std::env::var("HDF_FILE") else { return };
+        let text = std::fs::read_to_string(&path).unwrap();
+        let options = crate::FixOptions { remove_dangerous: std::env::var("HDF_DANGEROUS").is_ok(), ..Default::default() };
+        let frontend = leastpriv_frontend::Options::default();
+        let selection = leastpriv_rules::RuleSelection::all();
+        let judge = crate::Judge { options: &frontend, selection: &selection };
+        let h = crate::harden(&path, &text, leastpriv_frontend::InputKind::Dockerfile, &super::DockerfileFixer, &judge, &options);
+        std::fs::write(&path, &h.text).unwrap();
     }
 }
