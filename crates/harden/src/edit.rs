@@ -43,12 +43,10 @@ impl Edit {
         }
     }
 
-    /// Whether two edits touch the same bytes. Two insertions at one offset conflict too: their order
-    /// would be arbitrary. An insertion at the edge of a replaced range does not.
+    /// Whether two edits touch the same bytes. Insertions at one offset do not: they are made in the
+    /// order given (new keys appended at a mapping's end, one after the other), and neither does an
+    /// insertion at the edge of a replaced range.
     fn overlaps(&self, other: &Edit) -> bool {
-        if self.range.is_empty() && other.range.is_empty() {
-            return self.range.start == other.range.start;
-        }
         self.range.start < other.range.end && other.range.start < self.range.end
     }
 }
@@ -88,6 +86,7 @@ pub fn apply(text: &str, fixes: &[&[Edit]]) -> Applied {
             conflicting.push(index);
         }
     }
+    // Stable: insertions at one offset keep their order.
     accepted.sort_by_key(|edit| (edit.range.start, edit.range.end));
     let added: usize = accepted.iter().map(|edit| edit.text.len()).sum();
     let mut result = String::with_capacity(text.len() + added);
@@ -148,15 +147,16 @@ mod tests {
     }
 
     #[test]
-    fn two_insertions_at_one_offset_conflict_and_edges_do_not() {
+    fn insertions_at_one_offset_keep_their_order_and_edges_do_not_conflict() {
         let edits = [
             Edit::insert(1, "x"),
             Edit::insert(1, "y"),
             Edit::replace(1..2, "B"),
+            Edit::insert(2, "z"),
         ];
         let applied = apply("abc", &one_each(&edits));
-        assert_eq!(applied.text, "axBc");
-        assert_eq!(applied.conflicting, vec![1]);
+        assert_eq!(applied.text, "axyBzc");
+        assert!(applied.conflicting.is_empty());
     }
 
     #[test]

@@ -17,10 +17,13 @@
 //! made in the text, never by re-serialising a document: comments, key order, quoting, anchors and
 //! line endings outside the edited nodes stay byte for byte ([`yaml_edit`] for the YAML syntaxes).
 
+pub mod compose;
 pub mod diff;
 pub mod docker_run;
 pub mod dockerfile;
 pub mod edit;
+pub mod known_images;
+pub mod kubernetes;
 pub mod plan;
 pub mod profile;
 pub mod write;
@@ -111,9 +114,9 @@ pub struct Hardened {
     pub changes: Vec<Change>,
     /// Every remedy left to the user.
     pub left: Vec<Left>,
-    /// Why the file could not be hardened (it does not parse, or a fix would have broken it); the
-    /// text is then the original.
-    pub errors: Vec<InputError>,
+    /// Why the file could not be hardened (it does not parse, or a fix would have broken it), each
+    /// as `path:line:column: message`; the text is then the original.
+    pub errors: Vec<String>,
 }
 
 /// Hardens the text of the file at `path`, of `kind`, with `fixer`: passes of judge → plan → apply
@@ -138,12 +141,15 @@ pub fn harden(
         let lowered = leastpriv_frontend::lower(&db, file, kind, judge.options);
         if !lowered.errors.is_empty() {
             if pass == 0 {
-                hardened.errors = lowered.errors;
+                hardened.errors = lowered
+                    .errors
+                    .iter()
+                    .map(|error| located(&db, error))
+                    .collect();
             } else {
                 // A fix broke the file: a defect of harden, never shipped to the user's file.
-                hardened.errors = vec![InputError::file(
-                    path,
-                    "harden's changes would not parse again; the file is left as it is (please report this)",
+                hardened.errors = vec![format!(
+                    "{path}: harden's changes would not parse again; the file is left as it is (please report this)"
                 )];
                 hardened.text = original.to_owned();
                 hardened.changes.clear();
@@ -166,12 +172,14 @@ pub fn harden(
         let applied = edit::apply(&hardened.text, &groups);
         hardened.text = applied.text;
         for index in applied.applied {
-            hardened.changes.push(plan.fixes[index].change.clone());
+            hardened
+                .changes
+                .extend(plan.fixes[index].changes.iter().cloned());
         }
         if pass + 1 == MAX_PASSES {
             // Still conflicting after every pass: said, never claimed as done.
-            for index in applied.conflicting {
-                let change = &plan.fixes[index].change;
+            let conflicting = applied.conflicting.iter();
+            for change in conflicting.flat_map(|&index| &plan.fixes[index].changes) {
                 for rule in &change.rules {
                     hardened.left.push(Left {
                         container: change.container.clone(),
@@ -188,6 +196,20 @@ pub fn harden(
         }
     }
     hardened
+}
+
+/// An input error as `path:line:column: message` (the database it points into is per pass).
+fn located(db: &SourceDb, error: &InputError) -> String {
+    match error.span {
+        Some(span) => {
+            let at = db.get(span.file).line_column(span.range.start);
+            format!(
+                "{}:{}:{}: {}",
+                error.path, at.line, at.column, error.message
+            )
+        }
+        None => format!("{}: {}", error.path, error.message),
+    }
 }
 
 /// Each container with its findings: the rules run per container, so a finding belongs to the

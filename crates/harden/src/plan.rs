@@ -96,11 +96,12 @@ impl std::fmt::Display for LeftReason {
     }
 }
 
-/// A change and the edits that make it, applied together or not at all.
+/// Changes and the edits that make them, applied together or not at all.
 #[derive(Clone, Debug)]
 pub struct Fix {
-    /// What it changes.
-    pub change: Change,
+    /// What it changes (several changes when one edit serves them all, such as one `secrets:`
+    /// section for every secret moved out of a file).
+    pub changes: Vec<Change>,
     /// The edits, not overlapping each other.
     pub edits: Vec<Edit>,
 }

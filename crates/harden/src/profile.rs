@@ -91,6 +91,11 @@ fn without_position(error: &serde_json::Error) -> String {
 /// Compose writes relative paths.
 fn relative(target: &Path, from: &Path) -> String {
     let absolute = |path: &Path| {
+        let path = if path.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            path
+        };
         std::path::absolute(path)
             .unwrap_or_else(|_| path.to_path_buf())
             .components()
@@ -146,6 +151,7 @@ mod tests {
             relative(Path::new("/a/b/./x/../web.json"), Path::new("/a/b")),
             "./web.json"
         );
+        assert_eq!(relative(Path::new("web.json"), Path::new("")), "./web.json");
     }
 
     #[test]

@@ -121,6 +121,36 @@ pub fn write_file(
     Ok(Written::Replaced(real))
 }
 
+/// Creates `path` holding `text`: written to a temporary file beside it, then linked into place
+/// only if no file has appeared there meanwhile (an existing file is never replaced by this).
+pub fn create_file(path: &Path, text: &str) -> Result<(), WriteError> {
+    let io = |action: &'static str| {
+        let path = path.to_path_buf();
+        move |source| WriteError::Io {
+            path,
+            action,
+            source,
+        }
+    };
+    let dir = path
+        .parent()
+        .filter(|dir| !dir.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut temporary = tempfile::Builder::new()
+        .prefix(".leastpriv-harden-")
+        .tempfile_in(dir)
+        .map_err(io("creating a temporary file beside it"))?;
+    temporary
+        .write_all(text.as_bytes())
+        .map_err(io("writing"))?;
+    temporary.as_file().sync_all().map_err(io("syncing"))?;
+    temporary
+        .persist_noclobber(path)
+        .map_err(|error| error.error)
+        .map_err(io("creating it"))?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use std::os::unix::fs::{symlink, PermissionsExt};

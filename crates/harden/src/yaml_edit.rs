@@ -345,6 +345,46 @@ impl<'t> Yaml<'t> {
         Some(Edit::insert(end, text))
     }
 
+    /// Inserts several entries into `map` (which holds none of their keys as its own) as one edit:
+    /// insertions at one place must be one edit, or they would conflict.
+    pub fn insert_many(&self, map: &Node, entries: &[(String, NewValue)]) -> Option<Edit> {
+        let mut edits = entries
+            .iter()
+            .map(|(key, value)| self.insert(map, key, value))
+            .collect::<Option<Vec<Edit>>>()?
+            .into_iter();
+        let first = edits.next()?;
+        edits.try_fold(first, |mut all, edit| {
+            (edit.range == all.range).then(|| {
+                all.text.push_str(&edit.text);
+                all
+            })
+        })
+    }
+
+    /// Replaces the own entry `entry` (key and value) with `key: value`, at its place.
+    pub fn replace_entry(
+        &self,
+        map: &Node,
+        entry: &Entry,
+        key: &str,
+        value: &NewValue,
+    ) -> Option<Edit> {
+        if !self.is_own(map, entry) || self.placement(entry) != Placement::Own {
+            return None;
+        }
+        let start = entry.key.span.range.start as usize;
+        let end = (entry.value.span.range.end as usize).max(entry.key.span.range.end as usize);
+        let flow = self.is_flow(map);
+        let column = self.column(start);
+        let text = format!(
+            "{}:{}",
+            render_key(key),
+            self.render_after_key(value, column, flow)
+        );
+        Some(Edit::replace(start..end, text))
+    }
+
     /// Appends `items` to the sequence `seq` (written under its key, see [`Yaml::placement`]).
     pub fn append(&self, seq: &Node, items: &[NewValue]) -> Option<Edit> {
         let existing = seq.as_seq()?;
@@ -533,10 +573,12 @@ pub fn render_string(text: &str) -> String {
         && text.chars().all(|c| {
             c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '/' | ':' | '=' | '+')
         })
-        && text
+        && (text
             .chars()
             .next()
             .is_some_and(|c| c.is_ascii_alphabetic() || c == '/' || c == '_')
+            || text.starts_with("./")
+            || text.starts_with("../"))
         && !text.ends_with(':')
         && !matches!(
             text.to_ascii_lowercase().as_str(),

@@ -87,6 +87,9 @@ pub(crate) fn explain(error: clap::Error, argv: impl Iterator<Item = OsString>) 
 pub(crate) enum Command {
     /// Find what is left at the insecure default, with the exact place and the fix.
     Audit(AuditArgs),
+    /// Write the least-privilege configuration: each finding's fix, in the file's own syntax, as a
+    /// diff (default), into the files (`--in-place`) or into a Compose override file.
+    Harden(HardenArgs),
     /// List the rules.
     Rules(RulesArgs),
     /// Print one rule's documentation.
@@ -233,6 +236,109 @@ pub(crate) struct AuditArgs {
     /// When to colour the human output.
     #[arg(long, value_enum, default_value_t)]
     pub(crate) color: ColorChoice,
+}
+
+/// Output formats of `harden`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum HardenFormat {
+    /// A unified diff per file, then each change with its rule, layer and what it may break.
+    Human,
+    /// One JSON document: per file its diff, changes and the remedies left with their reason.
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct HardenArgs {
+    /// Files or directories to harden, as for `audit`; `-` reads standard input (the hardened text
+    /// is printed with `--in-place`).
+    #[arg(
+        default_value = ".",
+        default_value_if("compose_files", clap::builder::ArgPredicate::IsPresent, None)
+    )]
+    pub(crate) paths: Vec<PathBuf>,
+
+    /// A Compose file to harden (with its override file beside it, as `audit -f` reads it).
+    /// Repeatable.
+    #[arg(short = 'f', long = "compose-file", value_name = "FILE")]
+    pub(crate) compose_files: Vec<PathBuf>,
+
+    /// Write the changes into the files (atomically; unchanged files are not touched).
+    #[arg(long, conflicts_with_all = ["override_file", "check"])]
+    pub(crate) in_place: bool,
+
+    /// Compose: write the additions into this override file (`docker-compose -f compose.yaml -f
+    /// FILE up`) and leave the Compose files untouched. Removals cannot be expressed in an
+    /// override file and are listed as needing `--in-place`.
+    #[arg(long = "override", value_name = "FILE")]
+    pub(crate) override_file: Option<PathBuf>,
+
+    /// Also remove what changes behaviour on purpose: `privileged`, engine sockets and host paths,
+    /// host namespaces, dangerous added capabilities. Without it they are reported, not changed.
+    #[arg(long)]
+    pub(crate) remove_dangerous: bool,
+
+    /// A profile written by `leastpriv profile`: keep exactly the capabilities it needed, tmpfs for
+    /// the paths it wrote, its seccomp profile. Applies to the Compose service or image it recorded.
+    /// Repeatable.
+    #[arg(long = "profile", value_name = "FILE")]
+    pub(crate) profiles: Vec<PathBuf>,
+
+    /// Fix only these rules (same forms as `audit --select`).
+    #[arg(long, value_delimiter = ',')]
+    pub(crate) select: Vec<String>,
+
+    /// Never fix these rules (same forms as `audit --ignore`).
+    #[arg(long, value_delimiter = ',')]
+    pub(crate) ignore: Vec<String>,
+
+    /// Write nothing; exit 1 when something would change, 0 when everything is hardened.
+    #[arg(long)]
+    pub(crate) check: bool,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = HardenFormat::Human)]
+    pub(crate) format: HardenFormat,
+
+    /// The configuration file, instead of the `leastpriv.toml` found upward from the first path.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) config: Option<PathBuf>,
+
+    /// Ignore every configuration file.
+    #[arg(long, conflicts_with = "config")]
+    pub(crate) isolated: bool,
+
+    /// The name (and kind) of standard input.
+    #[arg(long, value_name = "NAME")]
+    pub(crate) stdin_filename: Option<String>,
+
+    /// Also read files under DIR when a hardened file refers to them (as `audit --allow-read`).
+    /// Repeatable.
+    #[arg(long = "allow-read", value_name = "DIR")]
+    pub(crate) allow_read: Vec<PathBuf>,
+}
+
+impl HardenArgs {
+    /// The audit these arguments imply: harden judges with audit's own settings.
+    pub(crate) fn as_audit(&self) -> AuditArgs {
+        AuditArgs {
+            paths: self.paths.clone(),
+            engine: false,
+            compose_files: self.compose_files.clone(),
+            images: Vec::new(),
+            format: Format::Human,
+            fail_on: None,
+            select: self.select.clone(),
+            ignore: self.ignore.clone(),
+            standard: None,
+            config: self.config.clone(),
+            isolated: self.isolated,
+            target: None,
+            build_args: Vec::new(),
+            stdin_filename: self.stdin_filename.clone(),
+            allow_read: self.allow_read.clone(),
+            color: ColorChoice::Never,
+        }
+    }
 }
 
 #[derive(Debug, Args)]

@@ -157,7 +157,8 @@ impl InputSource {
         }
     }
 
-    fn path(&self) -> &Path {
+    /// The path read (`-` for standard input).
+    pub(crate) fn path(&self) -> &Path {
         match self {
             InputSource::Walked(path, _) | InputSource::Named(path) | InputSource::Image(path) => {
                 path

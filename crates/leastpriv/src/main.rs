@@ -57,6 +57,7 @@ fn main() -> ExitCode {
     let mut out = io::BufWriter::new(stdout.lock());
     let result = match cli.command {
         Command::Audit(args) => commands::audit::run(&args, &mut out, &mut io::stderr()),
+        Command::Harden(args) => commands::harden::run(&args, &mut out, &mut io::stderr()),
         Command::Rules(args) => commands::rules::list(&args, &mut out),
         Command::Explain(args) => commands::rules::explain(&args, &mut out),
         Command::Probe(args) => commands::probe::run(&args, &mut out),

@@ -99,6 +99,31 @@ fn pod_template<'a>(kind: &str, object: &'a Node) -> Option<PodTemplate<'a>> {
     })
 }
 
+/// The pod specs of one document, in file order: its workload's, or those of a `List`'s items. For
+/// fixers, which edit the containers this front-end lowers.
+pub fn pod_specs(object: &Node) -> Vec<&Node> {
+    let mut specs = Vec::new();
+    collect_pod_specs(object, &mut specs);
+    specs
+}
+
+fn collect_pod_specs<'a>(object: &'a Node, specs: &mut Vec<&'a Node>) {
+    let Some(kind) = object.get("kind").and_then(Node::as_str) else {
+        return;
+    };
+    if kind.ends_with("List") {
+        for item in object
+            .get("items")
+            .and_then(Node::as_seq)
+            .unwrap_or_default()
+        {
+            collect_pod_specs(item, specs);
+        }
+    } else if let Some(template) = pod_template(kind, object) {
+        specs.push(template.spec);
+    }
+}
+
 /// Lowers one object: a workload, a `List` (or `PodList`, `DeploymentList` …) of objects, or nothing.
 fn lower_object(object: &Node, containers: &mut Vec<Container>) {
     let Some(kind) = object.get("kind").and_then(Node::as_str) else {

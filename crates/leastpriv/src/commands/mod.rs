@@ -2,6 +2,7 @@
 
 pub(crate) mod audit;
 pub(crate) mod generate;
+pub(crate) mod harden;
 pub(crate) mod probe;
 pub(crate) mod profile;
 pub(crate) mod rules;
