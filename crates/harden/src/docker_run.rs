@@ -31,32 +31,13 @@ use leastpriv_rules::{Diagnostic, Layer};
 use crate::dockerfile::{skip_blanks, NON_ROOT_ID};
 use crate::edit::Edit;
 use crate::plan::{Change, FilePlan, Fix, LeftReason};
+use crate::known_images;
 use crate::profile::{profile_for, Profile};
 use crate::{FixInput, Fixer};
 
 /// The size of each tmpfs harden adds: enough for temporary files, small enough that a runaway
 /// writer fills it rather than the host's memory.
 const TMPFS_OPTIONS: &str = "rw,noexec,nosuid,size=64m";
-
-/// Paths well-known images write at run time, beside `/tmp`.
-const KNOWN_WRITTEN_PATHS: &[(&str, &[&str])] = &[
-    ("nginx", &["/var/cache/nginx", "/var/run"]),
-    ("httpd", &["/usr/local/apache2/logs"]),
-    ("postgres", &["/var/run/postgresql"]),
-    ("redis", &["/data"]),
-];
-
-/// Images whose entrypoint reads `NAME_FILE` for a secret variable `NAME` (the official images'
-/// convention).
-const FILE_CONVENTION_IMAGES: &[&str] = &[
-    "postgres",
-    "mysql",
-    "mariadb",
-    "mongo",
-    "wordpress",
-    "nextcloud",
-    "rabbitmq",
-];
 
 /// Rules whose mount is removed with `--remove-dangerous`: a mount that hands over the host.
 const DANGEROUS_MOUNT_RULES: &[&str] = &["engine-socket-mounted", "sensitive-host-path-mounted"];
@@ -192,14 +173,14 @@ impl<'a> Command<'a> {
         rules.sort_unstable();
         rules.dedup();
         Fix {
-            change: Change {
+            changes: vec![Change {
                 container: self.name.to_owned(),
                 rules,
                 layer,
                 summary,
                 may_break: None,
                 follow_up: None,
-            },
+            }],
             edits,
         }
     }
@@ -278,9 +259,16 @@ impl<'a> Command<'a> {
     }
 
     fn user(&self, finding: &'a Diagnostic, additions: &mut Additions<'a>) -> Outcome {
-        let ids = format!("{NON_ROOT_ID}:{NON_ROOT_ID}");
+        // The user a known image is built to run as (its data directories belong to it), else a
+        // high uid no distribution uses.
+        let ids = self
+            .runtime
+            .image
+            .as_ref()
+            .and_then(|image| known_images::user(&image.value))
+            .map_or_else(|| format!("{NON_ROOT_ID}:{NON_ROOT_ID}"), str::to_owned);
         let may_break = format!(
-            "the process runs as uid {NON_ROOT_ID}: it can no longer write files owned by root in the image or in mounts"
+            "the process runs as `{ids}`: it can no longer write files owned by root in the image or in mounts"
         );
         match &self.runtime.user {
             Some(user) if user.value.is_root() == Certainty::Yes && !user.value.unresolved => {
@@ -382,11 +370,9 @@ impl<'a> Command<'a> {
             }
             None => {
                 paths.insert("/tmp".to_owned());
-                let image = self.runtime.image.as_ref().map(|image| image_name(&image.value));
-                for (known, written) in KNOWN_WRITTEN_PATHS {
-                    if image == Some(*known) {
-                        paths.extend(written.iter().map(|path| (*path).to_owned()));
-                    }
+                if let Some(image) = &self.runtime.image {
+                    let written = known_images::written_paths(&image.value);
+                    paths.extend(written.iter().map(|path| (*path).to_owned()));
                 }
             }
         }
@@ -653,16 +639,16 @@ impl<'a> Command<'a> {
             .runtime
             .image
             .as_ref()
-            .map(|image| image_name(&image.value))
+            .map(|image| image.value.as_str())
             .unwrap_or_default();
-        let mut fix = if FILE_CONVENTION_IMAGES.contains(&image) {
+        let mut fix = if let Some(variable) = known_images::file_variable(image, name) {
             let replacement = format!(
-                "--mount type=bind,src=\"$PWD/secrets/{id}\",dst=/run/secrets/{id},readonly -e {name}_FILE=/run/secrets/{id}"
+                "--mount type=bind,src=\"$PWD/secrets/{id}\",dst=/run/secrets/{id},readonly -e {variable}=/run/secrets/{id}"
             );
             let mut fix = self.fix(
                 &[finding],
                 Layer::Secrets,
-                format!("`-e {name}=…` became the secret file `/run/secrets/{id}` read through `{name}_FILE`"),
+                format!("`-e {name}=…` became the secret file `/run/secrets/{id}` read through `{variable}`"),
                 vec![Edit::replace(words.to_range(), replacement)],
             );
             change_of(&mut fix).follow_up = Some(format!(
@@ -695,7 +681,7 @@ impl<'a> Command<'a> {
 
 /// The change a fix of this module makes (each makes one).
 fn change_of(fix: &mut Fix) -> &mut Change {
-    &mut fix.change
+    &mut fix.changes[0]
 }
 
 /// Why a remedy was not applied.
@@ -703,14 +689,6 @@ type Refusal = (LeftReason, String);
 
 /// A fix made alone, none (the remedy joined the flags added after `docker run`), or why not.
 type Outcome = Result<Option<Fix>, Refusal>;
-
-/// The image's name without registry, namespace, tag or digest (`docker.io/library/nginx:1.25` →
-/// `nginx`).
-fn image_name(image: &str) -> &str {
-    let without_digest = image.split('@').next().unwrap_or(image);
-    let last = without_digest.rsplit('/').next().unwrap_or(without_digest);
-    last.split(':').next().unwrap_or(last)
-}
 
 /// The directories to mount a tmpfs on for the paths a profile saw written: each path's directory,
 /// those inside another one dropped.

@@ -150,6 +150,11 @@ fn plan_container(
             }
         }
     }
+    // One `# syntax` directive, with the first fix that needs it: insertions at one offset do not
+    // conflict, so each fix adding its own would write it twice.
+    if let Some(first) = others.iter_mut().find(|planned| planned.mounts_secrets) {
+        first.edits.extend(file.syntax_directive());
+    }
     // Removals first: a step removed needs no secret mount, and its secret then goes in the next pass.
     plan.fixes = removals
         .into_iter()
@@ -164,6 +169,8 @@ type Refusal = (LeftReason, String);
 
 /// A fix before it is attributed to its container.
 struct Planned {
+    /// Whether it adds a `RUN --mount` that needs the `# syntax` directive.
+    mounts_secrets: bool,
     rules: Vec<&'static str>,
     layer: Layer,
     summary: String,
@@ -178,6 +185,7 @@ impl Planned {
         rules.sort_unstable();
         rules.dedup();
         Self {
+            mounts_secrets: false,
             rules,
             layer: findings
                 .first()
@@ -201,14 +209,14 @@ impl Planned {
 
     fn into_fix(self, container: &str) -> Fix {
         Fix {
-            change: Change {
+            changes: vec![Change {
                 container: container.to_owned(),
                 rules: self.rules,
                 layer: self.layer,
                 summary: self.summary,
                 may_break: self.may_break,
                 follow_up: self.follow_up,
-            },
+            }],
             edits: self.edits,
         }
     }
@@ -554,7 +562,8 @@ impl<'a> Dockerfile<'a> {
                 ),
             )
         };
-        let planned = Planned::new(&[finding], summary, edits).follow_up(follow_up);
+        let mut planned = Planned::new(&[finding], summary, edits).follow_up(follow_up);
+        planned.mounts_secrets = mounted;
         if mounted {
             planned.may_break(
                 "`RUN --mount` needs BuildKit (`docker buildx build`, or Docker 23+ with its default builder); the classic builder refuses it",
@@ -584,7 +593,7 @@ impl<'a> Dockerfile<'a> {
     /// The `--mount=type=secret,…,env=NAME` insertions for `runs`, and the `# syntax` directive
     /// BuildKit needs for them when the file has none.
     fn secret_mounts(&self, name: &str, runs: &[&RunInstruction]) -> Vec<Edit> {
-        let mut edits: Vec<Edit> = runs
+        let edits: Vec<Edit> = runs
             .iter()
             .filter_map(|run| self.instruction_at(run.span.range.start as usize))
             .map(|instruction| {
@@ -594,14 +603,20 @@ impl<'a> Dockerfile<'a> {
                 )
             })
             .collect();
-        if !edits.is_empty() && !self.layout.directives.iter().any(|d| d == "syntax") {
-            let start = if self.text.starts_with('\u{feff}') { 3 } else { 0 };
-            edits.push(Edit::insert(
-                start,
-                format!("{SYNTAX_DIRECTIVE}{}", self.newline),
-            ));
-        }
         edits
+    }
+
+    /// The `# syntax` directive BuildKit needs for `--mount=type=secret,env=…`, when the file has
+    /// none.
+    fn syntax_directive(&self) -> Option<Edit> {
+        if self.layout.directives.iter().any(|d| d == "syntax") {
+            return None;
+        }
+        let start = if self.text.starts_with('\u{feff}') { 3 } else { 0 };
+        Some(Edit::insert(
+            start,
+            format!("{SYNTAX_DIRECTIVE}{}", self.newline),
+        ))
     }
 
     /// What deleting the variable named at `name` removes: its `NAME=value` pair, or the whole
@@ -1372,7 +1387,7 @@ mod tests {
         assert!(!result.text.contains("sk_live"), "{}", result.text);
         assert_eq!(
             result.text,
-            "# syntax=docker/dockerfile:1\n# escape=`\nFROM python:3.12\nENV APP_ENV=prod `\n    LOG=info\nRUN --mount=type=secret,id=api_key,env=API_KEY --mount=type=secret,id=pip_token,env=PIP_TOKEN pip install --index-url https://x:$PIP_TOKEN@pypi.example.com/simple app `\n    && echo $API_KEY > /dev/null\nUSER 10001:10001\n"
+            "# syntax=docker/dockerfile:1\n# escape=`\nFROM python:3.12\nENV APP_ENV=prod `\n    LOG=info\nRUN --mount=type=secret,id=pip_token,env=PIP_TOKEN --mount=type=secret,id=api_key,env=API_KEY pip install --index-url https://x:$PIP_TOKEN@pypi.example.com/simple app `\n    && echo $API_KEY > /dev/null\nUSER 10001:10001\n"
         );
         assert!(medium_or_above(&result.text).is_empty(), "{:?}", medium_or_above(&result.text));
         let summaries: Vec<_> = result.changes.iter().map(|c| c.follow_up.clone().unwrap_or_default()).collect();
@@ -1483,88 +1498,5 @@ mod tests {
         assert!(matches!(classify("gcr.io/distroless/base:nonroot"), Base::NoTools(_)));
         assert!(matches!(classify("mcr.microsoft.com/windows/servercore:ltsc2022"), Base::Windows(_)));
         assert!(matches!(classify("registry.example.com/team/thing:1"), Base::Unknown(_)));
-    }
-}
-#[cfg(test)]
-mod scratch_print {
-    #[test]
-    fn print_fixtures() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../leastpriv/tests/fixtures-harden-dockerfile");
-        let mut names: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
-        names.sort();
-        names.push(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/driftwood/Dockerfile"));
-        for path in names {
-            let text = std::fs::read_to_string(&path).unwrap();
-            let kind = if path.extension().is_some_and(|e| e == "sh") { leastpriv_frontend::InputKind::ShellScript } else { leastpriv_frontend::InputKind::Dockerfile };
-            for dangerous in [false, true] {
-                let options = crate::FixOptions { remove_dangerous: dangerous, ..Default::default() };
-                let frontend = leastpriv_frontend::Options::default();
-                let selection = leastpriv_rules::RuleSelection::all();
-                let judge = crate::Judge { options: &frontend, selection: &selection };
-                let fixer: &dyn crate::Fixer = if kind == leastpriv_frontend::InputKind::ShellScript { &crate::docker_run::DockerRunFixer } else { &super::DockerfileFixer };
-                let h = crate::harden(&path.display().to_string(), &text, kind, fixer, &judge, &options);
-                if dangerous && path.ends_with("driftwood/Dockerfile") { std::fs::write("/tmp/driftwood.hardened", &h.text).unwrap(); }
-                println!("=== {} dangerous={dangerous} errors={:?}", path.display(), h.errors);
-                print!("{}", crate::diff::unified("f", &text, &h.text));
-                for c in &h.changes { println!("CHANGE {:?} {} | {:?} | {:?}", c.rules, c.summary, c.may_break, c.follow_up); }
-                for l in &h.left { println!("LEFT {} {:?} {}", l.rule, l.reason, l.detail); }
-                let again = crate::harden("x", &h.text, kind, fixer, &judge, &options);
-                if again.text != h.text { println!("NOT IDEMPOTENT:\n{}", crate::diff::unified("f", &h.text, &again.text)); }
-            }
-        }
-    }
-}
-#[cfg(test)]
-mod scratch_corpus {
-    #[test]
-    fn corpus() {
-        let mut paths = Vec::new();
-        fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
-            for e in std::fs::read_dir(dir).unwrap() { let p = e.unwrap().path(); if p.is_dir() { walk(&p, out) } else if leastpriv_frontend::detect_by_name(&p) == Some(leastpriv_frontend::InputKind::Dockerfile) { out.push(p) } }
-        }
-        walk(std::path::Path::new("/work/shared/corpus"), &mut paths);
-        paths.sort();
-        let options = crate::FixOptions { remove_dangerous: true, ..Default::default() };
-        let frontend = leastpriv_frontend::Options::default();
-        let selection = leastpriv_rules::RuleSelection::all();
-        let judge = crate::Judge { options: &frontend, selection: &selection };
-        let mut left = std::collections::BTreeMap::new();
-        let (mut n, mut changed, mut errors) = (0, 0, 0);
-        for path in &paths {
-            let Ok(text) = std::fs::read_to_string(path) else { continue };
-            n += 1;
-            let h = crate::harden("Dockerfile", &text, leastpriv_frontend::InputKind::Dockerfile, &super::DockerfileFixer, &judge, &options);
-            if !h.errors.is_empty() { errors += 1; if h.errors[0].message.contains("harden") { println!("BROKE {}", path.display()); } continue; }
-            if h.text != text { changed += 1; }
-            let again = crate::harden("Dockerfile", &h.text, leastpriv_frontend::InputKind::Dockerfile, &super::DockerfileFixer, &judge, &options);
-            if again.text != h.text { println!("NOT IDEMPOTENT {}\n{}", path.display(), crate::diff::unified("f", &h.text, &again.text)); }
-            for l in &h.left { *left.entry(format!("{} {:?}", l.rule, l.reason)).or_insert(0) += 1; }
-            // effectiveness: findings >= medium whose code was changed
-            let fixed: std::collections::BTreeSet<_> = h.changes.iter().flat_map(|c| c.rules.iter().copied()).collect();
-            let db = leastpriv_source::SourceDb::new();
-            let file = db.add("Dockerfile", h.text.clone());
-            let lowered = leastpriv_frontend::lower(&db, file, leastpriv_frontend::InputKind::Dockerfile, &frontend);
-            for f in leastpriv_rules::check(&db, &lowered.containers, &selection) {
-                if f.severity >= leastpriv_rules::Severity::Medium && fixed.contains(f.rule.code) && !h.left.iter().any(|l| l.rule == f.rule.code) {
-                    println!("INEFFECTIVE {} {} {}", path.display(), f.rule.code, f.message);
-                }
-            }
-        }
-        println!("n={n} changed={changed} errors={errors}");
-        for (k, v) in left { println!("LEFT {k}: {v}"); }
-    }
-}
-#[cfg(test)]
-mod scratch_file {
-    #[test]
-    fn harden_env_file() {
-        let Ok(path) = std::env::var("HDF_FILE") else { return };
-        let text = std::fs::read_to_string(&path).unwrap();
-        let options = crate::FixOptions { remove_dangerous: std::env::var("HDF_DANGEROUS").is_ok(), ..Default::default() };
-        let frontend = leastpriv_frontend::Options::default();
-        let selection = leastpriv_rules::RuleSelection::all();
-        let judge = crate::Judge { options: &frontend, selection: &selection };
-        let h = crate::harden(&path, &text, leastpriv_frontend::InputKind::Dockerfile, &super::DockerfileFixer, &judge, &options);
-        std::fs::write(&path, &h.text).unwrap();
     }
 }
