@@ -23,15 +23,13 @@ use std::ops::Range;
 use std::path::Path;
 
 use leastpriv_frontend::docker_run::{command_layouts, CommandLayout, FlagLayout};
-use leastpriv_model::{
-    Capability, Certainty, Remedy, Runtime, SeccompProfile,
-};
+use leastpriv_model::{Capability, Certainty, Remedy, Runtime, SeccompProfile};
 use leastpriv_rules::{Diagnostic, Layer};
 
 use crate::dockerfile::{skip_blanks, NON_ROOT_ID};
 use crate::edit::Edit;
-use crate::plan::{Change, FilePlan, Fix, LeftReason};
 use crate::known_images;
+use crate::plan::{Change, FilePlan, Fix, LeftReason};
 use crate::profile::{profile_for, Profile};
 use crate::{FixInput, Fixer};
 
@@ -101,13 +99,49 @@ struct Command<'a> {
     name: &'a str,
 }
 
-/// Flags to add after `docker run`, with the findings that ask for each.
+/// Flags to add after `docker run`: one insertion, one change per setting.
 #[derive(Default)]
 struct Additions<'a> {
+    settings: Vec<Setting<'a>>,
+}
+
+/// One setting the added flags make, and the findings that ask for it.
+struct Setting<'a> {
     flags: Vec<String>,
     findings: Vec<&'a Diagnostic>,
-    summaries: Vec<String>,
-    may_break: Vec<String>,
+    layer: Layer,
+    summary: String,
+    may_break: String,
+}
+
+impl<'a> Additions<'a> {
+    fn add(
+        &mut self,
+        flags: impl IntoIterator<Item = String>,
+        findings: &[&'a Diagnostic],
+        layer: Layer,
+        summary: String,
+        may_break: String,
+    ) {
+        self.settings.push(Setting {
+            flags: flags.into_iter().collect(),
+            findings: findings.to_vec(),
+            layer,
+            summary,
+            may_break,
+        });
+    }
+
+    /// Another finding that the setting of `layer` already answers.
+    fn also(&mut self, finding: &'a Diagnostic, layer: Layer) {
+        if let Some(setting) = self
+            .settings
+            .iter_mut()
+            .find(|setting| setting.layer == layer)
+        {
+            setting.findings.push(finding);
+        }
+    }
 }
 
 impl<'a> Command<'a> {
@@ -115,6 +149,19 @@ impl<'a> Command<'a> {
         let mut additions = Additions::default();
         let mut fixes = Vec::new();
         let mut cap_added = false;
+        // The profile's seccomp filter: what the recorded runs needed is all the profile asks for,
+        // and a command that sets no seccomp profile runs Docker's broader default.
+        if let Some(file) = self.seccomp_file.as_deref() {
+            if self.runtime.seccomp.is_none() {
+                additions.add(
+                    [format!("--security-opt seccomp={}", shell_word(file))],
+                    &[],
+                    Layer::Confinement,
+                    format!("added `--security-opt seccomp={file}` (the profile's)"),
+                    "only the syscalls the profile recorded are allowed: a code path not exercised while profiling fails with EPERM".to_owned(),
+                );
+            }
+        }
         for &finding in findings {
             let result = match &finding.remedy {
                 Some(Remedy::SetNonRootUser) => self.user(finding, &mut additions),
@@ -123,7 +170,7 @@ impl<'a> Command<'a> {
                     self.drop_capabilities(finding, &mut additions)
                 }
                 Some(Remedy::DropAllCapabilities) => {
-                    additions.findings.push(finding);
+                    additions.also(finding, Layer::Capabilities);
                     Ok(None)
                 }
                 Some(Remedy::SetNoNewPrivileges) => self.no_new_privileges(finding, &mut additions),
@@ -138,7 +185,8 @@ impl<'a> Command<'a> {
                 Some(Remedy::MoveToSecret { name }) => self.move_to_secret(finding, name),
                 Some(Remedy::RemoveInstruction) | None => Err((
                     LeftReason::NotExpressible,
-                    "a `docker run` flag cannot express it: change the image or the engine".to_owned(),
+                    "a `docker run` flag cannot express it: change the image or the engine"
+                        .to_owned(),
                 )),
             };
             match result {
@@ -147,28 +195,19 @@ impl<'a> Command<'a> {
                 Err((reason, detail)) => plan.leave(self.name, finding, reason, detail),
             }
         }
-        // The profile's seccomp filter: what the recorded runs needed is all the profile asks for,
-        // and a command that sets no seccomp profile runs Docker's broader default.
-        if let Some(file) = self.seccomp_file.as_deref() {
-            if self.runtime.seccomp.is_none() {
-                additions
-                    .flags
-                    .push(format!("--security-opt seccomp={}", shell_word(file)));
-                additions
-                    .summaries
-                    .push(format!("`--security-opt seccomp={file}` (the profile's)"));
-                additions.may_break.push(
-                    "seccomp: only the syscalls the profile recorded are allowed; a code path not exercised while profiling fails with EPERM".to_owned(),
-                );
-            }
-        }
-        if !additions.flags.is_empty() {
+        if !additions.settings.is_empty() {
             fixes.push(self.insertion(additions));
         }
         plan.fixes.extend(fixes);
     }
 
-    fn fix(&self, findings: &[&Diagnostic], layer: Layer, summary: String, edits: Vec<Edit>) -> Fix {
+    fn fix(
+        &self,
+        findings: &[&Diagnostic],
+        layer: Layer,
+        summary: String,
+        edits: Vec<Edit>,
+    ) -> Fix {
         let mut rules: Vec<&'static str> = findings.iter().map(|f| f.rule.code).collect();
         rules.sort_unstable();
         rules.dedup();
@@ -187,7 +226,16 @@ impl<'a> Command<'a> {
 
     /// The flags added after `docker run`, as one insertion: on the head's line, or one per line when
     /// the command already continues over lines.
-    fn insertion(&self, additions: Additions<'_>) -> Fix {
+    fn insertion(&self, mut additions: Additions<'_>) -> Fix {
+        // The profile's seccomp file last: it reads as what is added on top of the defaults.
+        additions
+            .settings
+            .sort_by_key(|setting| setting.layer == Layer::Confinement);
+        let flags: Vec<&String> = additions
+            .settings
+            .iter()
+            .flat_map(|setting| &setting.flags)
+            .collect();
         let head_end = self.layout.head.end as usize;
         let rest = &self.text[head_end..];
         let line_rest = rest.trim_start_matches([' ', '\t']);
@@ -199,33 +247,40 @@ impl<'a> Command<'a> {
                 "\n"
             };
             let next_line = &line_rest[1 + newline.len()..];
-            let indent = &next_line[..next_line.len() - next_line.trim_start_matches([' ', '\t']).len()];
-            additions
-                .flags
+            let indent =
+                &next_line[..next_line.len() - next_line.trim_start_matches([' ', '\t']).len()];
+            flags
                 .iter()
                 .map(|flag| format!(" \\{newline}{indent}{flag}"))
                 .collect::<String>()
         } else {
-            additions
-                .flags
+            flags
                 .iter()
                 .map(|flag| format!(" {flag}"))
                 .collect::<String>()
         };
-        let layer = additions
-            .findings
-            .first()
-            .map_or(Layer::User, |finding| finding.rule.meta.layer);
-        let mut fix = self.fix(
-            &additions.findings,
-            layer,
-            format!("added {}", additions.summaries.join(", ")),
-            vec![Edit::insert(head_end, text)],
-        );
-        if !additions.may_break.is_empty() {
-            change_of(&mut fix).may_break = Some(additions.may_break.join("; "));
+        let changes = additions
+            .settings
+            .into_iter()
+            .map(|setting| {
+                let mut rules: Vec<&'static str> =
+                    setting.findings.iter().map(|f| f.rule.code).collect();
+                rules.sort_unstable();
+                rules.dedup();
+                Change {
+                    container: self.name.to_owned(),
+                    rules,
+                    layer: setting.layer,
+                    summary: setting.summary,
+                    may_break: Some(setting.may_break),
+                    follow_up: None,
+                }
+            })
+            .collect();
+        Fix {
+            changes,
+            edits: vec![Edit::insert(head_end, text)],
         }
-        fix
     }
 
     /// The flags named `name`.
@@ -243,7 +298,9 @@ impl<'a> Command<'a> {
         self.layout.flags.iter().find(|flag| {
             flag.value_range
                 .is_some_and(|value| value.start <= at.start && at.end <= value.end)
-                || flag.words.is_some_and(|words| words.start <= at.start && at.end <= words.end)
+                || flag
+                    .words
+                    .is_some_and(|words| words.start <= at.start && at.end <= words.end)
         })
     }
 
@@ -289,10 +346,13 @@ impl<'a> Command<'a> {
                 ),
             )),
             None => {
-                additions.flags.push(format!("--user {ids}"));
-                additions.summaries.push(format!("`--user {ids}`"));
-                additions.may_break.push(may_break);
-                additions.findings.push(finding);
+                additions.add(
+                    [format!("--user {ids}")],
+                    &[finding],
+                    Layer::User,
+                    format!("added `--user {ids}`"),
+                    may_break,
+                );
                 Ok(None)
             }
         }
@@ -300,7 +360,10 @@ impl<'a> Command<'a> {
 
     fn drop_capabilities(&self, finding: &'a Diagnostic, additions: &mut Additions<'a>) -> Outcome {
         let mut needed: BTreeSet<String> = BTreeSet::new();
-        match self.profile.filter(|profile| profile.observed("capabilities")) {
+        match self
+            .profile
+            .filter(|profile| profile.observed("capabilities"))
+        {
             Some(profile) => needed.extend(
                 profile
                     .profile
@@ -325,18 +388,17 @@ impl<'a> Command<'a> {
             .iter()
             .map(|capability| capability.value.to_string())
             .collect();
-        additions.flags.push("--cap-drop ALL".to_owned());
-        let mut summary = "`--cap-drop ALL`".to_owned();
+        let mut flags = vec!["--cap-drop ALL".to_owned()];
+        let mut summary = "added `--cap-drop ALL`".to_owned();
         for capability in needed.difference(&added) {
-            additions.flags.push(format!("--cap-add {capability}"));
+            flags.push(format!("--cap-add {capability}"));
             summary.push_str(&format!(" + `--cap-add {capability}`"));
         }
-        additions.summaries.push(summary);
-        additions.may_break.push(match self.profile {
-            Some(_) => "capabilities: only those the profile recorded remain".to_owned(),
-            None => "capabilities: a process that changes owners, binds low ports or changes user (an entrypoint that drops root itself) needs them back with `--cap-add`".to_owned(),
-        });
-        additions.findings.push(finding);
+        let may_break = match self.profile {
+            Some(profile) => format!("only the capabilities {} recorded remain", profile.path.display()),
+            None => "a process that changes owners, binds ports below 1024 or changes user (an entrypoint that drops root itself) needs its capability back with `--cap-add`".to_owned(),
+        };
+        additions.add(flags, &[finding], Layer::Capabilities, summary, may_break);
         Ok(None)
     }
 
@@ -346,24 +408,28 @@ impl<'a> Command<'a> {
                 &[finding],
                 Layer::Filesystem,
                 "`no-new-privileges=false` became `no-new-privileges`".to_owned(),
-                vec![Edit::replace(setting.span.range.to_range(), "no-new-privileges")],
+                vec![Edit::replace(
+                    setting.span.range.to_range(),
+                    "no-new-privileges",
+                )],
             )));
         }
-        additions.flags.push("--security-opt no-new-privileges".to_owned());
-        additions
-            .summaries
-            .push("`--security-opt no-new-privileges`".to_owned());
-        additions.may_break.push(
-            "no-new-privileges: setuid programs (sudo, su, ping on old images) no longer gain privileges"
-                .to_owned(),
+        additions.add(
+            ["--security-opt no-new-privileges".to_owned()],
+            &[finding],
+            Layer::Filesystem,
+            "added `--security-opt no-new-privileges`".to_owned(),
+            "setuid programs (sudo, su, ping on old images) no longer gain privileges".to_owned(),
         );
-        additions.findings.push(finding);
         Ok(None)
     }
 
     fn read_only(&self, finding: &'a Diagnostic, additions: &mut Additions<'a>) -> Outcome {
         let mut paths: BTreeSet<String> = BTreeSet::new();
-        match self.profile.filter(|profile| profile.observed("written_paths")) {
+        match self
+            .profile
+            .filter(|profile| profile.observed("written_paths"))
+        {
             Some(profile) => {
                 paths.insert("/tmp".to_owned());
                 paths.extend(tmpfs_directories(&profile.profile.written_paths));
@@ -387,70 +453,77 @@ impl<'a> Command<'a> {
             .iter()
             .map(|path| format!("--tmpfs {path}:{TMPFS_OPTIONS}"))
             .collect();
-        let mut summary = String::new();
-        let mut edits = Vec::new();
-        match &self.runtime.read_only_root {
-            Some(setting) => {
-                edits.push(Edit::replace(setting.span.range.to_range(), "--read-only"));
-                summary.push_str("`--read-only=false` became `--read-only`");
-            }
-            None => {
-                additions.flags.push("--read-only".to_owned());
-                summary.push_str("`--read-only`");
-            }
-        }
-        for flag in &tmpfs {
-            summary.push_str(&format!(" + `{flag}`"));
-        }
         let may_break = format!(
-            "read-only: the container must not write outside {}",
+            "the container must not write outside {}",
             if paths.is_empty() {
                 "its volumes".to_owned()
             } else {
                 paths.iter().cloned().collect::<Vec<_>>().join(", ")
             }
         );
-        if edits.is_empty() {
-            additions.flags.extend(tmpfs);
-            additions.summaries.push(summary);
-            additions.may_break.push(may_break);
-            additions.findings.push(finding);
-            return Ok(None);
+        let tmpfs_summary: String = tmpfs.iter().map(|flag| format!(" + `{flag}`")).collect();
+        match &self.runtime.read_only_root {
+            Some(setting) => {
+                if !tmpfs.is_empty() {
+                    additions.add(
+                        tmpfs,
+                        &[finding],
+                        Layer::Filesystem,
+                        format!("added{}", tmpfs_summary.trim_start_matches(" +")),
+                        "the paths the container writes are in memory and lost when it stops"
+                            .to_owned(),
+                    );
+                }
+                let mut fix = self.fix(
+                    &[finding],
+                    Layer::Filesystem,
+                    "`--read-only=false` became `--read-only`".to_owned(),
+                    vec![Edit::replace(setting.span.range.to_range(), "--read-only")],
+                );
+                change_of(&mut fix).may_break = Some(may_break);
+                Ok(Some(fix))
+            }
+            None => {
+                let flags = std::iter::once("--read-only".to_owned()).chain(tmpfs);
+                additions.add(
+                    flags,
+                    &[finding],
+                    Layer::Filesystem,
+                    format!("added `--read-only`{tmpfs_summary}"),
+                    may_break,
+                );
+                Ok(None)
+            }
         }
-        additions.flags.extend(tmpfs);
-        let mut fix = self.fix(&[finding], Layer::Filesystem, summary, edits);
-        change_of(&mut fix).may_break = Some(may_break);
-        Ok(Some(fix))
     }
 
     fn confinement(&self, finding: &'a Diagnostic, additions: &mut Additions<'a>) -> Outcome {
         let seccomp = self.seccomp_file.as_deref();
-        let flag = self.flag_at(finding).filter(|flag| flag.name == "security-opt");
+        let flag = self
+            .flag_at(finding)
+            .filter(|flag| flag.name == "security-opt");
+        if let Some(privileged) = self
+            .flag_at(finding)
+            .filter(|flag| flag.name == "privileged")
+        {
+            let written = privileged
+                .words
+                .map_or("--privileged", |words| &self.text[words.to_range()]);
+            return Err((
+                LeftReason::NeedsRemoveDangerous,
+                format!("the confinement comes back when `{written}` goes"),
+            ));
+        }
         let Some(flag) = flag else {
-            // Nothing written to undo: a profile is added if there is one.
-            let Some(file) = seccomp else {
-                return Err((
-                    LeftReason::NotExpressible,
-                    "no profile to apply: record one with `leastpriv profile` and harden with `--profile`".to_owned(),
-                ));
-            };
-            if self.runtime.seccomp.is_some() {
-                return Err((
-                    LeftReason::UnusualSyntax,
-                    "the seccomp setting is not written as a `--security-opt` harden can edit".to_owned(),
-                ));
+            // Nothing written to undo: the profile's seccomp file, added above, answers it.
+            if self.seccomp_file.is_some() && self.runtime.seccomp.is_none() {
+                additions.also(finding, Layer::Confinement);
+                return Ok(None);
             }
-            additions
-                .flags
-                .push(format!("--security-opt seccomp={}", shell_word(file)));
-            additions
-                .summaries
-                .push(format!("`--security-opt seccomp={file}` from the profile"));
-            additions.may_break.push(
-                "seccomp: a syscall the recorded runs did not make is refused".to_owned(),
-            );
-            additions.findings.push(finding);
-            return Ok(None);
+            return Err((
+                LeftReason::NotExpressible,
+                "no profile to apply: record one with `leastpriv profile` and harden with `--profile`".to_owned(),
+            ));
         };
         let value = flag.value.clone().unwrap_or_default();
         let is_seccomp = matches!(
@@ -486,7 +559,9 @@ impl<'a> Command<'a> {
         } else {
             Err((
                 LeftReason::NeedsRemoveDangerous,
-                format!("{what} is there on purpose: removing it changes what the container can do"),
+                format!(
+                    "{what} is there on purpose: removing it changes what the container can do"
+                ),
             ))
         }
     }
@@ -506,7 +581,8 @@ impl<'a> Command<'a> {
             vec![Edit::delete(self.deletion(flag)?)],
         );
         change_of(&mut fix).may_break = Some(
-            "privileged: the container no longer sees host devices or holds every capability".to_owned(),
+            "privileged: the container no longer sees host devices or holds every capability"
+                .to_owned(),
         );
         Ok(Some(fix))
     }
@@ -535,7 +611,10 @@ impl<'a> Command<'a> {
                 )
             })?;
         let value = flag.value.as_deref().unwrap_or_default();
-        let entries = value.split(',').filter(|entry| !entry.trim().is_empty()).count();
+        let entries = value
+            .split(',')
+            .filter(|entry| !entry.trim().is_empty())
+            .count();
         let deletion = if entries <= 1 {
             self.deletion(flag)?
         } else {
@@ -608,7 +687,10 @@ impl<'a> Command<'a> {
         let mut fix = self.fix(
             &[finding],
             Layer::Escape,
-            format!("removed `{written}`: the container gets its own {} namespace", flag.name),
+            format!(
+                "removed `{written}`: the container gets its own {} namespace",
+                flag.name
+            ),
             vec![Edit::delete(self.deletion(flag)?)],
         );
         change_of(&mut fix).may_break = Some(match flag.name {
@@ -747,7 +829,13 @@ mod tests {
             remove_dangerous,
             ..FixOptions::default()
         };
-        harden("run.sh", script, InputKind::ShellScript, &DockerRunFixer, &options)
+        harden(
+            "run.sh",
+            script,
+            InputKind::ShellScript,
+            &DockerRunFixer,
+            &options,
+        )
     }
 
     fn medium_or_above(script: &str) -> Vec<String> {
@@ -762,7 +850,11 @@ mod tests {
             result.text,
             "#!/bin/sh\nset -e\ndocker run --user 10001:10001 --cap-drop ALL --security-opt no-new-privileges --read-only --tmpfs /tmp:rw,noexec,nosuid,size=64m -d --name web -p 8080:8080 example/web:1 serve # start\necho started\n"
         );
-        assert!(medium_or_above(&result.text).is_empty(), "{:?}", medium_or_above(&result.text));
+        assert!(
+            medium_or_above(&result.text).is_empty(),
+            "{:?}",
+            medium_or_above(&result.text)
+        );
     }
 
     #[test]
@@ -780,17 +872,31 @@ mod tests {
         let script = "docker run --privileged -v /var/run/docker.sock:/var/run/docker.sock --pid=host \\\n  --security-opt seccomp=unconfined -u root alpine:3 sh\n";
         let kept = hardened(script, false);
         let reasons: Vec<_> = kept.left.iter().map(|left| left.reason).collect();
-        assert!(reasons.contains(&LeftReason::NeedsRemoveDangerous), "{reasons:?}");
+        assert!(
+            reasons.contains(&LeftReason::NeedsRemoveDangerous),
+            "{reasons:?}"
+        );
         assert!(kept.text.contains("--privileged -v /var/run/docker.sock"));
-        assert!(!kept.text.contains("seccomp=unconfined"), "confinement is restored by default");
-        assert!(kept.text.contains("-u 10001:10001 alpine:3 sh"), "{}", kept.text);
+        assert!(
+            !kept.text.contains("seccomp=unconfined"),
+            "confinement is restored by default"
+        );
+        assert!(
+            kept.text.contains("-u 10001:10001 alpine:3 sh"),
+            "{}",
+            kept.text
+        );
 
         let removed = hardened(script, true);
         assert_eq!(
             removed.text,
             "docker run --cap-drop ALL --security-opt no-new-privileges --read-only --tmpfs /tmp:rw,noexec,nosuid,size=64m -u 10001:10001 alpine:3 sh\n"
         );
-        assert!(medium_or_above(&removed.text).is_empty(), "{:?}", medium_or_above(&removed.text));
+        assert!(
+            medium_or_above(&removed.text).is_empty(),
+            "{:?}",
+            medium_or_above(&removed.text)
+        );
     }
 
     #[test]
@@ -804,7 +910,10 @@ mod tests {
         ), "{}", result.text);
         for change in &result.changes {
             let shown = format!("{change:?}");
-            assert!(!shown.contains("Sup3r") && !shown.contains("tok_abcdef"), "{shown}");
+            assert!(
+                !shown.contains("Sup3r") && !shown.contains("tok_abcdef"),
+                "{shown}"
+            );
         }
     }
 
@@ -828,13 +937,23 @@ mod tests {
             ..FixOptions::default()
         };
         let script = "docker run -d example/web:1\ndocker run -d other:1\n";
-        let result = harden("scripts/run.sh", script, InputKind::ShellScript, &DockerRunFixer, &options);
+        let result = harden(
+            "scripts/run.sh",
+            script,
+            InputKind::ShellScript,
+            &DockerRunFixer,
+            &options,
+        );
         let lines: Vec<&str> = result.text.lines().collect();
         assert_eq!(
             lines[0],
             "docker run --user 10001:10001 --cap-drop ALL --cap-add NET_BIND_SERVICE --security-opt no-new-privileges --read-only --tmpfs /tmp:rw,noexec,nosuid,size=64m --tmpfs /var/cache/web:rw,noexec,nosuid,size=64m --security-opt seccomp=../profiles/web.seccomp.json -d example/web:1"
         );
-        assert!(!lines[1].contains("seccomp") && !lines[1].contains("--cap-add"), "{}", lines[1]);
+        assert!(
+            !lines[1].contains("seccomp") && !lines[1].contains("--cap-add"),
+            "{}",
+            lines[1]
+        );
     }
 
     #[test]

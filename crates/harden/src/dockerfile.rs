@@ -344,17 +344,15 @@ impl<'a> Dockerfile<'a> {
             .last();
         let edit = match trailing {
             Some(first_metadata) => {
-                let at = self.comments_above(line_start(
-                    self.text,
-                    first_metadata.span.start as usize,
-                ));
+                let at =
+                    self.comments_above(line_start(self.text, first_metadata.span.start as usize));
                 insertion.push_str(self.newline);
                 Edit::insert(at, insertion)
             }
             None => {
-                let last = instructions.last().map_or(self.text.len(), |instruction| {
-                    instruction.span.end as usize
-                });
+                let last = instructions
+                    .last()
+                    .map_or(self.text.len(), |instruction| instruction.span.end as usize);
                 Edit::insert(last, format!("{}{insertion}", self.newline))
             }
         };
@@ -612,7 +610,11 @@ impl<'a> Dockerfile<'a> {
         if self.layout.directives.iter().any(|d| d == "syntax") {
             return None;
         }
-        let start = if self.text.starts_with('\u{feff}') { 3 } else { 0 };
+        let start = if self.text.starts_with('\u{feff}') {
+            3
+        } else {
+            0
+        };
         Some(Edit::insert(
             start,
             format!("{SYNTAX_DIRECTIVE}{}", self.newline),
@@ -629,9 +631,8 @@ impl<'a> Dockerfile<'a> {
             )
         })?;
         let span = instruction.span;
-        let within = |range: leastpriv_model::TextRange| {
-            span.start <= range.start && range.end <= span.end
-        };
+        let within =
+            |range: leastpriv_model::TextRange| span.start <= range.start && range.end <= span.end;
         let mut pairs: Vec<(usize, usize)> = self
             .build
             .stages
@@ -883,7 +884,8 @@ impl<'a> Dockerfile<'a> {
                 .trim_end_matches('\r')
                 .trim_end_matches([' ', '\t'])
                 .ends_with(self.layout.escape);
-        let opens_heredoc = self.text[instruction.span.start as usize..first_line_end].contains("<<");
+        let opens_heredoc =
+            self.text[instruction.span.start as usize..first_line_end].contains("<<");
         if alone && start >= first_line_end && !previous_continues && opens_heredoc {
             return Ok(start..end);
         }
@@ -924,7 +926,9 @@ impl<'a> Dockerfile<'a> {
                 format!("mode `{mode}` became `{stripped}`: no setuid or setgid bit"),
                 vec![Edit::replace(mode_range, stripped)],
             )
-            .may_break("the program no longer runs with its owner's (root's) privileges for other users")),
+            .may_break(
+                "the program no longer runs with its owner's (root's) privileges for other users",
+            )),
             Some(_) => {
                 // `chmod u+s file` does nothing else: the command goes.
                 if let Some((run, command)) = self.command_at(finding.span.range) {
@@ -937,7 +941,9 @@ impl<'a> Dockerfile<'a> {
                     .may_break("the program no longer runs with its owner's (root's) privileges for other users"));
                 }
                 // `COPY --chmod=u+s`: the flag goes, with the blanks after it.
-                let flag_start = self.text[..range.start].rfind("--chmod=").ok_or_else(unusual)?;
+                let flag_start = self.text[..range.start]
+                    .rfind("--chmod=")
+                    .ok_or_else(unusual)?;
                 let end = skip_blanks(self.text, range.end, self.layout.escape);
                 Ok(Planned::new(
                     &[finding],
@@ -950,7 +956,11 @@ impl<'a> Dockerfile<'a> {
     }
 
     /// Removes a `RUN --network=host` or `RUN --security=insecure` flag.
-    fn remove_run_flag(&self, finding: &Diagnostic, options: &FixOptions) -> Result<Planned, Refusal> {
+    fn remove_run_flag(
+        &self,
+        finding: &Diagnostic,
+        options: &FixOptions,
+    ) -> Result<Planned, Refusal> {
         let at = finding.span.range;
         let flag = self
             .build
@@ -1094,12 +1104,53 @@ fn classify(image: &str) -> Base {
         return Base::Alpine(owned);
     }
     const DEBIAN_LIKE: &[&str] = &[
-        "debian", "ubuntu", "node", "python", "golang", "ruby", "rust", "openjdk", "php", "perl",
-        "buildpack-deps", "nginx", "httpd", "postgres", "redis", "mysql", "mariadb", "mongo",
-        "eclipse-temurin", "maven", "gradle", "gcc", "haproxy", "rabbitmq", "elixir", "erlang",
-        "julia", "r-base", "centos", "fedora", "rockylinux", "almalinux", "oraclelinux", "ubi8",
-        "ubi9", "ubi", "tomcat", "jenkins", "sapmachine", "swift", "dart", "clojure", "pypy",
-        "aspnet", "runtime", "sdk", "runtime-deps",
+        "debian",
+        "ubuntu",
+        "node",
+        "python",
+        "golang",
+        "ruby",
+        "rust",
+        "openjdk",
+        "php",
+        "perl",
+        "buildpack-deps",
+        "nginx",
+        "httpd",
+        "postgres",
+        "redis",
+        "mysql",
+        "mariadb",
+        "mongo",
+        "eclipse-temurin",
+        "maven",
+        "gradle",
+        "gcc",
+        "haproxy",
+        "rabbitmq",
+        "elixir",
+        "erlang",
+        "julia",
+        "r-base",
+        "centos",
+        "fedora",
+        "rockylinux",
+        "almalinux",
+        "oraclelinux",
+        "ubi8",
+        "ubi9",
+        "ubi",
+        "tomcat",
+        "jenkins",
+        "sapmachine",
+        "swift",
+        "dart",
+        "clojure",
+        "pypy",
+        "aspnet",
+        "runtime",
+        "sdk",
+        "runtime-deps",
     ];
     const DEBIAN_TAGS: &[&str] = &[
         "bookworm", "bullseye", "buster", "trixie", "jammy", "noble", "focal", "slim",
@@ -1124,10 +1175,43 @@ fn created_account(command: &ShellCommand) -> Option<Account> {
         return None;
     }
     const TAKES_VALUE: &[&str] = &[
-        "-b", "-c", "-d", "-e", "-f", "-g", "-G", "-h", "-k", "-K", "-p", "-P", "-R", "-s", "-u",
-        "-Z", "--base-dir", "--comment", "--home-dir", "--home", "--expiredate", "--inactive",
-        "--gid", "--groups", "--skel", "--key", "--password", "--root", "--prefix", "--shell",
-        "--uid", "--selinux-user", "--gecos", "--ingroup", "--firstuid", "--lastuid", "--conf",
+        "-b",
+        "-c",
+        "-d",
+        "-e",
+        "-f",
+        "-g",
+        "-G",
+        "-h",
+        "-k",
+        "-K",
+        "-p",
+        "-P",
+        "-R",
+        "-s",
+        "-u",
+        "-Z",
+        "--base-dir",
+        "--comment",
+        "--home-dir",
+        "--home",
+        "--expiredate",
+        "--inactive",
+        "--gid",
+        "--groups",
+        "--skel",
+        "--key",
+        "--password",
+        "--root",
+        "--prefix",
+        "--shell",
+        "--uid",
+        "--selinux-user",
+        "--gecos",
+        "--ingroup",
+        "--firstuid",
+        "--lastuid",
+        "--conf",
     ];
     let mut name = None;
     let mut uid = None;
@@ -1256,7 +1340,12 @@ pub(crate) mod testing {
     use crate::{FixOptions, Fixer, Hardened, Judge};
 
     /// The findings of `text` at `minimum` severity or above, as `CODE name`.
-    pub(crate) fn findings(path: &str, text: &str, kind: InputKind, minimum: Severity) -> Vec<String> {
+    pub(crate) fn findings(
+        path: &str,
+        text: &str,
+        kind: InputKind,
+        minimum: Severity,
+    ) -> Vec<String> {
         let db = SourceDb::new();
         let file = db.add(path, text.to_owned());
         let lowered =
@@ -1285,7 +1374,12 @@ pub(crate) mod testing {
             selection: &selection,
         };
         let first = crate::harden(path, text, kind, fixer, &judge, options);
-        assert!(first.errors.is_empty(), "{:?}\n{}", first.errors, first.text);
+        assert!(
+            first.errors.is_empty(),
+            "{:?}\n{}",
+            first.errors,
+            first.text
+        );
         let again = crate::harden(path, &first.text, kind, fixer, &judge, options);
         assert_eq!(again.text, first.text, "hardening is idempotent");
         assert!(again.changes.is_empty(), "{:?}", again.changes);
@@ -1317,7 +1411,13 @@ mod tests {
             remove_dangerous: true,
             ..FixOptions::default()
         };
-        harden("Dockerfile", text, InputKind::Dockerfile, &DockerfileFixer, &options)
+        harden(
+            "Dockerfile",
+            text,
+            InputKind::Dockerfile,
+            &DockerfileFixer,
+            &options,
+        )
     }
 
     fn medium_or_above(text: &str) -> Vec<String> {
@@ -1326,9 +1426,8 @@ mod tests {
 
     #[test]
     fn debian_base_gets_useradd_and_user_before_cmd() {
-        let result = hardened(
-            "FROM debian:bookworm-slim\nRUN apt-get update\n# start it\nCMD [\"app\"]\n",
-        );
+        let result =
+            hardened("FROM debian:bookworm-slim\nRUN apt-get update\n# start it\nCMD [\"app\"]\n");
         assert_eq!(
             result.text,
             "FROM debian:bookworm-slim\nRUN apt-get update\nRUN groupadd --gid 10001 app && useradd --uid 10001 --gid app --no-create-home --no-log-init --shell /usr/sbin/nologin app\nUSER 10001:10001\n# start it\nCMD [\"app\"]\n"
@@ -1353,7 +1452,9 @@ mod tests {
                 "FROM golang:1.22 AS build\nRUN go build -o /app .\nFROM {base}\nCOPY --from=build /app /app\nENTRYPOINT [\"/app\"]"
             ));
             assert!(
-                result.text.ends_with("COPY --from=build /app /app\nUSER 10001:10001\nENTRYPOINT [\"/app\"]"),
+                result.text.ends_with(
+                    "COPY --from=build /app /app\nUSER 10001:10001\nENTRYPOINT [\"/app\"]"
+                ),
                 "{}",
                 result.text
             );
@@ -1362,12 +1463,18 @@ mod tests {
 
     #[test]
     fn an_account_the_dockerfile_creates_is_used() {
-        let result = hardened(
-            "FROM ubuntu:24.04\nRUN useradd -m -u 1500 builder\nRUN make",
+        let result = hardened("FROM ubuntu:24.04\nRUN useradd -m -u 1500 builder\nRUN make");
+        assert!(
+            result.text.ends_with("RUN make\nUSER 1500"),
+            "{}",
+            result.text
         );
-        assert!(result.text.ends_with("RUN make\nUSER 1500"), "{}", result.text);
         let result = hardened("FROM alpine:3\nRUN adduser -D web\nRUN make\n");
-        assert!(result.text.ends_with("RUN make\nUSER web\n"), "{}", result.text);
+        assert!(
+            result.text.ends_with("RUN make\nUSER web\n"),
+            "{}",
+            result.text
+        );
     }
 
     #[test]
@@ -1389,9 +1496,22 @@ mod tests {
             result.text,
             "# syntax=docker/dockerfile:1\n# escape=`\nFROM python:3.12\nENV APP_ENV=prod `\n    LOG=info\nRUN --mount=type=secret,id=pip_token,env=PIP_TOKEN --mount=type=secret,id=api_key,env=API_KEY pip install --index-url https://x:$PIP_TOKEN@pypi.example.com/simple app `\n    && echo $API_KEY > /dev/null\nUSER 10001:10001\n"
         );
-        assert!(medium_or_above(&result.text).is_empty(), "{:?}", medium_or_above(&result.text));
-        let summaries: Vec<_> = result.changes.iter().map(|c| c.follow_up.clone().unwrap_or_default()).collect();
-        assert!(summaries.iter().any(|s| s.contains("docker build --secret id=pip_token,src=")), "{summaries:?}");
+        assert!(
+            medium_or_above(&result.text).is_empty(),
+            "{:?}",
+            medium_or_above(&result.text)
+        );
+        let summaries: Vec<_> = result
+            .changes
+            .iter()
+            .map(|c| c.follow_up.clone().unwrap_or_default())
+            .collect();
+        assert!(
+            summaries
+                .iter()
+                .any(|s| s.contains("docker build --secret id=pip_token,src=")),
+            "{summaries:?}"
+        );
         for change in &result.changes {
             let shown = format!("{change:?}");
             assert!(!shown.contains("s3cr3t") && !shown.contains("sk_live"));
@@ -1403,7 +1523,10 @@ mod tests {
         let result = hardened(
             "FROM alpine:3\nENV DB_PASSWORD \"planted quoted passw0rd\"\nENV API_KEY=\"sk_live_0123456789abcdefABCDEF\" SECRET_KEY='planted-Secret-Key-99' MODE=on\nUSER 10001:10001\n",
         );
-        assert_eq!(result.text, "FROM alpine:3\nENV MODE=on\nUSER 10001:10001\n");
+        assert_eq!(
+            result.text,
+            "FROM alpine:3\nENV MODE=on\nUSER 10001:10001\n"
+        );
     }
 
     #[test]
@@ -1492,11 +1615,26 @@ mod tests {
     #[test]
     fn bases_are_classified_by_name_and_tag() {
         assert!(matches!(classify("debian:bookworm"), Base::Debian(_)));
-        assert!(matches!(classify("docker.io/library/python:3.12-slim"), Base::Debian(_)));
-        assert!(matches!(classify("python:3.12-alpine3.19"), Base::Alpine(_)));
+        assert!(matches!(
+            classify("docker.io/library/python:3.12-slim"),
+            Base::Debian(_)
+        ));
+        assert!(matches!(
+            classify("python:3.12-alpine3.19"),
+            Base::Alpine(_)
+        ));
         assert!(matches!(classify("busybox:musl"), Base::Alpine(_)));
-        assert!(matches!(classify("gcr.io/distroless/base:nonroot"), Base::NoTools(_)));
-        assert!(matches!(classify("mcr.microsoft.com/windows/servercore:ltsc2022"), Base::Windows(_)));
-        assert!(matches!(classify("registry.example.com/team/thing:1"), Base::Unknown(_)));
+        assert!(matches!(
+            classify("gcr.io/distroless/base:nonroot"),
+            Base::NoTools(_)
+        ));
+        assert!(matches!(
+            classify("mcr.microsoft.com/windows/servercore:ltsc2022"),
+            Base::Windows(_)
+        ));
+        assert!(matches!(
+            classify("registry.example.com/team/thing:1"),
+            Base::Unknown(_)
+        ));
     }
 }

@@ -18,6 +18,8 @@ use std::collections::BTreeSet;
 use leastpriv_rules::{Diagnostic, Layer, Severity};
 use leastpriv_source::{InputError, LineColumn, Origin, SourceDb, Span};
 
+pub use redact::redact;
+
 /// Everything one run found.
 pub struct Report<'a> {
     /// The sources, for paths, positions and snippets.

@@ -66,13 +66,18 @@ static TOKEN: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 /// `text` with every secret-looking value masked by `*`, byte for byte.
-pub(crate) fn redact(text: &str) -> Cow<'_, str> {
+pub fn redact(text: &str) -> Cow<'_, str> {
     let mut ranges = Vec::new();
     for pattern in [&*ASSIGNMENT, &*LEGACY_ENV] {
         for captures in pattern.captures_iter(text) {
-            if let Some(value) = captures.name("value") {
-                ranges.push(value.range());
+            let (Some(whole), Some(value)) = (captures.get(0), captures.name("value")) else {
+                continue;
+            };
+            // `POSTGRES_PASSWORD_FILE=/run/secrets/db` names where a secret is, not the secret.
+            if names_a_place(&text[whole.start()..value.start()]) {
+                continue;
             }
+            ranges.push(value.range());
         }
     }
     for line in text.split_inclusive('\n') {
@@ -94,9 +99,31 @@ pub(crate) fn redact(text: &str) -> Cow<'_, str> {
     Cow::Owned(String::from_utf8_lossy(&bytes).into_owned())
 }
 
+/// Whether the name of an assignment (`DB_PASSWORD_FILE=`, `ENV TOKEN_PATH `) ends with a
+/// segment that points at a secret rather than holds one.
+fn names_a_place(assignment: &str) -> bool {
+    let name = assignment
+        .trim_end_matches(|ch: char| {
+            ch == '=' || ch == ':' || ch == '"' || ch == '\'' || ch.is_whitespace()
+        })
+        .to_ascii_uppercase();
+    ["_FILE", "_PATH", "_DIR"]
+        .iter()
+        .any(|suffix| name.ends_with(suffix))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_variable_that_names_a_secret_file_is_not_masked() {
+        let text = "-e POSTGRES_PASSWORD_FILE=/run/secrets/db -e DB_PASSWORD=hunter2";
+        assert_eq!(
+            redact(text),
+            "-e POSTGRES_PASSWORD_FILE=/run/secrets/db -e DB_PASSWORD=*******"
+        );
+    }
 
     #[test]
     fn masks_secret_assignments_in_every_syntax() {

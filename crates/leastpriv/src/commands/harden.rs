@@ -17,6 +17,7 @@ use leastpriv_harden::dockerfile::DockerfileFixer;
 use leastpriv_harden::kubernetes::KubernetesFixer;
 use leastpriv_harden::write::{create_file, write_file, Written};
 use leastpriv_harden::{diff, FixOptions, Fixer, Hardened, Judge, LeftReason, Output, Profile};
+use leastpriv_report::redact;
 use leastpriv_source::SourceDb;
 use rayon::prelude::*;
 use serde::Serialize;
@@ -145,7 +146,12 @@ pub(crate) fn run(
         let diff = if args.override_file.is_some() {
             String::new()
         } else {
-            diff::unified(&hardened.path, &hardened.original, &hardened.text)
+            // The diff quotes the file: secret-looking values are masked as audit's snippets are.
+            diff::unified(
+                &hardened.path,
+                &redact(&hardened.original),
+                &redact(&hardened.text),
+            )
         };
         report.files.push(FileReport {
             path: hardened.path.clone(),
