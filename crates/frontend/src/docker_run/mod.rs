@@ -156,10 +156,9 @@ pub fn command_layouts(text: &str) -> Vec<CommandLayout> {
             .flags
             .iter()
             .map(|flag| {
-                let flag_word = command
-                    .words
-                    .iter()
-                    .find(|word| word.range().start <= flag.range.start && flag.range.end <= word.range().end);
+                let flag_word = command.words.iter().find(|word| {
+                    word.range().start <= flag.range.start && flag.range.end <= word.range().end
+                });
                 // `--flag`, `-v x`, `-v=x`, `-vx`: the word holds this flag only; `-it` holds two.
                 let alone = flag_word.is_some_and(|word| {
                     let text = word.text();
