@@ -494,6 +494,17 @@ impl<'a> Service<'a> {
         let mut kinds: Vec<Confinement> =
             wanted.confinement.iter().map(|(_, kind)| *kind).collect();
         kinds.dedup();
+        let confinement: Vec<&Diagnostic> = wanted.confinement.iter().map(|(f, _)| *f).collect();
+        if self.input.options.output == Output::Override && !confinement.is_empty() {
+            // An override file can add to `security_opt` but not take the weakening out of it.
+            self.leave_all(
+                plan,
+                &confinement,
+                LeftReason::NeedsInPlace,
+                "an override file cannot take an entry out of `security_opt`; run with --in-place",
+            );
+            kinds.clear();
+        }
         let weakens = |item: &Node| {
             let Some(text) = item.as_str() else {
                 return false;
@@ -528,8 +539,7 @@ impl<'a> Service<'a> {
             .filter(|item| weakens(item))
             .map(|item| self.yaml.source(item).to_owned())
             .collect();
-        let confinement: Vec<&Diagnostic> = wanted.confinement.iter().map(|(f, _)| *f).collect();
-        if !confinement.is_empty() {
+        if !kinds.is_empty() {
             if removed.is_empty() {
                 // The weakening is not in `security_opt` (a permissive profile file, `privileged`):
                 // nothing this list can undo.
@@ -579,7 +589,9 @@ impl<'a> Service<'a> {
             Ok(None) => {}
             Err(reason) => {
                 let mut findings = wanted.no_new_privileges.clone();
-                findings.extend(confinement.iter().copied());
+                if !kinds.is_empty() {
+                    findings.extend(confinement.iter().copied());
+                }
                 let detail = if reason == LeftReason::NeedsInPlace {
                     "an override file cannot take an entry out of `security_opt`; run with --in-place"
                 } else {
@@ -1061,6 +1073,24 @@ impl SecretMoves<'_> {
     }
 }
 
+/// Whether two nodes hold the same values, wherever they are written.
+fn same_tree(a: &Node, b: &Node) -> bool {
+    match (&a.value, &b.value) {
+        (Value::Null, Value::Null) => true,
+        (Value::Scalar(x), Value::Scalar(y)) => x == y,
+        (Value::Seq(x), Value::Seq(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same_tree(a, b))
+        }
+        (Value::Map(x), Value::Map(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .zip(y)
+                    .all(|(a, b)| same_tree(&a.key, &b.key) && same_tree(&a.value, &b.value))
+        }
+        _ => false,
+    }
+}
+
 /// Insertions at one offset, made one.
 fn merge_insertions(edits: Vec<Edit>) -> Option<Edit> {
     let first = edits.first()?.range.clone();
@@ -1108,7 +1138,7 @@ pub fn override_document(files: &[(&str, &str)]) -> Option<String> {
                         continue;
                     };
                     let old_value = old_service.and_then(|service| service.get(key));
-                    if old_value.is_some_and(|old_value| old_value.value == value.value) {
+                    if old_value.is_some_and(|old_value| same_tree(old_value, value)) {
                         continue;
                     }
                     let rendered = match value.as_seq() {

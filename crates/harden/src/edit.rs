@@ -6,6 +6,7 @@
 //! overlapping fixes and hands the other back, to be planned again on the new text in the next pass
 //! (as ruff applies its fixes).
 
+use std::cmp::Reverse;
 use std::ops::Range;
 
 /// Replace the bytes `range` of a text with `text` (an insertion when the range is empty, a deletion
@@ -63,6 +64,26 @@ pub struct Applied {
     pub conflicting: Vec<usize>,
 }
 
+/// How deeply an insertion's new lines nest: their indentation, and whether they start a sequence
+/// item (`- x`). Insertions at one offset are made deepest first, then in the order given: at the
+/// end of a block, a nested node's new lines (an item appended to a sequence, a key added to a nested
+/// mapping) must come before its parent's (a key added after it). Text without a line break (a
+/// Dockerfile's words, a flow collection's items) has no nesting and keeps its order.
+fn nesting(edit: &Edit) -> (usize, bool) {
+    if !edit.range.is_empty() {
+        return (0, false);
+    }
+    let Some(line) = edit
+        .text
+        .strip_prefix("\r\n")
+        .or_else(|| edit.text.strip_prefix('\n'))
+    else {
+        return (0, false);
+    };
+    let content = line.trim_start_matches(' ');
+    (line.len() - content.len(), content.starts_with('-'))
+}
+
 /// Applies every fix (a group of edits made together or not at all) whose edits overlap neither each
 /// other nor an earlier applied fix's, in the order given, so that offsets of the original text stay
 /// valid. Edits outside the text or not on character boundaries are refused rather than trusted.
@@ -86,8 +107,7 @@ pub fn apply(text: &str, fixes: &[&[Edit]]) -> Applied {
             conflicting.push(index);
         }
     }
-    // Stable: insertions at one offset keep their order.
-    accepted.sort_by_key(|edit| (edit.range.start, edit.range.end));
+    accepted.sort_by_key(|edit| (edit.range.start, edit.range.end, Reverse(nesting(edit))));
     let added: usize = accepted.iter().map(|edit| edit.text.len()).sum();
     let mut result = String::with_capacity(text.len() + added);
     let mut cursor = 0;
@@ -157,6 +177,17 @@ mod tests {
         let applied = apply("abc", &one_each(&edits));
         assert_eq!(applied.text, "axyBzc");
         assert!(applied.conflicting.is_empty());
+    }
+
+    #[test]
+    fn insertions_at_one_offset_go_deepest_first() {
+        let edits = [
+            Edit::insert(3, "\n  key: v"),
+            Edit::insert(3, "\n  - item"),
+            Edit::insert(3, "\n    nested: v"),
+        ];
+        let applied = apply("a:\n", &one_each(&edits));
+        assert_eq!(applied.text, "a:\n\n    nested: v\n  - item\n  key: v");
     }
 
     #[test]

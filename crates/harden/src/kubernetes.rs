@@ -689,12 +689,18 @@ impl<'a> ContainerNode<'a> {
             );
         };
         let Some(value_entry) = variable.entry("value") else {
-            return plan.leave(
-                self.name(),
-                finding,
-                LeftReason::UnusualSyntax,
-                "the variable has no literal value here",
-            );
+            let (reason, detail) = if variable.get("valueFrom").is_some() {
+                (
+                    LeftReason::NoFileConvention,
+                    "the application must read the secret from a file (a `secret` volume) instead of the variable",
+                )
+            } else {
+                (
+                    LeftReason::UnusualSyntax,
+                    "the variable has no literal value here",
+                )
+            };
+            return plan.leave(self.name(), finding, reason, detail);
         };
         let workload = self
             .subject

@@ -30,7 +30,7 @@ pub mod write;
 pub mod yaml_edit;
 
 use leastpriv_frontend::{InputKind, Lowered};
-use leastpriv_model::Container;
+use leastpriv_model::{Container, Remedy, Sensitive};
 use leastpriv_rules::{Diagnostic, RuleSelection};
 use leastpriv_source::{FileId, InputError, SourceDb};
 
@@ -114,6 +114,9 @@ pub struct Hardened {
     pub changes: Vec<Change>,
     /// Every remedy left to the user.
     pub left: Vec<Left>,
+    /// The secret values findings pointed at in the original text, for masking in anything shown
+    /// (a diff quotes the removed line that held one).
+    pub sensitive: Vec<Sensitive>,
     /// Why the file could not be hardened (it does not parse, or a fix would have broken it), each
     /// as `path:line:column: message`; the text is then the original.
     pub errors: Vec<String>,
@@ -157,6 +160,9 @@ pub fn harden(
             return hardened;
         }
         let subjects = judged(&db, &lowered, judge.selection);
+        if pass == 0 {
+            hardened.sensitive = secret_values(&subjects);
+        }
         let input = FixInput {
             db: &db,
             file,
@@ -196,6 +202,36 @@ pub fn harden(
         }
     }
     hardened
+}
+
+/// The values of the variables that findings ask to move to a secret.
+fn secret_values(subjects: &[Subject<'_>]) -> Vec<Sensitive> {
+    let mut values = Vec::new();
+    for subject in subjects {
+        let container = subject.container;
+        for finding in &subject.findings {
+            let Some(Remedy::MoveToSecret { name }) = &finding.remedy else {
+                continue;
+            };
+            let environment = container.runtime.iter().flat_map(|r| &r.environment);
+            // A Dockerfile's `ENV` pairs and `ARG` defaults.
+            let stages = container.build.iter().flat_map(|build| &build.stages);
+            let build_env = stages.clone().flat_map(|stage| &stage.env);
+            let named = environment
+                .chain(build_env)
+                .filter(|variable| variable.name.value == *name);
+            values
+                .extend(named.filter_map(|variable| Some(variable.value.as_ref()?.value.clone())));
+            let args = container
+                .build
+                .iter()
+                .flat_map(|build| &build.global_args)
+                .chain(stages.flat_map(|stage| &stage.args))
+                .filter(|arg| arg.name.value == *name);
+            values.extend(args.filter_map(|arg| Some(arg.default.as_ref()?.value.clone())));
+        }
+    }
+    values
 }
 
 /// An input error as `path:line:column: message` (the database it points into is per pass).

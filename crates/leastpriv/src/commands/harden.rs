@@ -146,11 +146,13 @@ pub(crate) fn run(
         let diff = if args.override_file.is_some() {
             String::new()
         } else {
-            // The diff quotes the file: secret-looking values are masked as audit's snippets are.
-            diff::unified(
+            // The diff quotes the file: the values findings asked to move are masked, and so is
+            // anything else that looks secret, as audit's snippets are.
+            diff::unified_masked(
                 &hardened.path,
                 &redact(&hardened.original),
                 &redact(&hardened.text),
+                &hardened.sensitive,
             )
         };
         report.files.push(FileReport {

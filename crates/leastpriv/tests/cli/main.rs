@@ -20,6 +20,7 @@ mod audit;
 mod compose;
 mod config;
 mod distribution;
+mod harden;
 mod inputs;
 mod profile;
 mod rules;

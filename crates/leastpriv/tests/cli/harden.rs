@@ -1,0 +1,541 @@
+//! `leastpriv harden` on real files: the guarantees of docs/harden.md, each tested on the real binary.
+//!
+//! - idempotent: hardening a hardened file changes nothing, byte for byte;
+//! - effective: re-auditing the result leaves at medium or above only what harden named as left, and
+//!   nothing it claimed to fix;
+//! - valid: the result parses with our front-ends and `docker-compose config` accepts it;
+//! - secrets: no planted value is ever printed or written;
+//! - safe writes: nothing written without `--in-place`, unchanged files untouched, symlinks written
+//!   through, modes kept;
+//! - layout: comments, anchors and aliases, flow and block styles and CRLF kept (diff snapshots).
+//!
+//! The corpus test runs the same checks over every Compose file and Kubernetes manifest of
+//! `../shared/corpus` that parses, and snapshots what is left for the user by reason.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+/// The values planted in the fixtures: never in any output or written file.
+const PLANTED: [&str; 3] = [
+    "planted-db-secret-1",
+    "planted-crlf-secret-2",
+    "planted-k8s-secret-3",
+];
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/harden")
+}
+
+/// A copy of the fixtures in a temporary directory.
+fn copied() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    copy_dir(&fixtures(), dir.path());
+    dir
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    fs::create_dir_all(to).expect("directory");
+    for entry in fs::read_dir(from).expect("fixtures") {
+        let entry = entry.expect("entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("type").is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            fs::copy(entry.path(), &target).expect("copy");
+        }
+    }
+}
+
+fn leastpriv(dir: &Path, args: &[&str]) -> Output {
+    Command::cargo_bin("leastpriv")
+        .expect("the binary")
+        .current_dir(dir)
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("runs")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn json(output: &Output) -> Value {
+    serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|error| panic!("JSON ({error}): {}", stdout(output)))
+}
+
+/// Every file under `dir`, with its bytes.
+fn files(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut all = BTreeMap::new();
+    for entry in walk(dir) {
+        all.insert(entry.clone(), fs::read(&entry).expect("read"));
+    }
+    all
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    for entry in fs::read_dir(dir).expect("list").flatten() {
+        let path = entry.path();
+        if entry.file_type().is_ok_and(|kind| kind.is_dir()) {
+            found.extend(walk(&path));
+        } else {
+            found.push(path);
+        }
+    }
+    found
+}
+
+fn assert_no_planted(text: &str, what: &str) {
+    for value in PLANTED {
+        assert!(
+            !text.contains(value),
+            "{what} holds a planted secret:\n{text}"
+        );
+    }
+}
+
+/// `(file: container, rule)` pairs of a harden JSON report's `key` list (`changes` or `left`).
+fn pairs(report: &Value, key: &str) -> BTreeSet<(String, String)> {
+    let mut pairs = BTreeSet::new();
+    for file in report["files"].as_array().into_iter().flatten() {
+        let path = file["path"].as_str().unwrap_or_default();
+        for item in file[key].as_array().into_iter().flatten() {
+            let container = format!("{path}: {}", item["container"].as_str().unwrap_or_default());
+            match item.get("rules") {
+                Some(rules) => {
+                    for rule in rules.as_array().into_iter().flatten() {
+                        pairs.insert((
+                            container.clone(),
+                            rule.as_str().unwrap_or_default().to_owned(),
+                        ));
+                    }
+                }
+                None => {
+                    pairs.insert((
+                        container,
+                        item["rule"].as_str().unwrap_or_default().to_owned(),
+                    ));
+                }
+            }
+        }
+    }
+    pairs
+}
+
+/// The checks every hardened tree must pass: the second run changes nothing, every finding at medium
+/// or above left in a hardened file is named as left, and nothing claimed as fixed is still left.
+/// Returns the second run's report.
+fn assert_idempotent_and_effective(dir: &Path, first: &Value) -> Value {
+    let before = files(dir);
+    let second = leastpriv(
+        dir,
+        &[
+            "harden",
+            ".",
+            "--check",
+            "--remove-dangerous",
+            "--format",
+            "json",
+        ],
+    );
+    let report = json(&second);
+    let changed: Vec<&str> = report["files"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|file| file["changed"] == true)
+        .filter_map(|file| file["path"].as_str())
+        .collect();
+    assert!(
+        changed.is_empty(),
+        "a second run would change {changed:?}:\n{}",
+        stdout(&second)
+    );
+    assert_eq!(before, files(dir), "--check wrote something");
+
+    let fixed = pairs(first, "changes");
+    let left = pairs(&report, "left");
+    let still: Vec<_> = fixed.intersection(&left).collect();
+    assert!(
+        still.is_empty(),
+        "fixed, yet left after hardening: {still:?}"
+    );
+
+    let hardened: BTreeSet<String> = report["files"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|file| file["hardened"] == true)
+        .filter_map(|file| Some(file["path"].as_str()?.to_owned()))
+        .collect();
+    let left_codes: BTreeSet<&str> = left.iter().map(|(_, rule)| rule.as_str()).collect();
+    let audit = json(&leastpriv(
+        dir,
+        &["audit", ".", "--format", "json", "--fail-on", "never"],
+    ));
+    for finding in audit["findings"].as_array().into_iter().flatten() {
+        let path = finding["path"].as_str().unwrap_or_default();
+        let severity = finding["severity"].as_str().unwrap_or_default();
+        let rule = finding["rule"].as_str().unwrap_or_default();
+        if !hardened.contains(path) || matches!(severity, "info" | "low") {
+            continue;
+        }
+        assert!(
+            left_codes.contains(rule),
+            "{path}:{}: {rule} ({severity}) is neither fixed nor named as left",
+            finding["line"]
+        );
+    }
+    report
+}
+
+#[test]
+fn fixture_diffs_keep_comments_anchors_flow_style_and_crlf() {
+    let dir = copied();
+    let output = leastpriv(dir.path(), &["harden", ".", "--remove-dangerous"]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let text = stdout(&output);
+    assert_no_planted(&text, "the diff");
+    // CRLF lines stay CRLF, shown as such in the diff.
+    assert!(
+        text.contains("+    user: \"10001:10001\"\r\n") || text.contains("+    user: mysql\r\n"),
+        "{text}"
+    );
+    insta::assert_snapshot!("harden_fixture_diffs", text.replace('\r', "␍"));
+}
+
+#[test]
+fn hardening_is_idempotent_effective_and_keeps_secrets_out() {
+    let dir = copied();
+    let first = leastpriv(
+        dir.path(),
+        &[
+            "harden",
+            ".",
+            "--in-place",
+            "--remove-dangerous",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(first.status.code(), Some(0), "{}", stdout(&first));
+    let first_report = json(&first);
+    assert_no_planted(&stdout(&first), "the JSON report");
+    assert_no_planted(&String::from_utf8_lossy(&first.stderr), "stderr");
+    for (path, bytes) in files(dir.path()) {
+        assert_no_planted(
+            &String::from_utf8_lossy(&bytes),
+            &path.display().to_string(),
+        );
+    }
+    let second = assert_idempotent_and_effective(dir.path(), &first_report);
+
+    // What is left, and why: the anchored worker and its alias, nothing else.
+    let reasons: BTreeSet<(String, String)> = second["files"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|file| file["left"].as_array().cloned().unwrap_or_default())
+        .map(|left| {
+            (
+                left["container"].as_str().unwrap_or_default().to_owned(),
+                left["reason"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    insta::assert_debug_snapshot!("harden_fixture_left", reasons);
+
+    let crlf = fs::read_to_string(dir.path().join("crlf/compose.yaml")).expect("read");
+    assert!(
+        !crlf.replace("\r\n", "").contains('\n'),
+        "a bare LF in a CRLF file:\n{crlf:?}"
+    );
+    let compose = fs::read_to_string(dir.path().join("compose.yaml")).expect("read");
+    assert!(
+        compose.starts_with("# Shop: comments, anchors, merge keys"),
+        "{compose}"
+    );
+    assert!(
+        compose.contains("  worker: &worker\n") && compose.contains("  worker-copy: *worker\n")
+    );
+    assert!(compose.contains("restart: unless-stopped # keep running"));
+}
+
+#[test]
+fn docker_compose_accepts_the_hardened_project() {
+    let Some(tool) = compose_tool() else {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "no Compose tool, and CI=true"
+        );
+        eprintln!("skipped: neither `docker compose` nor `docker-compose` runs here");
+        return;
+    };
+    let dir = copied();
+    let output = leastpriv(
+        dir.path(),
+        &["harden", ".", "--in-place", "--remove-dangerous"],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    for project in [dir.path().to_path_buf(), dir.path().join("crlf")] {
+        let config = std::process::Command::new(&tool[0])
+            .args(&tool[1..])
+            .args(["-f", "compose.yaml", "config", "-q"])
+            .current_dir(&project)
+            .output()
+            .expect("the Compose tool runs");
+        assert!(
+            config.status.success(),
+            "{}: {}",
+            project.display(),
+            String::from_utf8_lossy(&config.stderr)
+        );
+    }
+}
+
+fn compose_tool() -> Option<Vec<String>> {
+    let runs = |argv: &[&str]| {
+        std::process::Command::new(argv[0])
+            .args(&argv[1..])
+            .output()
+            .is_ok_and(|output| output.status.success())
+    };
+    if runs(&["docker-compose", "version"]) {
+        Some(vec!["docker-compose".into()])
+    } else if runs(&["docker", "compose", "version"]) {
+        Some(vec!["docker".into(), "compose".into()])
+    } else {
+        None
+    }
+}
+
+#[test]
+fn without_in_place_nothing_is_written_and_check_says_so() {
+    let dir = copied();
+    let before = files(dir.path());
+    let check = leastpriv(dir.path(), &["harden", ".", "--check"]);
+    assert_eq!(check.status.code(), Some(1), "{}", stdout(&check));
+    let diff = leastpriv(dir.path(), &["harden", "compose.yaml"]);
+    assert_eq!(diff.status.code(), Some(0));
+    assert!(stdout(&diff).contains("run with --in-place to write them"));
+    assert_eq!(before, files(dir.path()));
+}
+
+#[test]
+fn input_errors_exit_2_and_leave_the_file_alone() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let path = dir.path().join("compose.yaml");
+    fs::write(&path, "services:\n  web: {image: x\n").expect("write");
+    let output = leastpriv(dir.path(), &["harden", "compose.yaml", "--in-place"]);
+    assert_eq!(output.status.code(), Some(2), "{}", stdout(&output));
+    assert!(
+        stdout(&output).contains("compose.yaml:"),
+        "{}",
+        stdout(&output)
+    );
+    assert_eq!(
+        fs::read_to_string(&path).expect("read"),
+        "services:\n  web: {image: x\n"
+    );
+}
+
+#[test]
+fn in_place_keeps_the_mode_and_writes_through_a_symlink() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let real = dir.path().join("real.yaml");
+    fs::write(&real, "services:\n  web:\n    image: example/web\n").expect("write");
+    fs::set_permissions(&real, fs::Permissions::from_mode(0o640)).expect("chmod");
+    std::os::unix::fs::symlink("real.yaml", dir.path().join("compose.yaml")).expect("symlink");
+    let output = leastpriv(dir.path(), &["harden", "compose.yaml", "--in-place"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    let link = fs::symlink_metadata(dir.path().join("compose.yaml")).expect("lstat");
+    assert!(link.file_type().is_symlink(), "the link is still a link");
+    let text = fs::read_to_string(&real).expect("read");
+    assert!(text.contains("read_only: true"), "{text}");
+    let mode = fs::metadata(&real).expect("metadata").permissions().mode();
+    assert_eq!(mode & 0o777, 0o640);
+    let names: Vec<String> = fs::read_dir(dir.path())
+        .expect("list")
+        .flatten()
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names.len(), 2, "no temporary file left: {names:?}");
+}
+
+#[test]
+fn an_override_file_carries_the_additions_and_names_what_needs_in_place() {
+    let dir = copied();
+    let original = fs::read(dir.path().join("compose.yaml")).expect("read");
+    let output = leastpriv(
+        dir.path(),
+        &[
+            "harden",
+            "compose.yaml",
+            "--override",
+            "hardened.override.yaml",
+            "--remove-dangerous",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    assert_eq!(
+        fs::read(dir.path().join("compose.yaml")).expect("read"),
+        original
+    );
+    let report = json(&output);
+    let reasons: BTreeSet<&str> = report["files"][0]["left"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|left| left["reason"].as_str())
+        .collect();
+    assert!(reasons.contains("needs-in-place"), "{reasons:?}");
+    let text = fs::read_to_string(dir.path().join("hardened.override.yaml")).expect("written");
+    assert_no_planted(&text, "the override file");
+    insta::assert_snapshot!("harden_override_file", text);
+    if let Some(tool) = compose_tool() {
+        let config = std::process::Command::new(&tool[0])
+            .args(&tool[1..])
+            .args([
+                "-f",
+                "compose.yaml",
+                "-f",
+                "hardened.override.yaml",
+                "config",
+                "-q",
+            ])
+            .current_dir(dir.path())
+            .output()
+            .expect("the Compose tool runs");
+        assert!(
+            config.status.success(),
+            "{}",
+            String::from_utf8_lossy(&config.stderr)
+        );
+    }
+}
+
+#[test]
+fn a_profile_decides_capabilities_paths_and_seccomp() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    fs::write(
+        dir.path().join("compose.yaml"),
+        "services:\n  web:\n    image: example/web:1\n    ports: [\"80:80\"]\n",
+    )
+    .expect("write");
+    fs::write(
+        dir.path().join("web.profile.json"),
+        r#"{"schema": 1, "syscalls": ["read"], "capabilities": ["CAP_NET_BIND_SERVICE", "CAP_CHOWN"],
+            "written_paths": ["/var/lib/web/cache", "/run/web.pid"], "ports": [],
+            "seccomp_profile": "web.seccomp.json",
+            "run": {"command": [], "service": "web", "duration_ms": 1, "arch": "x86_64",
+                    "recorder": "ebpf", "runs": 1}}"#,
+    )
+    .expect("write");
+    let output = leastpriv(
+        dir.path(),
+        &[
+            "harden",
+            "compose.yaml",
+            "--profile",
+            "web.profile.json",
+            "--in-place",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    let text = fs::read_to_string(dir.path().join("compose.yaml")).expect("read");
+    insta::assert_snapshot!("harden_with_profile", text);
+}
+
+/// Every Compose file and Kubernetes manifest of the shared corpus that parses, hardened in a copy
+/// with `--in-place --remove-dangerous`: idempotent, effective, and what is left counted by reason.
+#[test]
+fn the_corpus_hardens_idempotently_and_effectively() {
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus");
+    if !corpus.is_dir() {
+        eprintln!("skipped: {} is absent", corpus.display());
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let mut copied = 0;
+    for (index, path) in walk(&corpus).into_iter().enumerate() {
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default()
+            .to_owned();
+        let Ok(text) = fs::read_to_string(&path) else {
+            continue;
+        };
+        let compose = leastpriv_frontend::compose::is_compose_file_name(&name);
+        let manifest =
+            (name.ends_with(".yaml") || name.ends_with(".yml") || name.ends_with(".json"))
+                && leastpriv_frontend::kubernetes::looks_like_manifest(&text);
+        if !(compose || manifest) {
+            continue;
+        }
+        let target = dir.path().join(format!("{index:05}"));
+        fs::create_dir_all(&target).expect("directory");
+        fs::write(target.join(&name), text).expect("copy");
+        copied += 1;
+    }
+    assert!(copied > 0, "the corpus holds Compose files and manifests");
+    let first = leastpriv(
+        dir.path(),
+        &[
+            "harden",
+            ".",
+            "--in-place",
+            "--remove-dangerous",
+            "--format",
+            "json",
+        ],
+    );
+    let first_report = json(&first);
+    // Files that do not parse are no part of the check: drop them (they were not written).
+    let mut unparsed = 0;
+    for error in first_report["errors"].as_array().into_iter().flatten() {
+        let error = error.as_str().unwrap_or_default();
+        let path = error.split(':').next().unwrap_or_default();
+        if !path.is_empty() && dir.path().join(path).is_file() {
+            fs::remove_file(dir.path().join(path)).expect("remove");
+            unparsed += 1;
+        }
+    }
+    let second = assert_idempotent_and_effective(dir.path(), &first_report);
+    let mut left_by_reason: BTreeMap<String, usize> = BTreeMap::new();
+    for left in second["files"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|file| file["left"].as_array().cloned().unwrap_or_default())
+    {
+        *left_by_reason
+            .entry(left["reason"].as_str().unwrap_or_default().to_owned())
+            .or_default() += 1;
+    }
+    let changes: usize = first_report["files"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|file| file["changes"].as_array().map_or(0, Vec::len))
+        .sum();
+    eprintln!(
+        "corpus: {copied} files, {unparsed} not parsed, {changes} changes, left {left_by_reason:?}"
+    );
+    insta::assert_debug_snapshot!("harden_corpus_left_by_reason", left_by_reason);
+}
