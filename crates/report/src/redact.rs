@@ -24,7 +24,7 @@ static ASSIGNMENT: LazyLock<Regex> = LazyLock::new(|| {
         [A-Z0-9_.-]*
         ["']?
         (?: [\x20\t]*=[\x20\t]* | [\x20\t]*:[\x20\t]+ )
-        (?P<value> "[^"\n]*" | '[^'\n]*' | [^\s"'$][^\s"']* )
+        (?P<value> "[^"\n]*" | '[^'\n]*' | [^\s"'$\[{][^\s"']* )
         "#,
     )
     .expect("valid assignment pattern")
@@ -115,6 +115,14 @@ fn names_a_place(assignment: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lists_of_secret_names_stay_readable() {
+        assert_eq!(
+            redact("POSTGRES_PASSWORD: hunter2\nsecrets: [db_password]\n"),
+            "POSTGRES_PASSWORD: *******\nsecrets: [db_password]\n"
+        );
+    }
 
     #[test]
     fn a_variable_that_names_a_secret_file_is_not_masked() {
