@@ -33,6 +33,7 @@ use leastpriv_model::{
 use leastpriv_rules::{Diagnostic, Layer};
 
 use crate::edit::Edit;
+use crate::known_images;
 use crate::plan::{Change, FilePlan, Fix, LeftReason};
 use crate::{FixInput, FixOptions, Fixer};
 
@@ -323,7 +324,20 @@ impl<'a> Dockerfile<'a> {
                     None,
                 )
             }
-            None => self.new_account(&base),
+            None => match base.image().and_then(known_images::user) {
+                // The account the image's entrypoint expects (its data directories belong to it),
+                // as Compose's `user:` names it for the same image.
+                Some(known) => (
+                    None,
+                    known.to_owned(),
+                    format!(
+                        "the image's own account, as `{}` documents it",
+                        base.image().unwrap_or_default()
+                    ),
+                    None,
+                ),
+                None => self.new_account(&base),
+            },
         };
         let mut insertion = String::new();
         if let Some(account) = &account {
@@ -1060,6 +1074,20 @@ enum Base {
     Unknown(String),
 }
 
+impl Base {
+    /// The image reference, for an image (not `scratch`, not an unknown earlier stage).
+    fn image(&self) -> Option<&str> {
+        match self {
+            Base::Debian(image) | Base::Alpine(image) | Base::Windows(image) => Some(image),
+            Base::Unknown(image) if image != UNKNOWN_STAGE => Some(image),
+            Base::NoTools(_) | Base::Unknown(_) => None,
+        }
+    }
+}
+
+/// What [`base_of`] says of a stage chain it cannot follow.
+const UNKNOWN_STAGE: &str = "an earlier stage";
+
 /// The base image the stage is built on, following stage aliases.
 fn base_of(build: &Build, stage: &Stage) -> Base {
     let mut stage = stage;
@@ -1073,7 +1101,7 @@ fn base_of(build: &Build, stage: &Stage) -> Base {
             },
         }
     }
-    Base::Unknown("an earlier stage".to_owned())
+    Base::Unknown(UNKNOWN_STAGE.to_owned())
 }
 
 /// Which tools an image reference's image has, known from its name and tag.
@@ -1474,6 +1502,16 @@ mod tests {
             result.text.ends_with("RUN make\nUSER web\n"),
             "{}",
             result.text
+        );
+    }
+
+    #[test]
+    fn a_known_image_runs_as_its_own_account() {
+        let result =
+            hardened("FROM postgres:16-bookworm\nCOPY init.sql /docker-entrypoint-initdb.d/\n");
+        assert_eq!(
+            result.text,
+            "FROM postgres:16-bookworm\nCOPY init.sql /docker-entrypoint-initdb.d/\nUSER postgres\n"
         );
     }
 
