@@ -279,9 +279,12 @@ impl<'t> Yaml<'t> {
         let flow = self.in_flow(entry.key.span.range.start as usize);
         let range = entry.value.span.range.to_range();
         if entry.value.is_null() && range.is_empty() {
-            // `key:` with nothing: the value goes after a space.
+            // `key:` with nothing (its empty span may sit before the colon): the value goes after
+            // the colon.
+            let key_end = entry.key.span.range.end as usize;
+            let colon = key_end + self.text[key_end..].find(':')? + 1;
             let text = self.render_after_key(value, key_column, flow);
-            return Some(Edit::insert(range.start, text));
+            return Some(Edit::insert(colon.max(range.start), text));
         }
         let block_collection = !flow
             && !self.is_flow(&entry.value)
@@ -348,6 +351,19 @@ impl<'t> Yaml<'t> {
     /// Inserts several entries into `map` (which holds none of their keys as its own) as one edit:
     /// insertions at one place must be one edit, or they would conflict.
     pub fn insert_many(&self, map: &Node, entries: &[(String, NewValue)]) -> Option<Edit> {
+        if self.is_flow(map) {
+            // One entry of flow text, the separator written once.
+            let (first, rest) = entries.split_first()?;
+            let mut edit = self.insert(map, &first.0, &first.1)?;
+            for (key, value) in rest {
+                edit.text.push_str(&format!(
+                    ", {}: {}",
+                    render_key(key),
+                    self.render_flow(value)
+                ));
+            }
+            return Some(edit);
+        }
         let mut edits = entries
             .iter()
             .map(|(key, value)| self.insert(map, key, value))

@@ -213,6 +213,38 @@ fn an_own_key_is_inserted_after_a_merge_key() {
 }
 
 #[test]
+fn an_empty_value_is_filled_after_its_colon() {
+    let text = "c:\n  securityContext:\n  image: x\n";
+    let value = NewValue::Map(vec![(
+        "runAsNonRoot".into(),
+        NewValue::Plain("true".into()),
+    )]);
+    let result = edited(text, |yaml, doc| {
+        yaml.replace_value(doc.get("c")?.entry("securityContext")?, &value)
+    });
+    assert_eq!(
+        result,
+        "c:\n  securityContext:\n    runAsNonRoot: true\n  image: x\n"
+    );
+}
+
+#[test]
+fn several_keys_go_into_an_empty_flow_mapping_as_one_edit() {
+    let entries = vec![
+        ("a".to_owned(), NewValue::Plain("true".into())),
+        ("b".to_owned(), NewValue::strings(["ALL"])),
+    ];
+    let result = edited("c: {}\n", |yaml, doc| {
+        yaml.insert_many(doc.get("c")?, &entries)
+    });
+    assert_eq!(result, "c: {a: true, b: [ALL]}\n");
+    let result = edited("c: {x: 1}\n", |yaml, doc| {
+        yaml.insert_many(doc.get("c")?, &entries)
+    });
+    assert_eq!(result, "c: {x: 1, a: true, b: [ALL]}\n");
+}
+
+#[test]
 fn strings_are_quoted_only_when_yaml_would_read_them_otherwise() {
     assert_eq!(render_string("ALL"), "ALL");
     assert_eq!(
