@@ -423,6 +423,40 @@ mod tests {
     use crate::test_support::{lower_text, render};
 
     #[test]
+    fn layouts_give_each_flag_its_words() {
+        let text = "sudo docker run -it --cap-add=SYS_ADMIN -v \"/a b:/c\" \\\n  -itv /d:/e --privileged img cmd\n";
+        let layouts = command_layouts(text);
+        assert_eq!(layouts.len(), 1);
+        let layout = &layouts[0];
+        assert_eq!(&text[layout.head.to_range()], "docker run");
+        assert_eq!(&text[layout.image.unwrap().to_range()], "img");
+        let shown: Vec<(&str, Option<&str>, Option<&str>)> = layout
+            .flags
+            .iter()
+            .map(|flag| {
+                (
+                    flag.name,
+                    flag.value.as_deref(),
+                    flag.words.map(|words| &text[words.to_range()]),
+                )
+            })
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                ("interactive", None, None),
+                ("tty", None, None),
+                ("cap-add", Some("SYS_ADMIN"), Some("--cap-add=SYS_ADMIN")),
+                ("volume", Some("/a b:/c"), Some("-v \"/a b:/c\"")),
+                ("interactive", None, None),
+                ("tty", None, None),
+                ("volume", Some("/d:/e"), None),
+                ("privileged", None, Some("--privileged")),
+            ]
+        );
+    }
+
+    #[test]
     fn lowers_every_flag_form() {
         let text = include_str!(concat!(
             env!("CARGO_MANIFEST_DIR"),

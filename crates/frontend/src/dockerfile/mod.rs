@@ -190,6 +190,33 @@ mod tests {
     }
 
     #[test]
+    fn layout_spans_instructions_through_continuations_and_heredocs() {
+        let text = "# escape=`\r\nFROM x\r\nrun a `\r\n  b\r\nRUN <<EOF\r\necho\r\nEOF\r\n";
+        let layout = layout(text);
+        assert_eq!(layout.escape, '`');
+        assert_eq!(layout.directives, ["escape"]);
+        let shown: Vec<(&str, &str, &str)> = layout
+            .instructions
+            .iter()
+            .map(|instruction| {
+                (
+                    instruction.keyword.as_str(),
+                    &text[instruction.keyword_range.to_range()],
+                    &text[instruction.span.to_range()],
+                )
+            })
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                ("FROM", "FROM", "FROM x"),
+                ("RUN", "run", "run a `\r\n  b"),
+                ("RUN", "RUN", "RUN <<EOF\r\necho\r\nEOF"),
+            ]
+        );
+    }
+
+    #[test]
     fn errors_carry_path_and_position() {
         let db = SourceDb::new();
         let file = db.add("app/Dockerfile", "FROM alpine\nFORM x\nUSER app\n");
