@@ -723,18 +723,41 @@ impl<'a> Command<'a> {
             .as_ref()
             .map(|image| image.value.as_str())
             .unwrap_or_default();
-        let mut fix = if let Some(variable) = known_images::file_variable(image, name) {
+        // `-e NAME` passes the caller's value through: only a file the image reads moves it out of
+        // the environment.
+        let literal = flag
+            .value
+            .as_deref()
+            .is_some_and(|value| value.contains('='));
+        let written = if literal {
+            format!("-e {name}=…")
+        } else {
+            format!("-e {name}")
+        };
+        let file_variable = known_images::file_variable(image, name);
+        if !literal && file_variable.is_none() {
+            return Err((
+                LeftReason::NoFileConvention,
+                format!("the image has no known `{name}_FILE` convention: make the program read the secret from a file under /run/secrets and mount it there"),
+            ));
+        }
+        let mut fix = if let Some(variable) = file_variable {
             let replacement = format!(
                 "--mount type=bind,src=\"$PWD/secrets/{id}\",dst=/run/secrets/{id},readonly -e {variable}=/run/secrets/{id}"
             );
             let mut fix = self.fix(
                 &[finding],
                 Layer::Secrets,
-                format!("`-e {name}=…` became the secret file `/run/secrets/{id}` read through `{variable}`"),
+                format!("`{written}` became the secret file `/run/secrets/{id}` read through `{variable}`"),
                 vec![Edit::replace(words.to_range(), replacement)],
             );
+            let rotate = if literal {
+                ", and rotate the value that was committed"
+            } else {
+                ""
+            };
             change_of(&mut fix).follow_up = Some(format!(
-                "put the value in `secrets/{id}` in the directory the script runs from (readable by the container's user, never committed), and rotate the value that was committed"
+                "put the value in `secrets/{id}` in the directory the script runs from (readable by the container's user, never committed){rotate}"
             ));
             change_of(&mut fix).may_break = Some(format!(
                 "the container does not start until `secrets/{id}` exists"
@@ -953,6 +976,31 @@ mod tests {
             !lines[1].contains("seccomp") && !lines[1].contains("--cap-add"),
             "{}",
             lines[1]
+        );
+    }
+
+    #[test]
+    fn a_secret_passed_through_moves_to_a_file_only_where_the_image_reads_one() {
+        let script = "docker run -e POSTGRES_PASSWORD -e API_TOKEN=tok_abcdef0123456789abcdef example/app:1\ndocker run -e POSTGRES_PASSWORD postgres:16\n";
+        let result = hardened(script, false);
+        let lines: Vec<&str> = result.text.lines().collect();
+        assert!(
+            lines[0].ends_with(" -e POSTGRES_PASSWORD -e API_TOKEN example/app:1"),
+            "{}",
+            lines[0]
+        );
+        assert!(lines[1].ends_with(" --mount type=bind,src=\"$PWD/secrets/postgres_password\",dst=/run/secrets/postgres_password,readonly -e POSTGRES_PASSWORD_FILE=/run/secrets/postgres_password postgres:16"), "{}", lines[1]);
+        let left: Vec<_> = result
+            .left
+            .iter()
+            .map(|left| (left.rule, left.reason))
+            .collect();
+        assert_eq!(
+            left,
+            [
+                ("LP620", LeftReason::NoFileConvention),
+                ("LP620", LeftReason::NoFileConvention)
+            ]
         );
     }
 

@@ -1408,6 +1408,13 @@ pub(crate) mod testing {
             first.errors,
             first.text
         );
+        // A fix that changes nothing would be applied again in every pass: each change once.
+        for (index, change) in first.changes.iter().enumerate() {
+            assert!(
+                !first.changes[..index].contains(change),
+                "made twice: {change:?}"
+            );
+        }
         let again = crate::harden(path, &first.text, kind, fixer, &judge, options);
         assert_eq!(again.text, first.text, "hardening is idempotent");
         assert!(again.changes.is_empty(), "{:?}", again.changes);

@@ -388,8 +388,31 @@ fn corpus_dockerfiles_harden_effectively_and_idempotently() {
         all
     };
     let first = contents();
-    let again = run(&["harden", "--in-place", "--remove-dangerous", "."]);
+    let again = run(&[
+        "harden",
+        "--in-place",
+        "--remove-dangerous",
+        "--format",
+        "json",
+        ".",
+    ]);
     assert_no_secret("harden over the corpus", &again.stdout);
+    let second: Value = serde_json::from_slice(&again.stdout).expect("harden JSON");
+    let still_changing: Vec<_> = second["files"]
+        .as_array()
+        .expect("files")
+        .iter()
+        .filter(|file| {
+            file["changes"]
+                .as_array()
+                .is_some_and(|changes| !changes.is_empty())
+        })
+        .map(|file| file["path"].to_string())
+        .collect();
+    assert!(
+        still_changing.is_empty(),
+        "changes on a second run: {still_changing:#?}"
+    );
     let second = contents();
     let unstable: Vec<_> = first
         .iter()
