@@ -26,7 +26,7 @@ use leastpriv_frontend::docker_run::{command_layouts, CommandLayout, FlagLayout}
 use leastpriv_model::{Capability, Certainty, Remedy, Runtime, SeccompProfile};
 use leastpriv_rules::{Diagnostic, Layer};
 
-use crate::dockerfile::{skip_blanks, NON_ROOT_ID};
+use crate::dockerfile::{skip_blanks, without_no_ops, NON_ROOT_ID};
 use crate::edit::Edit;
 use crate::known_images;
 use crate::plan::{Change, FilePlan, Fix, LeftReason};
@@ -198,6 +198,7 @@ impl<'a> Command<'a> {
         if !additions.settings.is_empty() {
             fixes.push(self.insertion(additions));
         }
+        let fixes = without_no_ops(self.text, fixes, plan);
         plan.fixes.extend(fixes);
     }
 

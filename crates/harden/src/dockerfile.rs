@@ -34,7 +34,7 @@ use leastpriv_rules::{Diagnostic, Layer};
 
 use crate::edit::Edit;
 use crate::known_images;
-use crate::plan::{Change, FilePlan, Fix, LeftReason};
+use crate::plan::{Change, FilePlan, Fix, Left, LeftReason};
 use crate::{FixInput, FixOptions, Fixer};
 
 /// The uid and gid of the account harden creates: high enough to clash with no distribution's system
@@ -157,16 +157,41 @@ fn plan_container(
         first.edits.extend(file.syntax_directive());
     }
     // Removals first: a step removed needs no secret mount, and its secret then goes in the next pass.
-    plan.fixes = removals
+    let fixes = removals
         .into_iter()
         .chain(others)
         .map(|fix| fix.into_fix(name))
         .collect();
+    plan.fixes = without_no_ops(text, fixes, &mut plan);
     plan
 }
 
 /// Why a remedy was not applied.
 type Refusal = (LeftReason, String);
+
+/// `fixes` without those whose edits would write what is already there: the finding then has a
+/// cause the fix does not reach, and applying it again in every pass would claim a change each time.
+/// Their remedies are left with that reason.
+pub(crate) fn without_no_ops(text: &str, fixes: Vec<Fix>, plan: &mut FilePlan) -> Vec<Fix> {
+    let (kept, no_ops): (Vec<Fix>, Vec<Fix>) = fixes.into_iter().partition(|fix| {
+        fix.edits
+            .iter()
+            .any(|edit| text.get(edit.range.clone()) != Some(edit.text.as_str()))
+    });
+    for change in no_ops.iter().flat_map(|fix| &fix.changes) {
+        for rule in &change.rules {
+            plan.left.push(Left {
+                container: change.container.clone(),
+                rule,
+                layer: change.layer,
+                remedy: change.summary.clone(),
+                reason: LeftReason::UnusualSyntax,
+                detail: "the setting is already written so: the finding comes from something harden does not rewrite".to_owned(),
+            });
+        }
+    }
+    kept
+}
 
 /// A fix before it is attributed to its container.
 struct Planned {
@@ -1644,6 +1669,34 @@ mod tests {
                 assert!(!result.text.contains("u+s /bin/busybox"), "{}", result.text);
             }
         }
+    }
+
+    #[test]
+    fn a_fix_that_writes_what_is_there_is_left_not_claimed() {
+        let change = |summary: &str| Change {
+            container: "c".to_owned(),
+            rules: vec!["LP501"],
+            layer: Layer::Filesystem,
+            summary: summary.to_owned(),
+            may_break: None,
+            follow_up: None,
+        };
+        let fixes = vec![
+            Fix {
+                changes: vec![change("same")],
+                edits: vec![Edit::replace(4..7, "nnp")],
+            },
+            Fix {
+                changes: vec![change("new")],
+                edits: vec![Edit::insert(0, "x ")],
+            },
+        ];
+        let mut plan = FilePlan::default();
+        let kept = without_no_ops("run nnp", fixes, &mut plan);
+        assert_eq!(kept.len(), 1);
+        assert_eq!(kept[0].changes[0].summary, "new");
+        assert_eq!(plan.left.len(), 1);
+        assert_eq!(plan.left[0].reason, LeftReason::UnusualSyntax);
     }
 
     #[test]
