@@ -251,14 +251,9 @@ fn driftwood_dockerfile_hardened_is_the_output_of_harden() {
     assert!(medium_or_above(dir.path(), "Dockerfile").is_empty());
 }
 
-/// Builds `dockerfile` (with the host's static busybox in the context) with the classic builder,
-/// runs it with `command`, and returns its output; `None` (skipped) without an engine or busybox.
-fn build_and_run(
-    test: &str,
-    dockerfile: &str,
-    extra: &[(&str, &str)],
-    command: &[&str],
-) -> Option<String> {
+/// A build context holding the host's static busybox and `dockerfile`; `None` (skipped) without an
+/// engine or busybox.
+fn busybox_context(test: &str, dockerfile: &str) -> Option<tempfile::TempDir> {
     if Command::new("docker")
         .args(["version", "--format", "{{.Server.Version}}"])
         .output()
@@ -275,10 +270,22 @@ fn build_and_run(
     }
     let context = tempfile::tempdir().expect("temporary directory");
     std::fs::copy(busybox, context.path().join("busybox")).expect("copy busybox");
+    std::fs::write(context.path().join("Dockerfile"), dockerfile).expect("write");
+    Some(context)
+}
+
+/// Builds `dockerfile` (with the host's static busybox in the context) with the classic builder,
+/// runs it with `command`, and returns its output; `None` (skipped) without an engine or busybox.
+fn build_and_run(
+    test: &str,
+    dockerfile: &str,
+    extra: &[(&str, &str)],
+    command: &[&str],
+) -> Option<String> {
+    let context = busybox_context(test, dockerfile)?;
     for (name, contents) in extra {
         std::fs::write(context.path().join(name), contents).expect("write");
     }
-    std::fs::write(context.path().join("Dockerfile"), dockerfile).expect("write");
     let hardened = leastpriv(context.path(), &["harden", "--in-place", "Dockerfile"]);
     assert_eq!(
         hardened.status.code(),
@@ -326,6 +333,52 @@ fn a_hardened_scratch_image_builds_and_runs_as_the_non_root_user() {
         return;
     };
     assert_eq!(output, "10001\n10001\n0\n755\n");
+}
+
+/// A `docker run` script hardened and run on the engine: Docker accepts every flag harden writes,
+/// and inside the container the process is uid 10001 with no capability, no-new-privileges, a
+/// read-only root and a writable `/tmp`.
+#[test]
+fn a_hardened_docker_run_script_runs_on_the_engine() {
+    let test = "a_hardened_docker_run_script_runs_on_the_engine";
+    let tag = format!("leastpriv-test/harden-run-{}:1", std::process::id());
+    let image = "FROM scratch\n\
+                 COPY busybox /bin/busybox\n\
+                 RUN [\"/bin/busybox\", \"--install\", \"-s\", \"/bin\"]\n";
+    let Some(context) = busybox_context(test, image) else {
+        return;
+    };
+    let built = Command::new("docker")
+        .args(["build", "-q", "-t", &tag, "."])
+        .env("DOCKER_BUILDKIT", "0")
+        .current_dir(context.path())
+        .output()
+        .expect("docker build");
+    assert!(built.status.success(), "{}", text(&built.stderr));
+    let probe = "id -u; touch /tmp/x && echo tmp-ok; touch /x 2>/dev/null || echo ro-ok; grep -E \"^(NoNewPrivs|CapEff)\" /proc/self/status";
+    let script =
+        format!("#!/bin/sh\nset -e\ndocker run --rm \\\n    {tag} \\\n    sh -c '{probe}'\n");
+    std::fs::write(context.path().join("run.sh"), &script).expect("write");
+    let hardened = leastpriv(context.path(), &["harden", "--in-place", "run.sh"]);
+    assert_eq!(
+        hardened.status.code(),
+        Some(0),
+        "{}",
+        text(&hardened.stderr)
+    );
+    let ran = Command::new("sh")
+        .arg("run.sh")
+        .current_dir(context.path())
+        .output()
+        .expect("run the script");
+    let _ = Command::new("docker").args(["rmi", "-f", &tag]).output();
+    let written = std::fs::read_to_string(context.path().join("run.sh")).expect("read");
+    assert!(ran.status.success(), "{written}\n{}", text(&ran.stderr));
+    assert_eq!(
+        text(&ran.stdout),
+        "10001\ntmp-ok\nro-ok\nCapEff:\t0000000000000000\nNoNewPrivs:\t1\n",
+        "{written}"
+    );
 }
 
 /// Every Dockerfile of `../shared/corpus`, copied into a temporary directory and hardened in place
