@@ -1006,6 +1006,28 @@ mod tests {
     }
 
     #[test]
+    fn unusual_command_lines_are_hardened_or_left_never_broken() {
+        for script in [
+            "docker run $DOCKER_OPTS --rm img\n",
+            "docker run -itv /var/run/docker.sock:/s --privileged=true img\n",
+            "id=$(docker run -d --cap-add=ALL,SYS_ADMIN --cap-add NET_ADMIN img)\n",
+            "sudo podman container create --net=host --ipc host -u 0:0 img\r\nexit 0\r\n",
+            "docker run --help\ndocker run --read-only=false --security-opt=no-new-privileges=false -e PASSWORD img\n",
+            "docker run \\\n\t--security-opt apparmor=unconfined \\\n\t--security-opt label=disable img &\nwait\n",
+        ] {
+            for dangerous in [false, true] {
+                let result = hardened(script, dangerous);
+                assert!(result.text.ends_with('\n'), "{}", result.text);
+            }
+        }
+        let removed = hardened(
+            "id=$(docker run -d --cap-add=ALL,SYS_ADMIN --cap-add NET_ADMIN img)\n",
+            true,
+        );
+        assert!(!removed.text.contains("--cap-add"), "{}", removed.text);
+    }
+
+    #[test]
     fn tmpfs_directories_collapse() {
         let written = [
             "/tmp/a".to_owned(),
