@@ -1060,7 +1060,7 @@ impl SecretMoves<'_> {
                         all.push(yaml.insert(&top.value, name, value)?);
                         Some(all)
                     })
-                    .and_then(|all| merge_insertions(all)),
+                    .and_then(merge_insertions),
                 Some(_) => None,
                 None => yaml.insert(document, "secrets", &NewValue::Map(entries)),
             };
@@ -1187,7 +1187,7 @@ mod tests {
             "/var/cache/nginx",
             "/",
         ]
-        .map(|path| directory_of(path));
+        .map(directory_of);
         assert_eq!(
             minimal_prefixes(paths.to_vec()),
             vec!["/tmp", "/var/cache/nginx", "/var/run"]
