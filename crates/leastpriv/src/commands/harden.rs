@@ -143,7 +143,8 @@ pub(crate) fn run(
     let mut report = Report::default();
     for file in &files {
         let hardened = &file.hardened;
-        let diff = if args.override_file.is_some() {
+        // Compose files' changes go into the override file, shown as its own diff.
+        let diff = if args.override_file.is_some() && file.kind == InputKind::Compose {
             String::new()
         } else {
             // The diff quotes the file: the values findings asked to move are masked, and so is

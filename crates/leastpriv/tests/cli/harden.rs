@@ -543,3 +543,93 @@ fn the_corpus_hardens_idempotently_and_effectively() {
     );
     insta::assert_debug_snapshot!("harden_corpus_left_by_reason", left_by_reason);
 }
+
+/// The chapter's worked example: Driftwood's first-written Compose file hardened with the checked-in
+/// profile of its web service. Run where it lives; the default mode writes nothing.
+#[test]
+fn driftwood_is_hardened_with_its_profile() {
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/driftwood");
+    let before = files(&example);
+    let output = leastpriv(
+        &example,
+        &[
+            "harden",
+            "compose.yaml",
+            "--profile",
+            "web.profile.json",
+            "--remove-dangerous",
+        ],
+    );
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(before, files(&example), "the default mode wrote something");
+    let text = stdout(&output);
+    assert!(!text.contains("driftwood-dev-password"), "{text}");
+    insta::assert_snapshot!("harden_driftwood", text);
+}
+
+/// A Compose service built from an audited Dockerfile runs as that Dockerfile's non-root user.
+#[test]
+fn a_built_service_gets_its_dockerfiles_non_root_user() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    fs::write(
+        dir.path().join("Dockerfile"),
+        "FROM debian:bookworm\nRUN useradd -u 10002 app\nUSER app\n",
+    )
+    .expect("write");
+    fs::write(
+        dir.path().join("compose.yaml"),
+        "services:\n  web:\n    build: .\n    user: root # for debugging\n",
+    )
+    .expect("write");
+    let output = leastpriv(
+        dir.path(),
+        &["harden", "compose.yaml", "--in-place", "--select", "user"],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    let text = fs::read_to_string(dir.path().join("compose.yaml")).expect("read");
+    assert_eq!(
+        text,
+        "services:\n  web:\n    build: .\n    user: app # for debugging\n"
+    );
+}
+
+/// Standard input: the diff by default, the hardened text with `--in-place` (as a formatter does).
+#[test]
+fn standard_input_is_hardened_to_standard_output() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let input = "services:\n  db:\n    image: postgres:16\n    environment:\n      POSTGRES_PASSWORD: planted-db-secret-1\n";
+    let run = |extra: &[&str]| {
+        let mut args = vec!["harden", "-", "--stdin-filename", "compose.yaml"];
+        args.extend(extra);
+        Command::cargo_bin("leastpriv")
+            .expect("the binary")
+            .current_dir(dir.path())
+            .args(&args)
+            .write_stdin(input)
+            .output()
+            .expect("runs")
+    };
+    let diff = run(&[]);
+    assert_eq!(diff.status.code(), Some(0));
+    assert!(
+        stdout(&diff).starts_with("--- a/compose.yaml\n+++ b/compose.yaml\n"),
+        "{}",
+        stdout(&diff)
+    );
+    assert_no_planted(&stdout(&diff), "the diff");
+    let hardened = run(&["--in-place"]);
+    assert_eq!(hardened.status.code(), Some(0));
+    let text = stdout(&hardened);
+    assert!(text.starts_with("services:\n  db:\n"), "{text}");
+    assert!(
+        text.contains("POSTGRES_PASSWORD_FILE: /run/secrets/postgres_password"),
+        "{text}"
+    );
+    assert_no_planted(&text, "the hardened text");
+    assert_no_planted(&String::from_utf8_lossy(&hardened.stderr), "stderr");
+}
