@@ -41,10 +41,17 @@ impl Fixer for KubernetesFixer {
     fn plan(&self, input: &FixInput<'_>) -> FilePlan {
         let text = input.db.get(input.file);
         let text = text.text();
-        let documents = yaml::parse(text, input.file).documents;
-        let yaml = Yaml::new(text, &documents);
+        let parsed;
+        let documents = match input.documents {
+            Some(documents) => documents,
+            None => {
+                parsed = yaml::parse(text, input.file).documents;
+                &parsed
+            }
+        };
+        let yaml = Yaml::new(text, documents);
         let mut plan = FilePlan::default();
-        for document in &documents {
+        for document in documents {
             for spec in pod_specs(document) {
                 let mut volumes_planned = false;
                 for list in CONTAINER_LISTS {

@@ -80,6 +80,9 @@ pub struct FixInput<'a> {
     pub db: &'a SourceDb,
     /// The file to edit.
     pub file: FileId,
+    /// Its YAML documents as the front-end parsed them, when it kept them (Kubernetes): a fixer
+    /// that needs the tree uses them rather than parsing the text again.
+    pub documents: Option<&'a [leastpriv_frontend::yaml::Node]>,
     /// Its containers and their findings.
     pub subjects: &'a [Subject<'a>],
     /// What the user asked.
@@ -141,7 +144,20 @@ pub fn harden(
     for pass in 0..MAX_PASSES {
         let db = SourceDb::new();
         let file = db.add(path, hardened.text.as_str());
-        let lowered = leastpriv_frontend::lower(&db, file, kind, judge.options);
+        let (lowered, documents) = match kind {
+            InputKind::Kubernetes => {
+                let (lowered, documents) = leastpriv_frontend::kubernetes::lower_keeping_documents(
+                    &db,
+                    file,
+                    judge.options,
+                );
+                (lowered, Some(documents))
+            }
+            _ => (
+                leastpriv_frontend::lower(&db, file, kind, judge.options),
+                None,
+            ),
+        };
         if !lowered.errors.is_empty() {
             if pass == 0 {
                 hardened.errors = lowered
@@ -163,9 +179,15 @@ pub fn harden(
         if pass == 0 {
             hardened.sensitive = secret_values(&subjects);
         }
+        if subjects.iter().all(|subject| subject.findings.is_empty()) {
+            // Nothing asks for a change, and nothing is left.
+            hardened.left.clear();
+            return hardened;
+        }
         let input = FixInput {
             db: &db,
             file,
+            documents: documents.as_deref(),
             subjects: &subjects,
             options,
         };

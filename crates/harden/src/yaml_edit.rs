@@ -136,11 +136,6 @@ impl<'t> Yaml<'t> {
         }
     }
 
-    /// The text.
-    pub fn text(&self) -> &'t str {
-        self.text
-    }
-
     /// The source text of a node, as written.
     pub fn source(&self, node: &Node) -> &'t str {
         self.text

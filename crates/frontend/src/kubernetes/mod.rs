@@ -58,14 +58,24 @@ fn is_helm_template(text: &str) -> bool {
 }
 
 /// Lowers Kubernetes manifests into one container per container of each workload.
-pub fn lower(db: &SourceDb, file: FileId, _options: &Options) -> Lowered {
+pub fn lower(db: &SourceDb, file: FileId, options: &Options) -> Lowered {
+    lower_keeping_documents(db, file, options).0
+}
+
+/// [`lower`], handing back the parsed documents too: for a fixer that edits the spans the
+/// containers were lowered from, so that one parse serves both.
+pub fn lower_keeping_documents(
+    db: &SourceDb,
+    file: FileId,
+    _options: &Options,
+) -> (Lowered, Vec<Node>) {
     let source = db.get(file);
     let (documents, mut lowered) = yaml::parse_for_lowering(&source, file);
     for document in &documents {
         lower_object(document, &mut lowered.containers);
     }
     lowered.daemons = crate::engine_in_container::daemons(&lowered.containers);
-    lowered
+    (lowered, documents)
 }
 
 /// Where an object keeps its pod: the template's metadata (for annotations) and spec.
