@@ -19,6 +19,8 @@
 
 pub mod compose;
 pub mod diff;
+pub mod docker_run;
+pub mod dockerfile;
 pub mod edit;
 pub mod known_images;
 pub mod kubernetes;
@@ -228,19 +230,27 @@ pub fn harden(
 fn secret_values(subjects: &[Subject<'_>]) -> Vec<Sensitive> {
     let mut values = Vec::new();
     for subject in subjects {
-        let Some(runtime) = &subject.container.runtime else {
-            continue;
-        };
+        let container = subject.container;
         for finding in &subject.findings {
             let Some(Remedy::MoveToSecret { name }) = &finding.remedy else {
                 continue;
             };
-            let named = runtime
-                .environment
-                .iter()
+            let environment = container.runtime.iter().flat_map(|r| &r.environment);
+            // A Dockerfile's `ENV` pairs and `ARG` defaults.
+            let stages = container.build.iter().flat_map(|build| &build.stages);
+            let build_env = stages.clone().flat_map(|stage| &stage.env);
+            let named = environment
+                .chain(build_env)
                 .filter(|variable| variable.name.value == *name);
             values
                 .extend(named.filter_map(|variable| Some(variable.value.as_ref()?.value.clone())));
+            let args = container
+                .build
+                .iter()
+                .flat_map(|build| &build.global_args)
+                .chain(stages.flat_map(|stage| &stage.args))
+                .filter(|arg| arg.name.value == *name);
+            values.extend(args.filter_map(|arg| Some(arg.default.as_ref()?.value.clone())));
         }
     }
     values

@@ -200,7 +200,14 @@ impl Fixture {
             containers: Vec::new(),
         };
         let dir = dir.to_str().expect("a UTF-8 path");
-        let output = docker(&["build", "--no-cache", "--quiet", "--tag", &fixture.image, dir]);
+        let output = docker(&[
+            "build",
+            "--no-cache",
+            "--quiet",
+            "--tag",
+            &fixture.image,
+            dir,
+        ]);
         assert!(
             output.status.success(),
             "docker build: {}",

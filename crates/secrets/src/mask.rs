@@ -186,6 +186,15 @@ fn assignments(text: &str, ranges: &mut Vec<Range<usize>>) {
         {
             continue;
         }
+        // `secrets: [db_password]`, `secrets: {…}`: a YAML collection under a secret-like key names
+        // secrets, it does not hold one (a scalar value is what the rules flag).
+        if sep.as_str() == ":"
+            && text[after..]
+                .trim_start_matches([' ', '\t'])
+                .starts_with(['[', '{'])
+        {
+            continue;
+        }
         let line_start = text[..name.start()].rfind('\n').map_or(0, |at| at + 1);
         let in_flow = text[line_start..name.start()].contains(['{', '[']);
         if let Some(value) = value_at(text, after, sep.as_str() == ":", in_flow) {
@@ -597,6 +606,8 @@ mod tests {
     fn leaves_references_and_innocent_lines_alone() {
         for line in [
             "ENV DB_PASSWORD_FILE=$SECRETS/db",
+            "    secrets: [db_password, api_token]",
+            "  db: {image: postgres, secrets: [postgres_password]}",
             "RUN echo ${API_TOKEN}",
             "ARG API_TOKEN=${API_TOKEN}",
             "USER root",

@@ -115,6 +115,82 @@ pub fn lower(db: &SourceDb, file: FileId, options: &Options) -> Lowered {
     lowered
 }
 
+/// Where one container command of a script is written, for fixers that rewrite it in place. Read by
+/// the same tokenizer and flag table as [`lower`], so the fixer's flags are the findings' flags.
+#[derive(Clone, Debug)]
+pub struct CommandLayout {
+    /// From the program to the subcommand (`docker container run`): the container's origin.
+    pub head: TextRange,
+    /// Every flag before the image, in order.
+    pub flags: Vec<FlagLayout>,
+    /// The image argument, quotes included, when there is one.
+    pub image: Option<TextRange>,
+}
+
+/// Where one flag of a container command is written.
+#[derive(Clone, Debug)]
+pub struct FlagLayout {
+    /// The canonical long name (`-u` is `user`, `--net` is `network`).
+    pub name: &'static str,
+    /// The value after quote removal, expansions kept as written.
+    pub value: Option<String>,
+    /// Where the value is written, quotes excluded (the span the model gives it).
+    pub value_range: Option<TextRange>,
+    /// The whole words the flag and its value occupy, quotes included; `None` when the flag shares a
+    /// word with other flags (`-itv x`), so it cannot be removed alone.
+    pub words: Option<TextRange>,
+}
+
+/// The container commands of a script and where their parts are written.
+pub fn command_layouts(text: &str) -> Vec<CommandLayout> {
+    let mut layouts = Vec::new();
+    if !mentions_engine(text) {
+        return layouts;
+    }
+    // Errors are the front-end's to report; a fixer only edits what was read.
+    let _ = shell::scan_commands(text, &mut |command| {
+        let Some(invocation) = command::recognise(&command.words) else {
+            return;
+        };
+        let flags = invocation
+            .flags
+            .iter()
+            .map(|flag| {
+                let flag_word = command.words.iter().find(|word| {
+                    word.range().start <= flag.range.start && flag.range.end <= word.range().end
+                });
+                // `--flag`, `-v x`, `-v=x`, `-vx`: the word holds this flag only; `-it` holds two.
+                let alone = flag_word.is_some_and(|word| {
+                    let text = word.text();
+                    let value_inline = flag
+                        .value
+                        .is_some_and(|value| std::ptr::eq(value.word, word));
+                    text.starts_with("--")
+                        || (word.source_range(0..2) == flag.range
+                            && (text.len() == 2 || value_inline))
+                });
+                let words = flag_word.filter(|_| alone).map(|word| match flag.value {
+                    Some(value) => word.range().cover(value.word.range()),
+                    None => word.range(),
+                });
+                FlagLayout {
+                    name: flag.name,
+                    value: flag.value.map(|value| value.text().to_owned()),
+                    value_range: flag.value.map(|value| value.range()),
+                    words,
+                }
+            })
+            .collect();
+        layouts.push(CommandLayout {
+            head: invocation.head,
+            flags,
+            image: invocation.image.map(shell::Word::range),
+        });
+    });
+    layouts.sort_by_key(|layout| layout.head);
+    layouts
+}
+
 /// One container from one command; `None` when the command names no image (`docker run --help`).
 fn lower_invocation(file: FileId, invocation: &Invocation<'_>) -> Option<Container> {
     let image = invocation.image?;
@@ -345,6 +421,40 @@ fn podman_secret(runtime: &mut Runtime, value: FlagValue<'_>, file: FileId) {
 mod tests {
     use super::*;
     use crate::test_support::{lower_text, render};
+
+    #[test]
+    fn layouts_give_each_flag_its_words() {
+        let text = "sudo docker run -it --cap-add=SYS_ADMIN -v \"/a b:/c\" \\\n  -itv /d:/e --privileged img cmd\n";
+        let layouts = command_layouts(text);
+        assert_eq!(layouts.len(), 1);
+        let layout = &layouts[0];
+        assert_eq!(&text[layout.head.to_range()], "docker run");
+        assert_eq!(&text[layout.image.unwrap().to_range()], "img");
+        let shown: Vec<(&str, Option<&str>, Option<&str>)> = layout
+            .flags
+            .iter()
+            .map(|flag| {
+                (
+                    flag.name,
+                    flag.value.as_deref(),
+                    flag.words.map(|words| &text[words.to_range()]),
+                )
+            })
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                ("interactive", None, None),
+                ("tty", None, None),
+                ("cap-add", Some("SYS_ADMIN"), Some("--cap-add=SYS_ADMIN")),
+                ("volume", Some("/a b:/c"), Some("-v \"/a b:/c\"")),
+                ("interactive", None, None),
+                ("tty", None, None),
+                ("volume", Some("/d:/e"), None),
+                ("privileged", None, Some("--privileged")),
+            ]
+        );
+    }
 
     #[test]
     fn lowers_every_flag_form() {

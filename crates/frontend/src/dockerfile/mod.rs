@@ -57,7 +57,7 @@ mod stages;
 mod syntax;
 
 use leastpriv_model::{Container, SourceKind};
-use leastpriv_source::{FileId, InputError, SourceDb, Span};
+use leastpriv_source::{FileId, InputError, SourceDb, Span, TextRange};
 
 use crate::{Lowered, Options};
 
@@ -76,6 +76,53 @@ pub fn looks_like_dockerfile(text: &str) -> bool {
             line.len() > keyword.len()
                 && (keyword.eq_ignore_ascii_case("FROM") || keyword.eq_ignore_ascii_case("ARG"))
         })
+}
+
+/// The layout of a Dockerfile's text, for fixers that edit it in place: the escape character, the
+/// parser directives and where each instruction is written. Read by the same parser as [`lower`], so
+/// a fixer and the findings agree on where an instruction starts and ends.
+#[derive(Clone, Debug)]
+pub struct Layout {
+    /// The escape character: `\`, or `` ` `` by `# escape=`.
+    pub escape: char,
+    /// The lower-case names of the parser directives written at the top (`syntax`, `escape`, `check`).
+    pub directives: Vec<String>,
+    /// Every instruction, in file order.
+    pub instructions: Vec<InstructionLayout>,
+}
+
+/// Where one instruction is written.
+#[derive(Clone, Debug)]
+pub struct InstructionLayout {
+    /// The instruction's name in upper case (`RUN`), or as written when it is unknown.
+    pub keyword: String,
+    /// The keyword as written.
+    pub keyword_range: TextRange,
+    /// The whole instruction, from the keyword to the end of its last line (continuations and
+    /// heredoc bodies included, line terminator excluded).
+    pub span: TextRange,
+}
+
+/// Reads the layout of a Dockerfile's text.
+pub fn layout(text: &str) -> Layout {
+    let parsed = syntax::parse(text);
+    let instructions = parsed
+        .instructions
+        .iter()
+        .map(|instruction| InstructionLayout {
+            keyword: instruction.keyword.map_or_else(
+                || instruction.keyword_text().to_owned(),
+                |keyword| keyword.name().to_owned(),
+            ),
+            keyword_range: instruction.file_range(instruction.keyword_range.clone()),
+            span: instruction.span,
+        })
+        .collect();
+    Layout {
+        escape: parsed.escape,
+        directives: parsed.directives,
+        instructions,
+    }
 }
 
 /// Lowers a Dockerfile into one container: the image its target stage builds.
@@ -140,6 +187,33 @@ mod tests {
         ] {
             assert!(!looks_like_dockerfile(text), "{text:?}");
         }
+    }
+
+    #[test]
+    fn layout_spans_instructions_through_continuations_and_heredocs() {
+        let text = "# escape=`\r\nFROM x\r\nrun a `\r\n  b\r\nRUN <<EOF\r\necho\r\nEOF\r\n";
+        let layout = layout(text);
+        assert_eq!(layout.escape, '`');
+        assert_eq!(layout.directives, ["escape"]);
+        let shown: Vec<(&str, &str, &str)> = layout
+            .instructions
+            .iter()
+            .map(|instruction| {
+                (
+                    instruction.keyword.as_str(),
+                    &text[instruction.keyword_range.to_range()],
+                    &text[instruction.span.to_range()],
+                )
+            })
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                ("FROM", "FROM", "FROM x"),
+                ("RUN", "run", "run a `\r\n  b"),
+                ("RUN", "RUN", "RUN <<EOF\r\necho\r\nEOF"),
+            ]
+        );
     }
 
     #[test]

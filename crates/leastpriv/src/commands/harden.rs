@@ -12,6 +12,8 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use leastpriv_frontend::InputKind;
 use leastpriv_harden::compose::{override_document, ComposeFixer};
+use leastpriv_harden::docker_run::DockerRunFixer;
+use leastpriv_harden::dockerfile::DockerfileFixer;
 use leastpriv_harden::kubernetes::KubernetesFixer;
 use leastpriv_harden::write::{create_file, write_file, Written};
 use leastpriv_harden::{diff, FixOptions, Fixer, Hardened, Judge, LeftReason, Output, Profile};
@@ -29,8 +31,8 @@ fn fixer_for(kind: InputKind) -> Option<&'static dyn Fixer> {
     match kind {
         InputKind::Compose => Some(&ComposeFixer),
         InputKind::Kubernetes => Some(&KubernetesFixer),
-        // The Dockerfile and `docker run` fixers plug in here.
-        InputKind::Dockerfile | InputKind::ShellScript => None,
+        InputKind::Dockerfile => Some(&DockerfileFixer),
+        InputKind::ShellScript => Some(&DockerRunFixer),
         // Output of the engine, daemon settings and `.env` files: nothing of a container's own to
         // write (a secret in a `.env` file stays there; the Compose file that reads it is hardened).
         InputKind::DockerInspect
@@ -146,10 +148,12 @@ pub(crate) fn run(
         let diff = if args.override_file.is_some() && file.kind == InputKind::Compose {
             String::new()
         } else {
+            // The diff quotes the file: the values findings asked to move are masked, and so is
+            // anything else that looks secret, as audit's snippets are.
             diff::unified_masked(
                 &hardened.path,
-                &hardened.original,
-                &hardened.text,
+                &leastpriv_secrets::mask(&hardened.original),
+                &leastpriv_secrets::mask(&hardened.text),
                 &hardened.sensitive,
             )
         };

@@ -221,6 +221,8 @@ pub(crate) struct Dockerfile {
     pub(crate) instructions: Vec<Instruction>,
     /// What could not be parsed.
     pub(crate) errors: Vec<SyntaxError>,
+    /// The parser directives written at the top, lower-case names in file order.
+    pub(crate) directives: Vec<String>,
 }
 
 /// One physical line: its content (without the line terminator) and where the next line starts.
@@ -261,6 +263,7 @@ pub(crate) fn parse(text: &str) -> Dockerfile {
         escape: parser.escape,
         instructions,
         errors: parser.errors,
+        directives: parser.seen_directives,
     }
 }
 
