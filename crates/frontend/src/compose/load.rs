@@ -31,6 +31,10 @@ const MAX_CHAIN: usize = 32;
 const MAX_LOADS: usize = 256;
 /// Documents read from one Compose file.
 const MAX_DOCUMENTS: usize = 64;
+/// Bytes of Compose files one project reads in all (main file, override file, `include`d and
+/// `extends`ed files): a project is lowered as one input, so it is bounded as one input is, and a
+/// file of a few lines cannot make the run read and hold hundreds of large included files.
+pub(super) const MAX_PROJECT_BYTES: u64 = MAX_INPUT_BYTES;
 /// Nodes `extends` may copy in one project: a thousand services extending one huge service must not
 /// multiply it a thousand times in memory.
 const MAX_COPIED_NODES: usize = 1_000_000;
@@ -75,6 +79,10 @@ pub(super) fn load(
         },
         read: HashMap::new(),
         files_read: files.len(),
+        bytes_read: files
+            .iter()
+            .map(|&file| db.get(file).text().len() as u64)
+            .sum(),
         loads: 0,
         copied_nodes: 0,
         budget: ExpansionBudget::for_input(
@@ -102,6 +110,8 @@ struct Loader<'a> {
     /// `extends`).
     read: HashMap<PathBuf, ReadFile>,
     files_read: usize,
+    /// Bytes of the project's Compose files read so far, against [`MAX_PROJECT_BYTES`].
+    bytes_read: u64,
     loads: usize,
     copied_nodes: usize,
     /// Bytes interpolation may still produce, `.env` files included.
@@ -647,8 +657,20 @@ impl Loader<'_> {
             return None;
         }
         match read_text(path, &self.project.scope) {
+            Ok(text) if self.bytes_read + text.len() as u64 > MAX_PROJECT_BYTES => {
+                self.error(
+                    named_at,
+                    format!(
+                        "the project's Compose files would exceed {} MiB together; `{}` is not read",
+                        MAX_PROJECT_BYTES >> 20,
+                        path.display()
+                    ),
+                );
+                None
+            }
             Ok(text) => {
                 self.files_read += 1;
+                self.bytes_read += text.len() as u64;
                 let file = self.db.add(path.display().to_string(), text);
                 self.read.insert(path.to_path_buf(), (file, None));
                 Some(file)

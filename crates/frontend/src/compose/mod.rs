@@ -73,7 +73,17 @@ pub fn lower(db: &SourceDb, file: FileId, options: &Options) -> Lowered {
     let is_main = main_file(&dir).is_some_and(|main| file_name(&main) == name);
     if is_main {
         if let Some(override_path) = first_existing(&dir, &OVERRIDE_FILE_NAMES) {
+            let main_bytes = db.get(file).text().len() as u64;
             match load::read_text(&override_path, &options.scope.with_root(&dir)) {
+                Ok(text) if main_bytes + text.len() as u64 > load::MAX_PROJECT_BYTES => {
+                    errors.push(InputError::file(
+                        override_path.display().to_string(),
+                        format!(
+                            "the project's Compose files would exceed {} MiB together; the override file is not read",
+                            load::MAX_PROJECT_BYTES >> 20
+                        ),
+                    ))
+                }
                 Ok(text) => files.push(db.add(override_path.display().to_string(), text)),
                 Err(error) => errors.push(InputError::file(
                     override_path.display().to_string(),
@@ -106,7 +116,8 @@ pub fn lower_files(db: &SourceDb, files: &[FileId], options: &Options) -> Lowere
     };
     let scope = options.scope.with_root(&dir);
     let mut project = load::load(db, files, &dir, environment, scope);
-    let mut lowered = service::lower_services(db, &project, options);
+    let model = project.model.take();
+    let mut lowered = service::lower_services(db, &project, model, options);
     lowered.daemons = crate::engine_in_container::daemons(&lowered.containers);
     project.errors.append(&mut lowered.errors);
     lowered.errors = project.errors;

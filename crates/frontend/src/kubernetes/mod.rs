@@ -60,10 +60,9 @@ fn is_helm_template(text: &str) -> bool {
 /// Lowers Kubernetes manifests into one container per container of each workload.
 pub fn lower(db: &SourceDb, file: FileId, _options: &Options) -> Lowered {
     let source = db.get(file);
-    let (documents, mut lowered) = yaml::parse_for_lowering(&source, file);
-    for document in &documents {
-        lower_object(document, &mut lowered.containers);
-    }
+    let mut lowered = yaml::lower_each(&source, file, |document, lowered| {
+        lower_object(&document, &mut lowered.containers)
+    });
     lowered.daemons = crate::engine_in_container::daemons(&lowered.containers);
     lowered
 }

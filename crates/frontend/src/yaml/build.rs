@@ -11,7 +11,7 @@ use leastpriv_source::{FileId, LineIndex, Span, TextRange};
 use saphyr_parser::{Event, Parser, ScalarStyle, Tag};
 
 use super::offsets::CharOffsets;
-use super::{Entry, Limits, Node, Scalar, Stream, Value, YamlError};
+use super::{Entry, Limits, Node, Scalar, Value, YamlError};
 
 /// Past this many errors in one stream, further ones are dropped: a file with a million duplicate
 /// keys must not produce a million messages.
@@ -59,7 +59,7 @@ struct Frame {
     height: usize,
 }
 
-struct Builder<'a> {
+struct Builder<'a, 's> {
     text: &'a str,
     file: FileId,
     offsets: CharOffsets,
@@ -69,7 +69,10 @@ struct Builder<'a> {
     anchors: HashMap<usize, Built>,
     alias_nodes: usize,
     alias_bytes: usize,
-    stream: Stream,
+    errors: Vec<YamlError>,
+    /// Takes each document as soon as it is complete, so that a caller that lowers documents one at
+    /// a time never holds the trees of the others.
+    on_document: &'s mut dyn FnMut(Node),
 }
 
 /// Why the stream stops.
@@ -78,18 +81,38 @@ struct Fatal(YamlError);
 /// Re-parses allowed per stream to accept dedented flow lines (see [`build`]).
 const MAX_FLOW_PATCHES: usize = 16;
 
-/// Builds the stream of `text`.
+/// Builds the stream of `text`, handing each document to `on_document` as soon as it is complete;
+/// returns the stream's errors.
 ///
 /// YAML requires the lines of a multi-line flow collection to be indented more than the block that
 /// holds it, and `saphyr-parser` enforces it; the Go YAML library behind `docker compose` and
 /// `kubectl` does not, and real files close `command: [` with a `]` under the key. When the parser
 /// rejects such a line, the line is indented up to its bracket in a copy of the text and the stream
-/// is parsed again; spans are mapped back to the original text.
-pub(super) fn build(text: &str, file: FileId, limits: Limits) -> Stream {
+/// is parsed again; spans are mapped back to the original text. The documents handed over before
+/// the rejected line end before it, so the insertions known then are all that move their spans, and
+/// a parse again skips them rather than handing them over twice.
+pub(super) fn build(
+    text: &str,
+    file: FileId,
+    limits: Limits,
+    on_document: &mut dyn FnMut(Node),
+) -> Vec<YamlError> {
     let mut insertions: Vec<(usize, usize)> = Vec::new();
     let mut patched = std::borrow::Cow::Borrowed(text);
+    let mut handed_over = 0;
     loop {
-        let (mut stream, retry) = build_once(&patched, file, limits);
+        let mut seen = 0;
+        let mut deliver = |mut document: Node| {
+            seen += 1;
+            if seen > handed_over {
+                handed_over += 1;
+                if !insertions.is_empty() {
+                    remap_node(&mut document, &insertions);
+                }
+                on_document(document);
+            }
+        };
+        let (mut errors, retry) = build_once(&patched, file, limits, &mut deliver);
         match retry {
             Some((offset, spaces)) if insertions.len() < MAX_FLOW_PATCHES => {
                 let mut text = patched.into_owned();
@@ -105,17 +128,22 @@ pub(super) fn build(text: &str, file: FileId, limits: Limits) -> Stream {
             }
             _ => {
                 if !insertions.is_empty() {
-                    remap_stream(&mut stream, &insertions);
+                    remap_errors(&mut errors, &insertions);
                 }
-                return stream;
+                return errors;
             }
         }
     }
 }
 
-/// One parse: the stream, and where to indent a rejected flow line (byte offset, spaces) when that
+/// One parse: its errors, and where to indent a rejected flow line (byte offset, spaces) when that
 /// is why it stopped.
-fn build_once(text: &str, file: FileId, limits: Limits) -> (Stream, Option<(usize, usize)>) {
+fn build_once(
+    text: &str,
+    file: FileId,
+    limits: Limits,
+    on_document: &mut dyn FnMut(Node),
+) -> (Vec<YamlError>, Option<(usize, usize)>) {
     let mut builder = Builder {
         text,
         file,
@@ -126,7 +154,8 @@ fn build_once(text: &str, file: FileId, limits: Limits) -> (Stream, Option<(usiz
         anchors: HashMap::new(),
         alias_nodes: 0,
         alias_bytes: 0,
-        stream: Stream::default(),
+        errors: Vec::new(),
+        on_document,
     };
     let mut parser = Parser::new_from_str(text);
     let mut retry = None;
@@ -148,15 +177,12 @@ fn build_once(text: &str, file: FileId, limits: Limits) -> (Stream, Option<(usiz
             break;
         }
     }
-    (builder.stream, retry)
+    (builder.errors, retry)
 }
 
-/// Maps every span of `stream` from the patched text back to the original.
-fn remap_stream(stream: &mut Stream, insertions: &[(usize, usize)]) {
-    for document in &mut stream.documents {
-        remap_node(document, insertions);
-    }
-    for error in &mut stream.errors {
+/// Maps the spans of `errors` from the patched text back to the original.
+fn remap_errors(errors: &mut [YamlError], insertions: &[(usize, usize)]) {
+    for error in errors {
         error.span.range = remap_range(error.span.range, insertions);
         for (span, _) in &mut error.related {
             span.range = remap_range(span.range, insertions);
@@ -199,7 +225,7 @@ fn remap_range(range: TextRange, insertions: &[(usize, usize)]) -> TextRange {
     TextRange::new(original(range.start as usize), original(range.end as usize))
 }
 
-impl Builder<'_> {
+impl Builder<'_, '_> {
     fn range(&self, start_char: usize, end_char: usize) -> TextRange {
         TextRange::new(self.offsets.byte(start_char), self.offsets.byte(end_char))
     }
@@ -217,8 +243,8 @@ impl Builder<'_> {
     }
 
     fn push_error(&mut self, error: YamlError) {
-        if self.stream.errors.len() < MAX_ERRORS {
-            self.stream.errors.push(error);
+        if self.errors.len() < MAX_ERRORS {
+            self.errors.push(error);
         }
     }
 
@@ -486,7 +512,7 @@ impl Builder<'_> {
             self.anchors.insert(anchor, built.clone());
         }
         let Some(frame) = self.stack.last_mut() else {
-            self.stream.documents.push(built.node);
+            (self.on_document)(built.node);
             return Ok(());
         };
         frame.size = frame.size.saturating_add(built.size);
@@ -519,7 +545,7 @@ impl Builder<'_> {
         for entry in explicit {
             match key_text(&entry.key) {
                 Some(text) if seen.contains(text, &kept) => {
-                    if self.stream.errors.len() < MAX_ERRORS {
+                    if self.errors.len() < MAX_ERRORS {
                         let first = kept
                             .iter()
                             .find(|kept| key_text(&kept.key) == Some(text))

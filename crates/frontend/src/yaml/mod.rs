@@ -139,23 +139,31 @@ pub fn parse(text: &str, file: FileId) -> Stream {
 }
 
 /// Parses `file` for a front-end that lowers each document on its own (Kubernetes, `docker inspect`):
-/// the documents, and a [`Lowered`] that holds the stream's located errors and nothing else yet.
-pub(crate) fn parse_for_lowering(source: &SourceFile, file: FileId) -> (Vec<Node>, Lowered) {
-    let stream = parse(source.text(), file);
-    let lowered = Lowered {
-        errors: stream
-            .errors
+/// `lower` gets each document as soon as it is read and the tree is dropped once it returns, so a
+/// stream of many documents never holds more than one tree. The [`Lowered`] holds the stream's
+/// located errors.
+pub(crate) fn lower_each(
+    source: &SourceFile,
+    file: FileId,
+    mut lower: impl FnMut(Node, &mut Lowered),
+) -> Lowered {
+    let mut lowered = Lowered::default();
+    let errors = build::build(source.text(), file, Limits::default(), &mut |document| {
+        lower(document, &mut lowered)
+    });
+    lowered.errors.extend(
+        errors
             .into_iter()
-            .map(|error| error.into_input_error(source.path()))
-            .collect(),
-        ..Lowered::default()
-    };
-    (stream.documents, lowered)
+            .map(|error| error.into_input_error(source.path())),
+    );
+    lowered
 }
 
 /// Parses a YAML (or JSON) stream of `file` within `limits`.
 pub fn parse_with_limits(text: &str, file: FileId, limits: Limits) -> Stream {
-    build::build(text, file, limits)
+    let mut documents = Vec::new();
+    let errors = build::build(text, file, limits, &mut |document| documents.push(document));
+    Stream { documents, errors }
 }
 
 impl Node {
@@ -164,6 +172,23 @@ impl Node {
         match &self.value {
             Value::Map(entries) => Some(entries),
             _ => None,
+        }
+    }
+
+    /// The entries of a mapping, to take values out of it.
+    pub fn as_map_mut(&mut self) -> Option<&mut Vec<Entry>> {
+        match &mut self.value {
+            Value::Map(entries) => Some(entries),
+            _ => None,
+        }
+    }
+
+    /// A null node at `span`: what a value taken out of a tree leaves in its place.
+    pub fn null(span: Span) -> Node {
+        Node {
+            value: Value::Null,
+            span,
+            tag: None,
         }
     }
 
