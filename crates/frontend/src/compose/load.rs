@@ -265,7 +265,7 @@ impl Loader<'_> {
             Value::Scalar(scalar) if scalar.text.contains('$') => {
                 match interpolate(&scalar.text, variables, &self.budget) {
                     Ok(result) => {
-                        scalar.text = result.text;
+                        scalar.text = result.text.into();
                         if result.substituted {
                             self.project.substituted.insert(node.span);
                         }
@@ -403,7 +403,7 @@ impl Loader<'_> {
     ) -> Option<Node> {
         let value = &extends.value;
         let (service, other_file) = match &value.value {
-            Value::Scalar(scalar) => ((scalar.text.clone(), value.span), None),
+            Value::Scalar(scalar) => ((scalar.text.to_string(), value.span), None),
             Value::Map(_) => {
                 let Some(service) = value.get("service") else {
                     self.error(value.span, "`extends` needs a `service`");
@@ -497,7 +497,7 @@ impl Loader<'_> {
         }
         let dir = self.dir_of(item.span.file);
         let (paths, project_directory, env_files) = match &item.value {
-            Value::Scalar(scalar) => (vec![(scalar.text.clone(), item.span)], None, None),
+            Value::Scalar(scalar) => (vec![(scalar.text.to_string(), item.span)], None, None),
             Value::Map(_) => {
                 let paths = match item.get("path") {
                     Some(path) => string_list(path),
@@ -734,7 +734,7 @@ fn take_entry(node: &mut Node, key: &str) -> Option<Entry> {
 /// A string or a list of strings, each with its span.
 pub(super) fn string_list(node: &Node) -> Vec<(String, Span)> {
     match &node.value {
-        Value::Scalar(scalar) => vec![(scalar.text.clone(), node.span)],
+        Value::Scalar(scalar) => vec![(scalar.text.to_string(), node.span)],
         Value::Seq(items) => items
             .iter()
             .filter_map(|item| Some((item.as_str()?.to_owned(), item.span)))

@@ -209,7 +209,7 @@ fn key_value_mapping(node: Node) -> Node {
                         Some((key, value)) => (
                             key.to_owned(),
                             Value::Scalar(Scalar {
-                                text: value.to_owned(),
+                                text: value.into(),
                                 quoted: true,
                             }),
                         ),
@@ -335,7 +335,7 @@ fn names_mapping(node: Node) -> Node {
 fn synthetic_key(text: &str, span: Span) -> Node {
     Node {
         value: Value::Scalar(Scalar {
-            text: text.to_owned(),
+            text: text.into(),
             quoted: true,
         }),
         span,

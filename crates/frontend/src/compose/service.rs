@@ -223,7 +223,7 @@ impl Lowering<'_> {
     /// A scalar as text; null as absent; a collection is an error.
     fn text(&mut self, node: &Node, field: &str) -> Option<Spanned<String>> {
         match &node.value {
-            Value::Scalar(scalar) => Some(Spanned::new(scalar.text.clone(), node.span)),
+            Value::Scalar(scalar) => Some(Spanned::new(scalar.text.to_string(), node.span)),
             Value::Null => None,
             Value::Seq(_) | Value::Map(_) => {
                 self.error(node.span, format!("`{field}` must be a string"));
@@ -648,7 +648,7 @@ impl Lowering<'_> {
         let mut secrets = Vec::new();
         for item in self.list(node, "secrets") {
             let (name, target) = match &item.value {
-                Value::Scalar(scalar) => (scalar.text.clone(), None),
+                Value::Scalar(scalar) => (scalar.text.to_string(), None),
                 Value::Map(_) => {
                     let Some(source) = item.get("source").and_then(Node::as_str) else {
                         self.error(item.span, "a secret needs a `source`");

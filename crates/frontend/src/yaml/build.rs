@@ -7,6 +7,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use compact_str::CompactString;
 use leastpriv_source::{FileId, LineIndex, Span, TextRange};
 use saphyr_parser::{Event, Parser, ScalarStyle, Tag};
 
@@ -70,6 +71,11 @@ struct Builder<'a, 's> {
     alias_nodes: usize,
     alias_bytes: usize,
     errors: Vec<YamlError>,
+    node_count: NodeCount,
+    /// Nodes read (not copied by aliases) in the tree being built, against `limits.max_nodes`.
+    nodes: usize,
+    /// Set when `max_nodes` stopped the stream: the open document is kept as read so far.
+    truncated: bool,
     /// Takes each document as soon as it is complete, so that a caller that lowers documents one at
     /// a time never holds the trees of the others.
     on_document: &'s mut dyn FnMut(Node),
@@ -77,6 +83,15 @@ struct Builder<'a, 's> {
 
 /// Why the stream stops.
 struct Fatal(YamlError);
+
+/// What [`Limits::max_nodes`] counts.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum NodeCount {
+    /// The nodes of each document: its tree is dropped before the next is read.
+    PerDocument,
+    /// The nodes of the whole stream, whose documents are all kept.
+    PerStream,
+}
 
 /// Re-parses allowed per stream to accept dedented flow lines (see [`build`]).
 const MAX_FLOW_PATCHES: usize = 16;
@@ -95,6 +110,7 @@ pub(super) fn build(
     text: &str,
     file: FileId,
     limits: Limits,
+    node_count: NodeCount,
     on_document: &mut dyn FnMut(Node),
 ) -> Vec<YamlError> {
     let mut insertions: Vec<(usize, usize)> = Vec::new();
@@ -112,7 +128,7 @@ pub(super) fn build(
                 on_document(document);
             }
         };
-        let (mut errors, retry) = build_once(&patched, file, limits, &mut deliver);
+        let (mut errors, retry) = build_once(&patched, file, limits, node_count, &mut deliver);
         match retry {
             Some((offset, spaces)) if insertions.len() < MAX_FLOW_PATCHES => {
                 let mut text = patched.into_owned();
@@ -142,6 +158,7 @@ fn build_once(
     text: &str,
     file: FileId,
     limits: Limits,
+    node_count: NodeCount,
     on_document: &mut dyn FnMut(Node),
 ) -> (Vec<YamlError>, Option<(usize, usize)>) {
     let mut builder = Builder {
@@ -155,6 +172,9 @@ fn build_once(
         alias_nodes: 0,
         alias_bytes: 0,
         errors: Vec::new(),
+        node_count,
+        nodes: 0,
+        truncated: false,
         on_document,
     };
     let mut parser = Parser::new_from_str(text);
@@ -174,6 +194,9 @@ fn build_once(
         };
         if let Err(Fatal(error)) = step {
             builder.push_error(error);
+            if builder.truncated {
+                builder.close_open_document();
+            }
             break;
         }
     }
@@ -305,15 +328,20 @@ impl Builder<'_, '_> {
 
     fn on_event(&mut self, event: Event<'_>, range: TextRange) -> Result<(), Fatal> {
         match event {
-            Event::DocumentStart(_) => self.anchors.clear(),
+            Event::DocumentStart(_) => {
+                self.anchors.clear();
+                if self.node_count == NodeCount::PerDocument {
+                    self.nodes = 0;
+                }
+            }
             Event::Nothing | Event::StreamStart | Event::StreamEnd | Event::DocumentEnd => {}
             Event::Scalar(text, style, anchor, tag) => {
+                self.count_node(range)?;
                 let bytes = NODE_BYTES + text.len();
-                // The scanner reserves room ahead in each scalar it reads: kept as is, a file of
-                // two-byte items (`[1,1,…]`) held 130 bytes of capacity per item. A copy of the
-                // exact size (rather than shrinking in place) lets the allocator reuse the
-                // scanner's buffer for the next scalar instead of fragmenting the heap.
-                let text = String::from(&*text);
+                // A copy, not the scanner's string: that one reserves room ahead (a file of
+                // two-byte items, `[1,1,…]`, held 130 bytes of capacity per item), and a short
+                // scalar is kept inline.
+                let text = CompactString::from(&*text);
                 let node = self.scalar(text, style, tag.as_deref(), range);
                 self.finish(
                     Built {
@@ -357,7 +385,7 @@ impl Builder<'_, '_> {
 
     fn scalar(
         &self,
-        text: String,
+        text: CompactString,
         style: ScalarStyle,
         tag: Option<&Tag>,
         range: TextRange,
@@ -422,6 +450,38 @@ impl Builder<'_, '_> {
         Ok(anchored.clone())
     }
 
+    /// Counts one node read from the input against [`Limits::max_nodes`].
+    fn count_node(&mut self, range: TextRange) -> Result<(), Fatal> {
+        self.nodes += 1;
+        if self.nodes <= self.limits.max_nodes {
+            return Ok(());
+        }
+        self.truncated = true;
+        let scope = match self.node_count {
+            NodeCount::PerDocument => "one document",
+            NodeCount::PerStream => "one file",
+        };
+        Err(Fatal(self.error(
+            TextRange::empty(range.start as usize),
+            format!(
+                "more than {} YAML values in {scope}; the rest of the file is not read",
+                self.limits.max_nodes
+            ),
+        )))
+    }
+
+    /// Closes every collection still open, so that the document read up to a bound is kept (with
+    /// the bound's error) rather than lost with everything in it.
+    fn close_open_document(&mut self) {
+        while let Some(frame) = self.stack.pop() {
+            let built = self.close(frame, TextRange::empty(0));
+            // Anchors are not recorded: nothing after this point is read.
+            if self.finish(built, 0).is_err() {
+                return;
+            }
+        }
+    }
+
     fn depth_error(&self, range: TextRange) -> YamlError {
         self.error(
             range,
@@ -439,6 +499,7 @@ impl Builder<'_, '_> {
         tag: Option<std::borrow::Cow<'_, Tag>>,
         range: TextRange,
     ) -> Result<(), Fatal> {
+        self.count_node(range)?;
         if self.stack.len() >= self.limits.max_depth {
             return Err(Fatal(self.depth_error(range)));
         }
