@@ -383,11 +383,19 @@ mod tests {
             .chain([InputSource::Image(dir.path().join("image.tar"))])
             .collect();
         let (kept, errors) = within_run_budget(inputs, Vec::new());
-        assert_eq!(kept.len(), per_budget + 1, "every input that fits, and the image");
+        assert_eq!(
+            kept.len(),
+            per_budget + 1,
+            "every input that fits, and the image"
+        );
         assert!(matches!(kept.last(), Some(InputSource::Image(_))));
         assert_eq!(errors.len(), 2);
         assert!(errors[0].path.ends_with(&format!("{per_budget:02}.yaml")));
-        assert!(errors[0].message.contains("128 MiB"), "{}", errors[0].message);
+        assert!(
+            errors[0].message.contains("128 MiB"),
+            "{}",
+            errors[0].message
+        );
     }
 
     #[test]

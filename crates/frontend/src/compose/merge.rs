@@ -272,19 +272,23 @@ pub(super) fn key_values(node: &Node) -> impl Iterator<Item = KeyValue<'_>> {
             value_span: item.span,
         })
     });
-    let entries = node.as_map().unwrap_or_default().iter().filter_map(|entry| {
-        let value = match &entry.value.value {
-            Value::Null => Setting::Unset,
-            Value::Scalar(scalar) => Setting::Text(&scalar.text),
-            Value::Seq(_) | Value::Map(_) => Setting::Collection,
-        };
-        Some(KeyValue {
-            key: entry.key.as_str()?,
-            key_span: entry.key.span,
-            value,
-            value_span: entry.value.span,
-        })
-    });
+    let entries = node
+        .as_map()
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|entry| {
+            let value = match &entry.value.value {
+                Value::Null => Setting::Unset,
+                Value::Scalar(scalar) => Setting::Text(&scalar.text),
+                Value::Seq(_) | Value::Map(_) => Setting::Collection,
+            };
+            Some(KeyValue {
+                key: entry.key.as_str()?,
+                key_span: entry.key.span,
+                value,
+                value_span: entry.value.span,
+            })
+        });
     items.chain(entries)
 }
 

@@ -61,7 +61,11 @@ pub(super) fn lower_services(
         lowering.bind_volumes = lowering.bind_volumes(&model);
         let services = model
             .as_map_mut()
-            .and_then(|entries| entries.iter_mut().find(|entry| entry.key.as_str() == Some("services")))
+            .and_then(|entries| {
+                entries
+                    .iter_mut()
+                    .find(|entry| entry.key.as_str() == Some("services"))
+            })
             .map(|entry| {
                 let span = entry.value.span;
                 std::mem::replace(&mut entry.value, Node::null(span))
@@ -855,7 +859,9 @@ impl Lowering<'_> {
                 let value = match entry.value {
                     Setting::Text(value) => Some(value.to_owned()),
                     // `- NAME` or `NAME:` passes the variable from the environment.
-                    Setting::Unset | Setting::Collection => self.project.variables.get(name).map(str::to_owned),
+                    Setting::Unset | Setting::Collection => {
+                        self.project.variables.get(name).map(str::to_owned)
+                    }
                 };
                 if let Some(value) = value {
                     build_args.insert(name.to_owned(), value);

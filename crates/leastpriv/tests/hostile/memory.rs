@@ -130,7 +130,11 @@ fn many_large_inputs_in_parallel_share_one_memory_bound() {
     let outcomes = [case.run("json")];
     assert_exit(&outcomes, 2);
     let retained_mib = 10 * 8 * MAX_INPUT as u64 / (1024 * 1024);
-    assert_bounded(&outcomes, 150, one_input_bound_mib(MAX_INPUT) + retained_mib);
+    assert_bounded(
+        &outcomes,
+        150,
+        one_input_bound_mib(MAX_INPUT) + retained_mib,
+    );
     let report = json_of(&outcomes);
     assert_eq!(report["summary"]["files"], 8);
 }
