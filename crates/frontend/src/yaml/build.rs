@@ -115,6 +115,14 @@ pub(super) fn build(
 ) -> Vec<YamlError> {
     let mut insertions: Vec<(usize, usize)> = Vec::new();
     let mut patched = std::borrow::Cow::Borrowed(text);
+    if let Some(bracket) = top_level_flow_bracket(text) {
+        let mut text = String::with_capacity(text.len() + DOCUMENT_MARKER.len());
+        text.push_str(&patched[..bracket]);
+        text.push_str(DOCUMENT_MARKER);
+        text.push_str(&patched[bracket..]);
+        insertions.push((bracket, DOCUMENT_MARKER.len()));
+        patched = std::borrow::Cow::Owned(text);
+    }
     let mut handed_over = 0;
     loop {
         let mut seen = 0;
@@ -150,6 +158,31 @@ pub(super) fn build(
             }
         }
     }
+}
+
+/// Put before a document that is one flow collection (JSON): see [`top_level_flow_bracket`].
+const DOCUMENT_MARKER: &str = "--- ";
+
+/// The offset of the bracket that opens a document made of one flow collection, as JSON is
+/// (`{"apiVersion": …}`, `[…]`): nothing but blank space before it, and the text ends with the
+/// matching bracket (so `[a, b]: c` is left alone; only a collection used as the key of another
+/// one, `{a: 1}: {b: 2}`, would be misread, and no configuration file writes that).
+///
+/// A collection at the start of a line in block context could be the key of a block mapping
+/// (`[a, b]: value`), so `saphyr-parser` keeps every token of it queued until it sees what follows
+/// its closing bracket: a JSON file of 8 MiB was held whole as tokens, about 250 bytes per value,
+/// before the first event came out, and no bound on the tree could stop it. After a `---` marker on
+/// the same line no key can start, so the tokens stream out as they are read; the marker changes
+/// nothing else (a document may always start with one), and spans are mapped back past it.
+fn top_level_flow_bracket(text: &str) -> Option<usize> {
+    let bracket = text.find(|c: char| !c.is_whitespace())?;
+    let starts_line = bracket == 0 || text.as_bytes()[bracket - 1] == b'\n';
+    let closing = match text[bracket..].chars().next()? {
+        '{' => '}',
+        '[' => ']',
+        _ => return None,
+    };
+    (starts_line && text.trim_end().ends_with(closing)).then_some(bracket)
 }
 
 /// One parse: its errors, and where to indent a rejected flow line (byte offset, spaces) when that

@@ -416,3 +416,31 @@ fn documents_lowered_one_at_a_time_are_bounded_each() {
     assert!(whole.errors[0].message.contains("more than 5 YAML values"));
     assert_eq!(whole.documents.len(), 1, "the first document, whole");
 }
+
+#[test]
+fn a_json_document_reads_the_same_and_keeps_its_spans_behind_the_marker_it_is_parsed_with() {
+    let text = "\n{\"kind\": \"List\", \"items\": [{\"a\": 1}, [2]]}\n";
+    let (doc, db) = only_document(text);
+    assert_eq!(db.slice(doc.span), &text[1..text.len() - 1]);
+    let items = doc.get("items").and_then(Node::as_seq).expect("items");
+    assert_eq!(items[0].get("a").and_then(Node::as_i64), Some(1));
+    assert_eq!(db.slice(items[1].span), "[2]");
+    let kind = doc.entry("kind").expect("kind");
+    assert_eq!(db.slice(kind.key.span), "\"kind\"");
+    assert_eq!(position(&db, kind.value.span).column, 10);
+    // A flow collection that is a key of a block mapping is still one.
+    let (doc, _) = only_document("[a, b]: c\n");
+    assert_eq!(doc.as_map().map(<[Entry]>::len), Some(1));
+}
+
+#[test]
+fn errors_in_a_json_document_point_into_the_file_as_written() {
+    let text = "{\"a\": [1, 2,, 3]}\n";
+    let (stream, _, _) = parse_text(text);
+    let error = stream.errors.first().expect("an error");
+    assert!(
+        (error.span.range.start as usize) < text.len(),
+        "{error:?} is past the text"
+    );
+    assert_eq!(&text[error.span.range.start as usize..][..1], ",");
+}
