@@ -121,8 +121,8 @@ fn within_run_budget(
 /// What lowering an input may hold at its peak, per byte of the input: its tree (a YAML value costs
 /// about 64 bytes, and YAML can write one per byte of input, but a tree holds at most a million
 /// values), the model it becomes and the parser's own state. Measured on the costliest shapes by
-/// `bench/memory` (BENCHMARKS.md; a one-line JSON `List` is the worst, at about 54 times its size)
-/// and checked by the hostile tests, which run them under a memory limit derived from it.
+/// `bench/memory` (BENCHMARKS.md: 19 times at most) and checked by the hostile tests, which hold
+/// them to this figure.
 pub(crate) const LOWERING_BYTES_PER_INPUT_BYTE: u64 = 64;
 
 /// What inputs being read and lowered may hold at once, over every thread: what the largest input
@@ -131,7 +131,7 @@ pub(crate) const LOWERING_BYTES_PER_INPUT_BYTE: u64 = 64;
 pub(crate) const LOWERING_BUDGET: u64 = MAX_FILE_BYTES * LOWERING_BYTES_PER_INPUT_BYTE;
 
 /// Bytes of text input one run reads, in all (image archives have their own bounds): what each
-/// input keeps for the report (its text, its model and its findings, at most about ten times its
+/// input keeps for the report (its text, its model and its findings, at most about twelve times its
 /// size) adds up over the inputs, so their number cannot raise the run's peak without bound.
 /// Inputs past it, in the order they are listed, are errors.
 pub(crate) const MAX_RUN_INPUT_BYTES: u64 = 128 * 1024 * 1024;
