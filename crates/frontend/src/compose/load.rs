@@ -34,7 +34,7 @@ const MAX_DOCUMENTS: usize = 64;
 /// Bytes of Compose files one project reads in all (main file, override file, `include`d and
 /// `extends`ed files): a project is lowered as one input, so it is bounded as one input is, and a
 /// file of a few lines cannot make the run read and hold hundreds of large included files.
-pub(super) const MAX_PROJECT_BYTES: u64 = MAX_INPUT_BYTES;
+pub const MAX_PROJECT_BYTES: u64 = MAX_INPUT_BYTES;
 /// Nodes `extends` may copy in one project: a thousand services extending one huge service must not
 /// multiply it a thousand times in memory.
 const MAX_COPIED_NODES: usize = 1_000_000;
