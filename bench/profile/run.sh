@@ -6,6 +6,9 @@
 #
 # Workloads:
 #   find   `find /usr -type f` (about 230k syscalls, 40 distinct)
+#   find5  the same five times in one shell (about 1.2M syscalls): the recorder's fixed cost (loading,
+#          ending) is paid once, so this one shows its cost per syscall (strace is left out here: a
+#          minute per run, and find shows its factor)
 #   server busybox httpd under a fixed load: REQUESTS sequential GETs from one curl process
 #          (curl's URL ranges), timed from the first request to the last; the server is the
 #          recorded/traced process, curl is not
@@ -35,13 +38,15 @@ profile=("$LEASTPRIV" profile --capabilities skip -o /dev/null)
 
 now() { date +%s.%N; }
 
-# find: one timed command per mode.
+# find, find5: one timed command per mode.
 find_cmd() {
+    local work=(find /usr -type f)
+    [ "$2" = find5 ] && work=(sh -c 'for i in 1 2 3 4 5; do find /usr -type f; done')
     case $1 in
-        untraced) find /usr -type f >/dev/null ;;
-        strace) strace -f -qq -o /dev/null find /usr -type f >/dev/null ;;
-        ebpf) "${profile[@]}" --recorder ebpf -- find /usr -type f >/dev/null 2>&1 ;;
-        notify) "${profile[@]}" --recorder seccomp-notify -- find /usr -type f >/dev/null 2>&1 ;;
+        untraced) "${work[@]}" >/dev/null ;;
+        strace) strace -f -qq -o /dev/null "${work[@]}" >/dev/null ;;
+        ebpf) "${profile[@]}" --recorder ebpf -- "${work[@]}" >/dev/null 2>&1 ;;
+        notify) "${profile[@]}" --recorder seccomp-notify -- "${work[@]}" >/dev/null 2>&1 ;;
     esac
 }
 
@@ -82,12 +87,13 @@ fixed() {
 }
 echo "machine: $(nproc) cores, $(uname -r), load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "leastpriv: $LEASTPRIV; strace $(strace -V | head -1 | awk '{print $NF}'); runs: $RUNS"
-for workload in find server; do
+for workload in find find5 server; do
     declare -A times=()
     for run in $(seq "$RUNS"); do
         for mode in "${modes[@]}"; do
-            if [ "$workload" = find ]; then
-                start=$(now); find_cmd "$mode"; end=$(now)
+            [ "$workload" = find5 ] && [ "$mode" = strace ] && continue
+            if [ "$workload" != server ]; then
+                start=$(now); find_cmd "$mode" "$workload"; end=$(now)
                 t=$(echo "$end - $start" | bc)
             else
                 port=$((20000 + RANDOM % 20000))
@@ -99,9 +105,14 @@ for workload in find server; do
     done
     base=$(echo "${times[untraced]}" | tr ' ' '\n' | grep . | median)
     echo
-    if [ "$workload" = find ]; then echo "== find /usr -type f"; else echo "== busybox httpd, $REQUESTS requests"; fi
+    case $workload in
+        find) echo "== find /usr -type f" ;;
+        find5) echo "== find /usr -type f, five times in one shell" ;;
+        server) echo "== busybox httpd, $REQUESTS requests" ;;
+    esac
     printf '%-10s %10s %8s\n' mode "median s" factor
     for mode in "${modes[@]}"; do
+        [ "$workload" = find5 ] && [ "$mode" = strace ] && continue
         m=$(echo "${times[$mode]}" | tr ' ' '\n' | grep . | median)
         printf '%-10s %10.3f %7.2fx\n' "$mode" "$m" "$(echo "$m / $base" | bc -l)"
     done

@@ -25,6 +25,7 @@ pub mod seccomp;
 mod test_support;
 pub mod yaml;
 
+use leastpriv_secrets::KnownSecrets;
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -49,6 +50,9 @@ pub enum InputKind {
     DaemonJson,
     /// `docker info --format '{{json .}}'` output: a daemon's reported state.
     DockerInfo,
+    /// A `.env` file named as an input (`.env`, `.env.production`, `app.env`): audited for literal
+    /// secrets. A walk audits a `.env` through the Compose project that reads it.
+    EnvFile,
     /// A `*.yaml`, `*.yml` or `*.json` file known by its extension alone: its content decides whether it
     /// is a Kubernetes manifest, `docker inspect` or `docker info` output or a `daemon.json`, and
     /// anything else (CI configuration, Helm values, package manifests) is skipped quietly. A
@@ -82,6 +86,9 @@ pub struct Lowered {
     pub errors: Vec<InputError>,
     /// The daemons it describes (`daemon.json`, `docker info`).
     pub daemons: Vec<Daemon>,
+    /// Values it substituted from secret-named variables (`.env`, `ARG`, `ENV`): secrets wherever
+    /// they land, so reporters mask them in everything they print.
+    pub secrets: KnownSecrets,
 }
 
 /// The kind of a file by its name alone, as a directory walk finds it.
@@ -193,6 +200,14 @@ pub fn detect_by_content(text: &str) -> Option<InputKind> {
 /// The kind of a file named explicitly: its name when that tells, else its content (so a Compose
 /// file named `stack.yml` is read as one), else [`InputKind::YamlOrJson`] for a YAML or JSON name.
 pub fn detect(path: &Path, text: &str) -> Option<InputKind> {
+    let name = path
+        .file_name()
+        .and_then(|name| name.to_str())
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    if name == ".env" || name.starts_with(".env.") || name.ends_with(".env") {
+        return Some(InputKind::EnvFile);
+    }
     match detect_by_name(path) {
         None | Some(InputKind::YamlOrJson) => {
             detect_by_content(text).or_else(|| detect_by_name(path))
@@ -227,6 +242,7 @@ pub fn lower(db: &SourceDb, file: FileId, kind: InputKind, options: &Options) ->
         InputKind::DockerInspect => inspect::lower(db, file, options),
         InputKind::DaemonJson => daemon_json::lower(db, file, options),
         InputKind::DockerInfo => docker_info::lower(db, file, options),
+        InputKind::EnvFile => compose::lower_env_file(db, file),
         InputKind::YamlOrJson => match detect_yaml_or_json(db.get(file).text()) {
             Some(kind) => lower(db, file, kind, options),
             None => Lowered::default(),

@@ -108,6 +108,9 @@ fn render_container(out: &mut String, db: &SourceDb, container: &Container) {
             build.target
         );
     }
+    for variable in &container.committed_env {
+        let _ = writeln!(out, "  committed env: {}", env_var(db, variable));
+    }
     let Some(runtime) = &container.runtime else {
         return;
     };

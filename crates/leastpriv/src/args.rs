@@ -337,8 +337,14 @@ pub(crate) enum RecorderArg {
 /// `profile --capabilities`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
 pub(crate) enum CapabilitiesArg {
-    /// Rerun the workload without capabilities to find those it needs.
+    /// Where the kernel checks them (eBPF: the cap_capable tracepoint, no-audit checks left out);
+    /// by trials with the seccomp-notify fallback, which cannot see the checks.
     #[default]
+    Observe,
+    /// Observe, then confirm by trials: exactly the observed set works, each one fewer fails (what
+    /// is not needed is dropped).
+    Confirm,
+    /// Rerun the workload without capabilities to find those it needs (no observation).
     Trial,
     /// Do not learn capabilities (the profile says they were not observed).
     Skip,
@@ -391,8 +397,10 @@ pub(crate) struct ProfileArgs {
     #[arg(long, value_name = "PROFILE.json")]
     pub(crate) baseline: Option<PathBuf>,
 
-    /// How to learn the capabilities: `trial` reruns the workload without them (one run without
-    /// any, then one per capability if that one fails), `skip` leaves them unobserved.
+    /// How to learn the capabilities: `observe` where the kernel checks them, `confirm` adds trials
+    /// (reruns with exactly the observed set, and with each one fewer), `trial` reruns without them
+    /// (one run without any, then one per capability if that one fails), `skip` leaves them
+    /// unobserved.
     #[arg(long, value_enum, default_value_t)]
     pub(crate) capabilities: CapabilitiesArg,
 

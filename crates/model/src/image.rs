@@ -168,10 +168,15 @@ impl ImageFile {
 /// The most bytes of a path quoted in a message; a longer one is shortened with a marker.
 const MAX_QUOTED_PATH: usize = 200;
 
-/// `path` as a message quotes it: whole when short, else its head and tail around a marker that says
-/// how much was left out (`/d/aaaa…[1048400 bytes left out]…a0001`). Hostile images have paths of
+/// `path` as a message quotes it: control characters escaped (`\n`), whole when short, else its head
+/// and tail around a marker that says how much was left out (`/d/aaaa…[1048400 bytes left out]…a0001`). Hostile images have paths of
 /// megabytes; a finding or an error never repeats them whole.
 pub fn quote_path(path: &str) -> std::borrow::Cow<'_, str> {
+    // A control character (a newline in a file name) is written as an escape, so that a path
+    // cannot start a new line of a report.
+    if let std::borrow::Cow::Owned(escaped) = leastpriv_secrets::escape_control(path) {
+        return std::borrow::Cow::Owned(quote_path(&escaped).into_owned());
+    }
     if path.len() <= MAX_QUOTED_PATH {
         return std::borrow::Cow::Borrowed(path);
     }
@@ -197,4 +202,24 @@ fn ceil_char_boundary(text: &str, mut index: usize) -> usize {
         index += 1;
     }
     index
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoted_paths_cannot_split_a_line_or_run_long() {
+        assert_eq!(quote_path("/usr/bin/su"), "/usr/bin/su");
+        assert_eq!(
+            quote_path("/bin/evil\nLP000 fake\u{1b}[2J"),
+            "/bin/evil\\nLP000 fake\\u{1b}[2J"
+        );
+        let long = format!("/d/{}", "a".repeat(10_000));
+        let quoted = quote_path(&long);
+        assert!(
+            quoted.len() < 300 && quoted.contains("bytes left out"),
+            "{quoted}"
+        );
+    }
 }

@@ -86,6 +86,10 @@ pub struct Container {
     pub runtime: Option<Runtime>,
     /// What the built image holds, when it was read.
     pub image: Option<ImageFacts>,
+    /// Secret-named variables set in committed env files whose values no container is known to
+    /// receive (a Compose project's `.env`, read for interpolation; a `.env` named as an input):
+    /// audited for literal secrets only.
+    pub committed_env: Vec<EnvVar>,
 }
 
 impl Container {
@@ -98,6 +102,7 @@ impl Container {
             build: None,
             runtime: None,
             image: None,
+            committed_env: Vec::new(),
         }
     }
 

@@ -18,9 +18,10 @@ pub struct WorkloadProfile {
     /// Every syscall the workload made, by name for [`ProfileRun::arch`], sorted and unique. Includes
     /// the syscalls the container runtime itself makes after it loads the seccomp filter.
     pub syscalls: Vec<String>,
-    /// The capabilities the workload needed (`CAP_NET_BIND_SERVICE`), sorted and unique: without any
-    /// one of them it did not behave as recorded (leastpriv learns them by trial runs; see
-    /// docs/profile.md). Empty with `capabilities` in [`ProfileRun::not_observed`] means unknown.
+    /// The capabilities the workload needed (`CAP_NET_BIND_SERVICE`), in the order of their numbers:
+    /// granted to it in the kernel's audited checks (observed by the eBPF recorder), or found by
+    /// trial runs without them (see docs/profile.md). Empty with `capabilities` in
+    /// [`ProfileRun::not_observed`] means unknown.
     pub capabilities: Vec<String>,
     /// Absolute paths the workload wrote or created on the container's root filesystem (not under a
     /// volume or an existing tmpfs), sorted and unique: what needs a tmpfs or a volume under a

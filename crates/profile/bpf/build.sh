@@ -4,6 +4,7 @@
 # to prove the checked-in bytes are what this source compiles to.
 #
 # Needs clang-14, llvm-14 (llvm-strip) and libbpf-dev (the bpf_helpers.h family) from Debian bookworm.
+# -mcpu=v3 (Linux 5.1+): 32-bit jumps and ALU, and atomics whose result is used (slot allocation).
 # The build is deterministic: no absolute paths (-fdebug-prefix-map), DWARF stripped (the BTF that
 # CO-RE needs stays), so the same source and compiler give the same bytes on any machine.
 set -euo pipefail
@@ -16,7 +17,7 @@ status=0
 for arch in x86_64:x86 aarch64:arm64; do
     name="${arch%%:*}"
     target="${arch##*:}"
-    "$CLANG" -target bpf -O2 -g -Wall -Werror -fno-ident \
+    "$CLANG" -target bpf -mcpu=v3 -O2 -g -Wall -Werror -fno-ident \
         -fdebug-prefix-map="$PWD"=. -fdebug-compilation-dir=. \
         -D__TARGET_ARCH_"$target" -I/usr/include/x86_64-linux-gnu \
         -c recorder.bpf.c -o "$out/recorder.$name.bpf.o"

@@ -2,11 +2,12 @@
 //
 // leastpriv's eBPF recorder: what one workload needs, kept in kernel maps and read once at the end.
 //
-// A workload is a set of mount namespaces (`records`, keyed by the namespace's inode number). The
-// local recorder inserts the namespace it unshared for the child before the child execs; the container
-// recorder names the container (`config.container_id`) and the first task of a new mount namespace
-// whose v1 cgroup is named after that container enrols its namespace. Other namespaces are remembered
-// in `ignored` so that each is judged once.
+// A workload is a set of mount namespaces (`slots`: the namespace's inode number -> its record in
+// `records`). The local recorder inserts the namespace it unshared for the child before the child
+// execs; the container recorder names the container (`config.container_id`) and the first task of a
+// new mount namespace whose v1 cgroup is named after that container enrols its namespace. Other
+// namespaces are remembered in `ignored` so that each is judged once, and each CPU keeps its last
+// lookup (`slot_cache`), so the hot path hashes nothing while one workload runs.
 //
 // Only tasks that already run under a seccomp filter count: the workload runs under an allow-all
 // filter while it is recorded, so the runtime's set-up before it loads the filter (mount, pivot_root,
@@ -17,10 +18,12 @@
 // - bind: the port (from the sockaddr in user memory) and the socket's type (through the fd table);
 // - open/openat/creat with a write flag, mkdir/mkdirat: the path as the workload wrote it (absolute,
 //   or relative to the working directory; relative to another directory fd is not resolvable here).
+// A second program, on the capability:cap_capable tracepoint (tp_btf), records each capability check
+// of the workload's tasks with the kernel stack that made it (see `cap_capable` below).
 // Why not fentry on security_file_open / cap_capable or the BPF LSM `capable` hook, which would see
-// resolved paths and capability checks: this machine's kernel refuses to load any trampoline
-// program (fentry, fexit, fmod_ret, LSM: EPERM even for an empty program) and has no kprobes, so a
-// tracepoint is the one attach point there is. Capabilities are learned in user space instead.
+// resolved paths and the check's options: this machine's kernel refuses to load any trampoline
+// program (fentry, fexit, fmod_ret, LSM: EPERM even for an empty program) and has no kprobes, so
+// tracepoints are the attach points there are.
 //
 // Built by crates/profile/bpf/build.sh (clang-14, CO-RE against the running kernel's BTF), once per
 // architecture (pt_regs differ); the objects are checked in and CI proves they match this source.
@@ -94,7 +97,17 @@ struct fs_struct {
 	struct path pwd;
 } __attribute__((preserve_access_index));
 
+typedef struct {
+	__u64 val;
+} lp_cap_t;
+
+struct cred {
+	lp_cap_t cap_effective;
+	lp_cap_t cap_bset;
+} __attribute__((preserve_access_index));
+
 struct task_struct {
+	const struct cred *real_cred;
 	struct fs_struct *fs;
 	struct nsproxy *nsproxy;
 	struct seccomp seccomp;
@@ -179,12 +192,29 @@ enum cgroup_subsys_id {
 
 struct record {
 	__u64 syscalls[SYSCALL_SLOTS / 64];
+	// A 32-bit task's syscalls (x86_64: the i386 table; arm64: the arm table).
+	__u64 compat[SYSCALL_SLOTS / 64];
 };
 
 struct config {
 	// The container's full id (the name of its v1 cgroup under Docker's cgroupfs driver); empty when
 	// the workload's namespace is enrolled by user space.
 	char container_id[CONTAINER_ID_LEN];
+	// Bumped whenever a namespace is enrolled: the per-CPU caches of older generations are stale.
+	__u64 generation;
+	// The next free slot of `records`.
+	__u32 next_slot;
+	__u32 pad;
+};
+
+// The last namespace this CPU looked up, and its slot (NO_SLOT: not recorded): the tasks of one
+// workload run many syscalls in a row on a CPU, so most lookups end here, on an array the verifier
+// inlines, instead of hashing the namespace.
+#define NO_SLOT 0xffffffff
+struct cached_slot {
+	__u32 mntns;
+	__u32 slot;
+	__u64 generation;
 };
 
 struct path_key {
@@ -195,18 +225,48 @@ struct path_key {
 	char cwd[CWD_SLOTS][NAME_LEN];
 };
 
+// A capability check: which, whether it was granted, and the kernel stack that made it (return
+// addresses, innermost first; user space names them from /proc/kallsyms to tell the checks the
+// kernel makes only to ask, with CAP_OPT_NOAUDIT, which the tracepoint does not carry).
+#define CHECK_FRAMES 12
+struct check_key {
+	__u32 mntns;
+	__u8 cap;
+	__u8 granted;
+	__u16 pad;
+	// The checked credentials' bounding set: a container runtime that loads the filter before it
+	// drops the bounding set makes checks with a wider one than the container ends with.
+	__u64 bounding;
+	__u64 frames[CHECK_FRAMES];
+};
+
 struct port_key {
 	__u32 mntns;
 	__u16 port;
 	__u16 type;
 };
 
+#define RECORD_SLOTS 64
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 64);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, RECORD_SLOTS);
 	__type(key, __u32);
 	__type(value, struct record);
 } records SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, RECORD_SLOTS);
+	__type(key, __u32);
+	__type(value, __u32);
+} slots SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct cached_slot);
+} slot_cache SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -236,6 +296,13 @@ struct {
 	__type(key, struct port_key);
 	__type(value, __u8);
 } ports SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct check_key);
+	__type(value, __u8);
+} checks SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -271,8 +338,34 @@ static __always_inline int in_configured_container(struct task_struct *task)
 	return 1;
 }
 
-// The record of the current task's workload, or NULL; enrols a new namespace of the configured
-// container on its first syscall under a filter.
+// The slot of `mntns`, or NO_SLOT; enrols a new namespace of the configured container when `enrol`.
+static __always_inline __u32 slot_of(struct task_struct *task, __u32 mntns, struct config *cfg,
+				     int enrol)
+{
+	__u32 *found = bpf_map_lookup_elem(&slots, &mntns);
+	if (found)
+		return *found;
+	if (!enrol || cfg->container_id[0] == 0 || bpf_map_lookup_elem(&ignored, &mntns))
+		return NO_SLOT;
+	if (!in_configured_container(task)) {
+		__u8 one = 1;
+		bpf_map_update_elem(&ignored, &mntns, &one, BPF_ANY);
+		return NO_SLOT;
+	}
+	__u32 slot = __sync_fetch_and_add(&cfg->next_slot, 1);
+	if (slot >= RECORD_SLOTS)
+		return NO_SLOT;
+	if (bpf_map_update_elem(&slots, &mntns, &slot, BPF_NOEXIST) < 0) {
+		// Another CPU enrolled it first.
+		found = bpf_map_lookup_elem(&slots, &mntns);
+		return found ? *found : NO_SLOT;
+	}
+	__sync_fetch_and_add(&cfg->generation, 1);
+	return slot;
+}
+
+// The record of the current task's workload, or NULL: only tasks under a seccomp filter, and of a
+// recorded namespace.
 static __always_inline struct record *current_record(int enrol, __u32 *mntns_out)
 {
 	// Direct loads through the BTF-typed task (no helper calls): this runs on every syscall.
@@ -281,19 +374,24 @@ static __always_inline struct record *current_record(int enrol, __u32 *mntns_out
 		return 0;
 	__u32 mntns = task->nsproxy->mnt_ns->ns.inum;
 	*mntns_out = mntns;
-	struct record *record = bpf_map_lookup_elem(&records, &mntns);
-	if (record || !enrol)
-		return record;
-	if (bpf_map_lookup_elem(&ignored, &mntns))
+	__u32 zero = 0;
+	struct config *cfg = bpf_map_lookup_elem(&config, &zero);
+	struct cached_slot *cache = bpf_map_lookup_elem(&slot_cache, &zero);
+	if (!cfg || !cache)
 		return 0;
-	if (!in_configured_container(task)) {
-		__u8 one = 1;
-		bpf_map_update_elem(&ignored, &mntns, &one, BPF_ANY);
-		return 0;
+	__u64 generation = cfg->generation;
+	__u32 slot;
+	if (cache->mntns == mntns && cache->generation == generation) {
+		slot = cache->slot;
+	} else {
+		slot = slot_of(task, mntns, cfg, enrol);
+		cache->mntns = mntns;
+		cache->slot = slot;
+		cache->generation = generation;
 	}
-	struct record empty = {};
-	bpf_map_update_elem(&records, &mntns, &empty, BPF_NOEXIST);
-	return bpf_map_lookup_elem(&records, &mntns);
+	if (slot >= RECORD_SLOTS)
+		return 0;
+	return bpf_map_lookup_elem(&records, &slot);
 }
 
 // The task's working directory, as names from the innermost up to its root (crossing mounts; a
@@ -395,10 +493,19 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 {
 	__u32 mntns;
 	struct record *record = current_record(1, &mntns);
-	if (!record || id < 0 || id >= SYSCALL_SLOTS || COMPAT(regs))
+	if (!record || id < 0 || id >= SYSCALL_SLOTS)
 		return 0;
 	__u64 bit = 1ULL << (id & 63);
-	__u64 *word = &record->syscalls[(id >> 6) & (SYSCALL_SLOTS / 64 - 1)];
+	__u32 index = (id >> 6) & (SYSCALL_SLOTS / 64 - 1);
+	if (COMPAT(regs)) {
+		// Numbered in the compat table; their arguments (paths, ports) are not read.
+		if (!(record->compat[index] & bit))
+			__sync_fetch_and_or(&record->compat[index], bit);
+		return 0;
+	}
+	__u64 *word = &record->syscalls[index];
+	// Read before the atomic write: the bit is set after a syscall's first use, and a locked
+	// or on a shared cache line costs more than the load.
 	if (!(*word & bit))
 		__sync_fetch_and_or(word, bit);
 
@@ -417,6 +524,38 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 	} else if (id == NR_CREAT || id == NR_MKDIR) {
 		record_path(mntns, AT_FDCWD, (const char *)ARG0(regs));
 	}
+	return 0;
+}
+
+// The capability:cap_capable tracepoint, at the end of the kernel's capability decision
+// (cap_capable()). Counted: checks of the task's own credentials (not the credentials a filesystem
+// such as overlayfs substitutes for its own work, nor access()'s) whose effective set lies within
+// the bounding set (a runtime between dropping the bounding set and the effective set, as runc's
+// init is after it loads the seccomp filter, still holds every capability it started with).
+SEC("tp_btf/cap_capable")
+int BPF_PROG(cap_capable, const struct cred *cred, void *target_ns, const void *capable_ns, int cap,
+	     int ret)
+{
+	__u32 mntns;
+	struct record *record = current_record(0, &mntns);
+	if (!record || cap < 0 || cap >= 64)
+		return 0;
+	struct task_struct *task = bpf_get_current_task_btf();
+	if (cred != task->real_cred)
+		return 0;
+	__u64 effective = BPF_CORE_READ(cred, cap_effective.val);
+	__u64 bounding = BPF_CORE_READ(cred, cap_bset.val);
+	if (effective & ~bounding)
+		return 0;
+	struct check_key key = {
+		.mntns = mntns,
+		.cap = cap,
+		.granted = ret == 0,
+		.bounding = bounding,
+	};
+	bpf_get_stack(ctx, key.frames, sizeof(key.frames), 0);
+	__u8 one = 1;
+	bpf_map_update_elem(&checks, &key, &one, BPF_NOEXIST);
 	return 0;
 }
 

@@ -1,6 +1,6 @@
 //! The eBPF recorder: loads `bpf/recorder.<arch>.bpf.o` (built from `recorder.bpf.c`, checked in)
-//! with aya, attaches its program to the `raw_syscalls:sys_enter` tracepoint and reads its maps once
-//! when the workload is done.
+//! with aya, attaches its programs to the `raw_syscalls:sys_enter` and `capability:cap_capable`
+//! tracepoints and reads its maps once when the workload is done.
 //!
 //! Nothing crosses to user space while the workload runs: the program sets bits in per-namespace
 //! records and inserts paths and ports into hash maps, so the cost is the tracepoint's own. The
@@ -16,6 +16,7 @@ use aya::maps::{Array, HashMap, MapData};
 use aya::programs::BtfTracePoint;
 use aya::{Btf, Ebpf, EbpfLoader};
 
+use crate::capabilities::{CapabilityChecks, Kallsyms};
 use crate::{Observation, ProfileError};
 
 /// The object compiled by `bpf/build.sh` for this architecture.
@@ -24,19 +25,29 @@ static OBJECT: &[u8] = include_bytes!("../bpf/recorder.aarch64.bpf.o");
 #[cfg(not(target_arch = "aarch64"))]
 static OBJECT: &[u8] = include_bytes!("../bpf/recorder.x86_64.bpf.o");
 
-/// Words of syscall bits in a record (`SYSCALL_SLOTS / 64`).
-const RECORD_WORDS: usize = 16;
+/// Words of syscall bits in a record: `SYSCALL_SLOTS / 64` native, then as many compat (32-bit).
+const TABLE_WORDS: usize = 16;
+const RECORD_WORDS: usize = 2 * TABLE_WORDS;
 /// `struct path_key`: mntns, relative, path[256], cwd[24][32].
 const PATH_KEY: usize = 8 + PATH_LEN + CWD_SLOTS * NAME_LEN;
 const PATH_LEN: usize = 256;
 const CWD_SLOTS: usize = 24;
 const NAME_LEN: usize = 32;
-/// `struct config`: the container id.
+/// `struct check_key`: mntns, cap, granted, pad, bounding, frames[12].
+const CHECK_KEY: usize = 16 + CHECK_FRAMES * 8;
+const CHECK_FRAMES: usize = 12;
+/// `struct config`: the container id, the generation (u64), the next slot (u32), padding.
 const CONTAINER_ID_LEN: usize = 64;
+const CONFIG: usize = CONTAINER_ID_LEN + 16;
+const GENERATION: std::ops::Range<usize> = CONTAINER_ID_LEN..CONTAINER_ID_LEN + 8;
+const NEXT_SLOT: std::ops::Range<usize> = CONTAINER_ID_LEN + 8..CONTAINER_ID_LEN + 12;
 
 /// A loaded, attached recorder.
 pub struct BpfRecorder {
     ebpf: Ebpf,
+    /// `/proc/kallsyms`, read while the recorder loads (it takes tens of milliseconds), to name
+    /// the capability checks' stacks; `None` when capabilities are not observed.
+    symbols: Option<std::thread::JoinHandle<Kallsyms>>,
 }
 
 impl std::fmt::Debug for BpfRecorder {
@@ -46,26 +57,39 @@ impl std::fmt::Debug for BpfRecorder {
 }
 
 impl BpfRecorder {
-    /// Loads and attaches every program; an error says why (not root, no BTF, no BPF LSM …).
-    pub fn load() -> Result<Self, ProfileError> {
-        let btf = Btf::from_sys_fs().map_err(|error| {
-            ProfileError::Bpf(format!("no kernel BTF at /sys/kernel/btf/vmlinux: {error}"))
-        })?;
-        let mut ebpf = EbpfLoader::new()
-            .btf(Some(&btf))
+    /// Loads and attaches every program; an error says why (not root, no BTF …). With
+    /// `capabilities`, the capability checks are observed (and their callers named).
+    pub fn load(capabilities: bool) -> Result<Self, ProfileError> {
+        let symbols = capabilities.then(|| std::thread::spawn(Kallsyms::read));
+        // The loader parses the kernel's BTF itself (aya's `EbpfLoader::new`) and the programs'
+        // attach points need a parsed copy too: parse both at once, on two cores.
+        let ours = std::thread::spawn(Btf::from_sys_fs);
+        let mut loader = EbpfLoader::new();
+        let btf = ours
+            .join()
+            .map_err(|_| ProfileError::Bpf("reading the kernel's BTF failed".into()))?
+            .map_err(|error| {
+                ProfileError::Bpf(format!("no kernel BTF at /sys/kernel/btf/vmlinux: {error}"))
+            })?;
+        let mut ebpf = loader
             .load(OBJECT)
             .map_err(|error| ProfileError::Bpf(format!("loading the recorder: {error}")))?;
         attach(&mut ebpf, &btf)?;
-        Ok(Self { ebpf })
+        Ok(Self { ebpf, symbols })
     }
 
-    /// Records the workload whose tasks live in this mount namespace (the local recorder's child).
+    /// Records the workload whose tasks live in this mount namespace (the local recorder's child):
+    /// the first slot of `records`, and a new generation so that no CPU's cached lookup stays.
     pub fn enrol_namespace(&mut self, mntns: u32) -> Result<(), ProfileError> {
-        let mut records: HashMap<&mut MapData, u32, [u64; RECORD_WORDS]> =
-            HashMap::try_from(self.map_mut("records")?).map_err(map_error)?;
-        records
-            .insert(mntns, [0; RECORD_WORDS], 0)
-            .map_err(map_error)
+        let mut config = self.config()?;
+        let slot = u32::from_ne_bytes(config[NEXT_SLOT].try_into().unwrap_or_default());
+        let mut slots: HashMap<&mut MapData, u32, u32> =
+            HashMap::try_from(self.map_mut("slots")?).map_err(map_error)?;
+        slots.insert(mntns, slot, 0).map_err(map_error)?;
+        config[NEXT_SLOT].copy_from_slice(&(slot + 1).to_ne_bytes());
+        let generation = u64::from_ne_bytes(config[GENERATION].try_into().unwrap_or_default());
+        config[GENERATION].copy_from_slice(&(generation + 1).to_ne_bytes());
+        self.set_config(config)
     }
 
     /// Records the container with this full id: its tasks enrol their namespace on their first
@@ -77,28 +101,55 @@ impl BpfRecorder {
                 "`{id}` is not a full container id"
             )));
         }
-        let mut value = [0u8; CONTAINER_ID_LEN];
-        value.copy_from_slice(bytes);
-        let mut config: Array<&mut MapData, [u8; CONTAINER_ID_LEN]> =
+        let mut config = self.config()?;
+        config[..CONTAINER_ID_LEN].copy_from_slice(bytes);
+        self.set_config(config)
+    }
+
+    fn config(&self) -> Result<[u8; CONFIG], ProfileError> {
+        let config: Array<&MapData, [u8; CONFIG]> =
+            Array::try_from(self.map("config")?).map_err(map_error)?;
+        config.get(&0, 0).map_err(map_error)
+    }
+
+    fn set_config(&mut self, value: [u8; CONFIG]) -> Result<(), ProfileError> {
+        let mut config: Array<&mut MapData, [u8; CONFIG]> =
             Array::try_from(self.map_mut("config")?).map_err(map_error)?;
         config.set(0, value, 0).map_err(map_error)
     }
 
-    /// What the workload in these mount namespaces did.
-    pub fn observe(&self, namespaces: &BTreeSet<u32>) -> Result<Observation, ProfileError> {
+    /// The recorded namespaces and their slots in `records`.
+    fn slots(&self) -> Result<Vec<(u32, u32)>, ProfileError> {
+        let slots: HashMap<&MapData, u32, u32> =
+            HashMap::try_from(self.map("slots")?).map_err(map_error)?;
+        slots.iter().map(|entry| entry.map_err(map_error)).collect()
+    }
+
+    /// What the workload in these mount namespaces did. With `bounding` (a container's bounding
+    /// set), checks made with a wider bounding set are the runtime's, before it dropped it.
+    pub fn observe(
+        &mut self,
+        namespaces: &BTreeSet<u32>,
+        bounding: Option<u64>,
+    ) -> Result<Observation, ProfileError> {
         let mut observation = Observation::default();
-        let records: HashMap<&MapData, u32, [u64; RECORD_WORDS]> =
-            HashMap::try_from(self.map("records")?).map_err(map_error)?;
-        for entry in records.iter() {
-            let (mntns, record) = entry.map_err(map_error)?;
+        let records: Array<&MapData, [u64; RECORD_WORDS]> =
+            Array::try_from(self.map("records")?).map_err(map_error)?;
+        for (mntns, slot) in self.slots()? {
             if !namespaces.contains(&mntns) {
                 continue;
             }
+            let record = records.get(&slot, 0).map_err(map_error)?;
             observation.namespaces.insert(mntns);
             for (word_index, word) in record.iter().enumerate() {
+                let (table, word_index) = if word_index < TABLE_WORDS {
+                    (&mut observation.syscalls, word_index)
+                } else {
+                    (&mut observation.compat_syscalls, word_index - TABLE_WORDS)
+                };
                 for bit in 0..64 {
                     if word & (1 << bit) != 0 {
-                        observation.syscalls.insert((word_index * 64 + bit) as u32);
+                        table.insert((word_index * 64 + bit) as u32);
                     }
                 }
             }
@@ -125,14 +176,53 @@ impl BpfRecorder {
             let socket_type = u16::from_ne_bytes([key[6], key[7]]);
             observation.ports.insert((port, socket_type));
         }
+        if let Some(symbols) = self.symbols.take() {
+            let symbols = symbols.join().unwrap_or_default();
+            observation.checks = Some(self.capability_checks(namespaces, bounding, &symbols)?);
+        }
         Ok(observation)
+    }
+
+    /// The capability checks the workload's tasks made, judged by the kernel functions that made
+    /// them.
+    fn capability_checks(
+        &self,
+        namespaces: &BTreeSet<u32>,
+        bounding: Option<u64>,
+        symbols: &Kallsyms,
+    ) -> Result<CapabilityChecks, ProfileError> {
+        let checks: HashMap<&MapData, [u8; CHECK_KEY], u8> =
+            HashMap::try_from(self.map("checks")?).map_err(map_error)?;
+        let mut ours = Vec::new();
+        for key in checks.keys() {
+            let key = key.map_err(map_error)?;
+            let mntns = u32::from_ne_bytes([key[0], key[1], key[2], key[3]]);
+            let checked_bounding = u64::from_ne_bytes(key[8..16].try_into().unwrap_or_default());
+            let by_runtime = bounding.is_some_and(|bounding| checked_bounding & !bounding != 0);
+            if namespaces.contains(&mntns) && !by_runtime {
+                ours.push(key);
+            }
+        }
+        let mut judged = CapabilityChecks {
+            callers_named: ours.is_empty() || !symbols.is_empty(),
+            ..CapabilityChecks::default()
+        };
+        for key in ours {
+            let frames: Vec<&str> = key[16..]
+                .chunks_exact(8)
+                .map(|bytes| u64::from_ne_bytes(bytes.try_into().unwrap_or_default()))
+                .take_while(|&address| address != 0)
+                // The program's own frame (the BPF JIT) has no name here: skipped.
+                .filter_map(|address| symbols.name(address))
+                .collect();
+            judged.add(u32::from(key[4]), key[5] != 0, &frames);
+        }
+        Ok(judged)
     }
 
     /// Every namespace enrolled so far (the container's, once it made a syscall).
     pub fn namespaces(&self) -> Result<BTreeSet<u32>, ProfileError> {
-        let records: HashMap<&MapData, u32, [u64; RECORD_WORDS]> =
-            HashMap::try_from(self.map("records")?).map_err(map_error)?;
-        records.keys().map(|key| key.map_err(map_error)).collect()
+        Ok(self.slots()?.into_iter().map(|(mntns, _)| mntns).collect())
     }
 
     fn map(&self, name: &str) -> Result<&aya::maps::Map, ProfileError> {
@@ -148,16 +238,20 @@ impl BpfRecorder {
     }
 }
 
-/// Loads and attaches the program.
+/// Loads and attaches the programs, each on the tracepoint of its name.
 fn attach(ebpf: &mut Ebpf, btf: &Btf) -> Result<(), ProfileError> {
-    let what = "the raw_syscalls:sys_enter tracepoint";
-    let sys_enter: &mut BtfTracePoint = program_of(ebpf, "sys_enter")?;
-    sys_enter
-        .load("sys_enter", btf)
-        .map_err(|error| program_error("sys_enter", what, &error))?;
-    sys_enter
-        .attach()
-        .map_err(|error| program_error("sys_enter", what, &error))?;
+    for (name, what) in [
+        ("sys_enter", "the raw_syscalls:sys_enter tracepoint"),
+        ("cap_capable", "the capability:cap_capable tracepoint"),
+    ] {
+        let program: &mut BtfTracePoint = program_of(ebpf, name)?;
+        program
+            .load(name, btf)
+            .map_err(|error| program_error(name, what, &error))?;
+        program
+            .attach()
+            .map_err(|error| program_error(name, what, &error))?;
+    }
     Ok(())
 }
 

@@ -17,9 +17,10 @@ use leastpriv_model::ProfileRun;
 use leastpriv_verify::compose::{ComposeRun, ComposeTarget};
 use leastpriv_verify::engine;
 
+use crate::capabilities::{self, Outcome};
 use crate::container::{self, cli, Engine, TempFile};
 use crate::watchdog::Watchdog;
-use crate::{unique_name, Options, ProfileError, Recorder, Recording};
+use crate::{unique_name, CapabilityMode, Options, ProfileError, Recorder, Recording};
 
 /// How long building the service's image may take (the classic builder on fuse-overlayfs is slow).
 const BUILD_TIMEOUT: Duration = Duration::from_secs(3600);
@@ -61,9 +62,41 @@ pub fn profile(target: &ComposeTarget, options: &Options) -> Result<Recording, P
     drop(seccomp_file);
     watchdog.disarm();
     let recorded = result?;
-    // Trials would need the whole stack brought up once per capability; a service that holds
-    // none (cap_drop: [ALL] alone) needs no trial.
-    let held = recorded.held;
+    // Observed capabilities need no rerun; trials would need the whole stack brought up once per
+    // capability, so a Compose service gets none.
+    let mut learned = capabilities::learn(
+        options.capabilities,
+        recorded.observation.checks.as_ref(),
+        None,
+        Outcome {
+            exercise_passed: true,
+            exit_code: None,
+        },
+        false,
+        |_| {
+            Err(ProfileError::Usage(
+                "no capability trial for a Compose service".into(),
+            ))
+        },
+    )?;
+    if learned.needed.is_none()
+        && recorded.held == Some(0)
+        && options.capabilities != CapabilityMode::Skip
+    {
+        // A service that holds no capability (cap_drop: [ALL] alone) needs none.
+        learned.needed = Some(0);
+    }
+    if matches!(
+        options.capabilities,
+        CapabilityMode::Confirm | CapabilityMode::Trial
+    ) {
+        learned.notes.push(
+            "capability trials are made for `docker run` and local commands, not for a Compose \
+             service (each would bring the stack up again): profile it once as `leastpriv \
+             profile -- docker run …` to confirm"
+                .to_owned(),
+        );
+    }
     let mut command = vec!["--compose".to_owned()];
     command.extend(
         target
@@ -80,20 +113,16 @@ pub fn profile(target: &ComposeTarget, options: &Options) -> Result<Recording, P
         arch: arch.name().to_owned(),
         recorder: Recorder::Ebpf.name().to_owned(),
         runs: 1,
-        not_observed: if held == Some(0) {
+        not_observed: if learned.needed.is_some() {
             Vec::new()
         } else {
             vec!["capabilities".to_owned()]
         },
     };
+    let mut recorded = recorded;
+    recorded.observation.capabilities = learned.needed.unwrap_or(0);
     let mut recording = container::into_recording(recorded, arch, profile_run);
-    if held != Some(0) {
-        recording.notes.push(
-            "capabilities are learned by trials for `docker run` and local commands; the service \
-             holds some, so profile it once as `leastpriv profile -- docker run …` to learn which"
-                .to_owned(),
-        );
-    }
+    recording.notes.extend(learned.notes);
     Ok(recording)
 }
 

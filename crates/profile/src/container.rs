@@ -76,23 +76,17 @@ pub fn profile(argv: &[String], options: &Options) -> Result<Recording, ProfileE
         Ok(())
     });
     engine.remove(&name);
-    let trials = recorded.as_ref().ok().map(|recorded| {
+    let learned = recorded.as_ref().ok().map(|recorded| {
         learn_capabilities(&command, &engine, &name, &seccomp_file, recorded, options)
     });
     drop(seccomp_file);
     watchdog.disarm();
     let mut recorded = recorded?;
-    let mut notes = Vec::new();
     let mut not_observed = Vec::new();
-    match trials {
-        Some(Ok(Some((needed, count)))) => {
-            recorded.observation.capabilities = needed;
-            if count > 0 {
-                notes.push(crate::trials_note(count));
-            }
-        }
-        Some(Err(error)) => return Err(error),
-        _ => not_observed.push("capabilities".to_owned()),
+    let learned = learned.transpose()?.unwrap_or_default();
+    match learned.needed {
+        Some(needed) => recorded.observation.capabilities = needed,
+        None => not_observed.push("capabilities".to_owned()),
     }
     let run = ProfileRun {
         command: argv.to_vec(),
@@ -105,7 +99,7 @@ pub fn profile(argv: &[String], options: &Options) -> Result<Recording, ProfileE
         not_observed,
     };
     let mut recording = into_recording(recorded, arch, run);
-    recording.notes.extend(notes);
+    recording.notes.extend(learned.notes);
     Ok(recording)
 }
 
@@ -125,7 +119,8 @@ fn remove_labelled(command: &RunCommand, name: &str) -> Vec<String> {
     ]
 }
 
-/// The capability trials of a `docker run` recording: `Ok(None)` when they are off or cannot run.
+/// The capabilities of a `docker run` recording: observed, and confirmed or found by trials where
+/// `--capabilities` asks.
 fn learn_capabilities(
     command: &RunCommand,
     engine: &Engine,
@@ -133,34 +128,39 @@ fn learn_capabilities(
     seccomp_file: &TempFile,
     recorded: &ContainerRun,
     options: &Options,
-) -> Result<Option<(u64, u32)>, ProfileError> {
-    if !options.capability_trials || command.is_set("privileged") || sys::interrupted() {
-        return Ok(None);
-    }
+) -> Result<capabilities::Learned, ProfileError> {
     // The container's bounding set as read while it ran, else (it exited before it could be read)
-    // as its flags configure it.
-    let Some(held) = recorded.held.or_else(|| configured_capabilities(command)) else {
-        return Ok(None);
+    // as its flags configure it; a privileged container cannot be given less for a trial.
+    let held = if command.is_set("privileged") {
+        None
+    } else {
+        recorded.held.or_else(|| configured_capabilities(command))
     };
     let outcome = Outcome {
         exercise_passed: true,
         exit_code: recorded.exit_code_if_exited,
     };
     let mut index = 0;
-    let found = capabilities::needed(held, outcome, |removed| {
-        index += 1;
-        let trial_name = format!("{name}-trial-{index}");
-        let create = create_argv(
-            command,
-            &trial_name,
-            &seccomp_file.path_string(),
-            Some(held & !removed),
-        );
-        let result = trial(engine, &create, &trial_name, options);
-        engine.remove(&trial_name);
-        result
-    })?;
-    Ok(Some(found))
+    capabilities::learn(
+        options.capabilities,
+        recorded.observation.checks.as_ref(),
+        held,
+        outcome,
+        !sys::interrupted(),
+        |removed| {
+            index += 1;
+            let trial_name = format!("{name}-trial-{index}");
+            let create = create_argv(
+                command,
+                &trial_name,
+                &seccomp_file.path_string(),
+                Some(held.unwrap_or(0) & !removed),
+            );
+            let result = trial(engine, &create, &trial_name, options);
+            engine.remove(&trial_name);
+            result
+        },
+    )
 }
 
 /// The capabilities the flags give the container: Docker's default set, less `--cap-drop`, plus
@@ -391,7 +391,7 @@ pub(crate) fn record_with(
         ));
     }
     Ok(ContainerRun {
-        observation: recorder.observe(&namespaces)?,
+        observation: recorder.observe(&namespaces, held)?,
         diff: parse_diff(&diff.stdout),
         mounts,
         exit_code_if_exited,
@@ -485,7 +485,7 @@ pub(crate) fn load_recorder(options: &Options) -> Result<BpfRecorder, ProfileErr
                 .into(),
         ));
     }
-    BpfRecorder::load().map_err(|error| {
+    BpfRecorder::load(options.capabilities != crate::CapabilityMode::Skip).map_err(|error| {
         ProfileError::Bpf(format!(
             "{}; a container is recorded with eBPF only (the seccomp-notify fallback records a \
              local command)",

@@ -7,8 +7,9 @@
 //! - [`container`]: the user's own `docker run …` line on the real engine, or ([`compose`]) one
 //!   Compose service through the user's Compose tool, exercised by a host command or for a duration,
 //!   then stopped and removed (a [`watchdog`] removes it even if leastpriv is killed);
-//! - [`bpf`], the default wherever it loads (root, BTF, the BPF LSM): four small programs count in
-//!   kernel maps, read once at the end, so the workload runs at its own speed;
+//! - [`bpf`], the default wherever it loads (root, kernel BTF): two small programs, on the syscall
+//!   and capability-check tracepoints, count in kernel maps, read once at the end, so the workload
+//!   runs at its own speed;
 //! - [`notify`], the fallback for a local command when eBPF cannot load (not root, no BPF): a
 //!   seccomp user-notification supervisor, several times slower, blind to capability checks, written
 //!   paths and ports — the profile says so in `run.not_observed`.
@@ -125,6 +126,21 @@ impl Recorder {
     }
 }
 
+/// How to learn the capabilities a workload needs ([`capabilities`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum CapabilityMode {
+    /// Where the kernel checks them (the eBPF recorder); by trials where the recorder cannot see
+    /// the checks (the seccomp-notify fallback).
+    #[default]
+    Observe,
+    /// Observed, then confirmed by trials: exactly the observed set works, each one fewer fails.
+    Confirm,
+    /// By trials only: rerun without capabilities.
+    Trial,
+    /// Not learned (the profile says so in `run.not_observed`).
+    Skip,
+}
+
 /// How to exercise and end a workload.
 #[derive(Clone, Debug, Default)]
 pub struct Options {
@@ -139,8 +155,8 @@ pub struct Options {
     /// Syscalls already known (a `--baseline` profile): the fallback recorder lets them through
     /// without a round trip, and they are part of the result.
     pub baseline: Vec<String>,
-    /// Learn the needed capabilities by trials ([`capabilities`]); off: not observed.
-    pub capability_trials: bool,
+    /// How to learn the needed capabilities ([`capabilities`]).
+    pub capabilities: CapabilityMode,
 }
 
 /// What a recorder saw, before names are given.
@@ -150,21 +166,17 @@ pub struct Observation {
     pub namespaces: BTreeSet<u32>,
     /// Syscall numbers of the native architecture.
     pub syscalls: BTreeSet<u32>,
-    /// Capability bits found needed (by [`capabilities`] trials).
+    /// Syscall numbers of 32-bit tasks (the compat table: i386 on x86_64, arm on aarch64).
+    pub compat_syscalls: BTreeSet<u32>,
+    /// Capability bits found needed (observed, or by [`capabilities`] trials).
     pub capabilities: u64,
+    /// The capability checks the recorder saw (`None`: it cannot see them).
+    pub checks: Option<capabilities::CapabilityChecks>,
     /// Paths opened for writing or created as directories, absolute (relative ones resolved against
     /// the working directory at the time), not yet normalized.
     pub written: BTreeSet<String>,
     /// (port, socket type: 1 stream, 2 datagram).
     pub ports: BTreeSet<(u16, u16)>,
-}
-
-/// The note for a profile whose capabilities were learned by `trials` trials.
-pub(crate) fn trials_note(trials: u32) -> String {
-    format!(
-        "capabilities learned by {trials} trial run(s) without them (the kernel here allows no \
-         hook on capability checks); --capabilities skip turns this off"
-    )
 }
 
 /// A recorded profile and what to tell the user about it.
@@ -188,6 +200,10 @@ impl Observation {
                 arch.syscall_name(nr)
                     .map_or_else(|| format!("syscall_{nr}"), str::to_owned)
             })
+            .chain(self.compat_syscalls.iter().map(|&nr| {
+                arch.compat_syscall_name(nr)
+                    .map_or_else(|| format!("compat_syscall_{nr}"), str::to_owned)
+            }))
             .collect();
         let capabilities = ALL_CAPABILITIES
             .iter()
@@ -314,12 +330,18 @@ mod tests {
     fn names_what_was_observed() {
         let observation = Observation {
             syscalls: [0, 59, 999].into(),
+            compat_syscalls: [199, 1].into(),
             capabilities: 1 << 10,
+            checks: None,
             ports: [(80, 1), (53, 2), (7, 3)].into(),
             ..Observation::default()
         };
         let profile = observation.into_profile(Arch::X86_64, ProfileRun::default());
-        assert_eq!(profile.syscalls, ["execve", "read", "syscall_999"]);
+        // The compat table's names join the native ones (i386: 1 exit, 199 getuid32).
+        assert_eq!(
+            profile.syscalls,
+            ["execve", "exit", "getuid32", "read", "syscall_999"]
+        );
         assert_eq!(profile.capabilities, ["CAP_NET_BIND_SERVICE"]);
         assert_eq!(profile.ports.len(), 2);
     }

@@ -9,7 +9,9 @@
 //!
 //! The run ends when the command exits (or after `--exercise`/`--duration`, when leastpriv stops it).
 //! leastpriv is the subreaper of the workload, so daemons it leaves behind are stopped too (SIGTERM,
-//! then SIGKILL) rather than left running under a recording filter. Ctrl-C reaches the workload as
+//! then SIGKILL) rather than left running under a recording filter. If leastpriv is killed (SIGKILL),
+//! its child dies with it (`PR_SET_PDEATHSIG`) and, with eBPF, a [`Watchdog`] stops every process
+//! left in the workload's mount namespace. Ctrl-C reaches the workload as
 //! it would without leastpriv; leastpriv waits for it to end and writes the profile of what it did.
 
 use std::collections::BTreeSet;
@@ -23,9 +25,10 @@ use leastpriv_model::ProfileRun;
 use crate::bpf::BpfRecorder;
 use crate::capabilities::{self, Outcome};
 use crate::sys::{self, ChildSetup, Waited};
+use crate::watchdog::{self, Watchdog};
 use crate::{
-    filter, leaf_paths, notify, run_exercise, sleep_until, Arch, Options, ProfileError, Recorder,
-    RecorderChoice, Recording,
+    filter, leaf_paths, notify, run_exercise, sleep_until, Arch, CapabilityMode, Options,
+    ProfileError, Recorder, RecorderChoice, Recording,
 };
 
 /// How long a workload may take to end after SIGTERM before it is killed.
@@ -44,17 +47,18 @@ pub fn profile(argv: &[String], options: &Options) -> Result<Recording, ProfileE
     sys::catch_signals();
     sys::become_subreaper();
     let mut notes = Vec::new();
+    let observes = options.capabilities != CapabilityMode::Skip;
     let (observation, exit_code, recorder) = match options.recorder {
         RecorderChoice::SeccompNotify => {
             let (observation, code) = notify::record(&program, &args, options)?;
             (observation, code, Recorder::SeccompNotify)
         }
         RecorderChoice::Ebpf => {
-            let recorder = BpfRecorder::load()?;
+            let recorder = BpfRecorder::load(observes)?;
             let (observation, code) = record_bpf(recorder, &program, &args, options)?;
             (observation, code, Recorder::Ebpf)
         }
-        RecorderChoice::Auto => match BpfRecorder::load() {
+        RecorderChoice::Auto => match BpfRecorder::load(observes) {
             Ok(recorder) => {
                 let (observation, code) = record_bpf(recorder, &program, &args, options)?;
                 (observation, code, Recorder::Ebpf)
@@ -75,26 +79,27 @@ pub fn profile(argv: &[String], options: &Options) -> Result<Recording, ProfileE
             .map(|path| normalize(Path::new(path)))
             .filter(|path| !is_pseudo_file(path)),
     );
-    let mut capabilities = 0;
     let mut not_observed: Vec<String> = Vec::new();
     if recorder == Recorder::SeccompNotify {
         not_observed.extend(notify::NOT_OBSERVED.iter().map(|what| (*what).to_owned()));
     }
-    if options.capability_trials && !sys::interrupted() {
-        let recorded = Outcome {
-            exercise_passed: true,
-            exit_code,
-        };
-        let (needed, trials) = capabilities::needed(held_capabilities(), recorded, |removed| {
-            trial(&program, &args, options, removed)
-        })?;
-        capabilities = needed;
-        if trials > 0 {
-            notes.push(crate::trials_note(trials));
-        }
-    } else {
+    let recorded = Outcome {
+        exercise_passed: true,
+        exit_code,
+    };
+    let learned = capabilities::learn(
+        options.capabilities,
+        observation.checks.as_ref(),
+        Some(held_capabilities()),
+        recorded,
+        !sys::interrupted(),
+        |removed| trial(&program, &args, options, removed),
+    )?;
+    notes.extend(learned.notes);
+    if learned.needed.is_none() {
         not_observed.push("capabilities".to_owned());
     }
+    let capabilities = learned.needed.unwrap_or(0);
     let run = ProfileRun {
         command: argv.to_vec(),
         image: None,
@@ -255,6 +260,8 @@ fn record_bpf(
         let _ = sys::wait_child(child.pid, true);
     })?;
     recorder.enrol_namespace(mntns)?;
+    // Stops what the workload forked if leastpriv is killed (its child dies with it anyway).
+    let watchdog = Watchdog::start(&[watchdog::stop_namespace(mntns)])?;
     if let Err(error) = child.go() {
         let _ = sys::wait_child(child.pid, true);
         return Err(ProfileError::Workload(format!(
@@ -263,7 +270,8 @@ fn record_bpf(
         )));
     }
     let exit_code = supervise(child.pid, options, Some(mntns))?;
-    let observation = recorder.observe(&BTreeSet::from([mntns]))?;
+    watchdog.disarm();
+    let observation = recorder.observe(&BTreeSet::from([mntns]), None)?;
     Ok((observation, exit_code))
 }
 
@@ -415,7 +423,7 @@ fn stop_leftovers(mntns: Option<u32>) {
     }
 }
 
-/// Processes that are our children or live in `mntns`.
+/// Processes that are our children (but the watchdog) or live in `mntns`.
 fn leftovers(mntns: Option<u32>) -> Vec<libc::pid_t> {
     use std::os::unix::fs::MetadataExt;
     let own = std::process::id().to_string();
@@ -426,7 +434,7 @@ fn leftovers(mntns: Option<u32>) -> Vec<libc::pid_t> {
         .filter_map(Result::ok)
         .filter_map(|entry| entry.file_name().to_str()?.parse::<libc::pid_t>().ok())
         .filter(|pid| {
-            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            let stat = read_stat(*pid);
             // The fields after the command's closing parenthesis: state, ppid, …
             let after = stat.rsplit_once(") ").map_or("", |(_, rest)| rest);
             let mut fields = after.split(' ');
@@ -434,14 +442,25 @@ fn leftovers(mntns: Option<u32>) -> Vec<libc::pid_t> {
             if state == "Z" {
                 return false;
             }
-            let child = fields.next() == Some(own.as_str());
-            let in_namespace = mntns.is_some_and(|mntns| {
-                std::fs::metadata(format!("/proc/{pid}/ns/mnt"))
-                    .is_ok_and(|meta| meta.ino() == u64::from(mntns))
-            });
-            child || in_namespace
+            let child = fields.next() == Some(own.as_str()) && !watchdog::is_watchdog(*pid);
+            child
+                || mntns.is_some_and(|mntns| {
+                    std::fs::metadata(format!("/proc/{pid}/ns/mnt"))
+                        .is_ok_and(|meta| meta.ino() == u64::from(mntns))
+                })
         })
         .collect()
+}
+
+/// `/proc/<pid>/stat` in one read (it is a few hundred bytes; `read_to_string` would read it in
+/// small steps, which adds up over every process of a busy machine at each run's end).
+fn read_stat(pid: libc::pid_t) -> String {
+    use std::io::Read;
+    let mut buffer = [0u8; 1024];
+    let length = std::fs::File::open(format!("/proc/{pid}/stat"))
+        .and_then(|mut file| file.read(&mut buffer))
+        .unwrap_or(0);
+    String::from_utf8_lossy(&buffer[..length]).into_owned()
 }
 
 /// `--enforce SECCOMP.json -- CMD`: runs `argv` under a names-only seccomp profile in Docker's

@@ -5,21 +5,45 @@
 //! terminal does not reach it) reading a pipe whose write end only leastpriv holds. When leastpriv
 //! ends its recording it writes `done` and the watchdog exits; when leastpriv dies, the kernel closes
 //! the pipe, `read` sees end of file, and the watchdog runs the clean-up commands (`docker rm -f`,
-//! `compose down`, removing the temporary files).
+//! `compose down`, removing the temporary files, or for a local command recorded with eBPF, killing
+//! every process left in the workload's mount namespace: its child dies with leastpriv
+//! (`PR_SET_PDEATHSIG`), but what it forked would run on, re-parented to init).
 
 use std::io::Write;
 use std::os::unix::process::CommandExt;
 use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use leastpriv_verify::shell_quote;
 
 use crate::ProfileError;
+
+/// The running watchdog's pid (0: none): it is a child of leastpriv, but not the workload's, so the
+/// clean-up of the workload's leftovers must not stop it.
+static RUNNING: AtomicU32 = AtomicU32::new(0);
+
+/// Whether `pid` is the running watchdog.
+pub(crate) fn is_watchdog(pid: libc::pid_t) -> bool {
+    pid > 0 && RUNNING.load(Ordering::Relaxed) == pid as u32
+}
 
 /// A started watchdog.
 #[derive(Debug)]
 pub(crate) struct Watchdog {
     pipe: Option<ChildStdin>,
     child: Child,
+}
+
+/// `sh -c` that stops every process in the mount namespace `mntns` (SIGTERM, then SIGKILL until
+/// none is left, for at most about ten seconds): a local workload whose recorder died.
+pub(crate) fn stop_namespace(mntns: u32) -> Vec<String> {
+    let script = format!(
+        "ns='mnt:[{mntns}]'; signal=TERM; for round in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 \
+         18 19 20; do left=; for dir in /proc/[0-9]*; do [ \"$(readlink \"$dir/ns/mnt\" \
+         2>/dev/null)\" = \"$ns\" ] || continue; left=1; kill -s $signal \"${{dir#/proc/}}\" \
+         2>/dev/null; done; [ -n \"$left\" ] || exit 0; sleep 0.5; signal=KILL; done"
+    );
+    vec!["sh".into(), "-c".into(), script]
 }
 
 impl Watchdog {
@@ -46,6 +70,7 @@ impl Watchdog {
             .map_err(|error| {
                 ProfileError::Workload(format!("cannot start the clean-up watchdog: {error}"))
             })?;
+        RUNNING.store(child.id(), Ordering::Relaxed);
         Ok(Self {
             pipe: child.stdin.take(),
             child,
@@ -58,6 +83,7 @@ impl Watchdog {
             let _ = pipe.write_all(b"done\n");
         }
         let _ = self.child.wait();
+        RUNNING.store(0, Ordering::Relaxed);
     }
 }
 
@@ -67,6 +93,7 @@ impl Drop for Watchdog {
         // that the clean-up is over when leastpriv exits.
         if self.pipe.take().is_some() {
             let _ = self.child.wait();
+            RUNNING.store(0, Ordering::Relaxed);
         }
     }
 }
@@ -94,5 +121,18 @@ mod tests {
         assert!(kept.exists());
         drop(Watchdog::start(&[rm(&removed)]).expect("starts"));
         assert!(!removed.exists());
+    }
+
+    #[test]
+    fn stops_nothing_in_an_empty_namespace() {
+        // No process has mount namespace 1: the script finds none and ends at once.
+        let argv = stop_namespace(1);
+        let started = std::time::Instant::now();
+        let status = Command::new(&argv[0])
+            .args(&argv[1..])
+            .status()
+            .expect("runs");
+        assert!(status.success());
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
     }
 }

@@ -11,6 +11,7 @@
 use std::io;
 
 use leastpriv_rules::Severity;
+use leastpriv_secrets::escape_control;
 
 use crate::Report;
 
@@ -35,18 +36,22 @@ pub fn write(report: &Report<'_>, out: &mut dyn io::Write) -> io::Result<()> {
                 "{} {}",
                 diagnostic.rule.code, diagnostic.rule.meta.name
             )),
-            escape_data(&match report.in_words(diagnostic.span) {
+            escape_data(&report.scrub(&match report.in_words(diagnostic.span) {
                 // In an image: where, in words, since the file and line are leastpriv's printing.
                 Some(place) => format!(
                     "{}\nin: {place}\nfix: {}",
                     diagnostic.message, diagnostic.fix
                 ),
                 None => format!("{}\nfix: {}", diagnostic.message, diagnostic.fix),
-            }),
+            })),
         )?;
     }
     for error in report.errors {
-        write!(out, "::error file={}", escape_property(&error.path))?;
+        write!(
+            out,
+            "::error file={}",
+            escape_property(&escape_control(&error.path))
+        )?;
         if let Some(span) = error.span {
             let start = report.locate(span).start;
             write!(out, ",line={},col={}", start.line, start.column)?;
@@ -55,7 +60,7 @@ pub fn write(report: &Report<'_>, out: &mut dyn io::Write) -> io::Result<()> {
             out,
             ",title={}::{}",
             escape_property("leastpriv input error"),
-            escape_data(&error.message)
+            escape_data(&report.scrub(error.message.as_str()))
         )?;
     }
     Ok(())

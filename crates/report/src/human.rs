@@ -20,16 +20,16 @@
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::io;
-use std::rc::Rc;
 
 use annotate_snippets::{
     normalize_untrusted_str, AnnotationKind, Group, Level, Origin, Renderer, Snippet,
 };
 use anstyle::{AnsiColor, Effects, Style};
 use leastpriv_rules::{Diagnostic, Severity};
+use leastpriv_secrets::escape_control;
 use leastpriv_source::{FileId, InputError, Span, TextRange};
 
-use crate::redact::redact;
+use crate::masked::MaskedSources;
 use crate::{Audited, Report};
 
 /// Quoted source is cut to fit this width, so the output stays readable in a 100-column terminal.
@@ -73,9 +73,9 @@ struct Printer<'r, 'a> {
     report: &'r Report<'a>,
     renderer: Renderer,
     color: bool,
-    /// Long lines already redacted, by file and line: each is masked once, however many findings
-    /// quote a window of it.
-    redacted_lines: std::cell::RefCell<std::collections::HashMap<(FileId, usize), Rc<str>>>,
+    /// The sources as they may be quoted: each file is masked once, whole (a mask needs the lines
+    /// around a value: a Kubernetes `name:` above its `value:`), however many findings quote it.
+    masked: MaskedSources<'r, 'a>,
 }
 
 impl<'r, 'a> Printer<'r, 'a> {
@@ -89,7 +89,7 @@ impl<'r, 'a> Printer<'r, 'a> {
             report,
             renderer: renderer.term_width(WIDTH),
             color: options.color,
-            redacted_lines: std::cell::RefCell::default(),
+            masked: MaskedSources::new(report),
         }
     }
 
@@ -115,11 +115,12 @@ impl<'r, 'a> Printer<'r, 'a> {
             self.paint(style, &format!("[{}]", diagnostic.severity)),
             self.paint(
                 Style::new().bold(),
-                &normalize_untrusted_str(&diagnostic.message)
+                &normalize_untrusted_str(&self.report.scrub(&diagnostic.message))
             ),
         )?;
         let help = Group::with_title(
-            Level::HELP.secondary_title(normalize_untrusted_str(&diagnostic.fix)),
+            Level::HELP
+                .secondary_title(normalize_untrusted_str(&self.report.scrub(&diagnostic.fix))),
         );
         let level = severity_level(diagnostic.severity);
         if self.described(diagnostic.span).is_none() {
@@ -157,7 +158,7 @@ impl<'r, 'a> Printer<'r, 'a> {
         let path = file.path();
         let path = path.strip_suffix("/config").unwrap_or(path);
         Some((
-            normalize_untrusted_str(path),
+            normalize_untrusted_str(&escape_control(path)),
             normalize_untrusted_str(words),
         ))
     }
@@ -187,7 +188,7 @@ impl<'r, 'a> Printer<'r, 'a> {
                     out,
                     "  {} {}: {place}",
                     self.paint(line_number_style(), "="),
-                    normalize_untrusted_str(note)
+                    normalize_untrusted_str(&self.report.scrub(note))
                 )?;
             }
         }
@@ -199,7 +200,7 @@ impl<'r, 'a> Printer<'r, 'a> {
         let line_end = text[start..]
             .find('\n')
             .map_or(text.len(), |newline| start + newline);
-        let line = redact(&text[line_start..line_end]).into_owned();
+        let line = self.masked.text(span.file)[line_start..line_end].to_owned();
         let column = line
             .get(..start - line_start)
             .map_or(0, |before| before.chars().count());
@@ -234,7 +235,7 @@ impl<'r, 'a> Printer<'r, 'a> {
             self.paint(style, "error"),
             self.paint(
                 Style::new().bold(),
-                &normalize_untrusted_str(&error.message)
+                &normalize_untrusted_str(&self.report.scrub(error.message.as_str()))
             ),
         )?;
         match error.span {
@@ -247,7 +248,7 @@ impl<'r, 'a> Printer<'r, 'a> {
                 out,
                 " {}{}",
                 self.paint(line_number_style(), "--> "),
-                normalize_untrusted_str(&error.path)
+                normalize_untrusted_str(&escape_control(&error.path))
             ),
         }
     }
@@ -318,7 +319,7 @@ impl<'r, 'a> Printer<'r, 'a> {
                     None => AnnotationKind::Primary.span(range),
                     Some(label) => AnnotationKind::Context
                         .span(range)
-                        .label(normalize_untrusted_str(label)),
+                        .label(normalize_untrusted_str(&self.report.scrub(label))),
                 };
                 snippet = snippet.annotation(annotation);
             }
@@ -352,13 +353,13 @@ impl<'r, 'a> Printer<'r, 'a> {
         if quoted_end - quoted_start > MAX_WHOLE_QUOTE {
             return self.windowed_quote(file, annotations);
         }
-        let quoted = redact(&text[quoted_start..quoted_end]).into_owned();
+        let quoted = self.masked.text(file)[quoted_start..quoted_end].to_owned();
         let relative = |offset: u32| {
             let offset = (offset as usize).clamp(quoted_start, quoted_end) - quoted_start;
             floor_char_boundary(&quoted, offset)
         };
         Quoted {
-            path: normalize_untrusted_str(source.path()),
+            path: normalize_untrusted_str(&escape_control(source.path())),
             first_line: first_line + 1,
             column: None,
             annotations: annotations
@@ -385,17 +386,13 @@ impl<'r, 'a> Printer<'r, 'a> {
         let at = (primary.start as usize).min(text.len());
         let line = index.line_of(at);
         let line_range = index.line_range(text, line);
-        let redacted = Rc::clone(
-            self.redacted_lines
-                .borrow_mut()
-                .entry((file, line))
-                .or_insert_with(|| Rc::from(redact(&text[line_range.clone()]))),
-        );
+        let masked = self.masked.text(file);
+        let redacted = &masked[line_range.clone()];
         let local =
             |offset: usize| offset.clamp(line_range.start, line_range.end) - line_range.start;
         let span_end = (primary.end as usize).min(at + WINDOW_SPAN);
-        let from = floor_char_boundary(&redacted, local(at.saturating_sub(WINDOW_CONTEXT)));
-        let to = floor_char_boundary(&redacted, local(span_end + WINDOW_CONTEXT));
+        let from = floor_char_boundary(redacted, local(at.saturating_sub(WINDOW_CONTEXT)));
+        let to = floor_char_boundary(redacted, local(span_end + WINDOW_CONTEXT));
         let prefix = if from > 0 { "…" } else { "" };
         let suffix = if to < redacted.len() { "…" } else { "" };
         let quoted = format!("{prefix}{}{suffix}", &redacted[from..to]);
@@ -405,7 +402,7 @@ impl<'r, 'a> Printer<'r, 'a> {
         };
         let shown = line_range.start + from..line_range.start + to;
         Quoted {
-            path: normalize_untrusted_str(source.path()),
+            path: normalize_untrusted_str(&escape_control(source.path())),
             first_line: line + 1,
             column: Some(source.line_column(primary.start).column as usize),
             annotations: annotations
@@ -634,6 +631,7 @@ mod tests {
         diagnostic.span = span_of(&sample.db, web, &line);
         diagnostic.related.clear();
         let report = Report {
+            secrets: &crate::test_support::NO_SECRETS,
             diagnostics: std::slice::from_ref(&diagnostic),
             ..sample.report()
         };
@@ -664,6 +662,7 @@ mod tests {
     fn says_no_findings_when_clean() {
         let db = leastpriv_source::SourceDb::new();
         let report = Report {
+            secrets: &crate::test_support::NO_SECRETS,
             db: &db,
             diagnostics: &[],
             errors: &[],
@@ -728,6 +727,7 @@ mod tests {
         let db = leastpriv_source::SourceDb::new();
         let error = InputError::file("web:1.4", "no such image in the local engine");
         let report = Report {
+            secrets: &crate::test_support::NO_SECRETS,
             db: &db,
             diagnostics: &[],
             errors: std::slice::from_ref(&error),
@@ -756,6 +756,7 @@ mod tests {
             pss: None,
         };
         let report = Report {
+            secrets: &crate::test_support::NO_SECRETS,
             db: &db,
             diagnostics: std::slice::from_ref(&diagnostic),
             errors: &[],
@@ -794,6 +795,7 @@ mod tests {
         };
         let diagnostics = vec![diagnostic; 3];
         let report = Report {
+            secrets: &crate::test_support::NO_SECRETS,
             db: &db,
             diagnostics: &diagnostics,
             errors: &[],
@@ -839,6 +841,7 @@ mod tests {
                 };
                 let error = InputError::at("Dockerfile", span, "e");
                 let report = Report {
+                    secrets: &crate::test_support::NO_SECRETS,
                     db: &db,
                     diagnostics: std::slice::from_ref(&diagnostic),
                     errors: std::slice::from_ref(&error),
@@ -861,6 +864,7 @@ mod tests {
         diagnostic.span = span_of(&sample.db, web, "USER root\n");
         diagnostic.related.clear();
         let report = Report {
+            secrets: &crate::test_support::NO_SECRETS,
             diagnostics: std::slice::from_ref(&diagnostic),
             errors: &[],
             ..sample.report()

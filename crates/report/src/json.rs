@@ -10,6 +10,8 @@
 //! Fields are only ever added, never renamed or removed. Lines and columns are 1-based; `line` and
 //! `column` of an error are `null` when the whole file is at fault.
 
+use leastpriv_secrets::escape_control;
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::io;
 
@@ -35,8 +37,8 @@ struct Finding<'a> {
     column: u32,
     end_line: u32,
     end_column: u32,
-    message: &'a str,
-    fix: &'a str,
+    message: Cow<'a, str>,
+    fix: Cow<'a, str>,
     /// Where the finding is, in words, when `path` is a text leastpriv made rather than a file
     /// (`history entry 3 of 6 (layer 2 of 5)` in an image's config).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -53,15 +55,15 @@ struct Related<'a> {
     path: String,
     line: u32,
     column: u32,
-    message: &'a str,
+    message: Cow<'a, str>,
 }
 
 #[derive(Serialize)]
 struct Error<'a> {
-    path: &'a str,
+    path: Cow<'a, str>,
     line: Option<u32>,
     column: Option<u32>,
-    message: &'a str,
+    message: Cow<'a, str>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     related: Vec<Related<'a>>,
 }
@@ -101,8 +103,8 @@ pub fn write(report: &Report<'_>, out: &mut dyn io::Write) -> io::Result<()> {
                 column: location.start.column,
                 end_line: location.end.line,
                 end_column: location.end.column,
-                message: &diagnostic.message,
-                fix: &diagnostic.fix,
+                message: report.scrub(&diagnostic.message),
+                fix: report.scrub(&diagnostic.fix),
                 location: report.in_words(diagnostic.span),
                 pss: diagnostic.pss.map(|level| level.as_str()),
                 related: diagnostic
@@ -114,7 +116,7 @@ pub fn write(report: &Report<'_>, out: &mut dyn io::Write) -> io::Result<()> {
                             path: location.path,
                             line: location.start.line,
                             column: location.start.column,
-                            message,
+                            message: report.scrub(message),
                         }
                     })
                     .collect(),
@@ -127,10 +129,10 @@ pub fn write(report: &Report<'_>, out: &mut dyn io::Write) -> io::Result<()> {
         .map(|error| {
             let position = error.span.map(|span| report.locate(span).start);
             Error {
-                path: &error.path,
+                path: escape_control(&error.path),
                 line: position.map(|p| p.line),
                 column: position.map(|p| p.column),
-                message: &error.message,
+                message: report.scrub(error.message.as_str()),
                 related: error
                     .related
                     .iter()
@@ -140,7 +142,7 @@ pub fn write(report: &Report<'_>, out: &mut dyn io::Write) -> io::Result<()> {
                             path: location.path,
                             line: location.start.line,
                             column: location.start.column,
-                            message,
+                            message: report.scrub(message),
                         }
                     })
                     .collect(),

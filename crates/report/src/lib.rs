@@ -2,13 +2,15 @@
 //!
 //! One file per `--format`: [`json`] is the stable machine contract; the others are views of the same
 //! data. Reporters write to any `io::Write`; line and column are computed here from byte spans, once
-//! per printed finding. No reporter ever sees a secret's value: rules put only names and redactions in
-//! messages.
+//! per printed finding. No reporter prints a secret's value: rules put only names and redactions in
+//! messages, quoted source is masked by the detectors that drive the secrets rules
+//! ([`leastpriv_secrets::mask`]), values that came from secret-named variables are masked wherever
+//! they appear ([`Report::secrets`]), and every printed path has its control characters escaped.
 
 pub mod github;
 pub mod human;
 pub mod json;
-mod redact;
+mod masked;
 pub mod sarif;
 #[cfg(test)]
 mod test_support;
@@ -16,6 +18,7 @@ mod test_support;
 use std::collections::BTreeSet;
 
 use leastpriv_rules::{Diagnostic, Layer, Severity};
+use leastpriv_secrets::{escape_control, KnownSecrets};
 use leastpriv_source::{InputError, LineColumn, Origin, SourceDb, Span};
 
 /// Everything one run found.
@@ -28,6 +31,8 @@ pub struct Report<'a> {
     pub errors: &'a [InputError],
     /// What was audited.
     pub audited: Audited,
+    /// Values known to be secrets by where they came from, masked in everything printed.
+    pub secrets: &'a KnownSecrets,
 }
 
 /// How many of each kind of thing a run audited (or, from [`Report::with_findings`], how many of
@@ -67,10 +72,16 @@ impl Report<'_> {
     pub fn locate(&self, span: Span) -> Location {
         let file = self.db.get(span.file);
         Location {
-            path: file.path().to_owned(),
+            path: escape_control(file.path()).into_owned(),
             start: file.line_column(span.range.start),
             end: file.line_column(span.range.end),
         }
+    }
+
+    /// `text` with every value of [`Report::secrets`] masked: for messages, fixes and notes, which
+    /// may carry a value interpolated from a secret-named variable.
+    pub fn scrub<'t>(&self, text: &'t str) -> std::borrow::Cow<'t, str> {
+        self.secrets.scrub(text)
     }
 
     /// Where `span` is, in words, when it is in a text leastpriv made rather than a file (`history

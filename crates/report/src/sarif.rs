@@ -20,8 +20,9 @@ use leastpriv_rules::{Diagnostic, Rule, Severity};
 use leastpriv_source::{FileId, Span};
 use serde::Serialize;
 
-use crate::redact::redact;
+use crate::masked::MaskedSources;
 use crate::Report;
+use leastpriv_secrets::escape_control;
 
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 /// The base that relative artifact URIs resolve against: the repository root, for GitHub.
@@ -114,7 +115,7 @@ struct SarifResult<'a> {
 struct ResultProperties<'a> {
     severity: &'static str,
     layer: &'static str,
-    fix: &'a str,
+    fix: std::borrow::Cow<'a, str>,
     /// The Pod Security Standards level that forbids it (`baseline`, `restricted`), when one does.
     #[serde(skip_serializing_if = "Option::is_none")]
     pss: Option<&'static str>,
@@ -188,7 +189,7 @@ pub fn write(report: &Report<'_>, out: &mut dyn io::Write) -> io::Result<()> {
         .map(|(index, rule)| (rule.code, index))
         .collect();
 
-    let mut fingerprints = Fingerprints::default();
+    let mut fingerprints = Fingerprints::new(report);
     let results = report
         .diagnostics
         .iter()
@@ -197,14 +198,16 @@ pub fn write(report: &Report<'_>, out: &mut dyn io::Write) -> io::Result<()> {
             rule_index: rule_index[diagnostic.rule.code],
             level: level(diagnostic.severity),
             message: Message {
-                text: match report.in_words(diagnostic.span) {
-                    // In an image the location is leastpriv's printing of its config: say where.
-                    Some(place) => format!(
-                        "{} (in {place}). Fix: {}",
-                        diagnostic.message, diagnostic.fix
-                    ),
-                    None => format!("{}. Fix: {}", diagnostic.message, diagnostic.fix),
-                },
+                text: report
+                    .scrub(&match report.in_words(diagnostic.span) {
+                        // In an image the location is leastpriv's printing of its config: say where.
+                        Some(place) => format!(
+                            "{} (in {place}). Fix: {}",
+                            diagnostic.message, diagnostic.fix
+                        ),
+                        None => format!("{}. Fix: {}", diagnostic.message, diagnostic.fix),
+                    })
+                    .into_owned(),
             },
             locations: [location(report, diagnostic.span, None, None)],
             related_locations: diagnostic
@@ -220,7 +223,7 @@ pub fn write(report: &Report<'_>, out: &mut dyn io::Write) -> io::Result<()> {
             properties: ResultProperties {
                 severity: diagnostic.severity.as_str(),
                 layer: diagnostic.rule.meta.layer.as_str(),
-                fix: &diagnostic.fix,
+                fix: report.scrub(&diagnostic.fix),
                 pss: diagnostic.pss.map(|level| level.as_str()),
             },
         })
@@ -235,7 +238,13 @@ pub fn write(report: &Report<'_>, out: &mut dyn io::Write) -> io::Result<()> {
             Notification {
                 level: "error",
                 message: Message {
-                    text: format!("{}: {}", error.path, error.message),
+                    text: report
+                        .scrub(&format!(
+                            "{}: {}",
+                            escape_control(&error.path),
+                            error.message
+                        ))
+                        .into_owned(),
                 },
                 locations: [Location {
                     id: None,
@@ -351,7 +360,7 @@ fn location(report: &Report<'_>, span: Span, id: Option<usize>, note: Option<&st
             region: Some(region(report, span)),
         },
         message: note.map(|text| Message {
-            text: text.to_owned(),
+            text: report.scrub(text).into_owned(),
         }),
     }
 }
@@ -398,36 +407,82 @@ fn percent_encode(path: &str) -> String {
     encoded
 }
 
-/// Stable fingerprints: rule, path and the (redacted, trimmed) text of the finding's first line, so an
-/// alert keeps its identity when lines above it move; a counter tells identical lines apart.
-#[derive(Default)]
-struct Fingerprints {
+/// Stable fingerprints: rule, path and the shape of the finding's first line, so an alert keeps its
+/// identity when lines above it move; a counter tells identical lines apart. The line is hashed
+/// masked ([`MaskedSources`]) and with every word that could be a secret the detectors missed
+/// (eight or more characters mixing letters and digits) replaced, so that a fingerprint is never an
+/// oracle to test guesses of a value against.
+struct Fingerprints<'r, 'a> {
+    masked: MaskedSources<'r, 'a>,
     seen: HashMap<u64, usize>,
-    /// Hashes by rule, file and line: a line is redacted and hashed once, however many findings of
-    /// a rule it holds (thousands on a one-line manifest would make that quadratic).
+    /// Hashes by rule, file and line: a line is hashed once, however many findings of a rule it
+    /// holds (thousands on a one-line manifest would make that quadratic).
     lines: HashMap<(&'static str, FileId, usize), u64>,
 }
 
-impl Fingerprints {
+impl<'r, 'a> Fingerprints<'r, 'a> {
+    fn new(report: &'r Report<'a>) -> Self {
+        Self {
+            masked: MaskedSources::new(report),
+            seen: HashMap::new(),
+            lines: HashMap::new(),
+        }
+    }
+
     fn next(&mut self, report: &Report<'_>, diagnostic: &Diagnostic) -> String {
         let file = report.db.get(diagnostic.span.file);
         let index = file.line_index();
         let line = index.line_of(diagnostic.span.range.start as usize);
+        let masked = &self.masked;
         let hash = *self
             .lines
             .entry((diagnostic.rule.code, diagnostic.span.file, line))
             .or_insert_with(|| {
-                let text = &file.text()[index.line_range(file.text(), line)];
+                let text = masked.text(diagnostic.span.file);
+                let line = &text[index.line_range(file.text(), line)];
                 fnv1a(&[
                     diagnostic.rule.code.as_bytes(),
                     file.path().as_bytes(),
-                    redact(text.trim()).as_bytes(),
+                    line_shape(line.trim()).as_bytes(),
                 ])
             });
         let occurrence = self.seen.entry(hash).or_insert(0);
         *occurrence += 1;
         format!("{hash:016x}:{occurrence}")
     }
+}
+
+/// `line` with every word of eight or more characters that mixes letters and digits replaced by
+/// `*`: the shape of the line, without what could be a value.
+fn line_shape(line: &str) -> String {
+    let mut shape = String::with_capacity(line.len());
+    for (is_word, piece) in word_runs(line) {
+        let mixed = piece.bytes().any(|b| b.is_ascii_digit())
+            && piece.bytes().any(|b| b.is_ascii_alphabetic());
+        if is_word && piece.len() >= 8 && mixed {
+            shape.push('*');
+        } else {
+            shape.push_str(piece);
+        }
+    }
+    shape
+}
+
+/// `text` cut into runs of word characters (alphanumerics, `_`, `-`, `+`, `/`) and of the rest.
+fn word_runs(text: &str) -> impl Iterator<Item = (bool, &str)> {
+    let is_word = |c: char| c.is_alphanumeric() || matches!(c, '_' | '-' | '+' | '/');
+    let mut rest = text;
+    std::iter::from_fn(move || {
+        let first = rest.chars().next()?;
+        let word = is_word(first);
+        let end = rest
+            .char_indices()
+            .find(|&(_, c)| is_word(c) != word)
+            .map_or(rest.len(), |(at, _)| at);
+        let (piece, tail) = rest.split_at(end);
+        rest = tail;
+        Some((word, piece))
+    })
 }
 
 /// FNV-1a, 64 bits, over NUL-separated parts. Hand-written because the fingerprint must never change
@@ -570,8 +625,9 @@ mod tests {
                     files: 1,
                     ..crate::Audited::default()
                 },
+                secrets: &crate::test_support::NO_SECRETS,
             };
-            let mut fingerprints = Fingerprints::default();
+            let mut fingerprints = Fingerprints::new(&report);
             (
                 fingerprints.next(&report, &diagnostic),
                 fingerprints.next(&report, &diagnostic),
@@ -582,5 +638,14 @@ mod tests {
         assert_eq!(first, moved);
         assert_ne!(first, twin);
         assert!(twin.ends_with(":2"));
+    }
+
+    #[test]
+    fn fingerprints_do_not_depend_on_values() {
+        assert_eq!(
+            line_shape("RUN tool --key a1b2c3d4e5f6 --name web"),
+            "RUN tool --key * --name web"
+        );
+        assert_eq!(line_shape("USER root"), "USER root");
     }
 }

@@ -343,7 +343,7 @@ impl InputError {
         Self {
             path: path.into(),
             span: None,
-            message: message.into(),
+            message: masked(message.into()),
             related: Vec::new(),
         }
     }
@@ -353,14 +353,22 @@ impl InputError {
         Self {
             path: path.into(),
             span: Some(span),
-            message: message.into(),
+            message: masked(message.into()),
             related: Vec::new(),
         }
     }
 
     /// The error with another place that explains it.
     pub fn with_related(mut self, span: Span, note: impl Into<String>) -> Self {
-        self.related.push((span, note.into()));
+        self.related.push((span, masked(note.into())));
         self
+    }
+}
+
+/// A message with every secret the detectors know masked: a front-end's message may quote input.
+fn masked(message: String) -> String {
+    match leastpriv_secrets::mask(&message) {
+        std::borrow::Cow::Borrowed(_) => message,
+        std::borrow::Cow::Owned(masked) => masked,
     }
 }

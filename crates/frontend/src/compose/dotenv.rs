@@ -18,11 +18,23 @@ pub(crate) struct DotenvError {
     pub(crate) message: String,
 }
 
+/// A variable a `.env` file sets to a value written in it (not interpolated): where the name and the
+/// value are, for the audit of committed secrets.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct Literal {
+    pub(crate) name: String,
+    pub(crate) name_range: std::ops::Range<usize>,
+    pub(crate) value: String,
+    pub(crate) value_range: std::ops::Range<usize>,
+}
+
 /// What a `.env` file defines, and what went wrong reading it.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub(crate) struct Dotenv {
     /// The variables defined, in order of first definition.
     pub(crate) pairs: Vec<(String, String)>,
+    /// Every definition by a written value, located.
+    pub(crate) literals: Vec<Literal>,
     /// Every problem, located. A syntax error ends the file; a value that cannot be interpolated
     /// is left undefined.
     pub(crate) errors: Vec<DotenvError>,
@@ -42,21 +54,24 @@ pub(crate) fn parse(
     environment: &[(String, String)],
     budget: &ExpansionBudget,
 ) -> Dotenv {
-    let mut pairs: Vec<(String, String)> = Vec::new();
-    let mut errors = Vec::new();
-    if let Err(error) = parse_into(text, environment, budget, &mut pairs, &mut errors) {
-        errors.push(error);
+    let mut dotenv = Dotenv::default();
+    if let Err(error) = parse_into(text, environment, budget, &mut dotenv) {
+        dotenv.errors.push(error);
     }
-    Dotenv { pairs, errors }
+    dotenv
 }
 
 fn parse_into(
     text: &str,
     environment: &[(String, String)],
     budget: &ExpansionBudget,
-    pairs: &mut Vec<(String, String)>,
-    errors: &mut Vec<DotenvError>,
+    dotenv: &mut Dotenv,
 ) -> Result<(), DotenvError> {
+    let Dotenv {
+        pairs,
+        literals,
+        errors,
+    } = dotenv;
     let mut parser = Parser { text, pos: 0 };
     let mut positions: HashMap<String, usize> = HashMap::new();
     let mut variables = Variables::new(environment.iter().cloned(), []);
@@ -75,7 +90,20 @@ fn parse_into(
             }
         }
         parser.skip_inline_spaces();
+        let value_start = parser.pos;
         let (raw, expand) = parser.value()?;
+        if !(expand && raw.contains('$')) {
+            let name_start = line_start + text[line_start..].find(key.as_str()).unwrap_or(0);
+            let value_end = text[value_start..]
+                .find(['\n', '\r'])
+                .map_or(text.len(), |end| value_start + end);
+            literals.push(Literal {
+                name: key.clone(),
+                name_range: name_start..name_start + key.len(),
+                value: raw.clone(),
+                value_range: value_start..value_end.max(value_start),
+            });
+        }
         let value = if expand && raw.contains('$') {
             match interpolate(&raw, &variables, budget) {
                 // A value built from a lost one is unknown too: left undefined, not made empty.

@@ -14,8 +14,10 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Component, Path, PathBuf};
 use std::rc::Rc;
 
+use leastpriv_model::{EnvVar, Sensitive};
+use leastpriv_secrets::{is_secret_name, KnownSecrets};
 use leastpriv_source::read::{self, ReadError, ReadScope, MAX_INPUT_BYTES};
-use leastpriv_source::{FileId, InputError, SourceDb, Span, TextRange};
+use leastpriv_source::{FileId, InputError, SourceDb, Span, Spanned, TextRange};
 
 use super::dotenv;
 use super::interpolate::{interpolate, InterpolateError, Variables};
@@ -59,6 +61,13 @@ pub(super) struct Project {
     pub(super) scope: ReadScope,
     /// Every problem, located.
     pub(super) errors: Vec<InputError>,
+    /// The values of secret-named variables of the `.env` files read: secrets wherever
+    /// interpolation puts them.
+    pub(super) secrets: KnownSecrets,
+    /// The secret-named variables the project's `.env` files set to written values, located in
+    /// them: committed with the project, they are audited for literal secrets (with the first
+    /// service, so each is reported once).
+    pub(super) dotenv_variables: Vec<EnvVar>,
 }
 
 /// Loads the project made of `files` (the main file, then overrides, in order) whose directory is
@@ -164,6 +173,16 @@ impl Loader<'_> {
             let file = self.db.add(path.display().to_string(), text.as_str());
             let dotenv = dotenv::parse(&text, &self.project.environment, &self.budget);
             incomplete |= dotenv.incomplete();
+            for (name, value) in &dotenv.pairs {
+                self.project.secrets.record(name, value);
+            }
+            // Only secret-named ones: the others set no container's environment and hold nothing
+            // to audit.
+            self.project.dotenv_variables.extend(
+                located_variables(file, &dotenv.literals)
+                    .into_iter()
+                    .filter(|variable| is_secret_name(&variable.name.value)),
+            );
             dotenv_values.extend(dotenv.pairs);
             for error in dotenv.errors {
                 let span = Span::new(file, TextRange::empty(error.offset));
@@ -769,6 +788,30 @@ pub(super) fn normalize(path: &Path) -> PathBuf {
 }
 
 /// Reads a file the project names: a regular file inside `scope`, at most [`MAX_INPUT_BYTES`].
+/// The variables of a `.env`-syntax file (`.env`, an `env_file:`) set to written values, as
+/// environment variables located in `file`.
+pub(super) fn located_variables(file: FileId, literals: &[dotenv::Literal]) -> Vec<EnvVar> {
+    literals
+        .iter()
+        .map(|literal| EnvVar {
+            name: Spanned::new(
+                literal.name.clone(),
+                Span::new(
+                    file,
+                    TextRange::new(literal.name_range.start, literal.name_range.end),
+                ),
+            ),
+            value: Some(Spanned::new(
+                Sensitive::new(literal.value.clone()),
+                Span::new(
+                    file,
+                    TextRange::new(literal.value_range.start, literal.value_range.end),
+                ),
+            )),
+        })
+        .collect()
+}
+
 pub(super) fn read_text(path: &Path, scope: &ReadScope) -> Result<String, ReadError> {
     read::read_text(path, scope, MAX_INPUT_BYTES)
 }

@@ -41,7 +41,8 @@ pub use load::MAX_PROJECT_BYTES;
 
 use std::path::{Path, PathBuf};
 
-use leastpriv_source::{FileId, InputError, SourceDb};
+use leastpriv_model::{Container, SourceKind};
+use leastpriv_source::{FileId, InputError, SourceDb, Span, TextRange};
 
 use crate::{Lowered, Options};
 
@@ -123,6 +124,7 @@ pub fn lower_files(db: &SourceDb, files: &[FileId], options: &Options) -> Lowere
     lowered.daemons = crate::engine_in_container::daemons(&lowered.containers);
     project.errors.append(&mut lowered.errors);
     lowered.errors = project.errors;
+    lowered.secrets = project.secrets;
     lowered
 }
 
@@ -140,6 +142,40 @@ pub fn may_read_other_files(db: &SourceDb, file: FileId) -> bool {
     let dir = path.parent().unwrap_or(Path::new(""));
     let is_main = main_file(dir).is_some_and(|main| file_name(&main) == file_name(path));
     is_main && first_existing(dir, &OVERRIDE_FILE_NAMES).is_some()
+}
+
+/// Lowers a `.env` file named as an input: its secret-named variables set to written values, as a
+/// container's committed environment, and its syntax errors.
+pub fn lower_env_file(db: &SourceDb, file: FileId) -> Lowered {
+    let source = db.get(file);
+    let text = source.text();
+    let budget = crate::budget::ExpansionBudget::for_input(text.len());
+    let parsed = dotenv::parse(text, &[], &budget);
+    let mut container = Container::new(
+        source.path().to_owned(),
+        SourceKind::Compose,
+        Span::new(file, TextRange::empty(0)),
+    );
+    container.committed_env = load::located_variables(file, &parsed.literals)
+        .into_iter()
+        .filter(|variable| leastpriv_secrets::is_secret_name(&variable.name.value))
+        .collect();
+    let errors = parsed
+        .errors
+        .into_iter()
+        .map(|error| {
+            InputError::at(
+                source.path(),
+                Span::new(file, TextRange::empty(error.offset)),
+                error.message,
+            )
+        })
+        .collect();
+    Lowered {
+        containers: vec![container],
+        errors,
+        ..Lowered::default()
+    }
 }
 
 /// Whether `name` (a file name, any case) is a Compose file name: `compose.yaml`,

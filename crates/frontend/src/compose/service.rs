@@ -7,6 +7,7 @@
 //! mounts. Unknown keys are ignored; a known key with a value of the wrong shape is a located error,
 //! and whatever else the service sets is still lowered.
 
+use leastpriv_secrets::{message, Quoted};
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
@@ -17,12 +18,14 @@ use leastpriv_model::{
 };
 use leastpriv_source::{FileId, InputError, SourceDb, Span};
 
-use super::load::{is_remote, join, normalize, read_text, string_list, Project};
+use super::dotenv;
+use super::load::{is_remote, join, located_variables, normalize, read_text, string_list, Project};
 use super::merge::{key_values, Setting};
 use super::syntax::{
     is_host_path, parse_compose_bool, parse_device, parse_go_bool, parse_port, parse_protocol,
     parse_range, parse_tmpfs, parse_volume, split_security_opt,
 };
+use crate::budget::ExpansionBudget;
 use crate::yaml::{Entry, Node, Value};
 use crate::{Lowered, Options};
 use leastpriv_source::read::ReadError;
@@ -35,7 +38,6 @@ const MAX_PORTS: usize = 100_000;
 /// rule, so a file of a million one-line services must not make millions of findings.
 const MAX_SERVICES: usize = 10_000;
 
-/// Lowers every service of `project`.
 /// Lowers the services of `model`, the project's merged tree, one at a time: each service's subtree
 /// is dropped once it is lowered, so the tree and the model it becomes are never both whole in
 /// memory.
@@ -95,6 +97,13 @@ pub(super) fn lower_services(
             | None => {}
             Some(services) => lowering.error(services.span, "`services` must be a mapping"),
         }
+    }
+    // The project's `.env` is committed with it: its literal secrets are reported once, with the
+    // first service.
+    if let Some(first) = containers.first_mut() {
+        first
+            .committed_env
+            .extend(project.dotenv_variables.iter().cloned());
     }
     Lowered {
         containers,
@@ -218,7 +227,22 @@ impl Lowering<'_> {
             let names: Vec<&str> = profiles.iter().map(|(name, _)| name.as_str()).collect();
             format!("{name} (profiles: {})", names.join(", "))
         };
+        let from_files = self.env_file_variables(&runtime.env_files);
+        // `environment:` wins over `env_file:` for the same name, as in Compose; the file still
+        // holds the value, committed.
+        let (overridden, received): (Vec<EnvVar>, Vec<EnvVar>) =
+            from_files.into_iter().partition(|variable| {
+                runtime
+                    .environment
+                    .iter()
+                    .any(|set| set.name.value == variable.name.value)
+            });
+        runtime.environment.extend(received);
         let mut container = Container::new(display_name, SourceKind::Compose, entry.key.span);
+        container.committed_env = overridden
+            .into_iter()
+            .filter(|variable| leastpriv_secrets::is_secret_name(&variable.name.value))
+            .collect();
         container.runtime = Some(runtime);
         container.build = build;
         Some(container)
@@ -244,7 +268,12 @@ impl Lowering<'_> {
             None => {
                 self.error(
                     text.span,
-                    format!("`{field}` must be a boolean, not `{}`", text.value),
+                    message!(
+                        "`{}` must be a boolean, not `{}`",
+                        Quoted(field),
+                        Quoted(&text.value)
+                    )
+                    .to_string(),
                 );
                 None
             }
@@ -368,9 +397,11 @@ impl Lowering<'_> {
                     };
                     match label {
                         Some(label) => runtime.selinux.push(Spanned::new(label, span)),
-                        None => {
-                            self.error(span, format!("unknown SELinux label option `{option}`"))
-                        }
+                        None => self.error(
+                            span,
+                            message!("unknown SELinux label option `{}`", Quoted(option))
+                                .to_string(),
+                        ),
                     }
                 }
                 ("systempaths", Some("unconfined")) => runtime.unmasked_paths = Some(span),
@@ -624,16 +655,16 @@ impl Lowering<'_> {
             .and_then(parse_range)
             .ok_or("a port needs a numeric `target`")?;
         let host = match item.get("published").and_then(Node::as_str) {
-            Some(published) if !published.is_empty() => Some(
-                parse_range(published)
-                    .ok_or_else(|| format!("invalid published port `{published}`"))?,
-            ),
+            Some(published) if !published.is_empty() => {
+                Some(parse_range(published).ok_or_else(|| {
+                    message!("invalid published port `{}`", Quoted(published)).to_string()
+                })?)
+            }
             _ => None,
         };
         let protocol = match item.get("protocol").and_then(Node::as_str) {
-            Some(protocol) => {
-                parse_protocol(protocol).ok_or_else(|| format!("unknown protocol `{protocol}`"))?
-            }
+            Some(protocol) => parse_protocol(protocol)
+                .ok_or_else(|| message!("unknown protocol `{}`", Quoted(protocol)).to_string())?,
             None => leastpriv_model::Protocol::Tcp,
         };
         Ok(super::syntax::PortSpec {
@@ -710,6 +741,41 @@ impl Lowering<'_> {
             });
         }
         unique_by(variables, |variable| Some(variable.name.value.clone()))
+    }
+
+    /// The variables the `env_file:` files set to written values, located in those files: they
+    /// are the container's environment, and committed files audited for literal secrets. A file
+    /// that exists in the project but cannot be read (a FIFO, too large, binary) is an error at its
+    /// entry.
+    fn env_file_variables(&mut self, files: &[Spanned<String>]) -> Vec<EnvVar> {
+        let mut variables = Vec::new();
+        for file in files {
+            let path = Path::new(&file.value);
+            let text = match read_text(path, &self.project.scope) {
+                Ok(text) => text,
+                // Not committed (`.env` files are usually ignored by git) or outside the project
+                // (a path on the deploying host): nothing here to audit.
+                Err(ReadError::NotFound | ReadError::OutsideScope) => continue,
+                Err(error) => {
+                    self.error(
+                        file.span,
+                        format!("cannot read the `env_file` `{}`: {error}", path.display()),
+                    );
+                    continue;
+                }
+            };
+            // Shown as the user would write it: relative to the current directory when inside it.
+            let shown = self
+                .cwd
+                .as_deref()
+                .and_then(|cwd| path.strip_prefix(cwd).ok())
+                .unwrap_or(path);
+            let id = self.db.add(shown.display().to_string(), text.as_str());
+            let budget = ExpansionBudget::for_input(text.len());
+            let parsed = dotenv::parse(&text, &self.project.environment, &budget);
+            variables.extend(located_variables(id, &parsed.literals));
+        }
+        variables
     }
 
     fn env_files(&mut self, node: &Node) -> Vec<Spanned<String>> {

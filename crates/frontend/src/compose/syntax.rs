@@ -5,6 +5,7 @@
 //! means to the engine. Errors are messages for the entry's location.
 
 use leastpriv_model::Protocol;
+use leastpriv_secrets::{message, Quoted};
 
 /// A volume in short syntax: `[SOURCE:]TARGET[:MODE]`.
 #[derive(Debug, PartialEq, Eq)]
@@ -50,7 +51,9 @@ pub(crate) fn parse_volume(spec: &str) -> Result<ShortVolume, String> {
         [target] => (None, *target, None),
         [source, target] => (Some(*source), *target, None),
         [source, target, mode] => (Some(*source), *target, Some(*mode)),
-        _ => return Err(format!("invalid volume `{spec}`: too many colons")),
+        _ => {
+            return Err(message!("invalid volume `{}`: too many colons", Quoted(spec)).to_string())
+        }
     };
     let mut volume = ShortVolume {
         source: source.map(str::to_owned),
@@ -100,7 +103,8 @@ pub(crate) struct PortSpec {
 
 /// Parses a short-syntax port as Docker's `nat.ParsePortSpec` does.
 pub(crate) fn parse_port(spec: &str) -> Result<PortSpec, String> {
-    let invalid = |why: &str| format!("invalid port `{spec}`: {why}");
+    let invalid =
+        |why: &'static str| message!("invalid port `{}`: {}", Quoted(spec), why).to_string();
     let (rest, protocol) = match spec.rsplit_once('/') {
         Some((rest, protocol)) => (
             rest,
@@ -185,10 +189,10 @@ pub(crate) fn parse_device(spec: &str) -> Result<DeviceSpec, String> {
         [host, container, permissions] if is_device_mode(permissions) => {
             (*host, *container, *permissions)
         }
-        _ => return Err(format!("invalid device `{spec}`")),
+        _ => return Err(message!("invalid device `{}`", Quoted(spec)).to_string()),
     };
     if host.is_empty() {
-        return Err(format!("invalid device `{spec}`: no host path"));
+        return Err(message!("invalid device `{}`: no host path", Quoted(spec)).to_string());
     }
     Ok(DeviceSpec {
         host: host.to_owned(),

@@ -5,6 +5,7 @@
 //! split into commands by `shell.rs`. Whatever is wrong is recorded as an error at its place and the
 //! instruction is skipped or lowered as far as it can be.
 
+use leastpriv_secrets::{message, Quoted};
 use std::cell::{Cell, RefCell};
 use std::collections::HashSet;
 use std::ops::Range;
@@ -296,12 +297,28 @@ impl Lowerer<'_> {
 
     fn unknown_instruction(&self, instruction: &Instruction) {
         let written = instruction.keyword_text();
-        let suggestion = closest_keyword(written)
-            .map(|keyword| format!(" (did you mean `{}`?)", keyword.name()))
-            .unwrap_or_default();
+        let suggestion = closest_keyword(written);
+        // A word on a line of its own may be a value (a token below `ENV GITHUB_TOKEN=`, a line of
+        // a private key): it is quoted only when it looks like a misspelt instruction.
+        let instruction_like = suggestion.is_some()
+            || (written.len() <= 16
+                && written.bytes().all(|b| b.is_ascii_uppercase() || b == b'_'))
+            || (written.len() <= 4 && !written.bytes().any(|b| b.is_ascii_alphanumeric()));
+        let message = match (instruction_like, suggestion) {
+            (true, Some(keyword)) => message!(
+                "unknown instruction `{}` (did you mean `{}`?)",
+                Quoted(written),
+                keyword.name()
+            ),
+            (true, None) => message!("unknown instruction `{}`", Quoted(written)),
+            (false, _) => message!(
+                "unknown instruction: a word of {} characters that is not quoted, since a line of its own may be a secret value (is a `\\` missing at the end of the line above?)",
+                written.chars().count()
+            ),
+        };
         self.error(
             instruction.file_range(instruction.keyword_range.clone()),
-            format!("unknown instruction `{written}`{suggestion}"),
+            message.to_string(),
         );
     }
 
@@ -372,10 +389,13 @@ impl Lowerer<'_> {
             if !is_valid_stage_name(name) {
                 self.error(
                     span.range,
-                    format!("invalid stage name `{name}`: use letters, digits, `-`, `_` and `.`, starting with a letter"),
+                    message!("invalid stage name `{}`: use letters, digits, `-`, `_` and `.`, starting with a letter", Quoted(name)).to_string(),
                 );
             } else if !self.names.insert(name, index) {
-                self.error(span.range, format!("duplicate stage name `{name}`"));
+                self.error(
+                    span.range,
+                    message!("duplicate stage name `{}`", Quoted(name)).to_string(),
+                );
             }
             stage.name = Some(Spanned::new(name.to_owned(), span));
         }
@@ -488,7 +508,8 @@ impl Lowerer<'_> {
                         }
                         None => self.error(
                             instruction.file_range(word.clone()),
-                            format!("expected `name=value`, found `{}`", &text[word]),
+                            message!("expected `name=value`, found `{}`", Quoted(&text[word]))
+                                .to_string(),
                         ),
                     }
                 }
@@ -853,7 +874,7 @@ fn parse_port(text: &str) -> Result<PortSpec, String> {
     };
     let number = |text: &str| {
         text.parse::<u16>()
-            .map_err(|_| format!("invalid port `{text}`"))
+            .map_err(|_| message!("invalid port `{}`", Quoted(text)).to_string())
     };
     let (port, range_end) = match ports.split_once('-') {
         Some((first, last)) => (number(first)?, Some(number(last)?)),

@@ -5,10 +5,11 @@ use std::io::{IsTerminal, Write};
 
 use anyhow::Result;
 use leastpriv_frontend::{compose, InputKind, Lowered};
-use leastpriv_model::{Build, Container};
+use leastpriv_model::{Build, BuildArg, Container, EnvVar};
 use leastpriv_report::human::HumanOptions;
 use leastpriv_report::{normalized, Audited, Report};
 use leastpriv_rules::Subjects;
+use leastpriv_secrets::KnownSecrets;
 use leastpriv_source::{Origin, SourceDb};
 use rayon::prelude::*;
 
@@ -111,7 +112,9 @@ pub(crate) fn run(
     let mut daemons = Vec::new();
     // Inputs that could not be read: their names are in the database only to show the error.
     let mut unread = HashSet::new();
+    let mut secrets = KnownSecrets::default();
     for (read, mut file) in lowered {
+        secrets.extend(&file.secrets);
         if !read {
             unread.extend(file.errors.iter().map(|error| normalized(&error.path)));
         }
@@ -123,13 +126,16 @@ pub(crate) fn run(
         errors.extend(file.errors);
     }
     link_images_to_dockerfiles(&db, &mut containers);
+    record_secret_values(&containers, &mut secrets);
 
     let subjects = Subjects {
         containers: &containers,
         daemons: &daemons,
     };
     let diagnostics = leastpriv_rules::check(&db, subjects, &settings.selection);
+    secrets.seal();
     let report = Report {
+        secrets: &secrets,
         db: &db,
         diagnostics: &diagnostics,
         errors: &errors,
@@ -285,6 +291,45 @@ mod images {
                 "this leastpriv was built without the `engine` feature; audit a `docker save` archive instead",
             )],
             ..Lowered::default()
+        }
+    }
+}
+
+/// Records, as secrets to mask wherever they land, the values of secret-named variables: the
+/// process environment's (a CI token interpolated into a Compose file, or read through
+/// `/proc/self/environ`) and every container's `ENV`, `ARG` defaults, `environment:` and image
+/// `Env`, which `ARG`/`ENV` expansion may have carried into a `USER` or an image name.
+fn record_secret_values(containers: &[Container], secrets: &mut KnownSecrets) {
+    for (name, value) in std::env::vars_os() {
+        if let (Some(name), Some(value)) = (name.to_str(), value.to_str()) {
+            secrets.record(name, value);
+        }
+    }
+    for container in containers {
+        let mut variables: Vec<&EnvVar> = Vec::new();
+        let mut args: Vec<&BuildArg> = Vec::new();
+        if let Some(build) = &container.build {
+            args.extend(&build.global_args);
+            for stage in &build.stages {
+                variables.extend(&stage.env);
+                args.extend(&stage.args);
+            }
+        }
+        if let Some(runtime) = &container.runtime {
+            variables.extend(&runtime.environment);
+        }
+        if let Some(image) = &container.image {
+            variables.extend(&image.env);
+        }
+        for variable in variables {
+            if let Some(value) = &variable.value {
+                secrets.record(&variable.name.value, value.value.expose());
+            }
+        }
+        for arg in args {
+            if let Some(default) = &arg.default {
+                secrets.record(&arg.name.value, default.value.expose());
+            }
         }
     }
 }

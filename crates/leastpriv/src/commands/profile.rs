@@ -6,11 +6,13 @@
 //! workload has ended; the summary then goes to standard error, so that the JSON stays clean.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{bail, Context, Result};
 use leastpriv_model::WorkloadProfile;
-use leastpriv_profile::{seccomp, ComposeTarget, Options, RecorderChoice, Recording};
+use leastpriv_profile::{
+    seccomp, CapabilityMode, ComposeTarget, Options, RecorderChoice, Recording,
+};
 
 use crate::args::{CapabilitiesArg, ProfileArgs, RecorderArg};
 use crate::ExitStatus;
@@ -92,7 +94,12 @@ fn record(args: &ProfileArgs) -> Result<Recording> {
         repeat: args.repeat,
         duration: args.duration,
         baseline,
-        capability_trials: args.capabilities == CapabilitiesArg::Trial,
+        capabilities: match args.capabilities {
+            CapabilitiesArg::Observe => CapabilityMode::Observe,
+            CapabilitiesArg::Confirm => CapabilityMode::Confirm,
+            CapabilitiesArg::Trial => CapabilityMode::Trial,
+            CapabilitiesArg::Skip => CapabilityMode::Skip,
+        },
     };
     let mut recording = if !args.compose.is_empty() {
         let target = ComposeTarget {
@@ -164,25 +171,33 @@ fn read_profile(path: &Path) -> Result<WorkloadProfile> {
     Ok(profile)
 }
 
-/// Writes through a temporary file in the same directory and a rename.
+/// Writes `text` to `path`. A regular file (or a new one) is replaced through a temporary file in
+/// its directory and a rename, so a reader never sees half a profile; a symlink is written through
+/// to its target. Anything else that already exists (`/dev/null`, `/dev/stdout`, a FIFO) is written
+/// as it is: renaming over it would replace the device node itself, machine-wide.
 fn write_atomically(path: &Path, text: &str) -> Result<()> {
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
-        _ => PathBuf::from("."),
+    let target = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    if std::fs::metadata(&target).is_ok_and(|metadata| !metadata.is_file()) {
+        return std::fs::write(&target, text).with_context(|| format!("{}", path.display()));
+    }
+    let dir = match target.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
     };
-    let name = path
-        .file_name()
-        .with_context(|| format!("{}: not a file name", path.display()))?;
-    let temporary = dir.join(format!(
-        ".{}.{}.tmp",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
-    std::fs::write(&temporary, text).with_context(|| format!("{}", temporary.display()))?;
-    std::fs::rename(&temporary, path).with_context(|| {
-        let _ = std::fs::remove_file(&temporary);
-        format!("{}", path.display())
-    })
+    let mut temporary = tempfile::Builder::new()
+        .prefix(".leastpriv-profile-")
+        // As a plain create would: 0666 less the umask (tempfile's default is 0600).
+        .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666))
+        .tempfile_in(dir)
+        .with_context(|| format!("{}: creating a temporary file beside it", path.display()))?;
+    temporary
+        .write_all(text.as_bytes())
+        .with_context(|| format!("{}", path.display()))?;
+    temporary
+        .persist(&target)
+        .map_err(|error| error.error)
+        .with_context(|| format!("{}", path.display()))?;
+    Ok(())
 }
 
 /// The seccomp file as the profile refers to it: relative to the profile's directory when it is

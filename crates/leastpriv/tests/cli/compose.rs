@@ -110,3 +110,31 @@ fn files_given_with_f_are_merged_in_order_as_compose_does() {
     assert_eq!(code, 0, "{document:#}");
     assert!(findings_of(&document, "LP201").is_empty());
 }
+
+#[test]
+fn committed_env_files_are_audited_for_literal_secrets_at_their_line() {
+    let project = Project::new();
+    project
+        .file(".env", "APP_NAME=web\nDB_PASSWORD=s3cr3t-in-dotenv\n")
+        .file("web.env", "# settings\nAPI_TOKEN=t0ken-in-env-file\nMODE=prod\n")
+        .file(
+            "compose.yaml",
+            "services:\n  web:\n    image: nginx:${APP_NAME}\n    env_file: [web.env, not-committed.env]\n    \
+             environment:\n      GIT_URL: \"https://${GITHUB_TOKEN}:x-oauth-basic@github.com/o/r\"\n",
+        );
+    let (document, code) = project.audit_json(&["--select", "secrets", "."]);
+    assert_eq!(code, 1, "{document:#}");
+    let mut found = findings_of(&document, "LP601");
+    found.sort();
+    assert_eq!(
+        found,
+        [(".env".to_owned(), 2, 1), ("web.env".to_owned(), 2, 1)],
+        "{document:#}"
+    );
+    // `x-oauth-basic` is GitHub's placeholder, not a password; an env file that is not committed
+    // is not an error.
+    assert!(findings_of(&document, "LP603").is_empty(), "{document:#}");
+    assert!(errors(&document).is_empty(), "{document:#}");
+    let text = document.to_string();
+    assert!(!text.contains("s3cr3t-in-dotenv") && !text.contains("t0ken-in-env-file"));
+}

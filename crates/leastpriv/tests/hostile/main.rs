@@ -23,4 +23,5 @@ mod long_lines;
 mod lost_inputs;
 mod memory;
 mod outside;
+mod secrets;
 mod special_files;

@@ -13,6 +13,7 @@
 mod mapped;
 pub(crate) mod words;
 
+use leastpriv_secrets::{message, Quoted};
 use std::ops::Range;
 
 use leastpriv_source::TextRange;
@@ -379,7 +380,11 @@ impl Parser<'_> {
                 "`" => self.escape = '`',
                 _ => self.error(
                     value_range,
-                    format!("invalid escape character `{value}`: use `\\` or a backtick"),
+                    message!(
+                        "invalid escape character `{}`: use `\\` or a backtick",
+                        Quoted(value)
+                    )
+                    .to_string(),
                 ),
             }
         }

@@ -131,11 +131,38 @@ fn check(checker: &mut Checker<'_>, container: &Container) {
         .image
         .iter()
         .flat_map(|image| image.env.iter().map(|env| (env, SourceKind::Image)));
+    for env in &container.committed_env {
+        let Some(value) = literal_secret(env) else {
+            continue;
+        };
+        checker
+            .report(
+                env.name.span,
+                format!(
+                    "`{}` is set to a literal in a committed env file (`{value}`): anyone who can read the repository has it",
+                    env.name.value
+                ),
+            )
+            .fix(format!(
+                "Remove the file from the repository (ignore it in `.gitignore`) and rotate the secret; give `{}` to the deployment from a secret store",
+                env.name.value
+            ));
+    }
     for (env, kind) in runtime.chain(image) {
         let Some(value) = literal_secret(env) else {
             continue;
         };
-        let (place, exposure) = environment_exposure(kind);
+        // A variable of an `env_file:` or of the project's `.env` is set in that file.
+        let in_env_file =
+            kind == SourceKind::Compose && env.name.span.file != container.origin.file;
+        let (place, exposure) = if in_env_file {
+            (
+                "an env file",
+                "committed with the project, read by `docker compose` and readable with `docker inspect` when passed to the container",
+            )
+        } else {
+            environment_exposure(kind)
+        };
         checker
             .report(
                 env.name.span,

@@ -3,7 +3,9 @@ use leastpriv_source::Spanned;
 
 use crate::engine::Checker;
 use crate::helpers::build::image_stage_mask;
-use crate::helpers::secrets::{find_credential, is_literal_value, is_placeholder_for};
+use crate::helpers::secrets::{
+    find_credential, is_literal_value, is_placeholder_for, secret_arguments,
+};
 use crate::helpers::shell::{run_invocations, Invocation};
 use crate::rule::Check;
 use crate::Severity;
@@ -52,25 +54,6 @@ crate::declare_rule! {
 
 pub(crate) const CHECK: Check = Check::Container(check);
 
-/// Long options, on any program, whose value is a secret.
-const SECRET_OPTIONS: &[&str] = &[
-    "--password",
-    "--passwd",
-    "--pass",
-    "--token",
-    "--api-key",
-    "--apikey",
-    "--access-token",
-    "--auth-token",
-    "--client-secret",
-    "--secret-key",
-    "--http-password",
-    "--ftp-password",
-    "--proxy-password",
-    "--storepass",
-    "--keypass",
-];
-
 fn check(checker: &mut Checker<'_>, container: &Container) {
     let Some(build) = &container.build else {
         return;
@@ -102,75 +85,26 @@ fn check(checker: &mut Checker<'_>, container: &Container) {
 }
 
 /// The option, the word holding the value and the secret itself, when the invocation passes a
-/// literal secret.
+/// literal secret: the first that [`secret_arguments`] finds and no other rule reports.
 fn secret_argument<'a>(
     invocation: &Invocation<'a>,
 ) -> Option<(String, &'a Spanned<String>, &'a str)> {
-    let program = invocation.name();
-    let args = invocation.args;
-    let positional: Vec<&str> = args
+    // `useradd -p` sets an account's password: LP208 reports it.
+    if matches!(invocation.name(), "useradd" | "usermod" | "adduser") {
+        return None;
+    }
+    let args: Vec<&str> = invocation
+        .args
         .iter()
         .map(|arg| arg.value.as_str())
-        .filter(|arg| !arg.starts_with('-'))
         .collect();
-    let login = matches!(
-        program,
-        "docker" | "podman" | "buildah" | "skopeo" | "nerdctl" | "helm"
-    ) && positional.contains(&"login")
-        || (program == "az" && positional.first() == Some(&"login"))
-        || program == "sshpass";
-    for (index, arg) in args.iter().enumerate() {
-        let word = arg.value.as_str();
-        let next = args.get(index + 1);
-        // `--password=x` and `--password x`.
-        if let Some(option) = SECRET_OPTIONS.iter().find(|option| {
-            word.strip_prefix(**option)
-                .is_some_and(|rest| rest.is_empty() || rest.starts_with('='))
-        }) {
-            let (value_word, value) = match word.split_once('=') {
-                Some((_, value)) => (arg, value),
-                None => (next?, next?.value.as_str()),
-            };
-            if is_secret_literal(value) {
-                return Some(((*option).to_owned(), value_word, value));
-            }
-            continue;
-        }
-        let found = match (program, word) {
-            (_, "-p") if login => next.map(|next| (next, next.value.as_str())),
-            ("mysql" | "mysqladmin" | "mysqldump", _)
-                if word.len() > 2 && word.starts_with("-p") =>
-            {
-                Some((arg, &word[2..]))
-            }
-            ("redis-cli", "-a") => next.map(|next| (next, next.value.as_str())),
-            ("curl", "-u" | "--user") => next.and_then(|next| {
-                next.value
-                    .split_once(':')
-                    .map(|(_, password)| (next, password))
-            }),
-            ("openssl", "-pass" | "-passin" | "-passout") => next.and_then(|next| {
-                next.value
-                    .strip_prefix("pass:")
-                    .map(|password| (next, password))
-            }),
-            ("keytool", "-storepass" | "-keypass" | "-srcstorepass" | "-deststorepass") => {
-                next.map(|next| (next, next.value.as_str()))
-            }
-            _ => None,
-        };
-        if let Some((value_word, value)) = found {
-            if is_secret_literal(value) {
-                let option = match word {
-                    "-p" if login && program != "sshpass" => "login -p",
-                    _ if word.starts_with("-p") && word.len() > 2 => "-p",
-                    _ => word,
-                };
-                return Some((option.to_owned(), value_word, value));
-            }
-        }
-    }
-    None
+    secret_arguments(invocation.name(), &args)
+        .into_iter()
+        .find_map(|found| {
+            let word = &invocation.args[found.word];
+            let secret = word.value.get(found.value)?;
+            is_secret_literal(secret).then_some((found.option, word, secret))
+        })
 }
 
 /// A literal that is a secret and that no other rule reports.
