@@ -86,18 +86,58 @@ pub(crate) fn collect(
             ));
         }
     }
-    (inputs, errors)
+    within_run_budget(inputs, errors)
 }
 
-/// Input bytes being read and lowered at once, over every thread.
-///
-/// Lowering holds a tree of a few tens of bytes per byte of input (measured at worst about 50× for
-/// YAML of one tiny item per line; see README), so inputs lowered in parallel multiply it: the run's
-/// peak is this bound times that factor, whatever the number of threads or inputs. One input of the
-/// largest size read ([`MAX_FILE_BYTES`]) is lowered alone; small files never wait for each other.
-const MAX_BYTES_IN_FLIGHT: u64 = MAX_FILE_BYTES;
+/// The inputs whose text fits in [`MAX_RUN_INPUT_BYTES`] in all, in the order listed (so the same
+/// ones are read on every run); the others become errors.
+fn within_run_budget(
+    inputs: Vec<InputSource>,
+    mut errors: Vec<InputError>,
+) -> (Vec<InputSource>, Vec<InputError>) {
+    let mut total: u64 = 0;
+    let mut kept = Vec::with_capacity(inputs.len());
+    for input in inputs {
+        if matches!(input, InputSource::Image(_)) {
+            kept.push(input);
+            continue;
+        }
+        total = total.saturating_add(input.size().min(MAX_FILE_BYTES));
+        if total > MAX_RUN_INPUT_BYTES {
+            errors.push(InputError::file(
+                input.display(),
+                format!(
+                    "not read: the inputs before it reach {} MiB, what one run reads in all (memory bound); audit the rest in another run",
+                    MAX_RUN_INPUT_BYTES >> 20
+                ),
+            ));
+        } else {
+            kept.push(input);
+        }
+    }
+    (kept, errors)
+}
 
-/// Admits inputs to be read and lowered while their bytes fit in [`MAX_BYTES_IN_FLIGHT`].
+/// What lowering an input may hold at its peak, per byte of the input: its tree (a YAML value costs
+/// about 64 bytes, and YAML can write one per byte of input, but a tree holds at most a million
+/// values), the model it becomes and the parser's own state. Measured on the costliest shapes by
+/// `bench/memory` (BENCHMARKS.md: 19 times at most) and checked by the hostile tests, which hold
+/// them to this figure.
+pub(crate) const LOWERING_BYTES_PER_INPUT_BYTE: u64 = 64;
+
+/// What inputs being read and lowered may hold at once, over every thread: what the largest input
+/// needs alone (512 MiB). Small files never wait for each other; the run's peak is this plus what
+/// the inputs keep for the report, whatever the number of threads.
+pub(crate) const LOWERING_BUDGET: u64 = MAX_FILE_BYTES * LOWERING_BYTES_PER_INPUT_BYTE;
+
+/// Bytes of text input one run reads, in all (image archives have their own bounds): what each
+/// input keeps for the report (its text, its model and its findings, at most about twelve times its
+/// size) adds up over the inputs, so their number cannot raise the run's peak without bound.
+/// Inputs past it, in the order they are listed, are errors.
+pub(crate) const MAX_RUN_INPUT_BYTES: u64 = 128 * 1024 * 1024;
+
+/// Admits inputs to be read and lowered while their estimated peak ([`LOWERING_BYTES_PER_INPUT_BYTE`]
+/// times their size) fits in [`LOWERING_BUDGET`].
 #[derive(Default)]
 pub(crate) struct MemoryGate {
     in_flight: Mutex<u64>,
@@ -111,15 +151,17 @@ pub(crate) struct Pass<'g> {
 }
 
 impl MemoryGate {
-    /// Waits until `bytes` (at most the bound: one input alone always proceeds) fit, and admits
-    /// them. Infallible; a `Result` so that a read can follow with `?`.
-    pub(crate) fn enter(&self, bytes: u64) -> Result<Pass<'_>, InputError> {
-        let bytes = bytes.min(MAX_BYTES_IN_FLIGHT);
+    /// Waits until the estimated peak of an input of `size` bytes fits (one input alone always
+    /// proceeds), and admits it. Infallible; a `Result` so that a read can follow with `?`.
+    pub(crate) fn enter(&self, size: u64) -> Result<Pass<'_>, InputError> {
+        let bytes = size
+            .saturating_mul(LOWERING_BYTES_PER_INPUT_BYTE)
+            .min(LOWERING_BUDGET);
         let mut in_flight = self
             .in_flight
             .lock()
             .unwrap_or_else(|poison| poison.into_inner());
-        while *in_flight + bytes > MAX_BYTES_IN_FLIGHT {
+        while *in_flight + bytes > LOWERING_BUDGET {
             in_flight = self
                 .freed
                 .wait(in_flight)
@@ -327,6 +369,37 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_run_reads_inputs_in_order_until_its_budget_and_reports_the_rest() {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let per_budget = (MAX_RUN_INPUT_BYTES / MAX_FILE_BYTES) as usize;
+        let inputs: Vec<InputSource> = (0..per_budget + 2)
+            .map(|i| {
+                let path = dir.path().join(format!("{i:02}.yaml"));
+                // Sparse: the size is what counts, nothing is read.
+                std::fs::File::create(&path)
+                    .and_then(|file| file.set_len(MAX_FILE_BYTES))
+                    .expect("sparse file");
+                InputSource::Walked(path, InputKind::YamlOrJson)
+            })
+            .chain([InputSource::Image(dir.path().join("image.tar"))])
+            .collect();
+        let (kept, errors) = within_run_budget(inputs, Vec::new());
+        assert_eq!(
+            kept.len(),
+            per_budget + 1,
+            "every input that fits, and the image"
+        );
+        assert!(matches!(kept.last(), Some(InputSource::Image(_))));
+        assert_eq!(errors.len(), 2);
+        assert!(errors[0].path.ends_with(&format!("{per_budget:02}.yaml")));
+        assert!(
+            errors[0].message.contains("128 MiB"),
+            "{}",
+            errors[0].message
+        );
+    }
+
+    #[test]
     fn the_gate_admits_inputs_while_they_fit_and_holds_the_rest_back() {
         let gate = MemoryGate::default();
         let first = gate.enter(MAX_FILE_BYTES / 2).expect("admitted");
@@ -338,7 +411,7 @@ mod tests {
         let huge = alone
             .enter(u64::MAX)
             .expect("one input alone always proceeds");
-        assert_eq!(huge.bytes, MAX_BYTES_IN_FLIGHT);
+        assert_eq!(huge.bytes, LOWERING_BUDGET);
         std::thread::scope(|scope| {
             let waiting = scope.spawn(|| {
                 let _pass = gate.enter(MAX_FILE_BYTES / 2 + 1).expect("admitted");
@@ -348,7 +421,10 @@ mod tests {
             std::thread::sleep(std::time::Duration::from_millis(50));
             assert!(!waiting.is_finished(), "over the bound, it waits");
             drop(first);
-            assert_eq!(waiting.join().expect("joined"), MAX_FILE_BYTES / 2 + 1);
+            assert_eq!(
+                waiting.join().expect("joined"),
+                (MAX_FILE_BYTES / 2 + 1) * LOWERING_BYTES_PER_INPUT_BYTE
+            );
         });
         assert_eq!(*gate.in_flight.lock().expect("lock"), 0);
     }

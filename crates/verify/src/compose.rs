@@ -20,6 +20,7 @@ use std::time::Duration;
 
 use leastpriv_frontend::{compose, Options as FrontendOptions};
 use leastpriv_model::Runtime;
+use leastpriv_source::read;
 use leastpriv_source::{InputError, SourceDb};
 
 use crate::engine;
@@ -65,7 +66,10 @@ impl ComposeRun {
         for path in &target.files {
             let absolute = std::fs::canonicalize(path)
                 .map_err(|error| VerifyError::Usage(format!("{}: {error}", path.display())))?;
-            let text = std::fs::read_to_string(&absolute)
+            // The audit's bounded reader: a regular file (a FIFO named here must not block) of at
+            // most the size `audit` reads, so that the Compose front-end's memory bounds hold.
+            let text = read::read_regular(&absolute, read::MAX_INPUT_BYTES)
+                .and_then(read::decode)
                 .map_err(|error| VerifyError::Usage(format!("{}: {error}", path.display())))?;
             ids.push(db.add(path.to_string_lossy(), text));
             files.push(absolute.to_string_lossy().into_owned());

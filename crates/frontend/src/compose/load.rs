@@ -33,6 +33,10 @@ const MAX_CHAIN: usize = 32;
 const MAX_LOADS: usize = 256;
 /// Documents read from one Compose file.
 const MAX_DOCUMENTS: usize = 64;
+/// Bytes of Compose files one project reads in all (main file, override file, `include`d and
+/// `extends`ed files): a project is lowered as one input, so it is bounded as one input is, and a
+/// file of a few lines cannot make the run read and hold hundreds of large included files.
+pub const MAX_PROJECT_BYTES: u64 = MAX_INPUT_BYTES;
 /// Nodes `extends` may copy in one project: a thousand services extending one huge service must not
 /// multiply it a thousand times in memory.
 const MAX_COPIED_NODES: usize = 1_000_000;
@@ -84,6 +88,10 @@ pub(super) fn load(
         },
         read: HashMap::new(),
         files_read: files.len(),
+        bytes_read: files
+            .iter()
+            .map(|&file| db.get(file).text().len() as u64)
+            .sum(),
         loads: 0,
         copied_nodes: 0,
         budget: ExpansionBudget::for_input(
@@ -111,6 +119,8 @@ struct Loader<'a> {
     /// `extends`).
     read: HashMap<PathBuf, ReadFile>,
     files_read: usize,
+    /// Bytes of the project's Compose files read so far, against [`MAX_PROJECT_BYTES`].
+    bytes_read: u64,
     loads: usize,
     copied_nodes: usize,
     /// Bytes interpolation may still produce, `.env` files included.
@@ -274,7 +284,7 @@ impl Loader<'_> {
             Value::Scalar(scalar) if scalar.text.contains('$') => {
                 match interpolate(&scalar.text, variables, &self.budget) {
                     Ok(result) => {
-                        scalar.text = result.text;
+                        scalar.text = result.text.into();
                         if result.substituted {
                             self.project.substituted.insert(node.span);
                         }
@@ -412,7 +422,7 @@ impl Loader<'_> {
     ) -> Option<Node> {
         let value = &extends.value;
         let (service, other_file) = match &value.value {
-            Value::Scalar(scalar) => ((scalar.text.clone(), value.span), None),
+            Value::Scalar(scalar) => ((scalar.text.to_string(), value.span), None),
             Value::Map(_) => {
                 let Some(service) = value.get("service") else {
                     self.error(value.span, "`extends` needs a `service`");
@@ -506,7 +516,7 @@ impl Loader<'_> {
         }
         let dir = self.dir_of(item.span.file);
         let (paths, project_directory, env_files) = match &item.value {
-            Value::Scalar(scalar) => (vec![(scalar.text.clone(), item.span)], None, None),
+            Value::Scalar(scalar) => (vec![(scalar.text.to_string(), item.span)], None, None),
             Value::Map(_) => {
                 let paths = match item.get("path") {
                     Some(path) => string_list(path),
@@ -666,8 +676,20 @@ impl Loader<'_> {
             return None;
         }
         match read_text(path, &self.project.scope) {
+            Ok(text) if self.bytes_read + text.len() as u64 > MAX_PROJECT_BYTES => {
+                self.error(
+                    named_at,
+                    format!(
+                        "the project's Compose files would exceed {} MiB together; `{}` is not read",
+                        MAX_PROJECT_BYTES >> 20,
+                        path.display()
+                    ),
+                );
+                None
+            }
             Ok(text) => {
                 self.files_read += 1;
+                self.bytes_read += text.len() as u64;
                 let file = self.db.add(path.display().to_string(), text);
                 self.read.insert(path.to_path_buf(), (file, None));
                 Some(file)
@@ -731,7 +753,7 @@ fn take_entry(node: &mut Node, key: &str) -> Option<Entry> {
 /// A string or a list of strings, each with its span.
 pub(super) fn string_list(node: &Node) -> Vec<(String, Span)> {
     match &node.value {
-        Value::Scalar(scalar) => vec![(scalar.text.clone(), node.span)],
+        Value::Scalar(scalar) => vec![(scalar.text.to_string(), node.span)],
         Value::Seq(items) => items
             .iter()
             .filter_map(|item| Some((item.as_str()?.to_owned(), item.span)))

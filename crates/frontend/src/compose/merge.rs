@@ -196,7 +196,7 @@ fn build_mapping(node: Node) -> Node {
 
 /// A list of `KEY=VALUE` (or `KEY`) strings as a mapping; a mapping as is. A `KEY` with no `=` maps
 /// to null, as `KEY:` does in the mapping form.
-pub(super) fn key_value_mapping(node: Node) -> Node {
+fn key_value_mapping(node: Node) -> Node {
     match node.value {
         Value::Map(_) => node,
         Value::Seq(items) => {
@@ -209,7 +209,7 @@ pub(super) fn key_value_mapping(node: Node) -> Node {
                         Some((key, value)) => (
                             key.to_owned(),
                             Value::Scalar(Scalar {
-                                text: value.to_owned(),
+                                text: value.into(),
                                 quoted: true,
                             }),
                         ),
@@ -233,6 +233,63 @@ pub(super) fn key_value_mapping(node: Node) -> Node {
         }
         _ => empty_mapping(node.span),
     }
+}
+
+/// What a variable of a `KEY=VALUE` list or a mapping is set to.
+#[derive(Clone, Copy)]
+pub(super) enum Setting<'a> {
+    /// `KEY` alone or `KEY:`: no value here.
+    Unset,
+    /// A string (`KEY=VALUE`, `KEY: VALUE`).
+    Text(&'a str),
+    /// A list or a mapping, which no variable can be.
+    Collection,
+}
+
+/// One variable of a list of `KEY=VALUE` strings (or `KEY`) or of a mapping, borrowed from the tree.
+pub(super) struct KeyValue<'a> {
+    pub(super) key: &'a str,
+    pub(super) key_span: Span,
+    pub(super) value: Setting<'a>,
+    pub(super) value_span: Span,
+}
+
+/// The variables of a list of `KEY=VALUE` strings or of a mapping, read where they are written:
+/// what [`key_value_mapping`] would hold, without building it (an `environment` of a million items
+/// must not be copied to be read). Items that are not strings and keys that are not scalars are
+/// skipped; anything else is empty.
+pub(super) fn key_values(node: &Node) -> impl Iterator<Item = KeyValue<'_>> {
+    let items = node.as_seq().unwrap_or_default().iter().filter_map(|item| {
+        let text = item.as_str()?;
+        let (key, value) = match text.split_once('=') {
+            Some((key, value)) => (key, Setting::Text(value)),
+            None => (text, Setting::Unset),
+        };
+        Some(KeyValue {
+            key,
+            key_span: item.span,
+            value,
+            value_span: item.span,
+        })
+    });
+    let entries = node
+        .as_map()
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|entry| {
+            let value = match &entry.value.value {
+                Value::Null => Setting::Unset,
+                Value::Scalar(scalar) => Setting::Text(&scalar.text),
+                Value::Seq(_) | Value::Map(_) => Setting::Collection,
+            };
+            Some(KeyValue {
+                key: entry.key.as_str()?,
+                key_span: entry.key.span,
+                value,
+                value_span: entry.value.span,
+            })
+        });
+    items.chain(entries)
 }
 
 /// A string as a one-item list; a list as is.
@@ -282,7 +339,7 @@ fn names_mapping(node: Node) -> Node {
 fn synthetic_key(text: &str, span: Span) -> Node {
     Node {
         value: Value::Scalar(Scalar {
-            text: text.to_owned(),
+            text: text.into(),
             quoted: true,
         }),
         span,

@@ -37,6 +37,8 @@ mod merge;
 mod service;
 mod syntax;
 
+pub use load::MAX_PROJECT_BYTES;
+
 use std::path::{Path, PathBuf};
 
 use leastpriv_model::{Container, SourceKind};
@@ -74,7 +76,17 @@ pub fn lower(db: &SourceDb, file: FileId, options: &Options) -> Lowered {
     let is_main = main_file(&dir).is_some_and(|main| file_name(&main) == name);
     if is_main {
         if let Some(override_path) = first_existing(&dir, &OVERRIDE_FILE_NAMES) {
+            let main_bytes = db.get(file).text().len() as u64;
             match load::read_text(&override_path, &options.scope.with_root(&dir)) {
+                Ok(text) if main_bytes + text.len() as u64 > load::MAX_PROJECT_BYTES => {
+                    errors.push(InputError::file(
+                        override_path.display().to_string(),
+                        format!(
+                            "the project's Compose files would exceed {} MiB together; the override file is not read",
+                            load::MAX_PROJECT_BYTES >> 20
+                        ),
+                    ))
+                }
                 Ok(text) => files.push(db.add(override_path.display().to_string(), text)),
                 Err(error) => errors.push(InputError::file(
                     override_path.display().to_string(),
@@ -107,12 +119,29 @@ pub fn lower_files(db: &SourceDb, files: &[FileId], options: &Options) -> Lowere
     };
     let scope = options.scope.with_root(&dir);
     let mut project = load::load(db, files, &dir, environment, scope);
-    let mut lowered = service::lower_services(db, &project, options);
+    let model = project.model.take();
+    let mut lowered = service::lower_services(db, &project, model, options);
     lowered.daemons = crate::engine_in_container::daemons(&lowered.containers);
     project.errors.append(&mut lowered.errors);
     lowered.errors = project.errors;
     lowered.secrets = project.secrets;
     lowered
+}
+
+/// Whether lowering the Compose file `file` may read other Compose files (an override file beside
+/// it, `include`, `extends` from another file): its project may then hold up to
+/// [`MAX_PROJECT_BYTES`] of Compose files rather than the file's own size. A cheap over-estimate
+/// (the words anywhere in the text), for admitting the project to be lowered by what it may hold.
+pub fn may_read_other_files(db: &SourceDb, file: FileId) -> bool {
+    let source = db.get(file);
+    let text = source.text();
+    if text.contains("include") || text.contains("extends") {
+        return true;
+    }
+    let path = Path::new(source.path());
+    let dir = path.parent().unwrap_or(Path::new(""));
+    let is_main = main_file(dir).is_some_and(|main| file_name(&main) == file_name(path));
+    is_main && first_existing(dir, &OVERRIDE_FILE_NAMES).is_some()
 }
 
 /// Lowers a `.env` file named as an input: its secret-named variables set to written values, as a
@@ -229,6 +258,32 @@ mod tests {
         ] {
             assert!(!is_compose_file_name(name), "{name}");
         }
+    }
+
+    #[test]
+    fn a_project_that_may_read_other_compose_files_is_told_before_it_is_lowered() {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let main = dir.path().join("compose.yaml");
+        let text = "services:\n  web:\n    image: x\n";
+        std::fs::write(&main, text).expect("write");
+        let db = SourceDb::new();
+        let alone = db.add(main.display().to_string(), text);
+        assert!(!may_read_other_files(&db, alone));
+        let including = db.add(
+            main.display().to_string(),
+            "include: [other.yaml]\nservices: {}\n",
+        );
+        assert!(may_read_other_files(&db, including));
+        std::fs::write(dir.path().join("compose.override.yml"), text).expect("write");
+        assert!(
+            may_read_other_files(&db, alone),
+            "the override file beside it"
+        );
+        let other = db.add(
+            dir.path().join("compose.prod.yaml").display().to_string(),
+            text,
+        );
+        assert!(!may_read_other_files(&db, other), "not the main file");
     }
 
     #[test]

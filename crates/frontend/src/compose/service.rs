@@ -20,7 +20,7 @@ use leastpriv_source::{FileId, InputError, SourceDb, Span};
 
 use super::dotenv;
 use super::load::{is_remote, join, located_variables, normalize, read_text, string_list, Project};
-use super::merge::key_value_mapping;
+use super::merge::{key_values, Setting};
 use super::syntax::{
     is_host_path, parse_compose_bool, parse_device, parse_go_bool, parse_port, parse_protocol,
     parse_range, parse_tmpfs, parse_volume, split_security_opt,
@@ -38,8 +38,15 @@ const MAX_PORTS: usize = 100_000;
 /// rule, so a file of a million one-line services must not make millions of findings.
 const MAX_SERVICES: usize = 10_000;
 
-/// Lowers every service of `project`.
-pub(super) fn lower_services(db: &SourceDb, project: &Project, options: &Options) -> Lowered {
+/// Lowers the services of `model`, the project's merged tree, one at a time: each service's subtree
+/// is dropped once it is lowered, so the tree and the model it becomes are never both whole in
+/// memory.
+pub(super) fn lower_services(
+    db: &SourceDb,
+    project: &Project,
+    model: Option<Node>,
+    options: &Options,
+) -> Lowered {
     let mut lowering = Lowering {
         db,
         project,
@@ -52,10 +59,25 @@ pub(super) fn lower_services(db: &SourceDb, project: &Project, options: &Options
         cwd: std::env::current_dir().ok(),
     };
     let mut containers = Vec::new();
-    if let Some(model) = &project.model {
-        lowering.bind_volumes = lowering.bind_volumes(model);
-        match model.get("services").map(|services| &services.value) {
-            Some(Value::Map(services)) => {
+    if let Some(mut model) = model {
+        lowering.bind_volumes = lowering.bind_volumes(&model);
+        let services = model
+            .as_map_mut()
+            .and_then(|entries| {
+                entries
+                    .iter_mut()
+                    .find(|entry| entry.key.as_str() == Some("services"))
+            })
+            .map(|entry| {
+                let span = entry.value.span;
+                std::mem::replace(&mut entry.value, Node::null(span))
+            });
+        drop(model);
+        match services {
+            Some(Node {
+                value: Value::Map(services),
+                ..
+            }) => {
                 for entry in services {
                     if containers.len() == MAX_SERVICES {
                         lowering.error(
@@ -64,17 +86,16 @@ pub(super) fn lower_services(db: &SourceDb, project: &Project, options: &Options
                         );
                         break;
                     }
-                    if let Some(container) = lowering.service(entry) {
+                    if let Some(container) = lowering.service(&entry) {
                         containers.push(container);
                     }
                 }
             }
-            Some(Value::Null) | None => {}
-            Some(_) => {
-                if let Some(services) = model.get("services") {
-                    lowering.error(services.span, "`services` must be a mapping");
-                }
-            }
+            Some(Node {
+                value: Value::Null, ..
+            })
+            | None => {}
+            Some(services) => lowering.error(services.span, "`services` must be a mapping"),
         }
     }
     // The project's `.env` is committed with it: its literal secrets are reported once, with the
@@ -230,7 +251,7 @@ impl Lowering<'_> {
     /// A scalar as text; null as absent; a collection is an error.
     fn text(&mut self, node: &Node, field: &str) -> Option<Spanned<String>> {
         match &node.value {
-            Value::Scalar(scalar) => Some(Spanned::new(scalar.text.clone(), node.span)),
+            Value::Scalar(scalar) => Some(Spanned::new(scalar.text.to_string(), node.span)),
             Value::Null => None,
             Value::Seq(_) | Value::Map(_) => {
                 self.error(node.span, format!("`{field}` must be a string"));
@@ -662,7 +683,7 @@ impl Lowering<'_> {
         let mut secrets = Vec::new();
         for item in self.list(node, "secrets") {
             let (name, target) = match &item.value {
-                Value::Scalar(scalar) => (scalar.text.clone(), None),
+                Value::Scalar(scalar) => (scalar.text.to_string(), None),
                 Value::Map(_) => {
                     let Some(source) = item.get("source").and_then(Node::as_str) else {
                         self.error(item.span, "a secret needs a `source`");
@@ -697,32 +718,25 @@ impl Lowering<'_> {
             self.error(node.span, "`environment` must be a list or a mapping");
             return Vec::new();
         }
-        let mapping = key_value_mapping(node.clone());
         let mut variables = Vec::new();
-        for entry in mapping.as_map().unwrap_or_default() {
-            let Some(name) = entry.key.as_str() else {
-                continue;
-            };
-            let value = match &entry.value.value {
-                Value::Null => None,
-                Value::Scalar(scalar) if !self.project.substituted.contains(&entry.value.span) => {
-                    Some(Spanned::new(
-                        Sensitive::new(scalar.text.as_str()),
-                        entry.value.span,
-                    ))
+        for entry in key_values(node) {
+            let value = match entry.value {
+                Setting::Unset => None,
+                Setting::Text(text) if !self.project.substituted.contains(&entry.value_span) => {
+                    Some(Spanned::new(Sensitive::new(text), entry.value_span))
                 }
                 // The value comes from the environment or `.env`: it is not written here.
-                Value::Scalar(_) => None,
-                Value::Seq(_) | Value::Map(_) => {
+                Setting::Text(_) => None,
+                Setting::Collection => {
                     self.error(
-                        entry.value.span,
-                        format!("the value of `{name}` must be a string"),
+                        entry.value_span,
+                        format!("the value of `{}` must be a string", entry.key),
                     );
                     continue;
                 }
             };
             variables.push(EnvVar {
-                name: Spanned::new(name.to_owned(), entry.key.span),
+                name: Spanned::new(entry.key.to_owned(), entry.key_span),
                 value,
             });
         }
@@ -850,16 +864,17 @@ impl Lowering<'_> {
             return Vec::new();
         }
         let mut sysctls = Vec::new();
-        for entry in key_value_mapping(node.clone()).as_map().unwrap_or_default() {
-            let Some(name) = entry.key.as_str() else {
-                continue;
+        for entry in key_values(node) {
+            let value = match entry.value {
+                Setting::Text(text) => text,
+                Setting::Unset | Setting::Collection => "",
             };
             sysctls.push(Spanned::new(
                 Sysctl {
-                    name: name.trim().to_owned(),
-                    value: entry.value.as_str().unwrap_or_default().trim().to_owned(),
+                    name: entry.key.trim().to_owned(),
+                    value: value.trim().to_owned(),
                 },
-                cover(entry.key.span, entry.value.span),
+                cover(entry.key_span, entry.value_span),
             ));
         }
         unique_by(sysctls, |sysctl| Some(sysctl.value.name.clone()))
@@ -905,14 +920,14 @@ impl Lowering<'_> {
         };
         let mut build_args = BTreeMap::new();
         if let Some(args) = args {
-            for entry in key_value_mapping(args.clone()).as_map().unwrap_or_default() {
-                let Some(name) = entry.key.as_str() else {
-                    continue;
-                };
-                let value = match entry.value.as_str() {
-                    Some(value) => Some(value.to_owned()),
+            for entry in key_values(args) {
+                let name = entry.key;
+                let value = match entry.value {
+                    Setting::Text(value) => Some(value.to_owned()),
                     // `- NAME` or `NAME:` passes the variable from the environment.
-                    None => self.project.variables.get(name).map(str::to_owned),
+                    Setting::Unset | Setting::Collection => {
+                        self.project.variables.get(name).map(str::to_owned)
+                    }
                 };
                 if let Some(value) = value {
                     build_args.insert(name.to_owned(), value);

@@ -258,7 +258,7 @@ impl Reader<'_> {
     fn string(&mut self, key: &str, node: &Node) -> Option<Spanned<String>> {
         match &node.value {
             Value::Scalar(scalar) if scalar.quoted => {
-                Some(Spanned::new(scalar.text.clone(), node.span))
+                Some(Spanned::new(scalar.text.to_string(), node.span))
             }
             Value::Null => None,
             _ => {

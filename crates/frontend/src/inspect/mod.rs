@@ -31,11 +31,10 @@ pub fn looks_like_inspect(text: &str) -> bool {
 /// Lowers `docker inspect` output into one container per inspected container or image.
 pub fn lower(db: &SourceDb, file: FileId, _options: &Options) -> Lowered {
     let source = db.get(file);
-    let (documents, mut lowered) = yaml::parse_for_lowering(&source, file);
-    for document in &documents {
+    let mut lowered = yaml::lower_each(&source, file, |document, lowered| {
         let objects = match document.as_seq() {
             Some(items) => items,
-            None => std::slice::from_ref(document),
+            None => std::slice::from_ref(&document),
         };
         for object in objects {
             let reader = Reader { source: &source };
@@ -45,7 +44,7 @@ pub fn lower(db: &SourceDb, file: FileId, _options: &Options) -> Lowered {
                 lowered.containers.push(reader.image(object));
             }
         }
-    }
+    });
     // The engine keeps a custom seccomp profile inline (`seccomp={"defaultAction": …}`); a path
     // would name a file on the daemon's host, which is not read.
     for runtime in lowered

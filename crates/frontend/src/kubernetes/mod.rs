@@ -10,10 +10,16 @@
 mod pod;
 
 use leastpriv_model::Container;
-use leastpriv_source::{FileId, SourceDb};
+use leastpriv_source::{FileId, InputError, SourceDb, Span};
 
 use crate::yaml::{self, Node};
 use crate::{Lowered, Options};
+
+/// Objects are lowered until a file has given this many containers: what each keeps for the report
+/// (its model and findings, a few kilobytes) adds up per container, and a file of 8 MiB can write a
+/// hundred thousand minimal pods. Past it, the rest is a located error; Compose projects have the
+/// same bound on services.
+const MAX_CONTAINERS: usize = 10_000;
 
 /// Whether `text` reads as Kubernetes manifests: YAML with top-level `apiVersion:` and `kind:` keys
 /// (in any document), or JSON or flow-style YAML (as kubernetes.io writes its examples) that names
@@ -70,9 +76,18 @@ pub fn lower_keeping_documents(
     _options: &Options,
 ) -> (Lowered, Vec<Node>) {
     let source = db.get(file);
-    let (documents, mut lowered) = yaml::parse_for_lowering(&source, file);
-    for document in &documents {
-        lower_object(document, &mut lowered.containers);
+    let mut cut_at = None;
+    let mut lowered = yaml::lower_each(&source, file, |document, lowered| {
+        if cut_at.is_none() {
+            cut_at = lower_object(&document, &mut lowered.containers).err();
+        }
+    });
+    if let Some(span) = cut_at {
+        lowered.errors.push(InputError::at(
+            source.path(),
+            span,
+            format!("more than {MAX_CONTAINERS} containers in one file; from here on they are not audited"),
+        ));
     }
     lowered.daemons = crate::engine_in_container::daemons(&lowered.containers);
     (lowered, documents)
@@ -135,9 +150,10 @@ fn collect_pod_specs<'a>(object: &'a Node, specs: &mut Vec<&'a Node>) {
 }
 
 /// Lowers one object: a workload, a `List` (or `PodList`, `DeploymentList` …) of objects, or nothing.
-fn lower_object(object: &Node, containers: &mut Vec<Container>) {
+/// Past [`MAX_CONTAINERS`], where the first object not lowered is.
+fn lower_object(object: &Node, containers: &mut Vec<Container>) -> Result<(), Span> {
     let Some(kind) = object.get("kind").and_then(Node::as_str) else {
-        return;
+        return Ok(());
     };
     if kind.ends_with("List") {
         // The tree's depth is bounded by the YAML layer, so nested lists cannot recurse without end.
@@ -146,13 +162,16 @@ fn lower_object(object: &Node, containers: &mut Vec<Container>) {
             .and_then(Node::as_seq)
             .unwrap_or_default()
         {
-            lower_object(item, containers);
+            lower_object(item, containers)?;
         }
-        return;
+        return Ok(());
     }
     let Some(template) = pod_template(kind, object) else {
-        return;
+        return Ok(());
     };
+    if containers.len() >= MAX_CONTAINERS {
+        return Err(object.span);
+    }
     let metadata = object.get("metadata");
     let name = metadata
         .and_then(|metadata| {
@@ -170,6 +189,7 @@ fn lower_object(object: &Node, containers: &mut Vec<Container>) {
         namespace,
     };
     pod::lower_pod(&owner, &template, containers);
+    Ok(())
 }
 
 #[cfg(test)]

@@ -7,11 +7,12 @@
 
 use std::collections::{HashMap, HashSet};
 
+use compact_str::CompactString;
 use leastpriv_source::{FileId, LineIndex, Span, TextRange};
 use saphyr_parser::{Event, Parser, ScalarStyle, Tag};
 
 use super::offsets::CharOffsets;
-use super::{Entry, Limits, Node, Scalar, Stream, Value, YamlError};
+use super::{Entry, Limits, Node, Scalar, Value, YamlError};
 
 /// Past this many errors in one stream, further ones are dropped: a file with a million duplicate
 /// keys must not produce a million messages.
@@ -59,7 +60,7 @@ struct Frame {
     height: usize,
 }
 
-struct Builder<'a> {
+struct Builder<'a, 's> {
     text: &'a str,
     file: FileId,
     offsets: CharOffsets,
@@ -69,27 +70,73 @@ struct Builder<'a> {
     anchors: HashMap<usize, Built>,
     alias_nodes: usize,
     alias_bytes: usize,
-    stream: Stream,
+    errors: Vec<YamlError>,
+    node_count: NodeCount,
+    /// Nodes read (not copied by aliases) in the tree being built, against `limits.max_nodes`.
+    nodes: usize,
+    /// Set when `max_nodes` stopped the stream: the open document is kept as read so far.
+    truncated: bool,
+    /// Takes each document as soon as it is complete, so that a caller that lowers documents one at
+    /// a time never holds the trees of the others.
+    on_document: &'s mut dyn FnMut(Node),
 }
 
 /// Why the stream stops.
 struct Fatal(YamlError);
 
+/// What [`Limits::max_nodes`] counts.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum NodeCount {
+    /// The nodes of each document: its tree is dropped before the next is read.
+    PerDocument,
+    /// The nodes of the whole stream, whose documents are all kept.
+    PerStream,
+}
+
 /// Re-parses allowed per stream to accept dedented flow lines (see [`build`]).
 const MAX_FLOW_PATCHES: usize = 16;
 
-/// Builds the stream of `text`.
+/// Builds the stream of `text`, handing each document to `on_document` as soon as it is complete;
+/// returns the stream's errors.
 ///
 /// YAML requires the lines of a multi-line flow collection to be indented more than the block that
 /// holds it, and `saphyr-parser` enforces it; the Go YAML library behind `docker compose` and
 /// `kubectl` does not, and real files close `command: [` with a `]` under the key. When the parser
 /// rejects such a line, the line is indented up to its bracket in a copy of the text and the stream
-/// is parsed again; spans are mapped back to the original text.
-pub(super) fn build(text: &str, file: FileId, limits: Limits) -> Stream {
+/// is parsed again; spans are mapped back to the original text. The documents handed over before
+/// the rejected line end before it, so the insertions known then are all that move their spans, and
+/// a parse again skips them rather than handing them over twice.
+pub(super) fn build(
+    text: &str,
+    file: FileId,
+    limits: Limits,
+    node_count: NodeCount,
+    on_document: &mut dyn FnMut(Node),
+) -> Vec<YamlError> {
     let mut insertions: Vec<(usize, usize)> = Vec::new();
     let mut patched = std::borrow::Cow::Borrowed(text);
+    if let Some(bracket) = top_level_flow_bracket(text) {
+        let mut text = String::with_capacity(text.len() + DOCUMENT_MARKER.len());
+        text.push_str(&patched[..bracket]);
+        text.push_str(DOCUMENT_MARKER);
+        text.push_str(&patched[bracket..]);
+        insertions.push((bracket, DOCUMENT_MARKER.len()));
+        patched = std::borrow::Cow::Owned(text);
+    }
+    let mut handed_over = 0;
     loop {
-        let (mut stream, retry) = build_once(&patched, file, limits);
+        let mut seen = 0;
+        let mut deliver = |mut document: Node| {
+            seen += 1;
+            if seen > handed_over {
+                handed_over += 1;
+                if !insertions.is_empty() {
+                    remap_node(&mut document, &insertions);
+                }
+                on_document(document);
+            }
+        };
+        let (mut errors, retry) = build_once(&patched, file, limits, node_count, &mut deliver);
         match retry {
             Some((offset, spaces)) if insertions.len() < MAX_FLOW_PATCHES => {
                 let mut text = patched.into_owned();
@@ -105,17 +152,48 @@ pub(super) fn build(text: &str, file: FileId, limits: Limits) -> Stream {
             }
             _ => {
                 if !insertions.is_empty() {
-                    remap_stream(&mut stream, &insertions);
+                    remap_errors(&mut errors, &insertions);
                 }
-                return stream;
+                return errors;
             }
         }
     }
 }
 
-/// One parse: the stream, and where to indent a rejected flow line (byte offset, spaces) when that
+/// Put before a document that is one flow collection (JSON): see [`top_level_flow_bracket`].
+const DOCUMENT_MARKER: &str = "--- ";
+
+/// The offset of the bracket that opens a document made of one flow collection, as JSON is
+/// (`{"apiVersion": …}`, `[…]`): nothing but blank space before it, and the text ends with the
+/// matching bracket (so `[a, b]: c` is left alone; only a collection used as the key of another
+/// one, `{a: 1}: {b: 2}`, would be misread, and no configuration file writes that).
+///
+/// A collection at the start of a line in block context could be the key of a block mapping
+/// (`[a, b]: value`), so `saphyr-parser` keeps every token of it queued until it sees what follows
+/// its closing bracket: a JSON file of 8 MiB was held whole as tokens, about 250 bytes per value,
+/// before the first event came out, and no bound on the tree could stop it. After a `---` marker on
+/// the same line no key can start, so the tokens stream out as they are read; the marker changes
+/// nothing else (a document may always start with one), and spans are mapped back past it.
+fn top_level_flow_bracket(text: &str) -> Option<usize> {
+    let bracket = text.find(|c: char| !c.is_whitespace())?;
+    let starts_line = bracket == 0 || text.as_bytes()[bracket - 1] == b'\n';
+    let closing = match text[bracket..].chars().next()? {
+        '{' => '}',
+        '[' => ']',
+        _ => return None,
+    };
+    (starts_line && text.trim_end().ends_with(closing)).then_some(bracket)
+}
+
+/// One parse: its errors, and where to indent a rejected flow line (byte offset, spaces) when that
 /// is why it stopped.
-fn build_once(text: &str, file: FileId, limits: Limits) -> (Stream, Option<(usize, usize)>) {
+fn build_once(
+    text: &str,
+    file: FileId,
+    limits: Limits,
+    node_count: NodeCount,
+    on_document: &mut dyn FnMut(Node),
+) -> (Vec<YamlError>, Option<(usize, usize)>) {
     let mut builder = Builder {
         text,
         file,
@@ -126,7 +204,11 @@ fn build_once(text: &str, file: FileId, limits: Limits) -> (Stream, Option<(usiz
         anchors: HashMap::new(),
         alias_nodes: 0,
         alias_bytes: 0,
-        stream: Stream::default(),
+        errors: Vec::new(),
+        node_count,
+        nodes: 0,
+        truncated: false,
+        on_document,
     };
     let mut parser = Parser::new_from_str(text);
     let mut retry = None;
@@ -145,18 +227,18 @@ fn build_once(text: &str, file: FileId, limits: Limits) -> (Stream, Option<(usiz
         };
         if let Err(Fatal(error)) = step {
             builder.push_error(error);
+            if builder.truncated {
+                builder.close_open_document();
+            }
             break;
         }
     }
-    (builder.stream, retry)
+    (builder.errors, retry)
 }
 
-/// Maps every span of `stream` from the patched text back to the original.
-fn remap_stream(stream: &mut Stream, insertions: &[(usize, usize)]) {
-    for document in &mut stream.documents {
-        remap_node(document, insertions);
-    }
-    for error in &mut stream.errors {
+/// Maps the spans of `errors` from the patched text back to the original.
+fn remap_errors(errors: &mut [YamlError], insertions: &[(usize, usize)]) {
+    for error in errors {
         error.span.range = remap_range(error.span.range, insertions);
         for (span, _) in &mut error.related {
             span.range = remap_range(span.range, insertions);
@@ -199,7 +281,7 @@ fn remap_range(range: TextRange, insertions: &[(usize, usize)]) -> TextRange {
     TextRange::new(original(range.start as usize), original(range.end as usize))
 }
 
-impl Builder<'_> {
+impl Builder<'_, '_> {
     fn range(&self, start_char: usize, end_char: usize) -> TextRange {
         TextRange::new(self.offsets.byte(start_char), self.offsets.byte(end_char))
     }
@@ -217,8 +299,8 @@ impl Builder<'_> {
     }
 
     fn push_error(&mut self, error: YamlError) {
-        if self.stream.errors.len() < MAX_ERRORS {
-            self.stream.errors.push(error);
+        if self.errors.len() < MAX_ERRORS {
+            self.errors.push(error);
         }
     }
 
@@ -279,15 +361,20 @@ impl Builder<'_> {
 
     fn on_event(&mut self, event: Event<'_>, range: TextRange) -> Result<(), Fatal> {
         match event {
-            Event::DocumentStart(_) => self.anchors.clear(),
+            Event::DocumentStart(_) => {
+                self.anchors.clear();
+                if self.node_count == NodeCount::PerDocument {
+                    self.nodes = 0;
+                }
+            }
             Event::Nothing | Event::StreamStart | Event::StreamEnd | Event::DocumentEnd => {}
             Event::Scalar(text, style, anchor, tag) => {
+                self.count_node(range)?;
                 let bytes = NODE_BYTES + text.len();
-                // The scanner reserves room ahead in each scalar it reads: kept as is, a file of
-                // two-byte items (`[1,1,…]`) held 130 bytes of capacity per item. A copy of the
-                // exact size (rather than shrinking in place) lets the allocator reuse the
-                // scanner's buffer for the next scalar instead of fragmenting the heap.
-                let text = String::from(&*text);
+                // A copy, not the scanner's string: that one reserves room ahead (a file of
+                // two-byte items, `[1,1,…]`, held 130 bytes of capacity per item), and a short
+                // scalar is kept inline.
+                let text = CompactString::from(&*text);
                 let node = self.scalar(text, style, tag.as_deref(), range);
                 self.finish(
                     Built {
@@ -331,7 +418,7 @@ impl Builder<'_> {
 
     fn scalar(
         &self,
-        text: String,
+        text: CompactString,
         style: ScalarStyle,
         tag: Option<&Tag>,
         range: TextRange,
@@ -396,6 +483,38 @@ impl Builder<'_> {
         Ok(anchored.clone())
     }
 
+    /// Counts one node read from the input against [`Limits::max_nodes`].
+    fn count_node(&mut self, range: TextRange) -> Result<(), Fatal> {
+        self.nodes += 1;
+        if self.nodes <= self.limits.max_nodes {
+            return Ok(());
+        }
+        self.truncated = true;
+        let scope = match self.node_count {
+            NodeCount::PerDocument => "one document",
+            NodeCount::PerStream => "one file",
+        };
+        Err(Fatal(self.error(
+            TextRange::empty(range.start as usize),
+            format!(
+                "more than {} YAML values in {scope}; the rest of the file is not read",
+                self.limits.max_nodes
+            ),
+        )))
+    }
+
+    /// Closes every collection still open, so that the document read up to a bound is kept (with
+    /// the bound's error) rather than lost with everything in it.
+    fn close_open_document(&mut self) {
+        while let Some(frame) = self.stack.pop() {
+            let built = self.close(frame, TextRange::empty(0));
+            // Anchors are not recorded: nothing after this point is read.
+            if self.finish(built, 0).is_err() {
+                return;
+            }
+        }
+    }
+
     fn depth_error(&self, range: TextRange) -> YamlError {
         self.error(
             range,
@@ -413,6 +532,7 @@ impl Builder<'_> {
         tag: Option<std::borrow::Cow<'_, Tag>>,
         range: TextRange,
     ) -> Result<(), Fatal> {
+        self.count_node(range)?;
         if self.stack.len() >= self.limits.max_depth {
             return Err(Fatal(self.depth_error(range)));
         }
@@ -486,7 +606,7 @@ impl Builder<'_> {
             self.anchors.insert(anchor, built.clone());
         }
         let Some(frame) = self.stack.last_mut() else {
-            self.stream.documents.push(built.node);
+            (self.on_document)(built.node);
             return Ok(());
         };
         frame.size = frame.size.saturating_add(built.size);
@@ -519,7 +639,7 @@ impl Builder<'_> {
         for entry in explicit {
             match key_text(&entry.key) {
                 Some(text) if seen.contains(text, &kept) => {
-                    if self.stream.errors.len() < MAX_ERRORS {
+                    if self.errors.len() < MAX_ERRORS {
                         let first = kept
                             .iter()
                             .find(|kept| key_text(&kept.key) == Some(text))

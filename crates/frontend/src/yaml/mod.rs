@@ -33,6 +33,7 @@
 mod build;
 mod offsets;
 
+use compact_str::CompactString;
 use leastpriv_source::{FileId, InputError, SourceFile, Span};
 
 use crate::Lowered;
@@ -47,6 +48,12 @@ pub struct Limits {
     /// Maximum bytes that aliases may copy in one stream: scalar text plus the size of each node,
     /// so a 100 KB scalar aliased 30,000 times is refused as surely as a billion small nodes.
     pub max_alias_bytes: usize,
+    /// Maximum number of nodes written in the input that one tree may hold: per document when
+    /// documents are lowered one at a time ([`lower_each`]), per stream otherwise. A node costs
+    /// about 64 bytes and YAML can write one per input byte (`{a,b,c…}`), so this, not the input's
+    /// size, bounds the tree. Past it the rest of the stream is not read (a located error), and
+    /// the document read so far is kept.
+    pub max_nodes: usize,
 }
 
 impl Default for Limits {
@@ -55,6 +62,7 @@ impl Default for Limits {
             max_depth: 256,
             max_alias_nodes: 1_000_000,
             max_alias_bytes: 64 << 20,
+            max_nodes: 1_000_000,
         }
     }
 }
@@ -118,8 +126,9 @@ pub enum Value {
 /// A scalar's text and whether it can only be a string.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Scalar {
-    /// The text after unquoting and folding.
-    pub text: String,
+    /// The text after unquoting and folding. Most scalars are short (`80`, `true`, a key): a
+    /// [`CompactString`] keeps up to 24 bytes inline, where a `String` took a heap block each.
+    pub text: CompactString,
     /// True for quoted and block scalars and `!!str`: they are strings whatever their text.
     pub quoted: bool,
 }
@@ -139,23 +148,41 @@ pub fn parse(text: &str, file: FileId) -> Stream {
 }
 
 /// Parses `file` for a front-end that lowers each document on its own (Kubernetes, `docker inspect`):
-/// the documents, and a [`Lowered`] that holds the stream's located errors and nothing else yet.
-pub(crate) fn parse_for_lowering(source: &SourceFile, file: FileId) -> (Vec<Node>, Lowered) {
-    let stream = parse(source.text(), file);
-    let lowered = Lowered {
-        errors: stream
-            .errors
+/// `lower` gets each document as soon as it is read and the tree is dropped once it returns, so a
+/// stream of many documents never holds more than one tree. The [`Lowered`] holds the stream's
+/// located errors.
+pub(crate) fn lower_each(
+    source: &SourceFile,
+    file: FileId,
+    mut lower: impl FnMut(Node, &mut Lowered),
+) -> Lowered {
+    let mut lowered = Lowered::default();
+    let errors = build::build(
+        source.text(),
+        file,
+        Limits::default(),
+        build::NodeCount::PerDocument,
+        &mut |document| lower(document, &mut lowered),
+    );
+    lowered.errors.extend(
+        errors
             .into_iter()
-            .map(|error| error.into_input_error(source.path()))
-            .collect(),
-        ..Lowered::default()
-    };
-    (stream.documents, lowered)
+            .map(|error| error.into_input_error(source.path())),
+    );
+    lowered
 }
 
 /// Parses a YAML (or JSON) stream of `file` within `limits`.
 pub fn parse_with_limits(text: &str, file: FileId, limits: Limits) -> Stream {
-    build::build(text, file, limits)
+    let mut documents = Vec::new();
+    let errors = build::build(
+        text,
+        file,
+        limits,
+        build::NodeCount::PerStream,
+        &mut |document| documents.push(document),
+    );
+    Stream { documents, errors }
 }
 
 impl Node {
@@ -164,6 +191,23 @@ impl Node {
         match &self.value {
             Value::Map(entries) => Some(entries),
             _ => None,
+        }
+    }
+
+    /// The entries of a mapping, to take values out of it.
+    pub fn as_map_mut(&mut self) -> Option<&mut Vec<Entry>> {
+        match &mut self.value {
+            Value::Map(entries) => Some(entries),
+            _ => None,
+        }
+    }
+
+    /// A null node at `span`: what a value taken out of a tree leaves in its place.
+    pub fn null(span: Span) -> Node {
+        Node {
+            value: Value::Null,
+            span,
+            tag: None,
         }
     }
 

@@ -360,3 +360,87 @@ fn a_flow_collection_left_open_points_at_its_bracket() {
         "{error:?}"
     );
 }
+
+#[test]
+fn past_the_value_bound_the_rest_is_an_error_and_the_document_read_so_far_is_kept() {
+    let limits = Limits {
+        max_nodes: 7,
+        ..Limits::default()
+    };
+    let text = "a: x\nb: [1, 2, 3, 4, 5, 6]\nc: z\n";
+    let db = SourceDb::new();
+    let file = db.add("t.yaml", text);
+    let stream = parse_with_limits(text, file, limits);
+    assert_eq!(stream.errors.len(), 1);
+    let error = &stream.errors[0];
+    assert_eq!(
+        error.message,
+        "more than 7 YAML values in one file; the rest of the file is not read"
+    );
+    // The mapping, `a`, `x`, `b`, the list, `1`, `2`: the eighth value is `3`.
+    assert_eq!(error.span.range.start as usize, text.find('3').expect("3"));
+    let document = &stream.documents[0];
+    assert_eq!(document.get("a").and_then(Node::as_str), Some("x"));
+    let items: Vec<&str> = document
+        .get("b")
+        .and_then(Node::as_seq)
+        .expect("the list read so far")
+        .iter()
+        .filter_map(Node::as_str)
+        .collect();
+    assert_eq!(items, ["1", "2"]);
+    assert!(document.get("c").is_none());
+}
+
+#[test]
+fn documents_lowered_one_at_a_time_are_bounded_each() {
+    let limits = Limits {
+        max_nodes: 5,
+        ..Limits::default()
+    };
+    // Five values per document, fifteen in the stream.
+    let text = "a: 1\nb: 2\n---\na: 1\nb: 2\n---\na: 1\nb: 2\n";
+    let db = SourceDb::new();
+    let file = db.add("t.yaml", text);
+    let mut documents = 0;
+    let errors = build::build(
+        text,
+        file,
+        limits,
+        build::NodeCount::PerDocument,
+        &mut |_| documents += 1,
+    );
+    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!(documents, 3);
+    let whole = parse_with_limits(text, file, limits);
+    assert!(whole.errors[0].message.contains("more than 5 YAML values"));
+    assert_eq!(whole.documents.len(), 1, "the first document, whole");
+}
+
+#[test]
+fn a_json_document_reads_the_same_and_keeps_its_spans_behind_the_marker_it_is_parsed_with() {
+    let text = "\n{\"kind\": \"List\", \"items\": [{\"a\": 1}, [2]]}\n";
+    let (doc, db) = only_document(text);
+    assert_eq!(db.slice(doc.span), &text[1..text.len() - 1]);
+    let items = doc.get("items").and_then(Node::as_seq).expect("items");
+    assert_eq!(items[0].get("a").and_then(Node::as_i64), Some(1));
+    assert_eq!(db.slice(items[1].span), "[2]");
+    let kind = doc.entry("kind").expect("kind");
+    assert_eq!(db.slice(kind.key.span), "\"kind\"");
+    assert_eq!(position(&db, kind.value.span).column, 10);
+    // A flow collection that is a key of a block mapping is still one.
+    let (doc, _) = only_document("[a, b]: c\n");
+    assert_eq!(doc.as_map().map(<[Entry]>::len), Some(1));
+}
+
+#[test]
+fn errors_in_a_json_document_point_into_the_file_as_written() {
+    let text = "{\"a\": [1, 2,, 3]}\n";
+    let (stream, _, _) = parse_text(text);
+    let error = stream.errors.first().expect("an error");
+    assert!(
+        (error.span.range.start as usize) < text.len(),
+        "{error:?} is past the text"
+    );
+    assert_eq!(&text[error.span.range.start as usize..][..1], ",");
+}

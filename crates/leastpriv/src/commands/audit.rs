@@ -4,7 +4,7 @@ use std::collections::HashSet;
 use std::io::{IsTerminal, Write};
 
 use anyhow::Result;
-use leastpriv_frontend::Lowered;
+use leastpriv_frontend::{compose, InputKind, Lowered};
 use leastpriv_model::{Build, BuildArg, Container, EnvVar};
 use leastpriv_report::human::HumanOptions;
 use leastpriv_report::{normalized, Audited, Report};
@@ -54,8 +54,17 @@ pub(crate) fn run(
                     &image_options,
                 )),
             ),
-            _ => match gate.enter(source.size()).and_then(|_pass| {
+            _ => match gate.enter(source.size()).and_then(|pass| {
                 let (file, kind) = source.load(&db)?;
+                // A Compose project may read more Compose files than this one: it is admitted
+                // again (holding nothing while it waits) by what the whole project may hold.
+                let _pass =
+                    if kind == InputKind::Compose && compose::may_read_other_files(&db, file) {
+                        drop(pass);
+                        gate.enter(compose::MAX_PROJECT_BYTES)?
+                    } else {
+                        pass
+                    };
                 Ok(leastpriv_frontend::lower(
                     &db,
                     file,
