@@ -295,7 +295,7 @@ fn build_and_run(
     );
     let tag = format!("leastpriv-test/harden-{}-{test}:1", std::process::id());
     let built = Command::new("docker")
-        .args(["build", "-q", "-t", &tag, "."])
+        .args(["build", "--no-cache", "-q", "-t", &tag, "."])
         .env("DOCKER_BUILDKIT", "0")
         .current_dir(context.path())
         .output()
@@ -349,7 +349,7 @@ fn a_hardened_docker_run_script_runs_on_the_engine() {
         return;
     };
     let built = Command::new("docker")
-        .args(["build", "-q", "-t", &tag, "."])
+        .args(["build", "--no-cache", "-q", "-t", &tag, "."])
         .env("DOCKER_BUILDKIT", "0")
         .current_dir(context.path())
         .output()
