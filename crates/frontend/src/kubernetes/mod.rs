@@ -63,9 +63,10 @@ fn is_helm_template(text: &str) -> bool {
             || text.lines().any(|line| line.trim_start().starts_with("{{")))
 }
 
-/// Lowers Kubernetes manifests into one container per container of each workload.
-pub fn lower(db: &SourceDb, file: FileId, options: &Options) -> Lowered {
-    lower_keeping_documents(db, file, options).0
+/// Lowers Kubernetes manifests into one container per container of each workload. Each document
+/// is dropped once lowered, so a manifest's tree and its model are never held whole together.
+pub fn lower(db: &SourceDb, file: FileId, _options: &Options) -> Lowered {
+    lower_with(db, file, |_| {})
 }
 
 /// [`lower`], handing back the parsed documents too: for a fixer that edits the spans the
@@ -75,12 +76,20 @@ pub fn lower_keeping_documents(
     file: FileId,
     _options: &Options,
 ) -> (Lowered, Vec<Node>) {
+    let mut documents = Vec::new();
+    let lowered = lower_with(db, file, |document| documents.push(document));
+    (lowered, documents)
+}
+
+/// Lowers each document of `file`, then hands it to `keep`.
+fn lower_with(db: &SourceDb, file: FileId, mut keep: impl FnMut(Node)) -> Lowered {
     let source = db.get(file);
     let mut cut_at = None;
     let mut lowered = yaml::lower_each(&source, file, |document, lowered| {
         if cut_at.is_none() {
             cut_at = lower_object(&document, &mut lowered.containers).err();
         }
+        keep(document);
     });
     if let Some(span) = cut_at {
         lowered.errors.push(InputError::at(
@@ -90,7 +99,7 @@ pub fn lower_keeping_documents(
         ));
     }
     lowered.daemons = crate::engine_in_container::daemons(&lowered.containers);
-    (lowered, documents)
+    lowered
 }
 
 /// Where an object keeps its pod: the template's metadata (for annotations) and spec.
