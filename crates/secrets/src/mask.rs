@@ -196,8 +196,19 @@ fn assignments(text: &str, ranges: &mut Vec<Range<usize>>) {
             continue;
         }
         let line_start = text[..name.start()].rfind('\n').map_or(0, |at| at + 1);
-        let in_flow = text[line_start..name.start()].contains(['{', '[']);
-        if let Some(value) = value_at(text, after, sep.as_str() == ":", in_flow) {
+        let before = &text[line_start..name.start()];
+        let in_flow = before.contains(['{', '[']);
+        // `curl -H "PRIVATE-TOKEN: $TOKEN" https://…`: a `NAME: value` inside a quoted shell word
+        // ends with the word, not with the line.
+        let quote = [b'"', b'\'']
+            .into_iter()
+            .find(|quote| before.bytes().filter(|byte| byte == quote).count() % 2 == 1);
+        if let Some(mut value) = value_at(text, after, sep.as_str() == ":", in_flow) {
+            if let Some(quote) = quote {
+                if let Some(end) = text[value.clone()].bytes().position(|byte| byte == quote) {
+                    value.end = value.start + end;
+                }
+            }
             literal_parts(text, value, ranges);
         }
     }
@@ -558,6 +569,10 @@ mod tests {
             "PASSWORD: two words here # comment",
             &["two", "words", "here"],
         );
+        hides(
+            r#"RUN curl -H "PRIVATE-TOKEN: quotedword1" https://example.com"#,
+            &["quotedword1"],
+        );
     }
 
     #[test]
@@ -607,6 +622,7 @@ mod tests {
         for line in [
             "ENV DB_PASSWORD_FILE=$SECRETS/db",
             "    secrets: [db_password, api_token]",
+            "RUN curl -H \"PRIVATE-TOKEN: $DEPLOY_TOKEN\" https://gitlab.example.com/api -o /tmp/x",
             "  db: {image: postgres, secrets: [postgres_password]}",
             "RUN echo ${API_TOKEN}",
             "ARG API_TOKEN=${API_TOKEN}",
