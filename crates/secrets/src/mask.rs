@@ -140,7 +140,7 @@ pub fn secret_ranges(text: &str) -> Vec<Range<usize>> {
     assignments(text, &mut ranges);
     env_lines(text, &mut ranges);
     name_value_pairs(text, &mut ranges);
-    for (start, line) in lines(text) {
+    for (start, line) in logical_lines(text) {
         command_arguments(line, start, &mut ranges);
     }
     ranges
@@ -151,6 +151,30 @@ fn lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
         let start = *offset;
         *offset += line.len();
         Some((start, line.trim_end_matches(['\n', '\r'])))
+    })
+}
+
+/// The lines of `text` with `\`-continued ones joined (shell and Dockerfile `RUN`), as slices of the
+/// text, so that `sshpass -p \` + `  hunter2` is one command line; offsets stay the text's own.
+fn logical_lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
+    let mut rest_start = 0;
+    std::iter::from_fn(move || {
+        if rest_start >= text.len() {
+            return None;
+        }
+        let start = rest_start;
+        let mut end = start;
+        for (offset, line) in lines(&text[start..]) {
+            end = start + offset + line.len();
+            rest_start = (end + 1).min(text.len());
+            if text.as_bytes().get(end) == Some(&b'\r') {
+                rest_start = (end + 2).min(text.len());
+            }
+            if !line.ends_with('\\') {
+                break;
+            }
+        }
+        Some((start, &text[start..end]))
     })
 }
 
@@ -404,6 +428,16 @@ fn commands(line: &str, start: usize) -> Vec<Vec<Word>> {
         let byte = bytes[index];
         match (quote, byte) {
             (Some(open), _) if byte == open => quote = None,
+            // A `\` ending the line continues it: removed, as the shell does.
+            (_, b'\\')
+                if quote != Some(b'\'') && matches!(bytes.get(index + 1), Some(b'\n' | b'\r')) =>
+            {
+                index += if bytes.get(index + 1) == Some(&b'\r') {
+                    2
+                } else {
+                    1
+                };
+            }
             (Some(b'"'), b'\\') if index + 1 < bytes.len() => {
                 index += 1;
                 let current = word.get_or_insert_with(Word::empty);
@@ -572,6 +606,15 @@ mod tests {
         hides(
             r#"RUN curl -H "PRIVATE-TOKEN: quotedword1" https://example.com"#,
             &["quotedword1"],
+        );
+        // A value on the line after its option, joined by a continuation.
+        hides(
+            "RUN apt-get update && \\\n    sshpass -p \\\n      contpass1 ssh host\nUSER app",
+            &["contpass1"],
+        );
+        hides(
+            "docker login -u ci --password \\\r\n  contpass2 registry.example\r\n",
+            &["contpass2"],
         );
     }
 
