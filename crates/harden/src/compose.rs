@@ -25,7 +25,7 @@ use leastpriv_source::Span;
 use crate::edit::Edit;
 use crate::known_images;
 use crate::plan::{Change, FilePlan, Fix, LeftReason};
-use crate::profile::{profile_for, Profile};
+use crate::profile::{needed_capabilities, profile_for, Profile};
 use crate::yaml_edit::{NewValue, Placement, Yaml};
 use crate::{FixInput, Fixer, Output, Subject};
 
@@ -388,40 +388,9 @@ impl<'a> Service<'a> {
         }
     }
 
-    /// The capabilities the service needs: the profile's, else `NET_BIND_SERVICE` when it listens
-    /// below 1024.
+    /// The capabilities the service needs, and why.
     fn needed_capabilities(&self) -> (Vec<String>, String) {
-        if let Some(profile) = self.profile.filter(|p| p.observed("capabilities")) {
-            let caps = profile
-                .profile
-                .capabilities
-                .iter()
-                .map(|cap| cap.trim_start_matches("CAP_").to_owned())
-                .collect();
-            return (
-                caps,
-                format!("the capabilities {} recorded", profile.path.display()),
-            );
-        }
-        let low_port = self
-            .subject
-            .container
-            .runtime
-            .as_ref()
-            .is_some_and(|runtime| {
-                runtime
-                    .ports
-                    .iter()
-                    .any(|port| port.value.container_port.is_some_and(|p| p > 0 && p < 1024))
-            });
-        if low_port {
-            (
-                vec!["NET_BIND_SERVICE".to_owned()],
-                "it listens on a port below 1024".to_owned(),
-            )
-        } else {
-            (Vec::new(), "no profile says it needs any".to_owned())
-        }
+        needed_capabilities(self.profile, self.subject.container.runtime.as_ref())
     }
 
     fn capabilities(&self, plan: &mut FilePlan, findings: &[&Diagnostic]) {

@@ -30,7 +30,7 @@ use crate::dockerfile::{skip_blanks, without_no_ops, NON_ROOT_ID};
 use crate::edit::Edit;
 use crate::known_images;
 use crate::plan::{Change, FilePlan, Fix, LeftReason};
-use crate::profile::{profile_for, Profile};
+use crate::profile::{needed_capabilities, profile_for, Profile};
 use crate::{FixInput, Fixer};
 
 /// The size of each tmpfs harden adds: enough for temporary files, small enough that a runaway
@@ -360,29 +360,10 @@ impl<'a> Command<'a> {
     }
 
     fn drop_capabilities(&self, finding: &'a Diagnostic, additions: &mut Additions<'a>) -> Outcome {
-        let mut needed: BTreeSet<String> = BTreeSet::new();
-        match self
-            .profile
-            .filter(|profile| profile.observed("capabilities"))
-        {
-            Some(profile) => needed.extend(
-                profile
-                    .profile
-                    .capabilities
-                    .iter()
-                    .map(|name| name.trim_start_matches("CAP_").to_ascii_uppercase()),
-            ),
-            None => {
-                let low_port = self.runtime.ports.iter().any(|port| {
-                    port.value
-                        .container_port
-                        .is_some_and(|number| number < 1024)
-                });
-                if low_port {
-                    needed.insert("NET_BIND_SERVICE".to_owned());
-                }
-            }
-        }
+        let needed: BTreeSet<String> = needed_capabilities(self.profile, Some(self.runtime))
+            .0
+            .into_iter()
+            .collect();
         let added: BTreeSet<String> = self
             .runtime
             .cap_add

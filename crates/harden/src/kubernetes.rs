@@ -24,7 +24,7 @@ use leastpriv_rules::{Diagnostic, Layer};
 use crate::edit::Edit;
 use crate::known_images;
 use crate::plan::{Change, FilePlan, Fix, LeftReason};
-use crate::profile::{profile_for, Profile};
+use crate::profile::{needed_capabilities, profile_for, Profile};
 use crate::yaml_edit::{NewValue, Placement, Yaml};
 use crate::{FixInput, Fixer, Subject};
 
@@ -344,31 +344,9 @@ impl<'a> ContainerNode<'a> {
         self.node.get("securityContext")?.get(key)
     }
 
+    /// The capabilities the container needs.
     fn needed_capabilities(&self) -> Vec<String> {
-        if let Some(profile) = self.profile.filter(|p| p.observed("capabilities")) {
-            return profile
-                .profile
-                .capabilities
-                .iter()
-                .map(|cap| cap.trim_start_matches("CAP_").to_owned())
-                .collect();
-        }
-        let low_port = self
-            .subject
-            .container
-            .runtime
-            .as_ref()
-            .is_some_and(|runtime| {
-                runtime
-                    .ports
-                    .iter()
-                    .any(|port| port.value.container_port.is_some_and(|p| p > 0 && p < 1024))
-            });
-        if low_port {
-            vec!["NET_BIND_SERVICE".to_owned()]
-        } else {
-            Vec::new()
-        }
+        needed_capabilities(self.profile, self.subject.container.runtime.as_ref()).0
     }
 
     fn written_paths(&self) -> Vec<String> {

@@ -32,7 +32,7 @@ pub mod yaml_edit;
 use leastpriv_frontend::{InputKind, Lowered};
 use leastpriv_model::{Container, Remedy, Sensitive};
 use leastpriv_rules::{Diagnostic, RuleSelection};
-use leastpriv_source::{FileId, InputError, SourceDb};
+use leastpriv_source::{FileId, SourceDb};
 
 pub use edit::Edit;
 pub use plan::{Change, FilePlan, Fix, Left, LeftReason};
@@ -163,7 +163,7 @@ pub fn harden(
                 hardened.errors = lowered
                     .errors
                     .iter()
-                    .map(|error| located(&db, error))
+                    .map(|error| error.located(&db))
                     .collect();
             } else {
                 // A fix broke the file: a defect of harden, never shipped to the user's file.
@@ -254,20 +254,6 @@ fn secret_values(subjects: &[Subject<'_>]) -> Vec<Sensitive> {
         }
     }
     values
-}
-
-/// An input error as `path:line:column: message` (the database it points into is per pass).
-fn located(db: &SourceDb, error: &InputError) -> String {
-    match error.span {
-        Some(span) => {
-            let at = db.get(span.file).line_column(span.range.start);
-            format!(
-                "{}:{}:{}: {}",
-                error.path, at.line, at.column, error.message
-            )
-        }
-        None => format!("{}: {}", error.path, error.message),
-    }
 }
 
 /// Each container with its findings: the rules run per container, so a finding belongs to the

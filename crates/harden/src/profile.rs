@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use leastpriv_model::{Container, WorkloadProfile};
+use leastpriv_model::{Container, Runtime, WorkloadProfile};
 
 /// A profile read from a file, with where it was read (its seccomp file is beside it).
 #[derive(Clone, Debug)]
@@ -63,6 +63,44 @@ impl Profile {
             .not_observed
             .iter()
             .any(|missing| missing == fact)
+    }
+}
+
+/// The capabilities a container gets back after `ALL` is dropped (names without `CAP_`, sorted),
+/// and why: those `profile` saw it use when its recorder observed capabilities, else
+/// `NET_BIND_SERVICE` when it listens on a port below 1024, else none. One rule for every fixer.
+pub fn needed_capabilities(
+    profile: Option<&Profile>,
+    runtime: Option<&Runtime>,
+) -> (Vec<String>, String) {
+    if let Some(profile) = profile.filter(|profile| profile.observed("capabilities")) {
+        let mut names: Vec<String> = profile
+            .profile
+            .capabilities
+            .iter()
+            .map(|name| name.trim_start_matches("CAP_").to_ascii_uppercase())
+            .collect();
+        names.sort();
+        names.dedup();
+        return (
+            names,
+            format!("the capabilities {} recorded", profile.path.display()),
+        );
+    }
+    let low_port = runtime.is_some_and(|runtime| {
+        runtime.ports.iter().any(|port| {
+            port.value
+                .container_port
+                .is_some_and(|number| number > 0 && number < 1024)
+        })
+    });
+    if low_port {
+        (
+            vec!["NET_BIND_SERVICE".to_owned()],
+            "it listens on a port below 1024".to_owned(),
+        )
+    } else {
+        (Vec::new(), "no profile says it needs any".to_owned())
     }
 }
 

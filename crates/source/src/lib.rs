@@ -338,6 +338,19 @@ pub struct InputError {
 }
 
 impl InputError {
+    /// `path:line:column: message`, or `path: message` for a whole file, for plain-text logs and
+    /// summaries (the reporters render errors themselves); control characters in the path escaped.
+    pub fn located(&self, db: &SourceDb) -> String {
+        let path = leastpriv_secrets::escape_control(&self.path);
+        match self.span {
+            Some(span) => {
+                let at = db.get(span.file).line_column(span.range.start);
+                format!("{path}:{}:{}: {}", at.line, at.column, self.message)
+            }
+            None => format!("{path}: {}", self.message),
+        }
+    }
+
     /// An error about a whole file (it could not be read, it is binary).
     pub fn file(path: impl Into<String>, message: impl Into<String>) -> Self {
         Self {

@@ -21,7 +21,7 @@ use std::time::Duration;
 use leastpriv_frontend::{compose, Options as FrontendOptions};
 use leastpriv_model::Runtime;
 use leastpriv_source::read;
-use leastpriv_source::{InputError, SourceDb};
+use leastpriv_source::SourceDb;
 
 use crate::engine;
 use crate::VerifyError;
@@ -76,7 +76,7 @@ impl ComposeRun {
         }
         let lowered = compose::lower_files(&db, &ids, &FrontendOptions::default());
         if let Some(error) = lowered.errors.first() {
-            return Err(VerifyError::Usage(describe(&db, error)));
+            return Err(VerifyError::Usage(error.located(&db)));
         }
         let services: Vec<String> = lowered
             .containers
@@ -235,20 +235,6 @@ impl ComposeRun {
 /// `web (profiles: debug)` → `web`.
 fn service_name(display: &str) -> &str {
     display.split(" (profiles:").next().unwrap_or(display)
-}
-
-/// `path:line:column: message`, or `path: message` for a whole file.
-fn describe(db: &SourceDb, error: &InputError) -> String {
-    match error.span {
-        Some(span) => {
-            let at = db.get(span.file).line_column(span.range.start);
-            format!(
-                "{}:{}:{}: {}",
-                error.path, at.line, at.column, error.message
-            )
-        }
-        None => format!("{}: {}", error.path, error.message),
-    }
 }
 
 #[cfg(test)]
