@@ -27,8 +27,8 @@ use std::ops::Range;
 
 use leastpriv_frontend::dockerfile::{layout, InstructionLayout, Layout};
 use leastpriv_model::{
-    Build, Certainty, Container, CopyInstruction, Remedy, RunInstruction, ShellCommand, Stage,
-    StageBase,
+    references_variable, Build, Certainty, Container, CopyInstruction, Remedy, RunInstruction,
+    ShellCommand, Stage, StageBase,
 };
 use leastpriv_rules::{Diagnostic, Layer};
 
@@ -546,7 +546,7 @@ impl<'a> Dockerfile<'a> {
                 .into_iter()
                 .flat_map(|stage| stage.runs.iter())
                 .filter(after)
-                .filter(|run| references(&run.script.value, name))
+                .filter(|run| references_variable(&run.script.value, name))
                 .collect(),
         };
         // An `ENV` that copies the build argument keeps it in the image config: it goes too.
@@ -556,7 +556,7 @@ impl<'a> Dockerfile<'a> {
                     && env
                         .value
                         .as_ref()
-                        .is_some_and(|value| references(value.value.expose(), name))
+                        .is_some_and(|value| references_variable(value.value.expose(), name))
             }) {
                 edits.push(Edit::delete(self.variable_deletion(env.name.span.range)?));
             }
@@ -1316,20 +1316,6 @@ fn without_special_bits(mode: &str) -> Option<String> {
         }
     }
     Some(clauses.join(","))
-}
-
-/// Whether `text` references the variable `name` (`$NAME`, `${NAME}`, `${NAME:-…}`).
-fn references(text: &str, name: &str) -> bool {
-    text.match_indices('$').any(|(at, _)| {
-        let rest = &text[at + 1..];
-        let rest = rest.strip_prefix('{').unwrap_or(rest);
-        rest.strip_prefix(name).is_some_and(|after| {
-            !after
-                .bytes()
-                .next()
-                .is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_')
-        })
-    })
 }
 
 /// The start of the line holding byte `at`.

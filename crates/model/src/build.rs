@@ -212,3 +212,18 @@ pub struct CopyInstruction {
     /// `--chown=…`, when given.
     pub chown: Option<Spanned<String>>,
 }
+
+/// Whether `text` references the variable `name` (`$NAME`, `${NAME}`, `${NAME:-…}`): a build
+/// argument or environment variable a `RUN` reads.
+pub fn references_variable(text: &str, name: &str) -> bool {
+    text.match_indices('$').any(|(at, _)| {
+        let rest = &text[at + 1..];
+        let rest = rest.strip_prefix('{').unwrap_or(rest);
+        rest.strip_prefix(name).is_some_and(|after| {
+            !after
+                .bytes()
+                .next()
+                .is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_')
+        })
+    })
+}

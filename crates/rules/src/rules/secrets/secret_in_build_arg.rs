@@ -1,4 +1,4 @@
-use leastpriv_model::{Container, Remedy};
+use leastpriv_model::{references_variable, Container, Remedy};
 
 use crate::engine::Checker;
 use crate::helpers::secrets::is_secret_name;
@@ -77,7 +77,7 @@ fn check(checker: &mut Checker<'_>, container: &Container) {
                     && env
                         .value
                         .as_ref()
-                        .is_some_and(|value| references(value.value.expose(), name))
+                        .is_some_and(|value| references_variable(value.value.expose(), name))
             });
             if let Some(env) = promoted {
                 checker
@@ -111,20 +111,6 @@ fn check(checker: &mut Checker<'_>, container: &Container) {
                 .remedy(Remedy::MoveToSecret { name: name.clone() });
         }
     }
-}
-
-/// Whether `text` references the variable `name` (`$NAME`, `${NAME}`, `${NAME:-…}`).
-fn references(text: &str, name: &str) -> bool {
-    text.match_indices('$').any(|(at, _)| {
-        let rest = &text[at + 1..];
-        let rest = rest.strip_prefix('{').unwrap_or(rest);
-        rest.strip_prefix(name).is_some_and(|after| {
-            !after
-                .bytes()
-                .next()
-                .is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_')
-        })
-    })
 }
 
 /// Whether the `RUN` gets `name` from a secret mount (`--mount=type=secret,id=x,env=NAME`).
