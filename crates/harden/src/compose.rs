@@ -527,6 +527,7 @@ impl<'a> Service<'a> {
         }
         if let Some(file) = self
             .profile
+            .filter(|_| self.input.profile_seccomp)
             .and_then(|profile| profile.seccomp_file_from(self.dir))
         {
             let option = format!("seccomp={file}");
@@ -804,12 +805,13 @@ impl<'a> Service<'a> {
             );
         }
         let image = image(self.subject.container).unwrap_or_default();
-        let Some(file_variable) = known_images::file_variable(&image, name) else {
+        let conventions = &self.input.options.secret_files;
+        let Some(file_variable) = conventions.file_variable(Some(self.name()), &image, name) else {
             return plan.leave(
                 self.name(),
                 finding,
                 LeftReason::NoFileConvention,
-                format!("no known `{name}_FILE` convention for this image: mount a Compose secret and make the application read /run/secrets/…"),
+                format!("no known `{name}_FILE` convention for this image: make the application read /run/secrets/… and declare it in leastpriv.toml (`[harden.secret-files]`)"),
             );
         };
         secrets.moves.push(SecretMove {

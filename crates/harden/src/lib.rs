@@ -63,6 +63,8 @@ pub struct FixOptions {
     pub profiles: Vec<Profile>,
     /// Where the result goes.
     pub output: Output,
+    /// The `NAME_FILE` conventions declared for images harden does not know.
+    pub secret_files: known_images::SecretFiles,
 }
 
 /// One container of the file and the findings about it.
@@ -87,6 +89,10 @@ pub struct FixInput<'a> {
     pub subjects: &'a [Subject<'a>],
     /// What the user asked.
     pub options: &'a FixOptions,
+    /// Whether a profile's seccomp filter is written: a profile was given and the confinement
+    /// layer is selected. Asked for by no finding (Docker's default filter is not one), it tightens
+    /// even a file that has none.
+    pub profile_seccomp: bool,
 }
 
 /// Turns findings into edits in one syntax.
@@ -141,6 +147,10 @@ pub fn harden(
         text: original.to_owned(),
         ..Hardened::default()
     };
+    let profile_seccomp = !options.profiles.is_empty()
+        && leastpriv_rules::RULES.iter().any(|rule| {
+            rule.meta.layer == leastpriv_rules::Layer::Confinement && judge.selection.is_enabled(rule)
+        });
     for pass in 0..MAX_PASSES {
         let db = SourceDb::new();
         let file = db.add(path, hardened.text.as_str());
@@ -179,7 +189,7 @@ pub fn harden(
         if pass == 0 {
             hardened.sensitive = secret_values(&subjects);
         }
-        if subjects.iter().all(|subject| subject.findings.is_empty()) {
+        if !profile_seccomp && subjects.iter().all(|subject| subject.findings.is_empty()) {
             // Nothing asks for a change, and nothing is left.
             hardened.left.clear();
             return hardened;
@@ -190,6 +200,7 @@ pub fn harden(
             documents: documents.as_deref(),
             subjects: &subjects,
             options,
+            profile_seccomp,
         };
         let plan = fixer.plan(&input);
         hardened.left = plan.left;

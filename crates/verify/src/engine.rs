@@ -7,6 +7,7 @@
 //! also keeps tokio out of the binary.
 
 use std::io::Read;
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -26,10 +27,23 @@ pub struct Output {
 
 /// Runs `argv`, killing it after `timeout`.
 pub fn run(argv: &[String], timeout: Duration) -> Result<Output, VerifyError> {
+    run_in(argv, None, timeout)
+}
+
+/// Runs `argv` in the directory `dir` (else the current one), killing it after `timeout`.
+pub fn run_in(
+    argv: &[String],
+    dir: Option<&Path>,
+    timeout: Duration,
+) -> Result<Output, VerifyError> {
     let (program, args) = argv
         .split_first()
         .ok_or_else(|| VerifyError::Usage("empty command".into()))?;
-    let mut child = Command::new(program)
+    let mut command = Command::new(program);
+    if let Some(dir) = dir {
+        command.current_dir(dir);
+    }
+    let mut child = command
         .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

@@ -70,6 +70,7 @@ pub(crate) fn run(
         } else {
             Output::SameFile
         },
+        secret_files: settings.secret_files.clone(),
     };
     let mut paths = args.paths.clone();
     paths.extend(args.compose_files.iter().cloned());

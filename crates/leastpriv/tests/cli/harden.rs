@@ -544,34 +544,6 @@ fn the_corpus_hardens_idempotently_and_effectively() {
     insta::assert_debug_snapshot!("harden_corpus_left_by_reason", left_by_reason);
 }
 
-/// The chapter's worked example: Driftwood's first-written Compose file hardened with the checked-in
-/// profile of its web service. Run where it lives; the default mode writes nothing.
-#[test]
-fn driftwood_is_hardened_with_its_profile() {
-    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/driftwood");
-    let before = files(&example);
-    let output = leastpriv(
-        &example,
-        &[
-            "harden",
-            "compose.yaml",
-            "--profile",
-            "web.profile.json",
-            "--remove-dangerous",
-        ],
-    );
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert_eq!(before, files(&example), "the default mode wrote something");
-    let text = stdout(&output);
-    assert!(!text.contains("driftwood-dev-password"), "{text}");
-    insta::assert_snapshot!("harden_driftwood", text);
-}
-
 /// A Compose service built from an audited Dockerfile runs as that Dockerfile's non-root user.
 #[test]
 fn a_built_service_gets_its_dockerfiles_non_root_user() {
