@@ -140,17 +140,23 @@ mod tests {
         declared.declare("web", ["DB_PASSWORD".to_owned()]);
         declared.declare("registry.example.com/team/api:2", ["TOKEN".to_owned()]);
         assert_eq!(
-            declared.file_variable(Some("web"), "", "DB_PASSWORD").as_deref(),
+            declared
+                .file_variable(Some("web"), "", "DB_PASSWORD")
+                .as_deref(),
             Some("DB_PASSWORD_FILE")
         );
         assert_eq!(declared.file_variable(Some("web"), "", "SECRET_KEY"), None);
         assert_eq!(declared.file_variable(Some("db"), "", "DB_PASSWORD"), None);
         assert_eq!(
-            declared.file_variable(None, "team/api:3", "TOKEN").as_deref(),
+            declared
+                .file_variable(None, "team/api:3", "TOKEN")
+                .as_deref(),
             Some("TOKEN_FILE")
         );
         assert_eq!(
-            declared.file_variable(Some("x"), "grafana/grafana", "GF_X").as_deref(),
+            declared
+                .file_variable(Some("x"), "grafana/grafana", "GF_X")
+                .as_deref(),
             Some("GF_X__FILE")
         );
     }

@@ -149,7 +149,8 @@ pub fn harden(
     };
     let profile_seccomp = !options.profiles.is_empty()
         && leastpriv_rules::RULES.iter().any(|rule| {
-            rule.meta.layer == leastpriv_rules::Layer::Confinement && judge.selection.is_enabled(rule)
+            rule.meta.layer == leastpriv_rules::Layer::Confinement
+                && judge.selection.is_enabled(rule)
         });
     for pass in 0..MAX_PASSES {
         let db = SourceDb::new();

@@ -265,7 +265,10 @@ impl Settings {
                 ("fail-on", config.fail_on.is_some()),
                 ("standard", config.standard.is_some()),
                 ("[severity]", !config.severity.is_empty()),
-                ("[harden.secret-files]", !config.harden.secret_files.is_empty()),
+                (
+                    "[harden.secret-files]",
+                    !config.harden.secret_files.is_empty(),
+                ),
             ]
             .into_iter()
             .filter_map(|(key, set)| set.then_some(key))

@@ -55,7 +55,13 @@ fn read(path: &Path) -> String {
 fn hardened_is_the_output_of_harden_and_audits_clean() {
     let example = example();
     let project = Project::new();
-    for name in ["Dockerfile", "compose.yaml", ".dockerignore", ".env", "leastpriv.toml"] {
+    for name in [
+        "Dockerfile",
+        "compose.yaml",
+        ".dockerignore",
+        ".env",
+        "leastpriv.toml",
+    ] {
         project.file(name, fs::read(example.join(name)).expect("read"));
     }
     for name in ["web.profile.json", "web.seccomp.json"] {
@@ -89,11 +95,7 @@ fn hardened_is_the_output_of_harden_and_audits_clean() {
     // Built by the classic builder in the engine test: nothing in it may need BuildKit.
     assert!(!read(&project.path("hardened/Dockerfile")).contains("--mount="));
     // Nothing was left for the user: each remedy was written.
-    assert!(
-        !stdout(&output).contains(" left ("),
-        "{}",
-        stdout(&output)
-    );
+    assert!(!stdout(&output).contains(" left ("), "{}", stdout(&output));
 
     // The hardened project audits clean, and so again changes nothing.
     let (report, code) = project.audit_json(&["hardened"]);
@@ -115,18 +117,29 @@ fn hardened_is_the_output_of_harden_and_audits_clean() {
 #[test]
 fn harden_report_on_the_example() {
     let example = example();
-    let before = (read(&example.join("Dockerfile")), read(&example.join("compose.yaml")));
+    let before = (
+        read(&example.join("Dockerfile")),
+        read(&example.join("compose.yaml")),
+    );
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_leastpriv"))
         .current_dir(&example)
         .env("NO_COLOR", "1")
-        .args(["harden", "--remove-dangerous", "--profile", "hardened/web.profile.json"])
+        .args([
+            "harden",
+            "--remove-dangerous",
+            "--profile",
+            "hardened/web.profile.json",
+        ])
         .args(["Dockerfile", "compose.yaml"])
         .output()
         .expect("runs");
     assert_eq!(exit_code(&output), 0, "{}", stderr(&output));
     assert_eq!(
         before,
-        (read(&example.join("Dockerfile")), read(&example.join("compose.yaml"))),
+        (
+            read(&example.join("Dockerfile")),
+            read(&example.join("compose.yaml"))
+        ),
         "the default mode wrote something"
     );
     let text = stdout(&output);
@@ -145,7 +158,11 @@ fn readme_layers(readme: &str) -> Vec<(String, String)> {
         else {
             continue;
         };
-        assert_eq!(lines.next(), Some("```diff"), "a diff block follows the marker of {layer}");
+        assert_eq!(
+            lines.next(),
+            Some("```diff"),
+            "a diff block follows the marker of {layer}"
+        );
         let mut block = String::new();
         for line in lines.by_ref().take_while(|line| *line != "```") {
             block.push_str(line);
@@ -166,7 +183,14 @@ fn the_readme_shows_each_layers_diff_as_harden_prints_it() {
     let names: Vec<&str> = layers.iter().map(|(layer, _)| layer.as_str()).collect();
     assert_eq!(
         names,
-        ["escape", "user", "capabilities", "confinement", "filesystem", "secrets"]
+        [
+            "escape",
+            "user",
+            "capabilities",
+            "confinement",
+            "filesystem",
+            "secrets"
+        ]
     );
     for (layer, shown) in &layers {
         let output = std::process::Command::new(env!("CARGO_BIN_EXE_leastpriv"))

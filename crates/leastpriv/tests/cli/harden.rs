@@ -570,6 +570,133 @@ fn a_built_service_gets_its_dockerfiles_non_root_user() {
     );
 }
 
+/// A project's own image reads a secret from a file once `leastpriv.toml` says so: the service's
+/// secret moves, sharing one Compose secret with the database's same value, and a declared image's
+/// `docker run -e` becomes a secret file; a variable nobody declared is left with the way to declare
+/// it.
+#[test]
+fn declared_secret_files_move_a_built_services_secret() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    fs::write(
+        dir.path().join("leastpriv.toml"),
+        "[harden.secret-files]\napi = [\"API_DB_PASSWORD\"]\n\"example/worker\" = [\"TOKEN\"]\n",
+    )
+    .expect("write");
+    fs::write(
+        dir.path().join("compose.yaml"),
+        "services:\n  api:\n    build: .\n    environment:\n      API_DB_PASSWORD: planted-db-secret-1\n      SESSION_SECRET: kept-in-place-value-9\n  db:\n    image: postgres:16\n    environment:\n      POSTGRES_PASSWORD: planted-db-secret-1\n",
+    )
+    .expect("write");
+    fs::write(
+        dir.path().join("run.sh"),
+        "docker run -d -e TOKEN=planted-k8s-secret-3 example/worker:2\ndocker run -d -e TOKEN=planted-k8s-secret-3 example/other:2\n",
+    )
+    .expect("write");
+    fs::write(
+        dir.path().join("Dockerfile"),
+        "FROM scratch\nUSER 10001:10001\n",
+    )
+    .expect("write");
+    let output = leastpriv(
+        dir.path(),
+        &[
+            "harden",
+            "--format",
+            "json",
+            "--select",
+            "secrets",
+            "--in-place",
+            "compose.yaml",
+            "run.sh",
+        ],
+    );
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report = json(&output);
+    assert_no_planted(&report.to_string(), "the report");
+    let compose = fs::read_to_string(dir.path().join("compose.yaml")).expect("read");
+    assert_no_planted(&compose, "compose.yaml");
+    assert!(
+        compose.contains("      API_DB_PASSWORD_FILE: /run/secrets/api_db_password\n"),
+        "{compose}"
+    );
+    assert!(
+        compose.contains("      POSTGRES_PASSWORD_FILE: /run/secrets/api_db_password\n"),
+        "{compose}"
+    );
+    assert!(
+        compose.contains("      SESSION_SECRET: kept-in-place-value-9\n"),
+        "{compose}"
+    );
+    let script = fs::read_to_string(dir.path().join("run.sh")).expect("read");
+    assert!(
+        script.contains("-e TOKEN_FILE=/run/secrets/token example/worker:2"),
+        "{script}"
+    );
+    // An image nobody declared takes the value from the caller's environment instead.
+    assert!(
+        script.contains("\ndocker run -d -e TOKEN example/other:2\n"),
+        "{script}"
+    );
+    assert_no_planted(&script, "run.sh");
+    // What no declaration covers is left, with the way to declare it.
+    let left: Vec<(String, String, String)> = report["files"]
+        .as_array()
+        .expect("files")
+        .iter()
+        .flat_map(|file| file["left"].as_array().into_iter().flatten())
+        .map(|item| {
+            (
+                item["container"].as_str().unwrap_or_default().to_owned(),
+                item["reason"].as_str().unwrap_or_default().to_owned(),
+                item["detail"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    let containers: Vec<&str> = left
+        .iter()
+        .map(|(container, ..)| container.as_str())
+        .collect();
+    assert_eq!(
+        containers,
+        ["api", "docker run example/other:2"],
+        "{left:?}"
+    );
+    for (container, reason, detail) in &left {
+        assert_eq!(reason, "no-file-convention", "{container}");
+        assert!(detail.contains("[harden.secret-files]"), "{detail}");
+    }
+}
+
+/// A declared name that is not a variable's is an error at its line and column, and nothing runs.
+#[test]
+fn a_declared_secret_file_that_is_no_variable_is_a_located_error() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    fs::write(
+        dir.path().join("leastpriv.toml"),
+        "[harden.secret-files]\nweb = [\"DB_PASSWORD\", \"2BAD-NAME\"]\n",
+    )
+    .expect("write");
+    fs::write(
+        dir.path().join("compose.yaml"),
+        "services:\n  web:\n    image: app:1\n",
+    )
+    .expect("write");
+    let output = leastpriv(dir.path(), &["harden", "compose.yaml"]);
+    assert_eq!(output.status.code(), Some(2));
+    let message = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        message.contains(
+            "leastpriv.toml:2:23: [harden.secret-files]: not an environment variable name"
+        ),
+        "{message}"
+    );
+}
+
 /// Standard input: the diff by default, the hardened text with `--in-place` (as a formatter does).
 #[test]
 fn standard_input_is_hardened_to_standard_output() {
