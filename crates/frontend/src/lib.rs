@@ -75,6 +75,9 @@ pub struct Options {
     /// directory of the file it reads; anything else, symlinks resolved, is refused with a located
     /// error.
     pub scope: ReadScope,
+    /// Where a Dockerfile's build context is: its own directory by default (read only inside
+    /// [`Options::scope`]), the directory a Compose `build:` names, or none (standard input).
+    pub build_context: dockerfile::ContextDir,
 }
 
 /// What a front-end made of one file.

@@ -188,11 +188,13 @@ impl<'a> Command<'a> {
                 Some(Remedy::RemoveMount { .. }) => self.remove_mount(finding),
                 Some(Remedy::UsePrivateNamespace(_)) => self.private_namespace(finding),
                 Some(Remedy::MoveToSecret { name }) => self.move_to_secret(finding, name),
-                Some(Remedy::RemoveInstruction) | None => Err((
-                    LeftReason::NotExpressible,
-                    "a `docker run` flag cannot express it: change the image or the engine"
-                        .to_owned(),
-                )),
+                Some(Remedy::RemoveInstruction | Remedy::ExcludeFromBuildContext { .. }) | None => {
+                    Err((
+                        LeftReason::NotExpressible,
+                        "a `docker run` flag cannot express it: change the image or the engine"
+                            .to_owned(),
+                    ))
+                }
             };
             match result {
                 Ok(Some(fix)) => fixes.push(fix),

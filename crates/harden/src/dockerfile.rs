@@ -19,6 +19,8 @@
 //!   file capabilities, and `RUN --security=insecure`, are removed only with `--remove-dangerous`
 //!   (they change what the image does on purpose); `sudo` is reported, never rewritten.
 //! - [`Remedy::UsePrivateNamespace`]: `RUN --network=host` loses its flag with `--remove-dangerous`.
+//! - [`Remedy::ExcludeFromBuildContext`]: left, saying what to add to which ignore file: harden
+//!   edits only the files it is given, and `.dockerignore` is not one of them.
 //!
 //! Whatever is not applied is left with its reason. Edits of one pass never overlap: a fix that
 //! would touch the bytes of an earlier one is planned again on the new text in the next pass.
@@ -129,6 +131,22 @@ fn plan_container(
                     Err((reason, detail)) => plan.leave(name, finding, reason, detail),
                 }
             }
+            // The ignore file is not a file the user named: harden edits only those.
+            Some(Remedy::ExcludeFromBuildContext { files, ignore_file }) => plan.leave(
+                name,
+                finding,
+                LeftReason::InAnotherFile,
+                format!(
+                    "harden edits only the files it was given, not `{ignore_file}`: add {} to it, rotate what {} held, and give {} to the container at run time as a secret file",
+                    files
+                        .iter()
+                        .map(|file| format!("`/{file}`"))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    if files.len() == 1 { "it" } else { "they" },
+                    if files.len() == 1 { "it" } else { "them" },
+                ),
+            ),
             Some(Remedy::UsePrivateNamespace(_)) => match file.remove_run_flag(finding, options) {
                 Ok(fix) => removals.push(fix),
                 Err((reason, detail)) => plan.leave(name, finding, reason, detail),

@@ -329,12 +329,14 @@ impl<'a> ContainerNode<'a> {
                     | Remedy::SetReadOnlyRoot
                     | Remedy::RestoreConfinement(_),
                 ) => {}
-                Some(Remedy::RemoveInstruction) | None => plan.leave(
-                    self.name(),
-                    finding,
-                    LeftReason::NotExpressible,
-                    "no container setting expresses this; see the fix",
-                ),
+                Some(Remedy::RemoveInstruction | Remedy::ExcludeFromBuildContext { .. }) | None => {
+                    plan.leave(
+                        self.name(),
+                        finding,
+                        LeftReason::NotExpressible,
+                        "no container setting expresses this; see the fix",
+                    )
+                }
             }
         }
     }

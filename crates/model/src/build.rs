@@ -14,6 +14,21 @@ pub struct Build {
     pub target: usize,
     /// `ARG`s declared before the first `FROM` (usable only in `FROM` lines, or re-declared in a stage).
     pub global_args: Vec<BuildArg>,
+    /// The build context, when it was read from disk: the Dockerfile's own directory, or the
+    /// directory a Compose `build:` names. `None` when it is unknown or outside the audited paths.
+    pub context: Option<BuildContext>,
+}
+
+/// The build context a Dockerfile was audited with: what `COPY`/`ADD` without `--from` read from.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BuildContext {
+    /// The directory, as the input named it (`.`, `web`, `../app`).
+    pub dir: String,
+    /// The ignore file that applies (`.dockerignore`, or `<Dockerfile>.dockerignore`, which Docker
+    /// prefers), as a path, when there is one.
+    pub ignore_file: Option<String>,
+    /// Whether the listing stopped at its bounds (depth, entries): files past them are not known.
+    pub truncated: bool,
 }
 
 impl Build {
@@ -211,6 +226,20 @@ pub struct CopyInstruction {
     pub chmod: Option<Spanned<String>>,
     /// `--chown=…`, when given.
     pub chown: Option<Spanned<String>>,
+    /// Files of the build context this copy sends that are named as secrets (`.env`, `id_rsa`,
+    /// `.npmrc`, …) and that the context's ignore file does not exclude, found by listing the
+    /// directories and globs among its sources (a source that names the file itself is judged by
+    /// its name). Empty without `--from`'s context, or when the context is not known.
+    pub context_secrets: Vec<ContextSecret>,
+}
+
+/// A secret file of the build context a `COPY`/`ADD` source sends (never its content).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ContextSecret {
+    /// Index of the source in [`CopyInstruction::sources`] that sends it.
+    pub source: usize,
+    /// Its path relative to the context, `/`-separated (`.env`, `deploy/id_rsa`).
+    pub path: String,
 }
 
 /// Whether `text` references the variable `name` (`$NAME`, `${NAME}`, `${NAME:-…}`): a build

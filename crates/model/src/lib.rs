@@ -35,8 +35,8 @@ mod sensitive;
 mod user;
 
 pub use build::{
-    references_variable, Build, BuildArg, CopyInstruction, PortSpec, RunFlags, RunInstruction,
-    ShellCommand, Stage, StageBase,
+    references_variable, Build, BuildArg, BuildContext, ContextSecret, CopyInstruction, PortSpec,
+    RunFlags, RunInstruction, ShellCommand, Stage, StageBase,
 };
 pub use capability::{Capability, ALL_CAPABILITIES, DOCKER_DEFAULT_CAPABILITIES};
 pub use daemon::{Account, Daemon, DaemonConfig, DaemonState, InsecureApi, SocketFile};

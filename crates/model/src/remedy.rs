@@ -37,6 +37,14 @@ pub enum Remedy {
     },
     /// Remove an instruction or command (`setcap`, a sudoers line, `--security=insecure`).
     RemoveInstruction,
+    /// Exclude files from the build context in its ignore file (`.dockerignore`), so that a
+    /// `COPY .` no longer sends them; the file to edit is not the audited one.
+    ExcludeFromBuildContext {
+        /// The files, relative to the context (`.env`, `deploy/id_rsa`).
+        files: Vec<String>,
+        /// The ignore file that applies, or where `.dockerignore` belongs (`web/.dockerignore`).
+        ignore_file: String,
+    },
 }
 
 /// A kind of Linux namespace a container may share with the host.

@@ -76,6 +76,7 @@ registry! {
     "LP605" => secrets::credential_setup_in_run,
     "LP606" => secrets::private_key_generated,
     "LP607" => secrets::secret_in_run_argument,
+    "LP608" => secrets::secret_file_copied_from_context,
     "LP620" => secrets::secret_exposed_as_environment,
     "LP650" => secrets::secret_file_in_image,
     "LP651" => secrets::deleted_secret_in_layer,

@@ -40,6 +40,10 @@ const NOT_ONE_BLOCK: &[(&str, &str)] = &[
         "LP403",
         "a seccomp profile is read through the Compose file or `docker run` line that names it",
     ),
+    (
+        "LP608",
+        "the secret file and `.dockerignore` are files of the build context beside the Dockerfile",
+    ),
 ];
 
 /// Rules judged on the live engine's reported state, whose examples show that state as text.

@@ -589,6 +589,14 @@ pub fn find_credential_in_variable(name: &str, value: &str) -> Option<Credential
     })
 }
 
+/// The kinds [`secret_file_kind`] gives a directory (`.ssh`, `.aws`, `.gnupg`): a copy's
+/// destination of that name is just a place, and a regular file of that name is not one of them.
+pub const SECRET_DIRECTORY_KINDS: &[&str] = &[
+    "an SSH key directory",
+    "an AWS credentials directory",
+    "a GnuPG keyring",
+];
+
 /// What kind of secret a file holds, judged by its path (`id_rsa`, `.npmrc`, `.aws/credentials`,
 /// `server-key.pem`, `.env`), or `None`. Public material is not a secret: `id_rsa.pub`,
 /// `known_hosts`, certificates and CA bundles (`ca.pem`, `fullchain.pem`, `*.crt`), GPG and

@@ -24,7 +24,7 @@ pub mod message;
 pub use arguments::{chpasswd_passwords, secret_arguments, SecretArgument};
 pub use detect::{
     find_credential, find_credential_in_variable, find_credentials, is_literal_value,
-    is_placeholder_for, is_secret_name, secret_file_kind, Credential,
+    is_placeholder_for, is_secret_name, secret_file_kind, Credential, SECRET_DIRECTORY_KINDS,
 };
 pub use known::KnownSecrets;
 pub use mask::{mask, mask_ranges, masks_name, secret_ranges};

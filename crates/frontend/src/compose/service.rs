@@ -945,6 +945,7 @@ impl Lowering<'_> {
             build_args,
             env: None,
             scope: self.project.scope.clone(),
+            build_context: crate::dockerfile::ContextDir::Directory(context_dir),
         };
         let lowered = crate::dockerfile::lower(self.db, file, &options);
         self.errors.extend(lowered.errors);

@@ -149,6 +149,7 @@ impl Lowerer<'_> {
                 stages: self.stages,
                 target,
                 global_args: self.global_args,
+                context: None,
             })
         };
         Lowering { build, errors }
@@ -722,6 +723,7 @@ impl Lowerer<'_> {
             from: flag("from"),
             chmod: flag("chmod"),
             chown: flag("chown"),
+            context_secrets: Vec::new(),
         })
     }
 

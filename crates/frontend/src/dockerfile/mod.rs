@@ -50,14 +50,20 @@
 //! [`Container`]: leastpriv_model::Container
 //! [`Build`]: leastpriv_model::Build
 
+mod context;
+mod dockerignore;
 mod expand;
 mod lower;
 mod shell;
 mod stages;
 mod syntax;
 
+use std::path::Path;
+
 use leastpriv_model::{Container, SourceKind};
-use leastpriv_source::{FileId, InputError, SourceDb, Span, TextRange};
+use leastpriv_source::{FileId, InputError, Origin, SourceDb, Span, TextRange};
+
+pub use context::ContextDir;
 
 use crate::{Lowered, Options};
 
@@ -145,8 +151,25 @@ pub fn lower(db: &SourceDb, file: FileId, options: &Options) -> Lowered {
             format!("{hidden} more errors not shown (is this a Dockerfile?)"),
         ));
     }
-    let containers = lowering
-        .build
+    let mut build = lowering.build;
+    if let Some(build) = &mut build {
+        let path = Path::new(source.path());
+        let context = match &options.build_context {
+            // Only a Dockerfile read from disk has a directory beside it.
+            ContextDir::DockerfileDirectory
+                if *source.origin() == Origin::File
+                    && std::fs::metadata(path).is_ok_and(|metadata| metadata.is_file()) =>
+            {
+                path.parent().map(Path::to_path_buf)
+            }
+            ContextDir::Directory(dir) => Some(dir.clone()),
+            ContextDir::DockerfileDirectory | ContextDir::Unknown => None,
+        };
+        if let Some(context) = context {
+            context::attach(build, &context, path, &options.scope);
+        }
+    }
+    let containers = build
         .map(|build| {
             let origin = build
                 .target_stage()

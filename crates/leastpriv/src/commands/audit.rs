@@ -65,12 +65,18 @@ pub(crate) fn run(
                     } else {
                         pass
                     };
-                Ok(leastpriv_frontend::lower(
-                    &db,
-                    file,
-                    kind,
-                    &settings.options,
-                ))
+                // A Dockerfile on standard input has no build context beside it.
+                let stdin_options;
+                let options = if matches!(source, InputSource::Stdin(_)) {
+                    stdin_options = leastpriv_frontend::Options {
+                        build_context: leastpriv_frontend::dockerfile::ContextDir::Unknown,
+                        ..settings.options.clone()
+                    };
+                    &stdin_options
+                } else {
+                    &settings.options
+                };
+                Ok(leastpriv_frontend::lower(&db, file, kind, options))
             }) {
                 Ok(lowered) => (true, lowered),
                 Err(error) => (

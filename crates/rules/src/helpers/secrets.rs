@@ -5,7 +5,7 @@ use leastpriv_model::SourceKind;
 
 pub(crate) use leastpriv_secrets::{
     find_credential, find_credential_in_variable, find_credentials, is_literal_value,
-    is_placeholder_for, is_secret_name, secret_arguments, secret_file_kind,
+    is_placeholder_for, is_secret_name, secret_arguments, secret_file_kind, SECRET_DIRECTORY_KINDS,
 };
 
 /// Where a variable was set, in the words of its source, and who can read it there.

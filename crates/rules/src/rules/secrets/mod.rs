@@ -6,6 +6,7 @@ pub(crate) mod deleted_secret_in_layer;
 pub(crate) mod private_key_generated;
 pub(crate) mod secret_exposed_as_environment;
 pub(crate) mod secret_file_copied;
+pub(crate) mod secret_file_copied_from_context;
 pub(crate) mod secret_file_in_image;
 pub(crate) mod secret_in_build_arg;
 pub(crate) mod secret_in_env;

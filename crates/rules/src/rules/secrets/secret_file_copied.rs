@@ -3,7 +3,7 @@ use leastpriv_source::Spanned;
 
 use crate::engine::Checker;
 use crate::helpers::build::{image_stage_mask, stage_label};
-use crate::helpers::secrets::secret_file_kind;
+use crate::helpers::secrets::{secret_file_kind, SECRET_DIRECTORY_KINDS};
 use crate::helpers::shell::{base_name, run_invocations};
 use crate::rule::Check;
 use crate::Severity;
@@ -42,8 +42,10 @@ crate::declare_rule! {
     /// `RUN --mount=type=ssh git clone git@github.com:acme/private.git` instead of copying `id_rsa`.
     ///
     /// ## Known problems
-    /// Files are judged by name: `COPY . .` may copy a `.env` that `.dockerignore` does not
-    /// exclude, and that is not seen here. Audit the built image to see the files it holds.
+    /// Files are judged by the names the `COPY` writes: a `.env` that `COPY . .` sends because
+    /// `.dockerignore` does not exclude it is `secret-file-copied-from-context`, which lists the
+    /// build context when it is on disk. A secret in a file of another name is not seen: audit the
+    /// built image to see the files it holds.
     ///
     /// ## Equivalents
     /// hadolint: none · trivy DS-0031 (secret-file env vars pointing at copied files) and
@@ -59,13 +61,6 @@ crate::declare_rule! {
 }
 
 pub(crate) const CHECK: Check = Check::Container(check);
-
-/// Kinds that name a directory: judged on sources only, a destination directory is just a place.
-const DIRECTORY_KINDS: &[&str] = &[
-    "an SSH key directory",
-    "an AWS credentials directory",
-    "a GnuPG keyring",
-];
 
 fn check(checker: &mut Checker<'_>, container: &Container) {
     let Some(build) = &container.build else {
@@ -119,7 +114,7 @@ fn secret_in(copy: &CopyInstruction) -> Option<(&Spanned<String>, &'static str)>
                 return None;
             }
             secret_file_kind(&destination.value)
-                .filter(|kind| !DIRECTORY_KINDS.contains(kind))
+                .filter(|kind| !SECRET_DIRECTORY_KINDS.contains(kind))
                 .map(|kind| (destination, kind))
         })
 }
