@@ -172,7 +172,9 @@ impl Matcher {
                     regex.push('\\');
                     regex.push(ch);
                 }
+                // An escaped character is matched as itself, as `filepath.Match` matches it.
                 '\\' => {
+                    kind = Kind::Regex;
                     regex.push('\\');
                     if let Some(next) = chars.next() {
                         regex.push(next);
