@@ -3,6 +3,7 @@
 //! One test binary (one link) with a module per concern:
 //! - `audit`: exit codes, `--fail-on`, formats, colour, broken pipes, relative paths.
 //! - `selection`: `--select`/`--ignore` and suppression comments.
+//! - `context`: the build context a `COPY .` sends (LP608): `.dockerignore`, which context, bounds.
 //! - `config`: `leastpriv.toml` discovery, `--config`, `--isolated`, `exclude`, `[severity]`, errors.
 //! - `inputs`: stdin, directory walks, content detection, unreadable, binary, non-UTF-8, oversized.
 //! - `rules`: `leastpriv rules` and `leastpriv explain`.
@@ -20,6 +21,7 @@
 mod audit;
 mod compose;
 mod config;
+mod context;
 mod distribution;
 mod driftwood;
 mod harden;
