@@ -117,7 +117,9 @@ impl Lister {
                 Ok(text) => {
                     // Docker refuses to build with an ignore file it cannot parse: nothing is sent.
                     rules = Some(IgnoreRules::parse(&text).ok()?);
-                    ignore_file = Some(candidate.display().to_string());
+                    // Shown as the input named it: `.dockerignore`, not `./.dockerignore`.
+                    let shown = candidate.strip_prefix(".").unwrap_or(&candidate);
+                    ignore_file = Some(shown.display().to_string());
                     break;
                 }
                 Err(ReadError::NotFound) => continue,

@@ -71,7 +71,10 @@ fn copy_dot_sends_a_dotenv_that_dockerignore_does_not_exclude() {
         .output()
         .expect("run");
     let text = stdout(&output);
-    assert!(text.contains("secret-file-copied-from-context"), "{text}");
+    assert!(
+        text.contains("LP608 [high] `COPY .` sends `.env`"),
+        "{text}"
+    );
     assert!(!text.contains(VALUE), "{text}");
 }
 
@@ -89,7 +92,13 @@ fn without_dockerignore_the_message_says_so() {
 
 #[test]
 fn excluded_by_dockerignore_is_silent() {
-    for rules in [".env\n", "/.env\n", "**/.env\n", "*\n!server.py\n", "./.env\n"] {
+    for rules in [
+        ".env\n",
+        "/.env\n",
+        "**/.env\n",
+        "*\n!server.py\n",
+        "./.env\n",
+    ] {
         let project = app();
         project.file(".dockerignore", rules);
         let (document, code) = audit(&project, &["."]);
@@ -127,7 +136,9 @@ fn the_dockerfiles_own_ignore_file_wins() {
     assert_eq!(found.len(), 1, "only app.Dockerfile: {found:?}");
     assert_eq!(found[0].0, "app.Dockerfile");
     assert!(
-        found[0].4.ends_with("`app.Dockerfile.dockerignore` does not exclude it"),
+        found[0]
+            .4
+            .ends_with("`app.Dockerfile.dockerignore` does not exclude it"),
         "{found:?}"
     );
 }
@@ -145,7 +156,9 @@ fn a_builder_stage_is_low_and_copy_from_is_silent() {
     assert_eq!(found.len(), 1, "{found:?}");
     assert_eq!((found[0].1, found[0].3.as_str()), (2, "low"));
     assert!(
-        found[0].4.contains("into stage `build`: not in the final image"),
+        found[0]
+            .4
+            .contains("into stage `build`: not in the final image"),
         "{found:?}"
     );
 }
