@@ -137,14 +137,12 @@ fn plan_container(
                 finding,
                 LeftReason::InAnotherFile,
                 format!(
-                    "harden edits only the files it was given, not `{ignore_file}`: add {} to it, rotate what {} held, and give {} to the container at run time as a secret file",
+                    "harden edits only the files it was given, not `{ignore_file}`: add {} to it",
                     files
                         .iter()
                         .map(|file| format!("`/{file}`"))
                         .collect::<Vec<_>>()
                         .join(", "),
-                    if files.len() == 1 { "it" } else { "they" },
-                    if files.len() == 1 { "it" } else { "them" },
                 ),
             ),
             Some(Remedy::UsePrivateNamespace(_)) => match file.remove_run_flag(finding, options) {

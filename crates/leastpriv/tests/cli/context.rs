@@ -275,3 +275,32 @@ fn a_hostile_context_is_listed_within_bounds() {
     assert_eq!(found.len(), 1, "{found:?}");
     assert!(found[0].4.contains("`d/d/.env`"), "{found:?}");
 }
+
+#[test]
+fn harden_leaves_it_saying_what_to_add_to_which_ignore_file() {
+    let project = app();
+    project.file(".dockerignore", "__pycache__\n");
+    let output = project
+        .command()
+        .args(["harden", "--format", "json", "Dockerfile"])
+        .output()
+        .expect("run");
+    let document = parse_json(&output);
+    let left: Vec<&Value> = document["files"][0]["left"]
+        .as_array()
+        .expect("left")
+        .iter()
+        .filter(|left| left["rule"] == "LP608")
+        .collect();
+    assert_eq!(left.len(), 1, "{document:#}");
+    assert_eq!(left[0]["reason"], "in-another-file");
+    assert_eq!(
+        left[0]["detail"],
+        "harden edits only the files it was given, not `.dockerignore`: add `/.env` to it"
+    );
+    assert_eq!(
+        std::fs::read_to_string(project.path(".dockerignore")).unwrap(),
+        "__pycache__\n",
+        "harden wrote the ignore file"
+    );
+}
