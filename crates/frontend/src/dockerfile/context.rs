@@ -45,6 +45,15 @@ pub enum ContextDir {
 /// Fills the build's context and each copy's [`ContextSecret`]s. `dockerfile` is the Dockerfile's
 /// path, for its own ignore file (`<Dockerfile>.dockerignore`, which Docker prefers).
 pub(crate) fn attach(build: &mut Build, context: &Path, dockerfile: &Path, scope: &ReadScope) {
+    // Most builds copy from the context; one that only copies `--from` stages needs no listing.
+    let copies_context = build
+        .stages
+        .iter()
+        .flat_map(|stage| &stage.copies)
+        .any(|copy| copy.from.is_none());
+    if !copies_context {
+        return;
+    }
     let Some(mut lister) = Lister::open(context, dockerfile, scope) else {
         return;
     };
@@ -108,12 +117,29 @@ impl Lister {
         if !std::fs::metadata(&root).ok()?.is_dir() {
             return None;
         }
+        // The Dockerfile's own ignore file, beside it, then the context's. The context's is read
+        // from the resolved root: a regular file there is inside the scope, and only a symlink needs
+        // the scope's check (resolving every path again cost a path walk per Dockerfile).
         let mut own = dockerfile.as_os_str().to_owned();
         own.push(".dockerignore");
+        let candidates = [
+            (PathBuf::from(own), true),
+            (dir.join(".dockerignore"), false),
+        ];
         let mut rules = None;
         let mut ignore_file = None;
-        for candidate in [PathBuf::from(own), dir.join(".dockerignore")] {
-            match read::read_text(&candidate, scope, MAX_IGNORE_BYTES) {
+        for (candidate, beside_dockerfile) in candidates {
+            let at_root = root.join(".dockerignore");
+            let direct = !beside_dockerfile
+                && std::fs::symlink_metadata(&at_root).is_ok_and(|metadata| metadata.is_file());
+            let read = if direct {
+                read::read_regular(&at_root, MAX_IGNORE_BYTES).and_then(read::decode)
+            } else if std::fs::symlink_metadata(&candidate).is_err() {
+                Err(ReadError::NotFound)
+            } else {
+                read::read_text(&candidate, scope, MAX_IGNORE_BYTES)
+            };
+            match read {
                 Ok(text) => {
                     // Docker refuses to build with an ignore file it cannot parse: nothing is sent.
                     rules = Some(IgnoreRules::parse(&text).ok()?);

@@ -2,7 +2,7 @@
 //! stdin, stdout and stderr are (pipes here, as in every CI runner).
 
 use crate::harness::{
-    assert_error, assert_exit, assert_sentinel, json_of, Case, PRIVILEGED_SERVICE,
+    assert_error, assert_exit, assert_sentinel, json_of, rules, Case, PRIVILEGED_SERVICE,
 };
 
 fn compose_with(top: &str, web: &str) -> String {
@@ -112,4 +112,56 @@ fn an_extends_or_env_file_on_a_fifo_is_refused() {
         ),
     );
     assert_refused(&case, &["compose.yaml", "not a regular file"]);
+}
+
+/// A Dockerfile's build context is listed, never read: a FIFO named `.env` is not opened, a
+/// symlink named `.npmrc` to a secret outside is not followed, a symlink loop and nesting deeper
+/// than the listing goes stop it, and an ignore file that is a FIFO leaves the context unjudged.
+#[test]
+fn a_build_context_of_special_files_and_loops_is_listed_without_blocking() {
+    let case = Case::new();
+    let canary = case.outside().join("secret.env");
+    case.file("app/Dockerfile", "FROM alpine:3.20\nCOPY . /app\n")
+        .fifo("app/.env")
+        .symlink("app/.npmrc", &canary)
+        .symlink("app/loop", &case.project())
+        .file(&format!("app/{}/.env", ["d"; 40].join("/")), "A=1\n")
+        .file("app/ok/.pypirc", "[pypi]\n");
+    case.file(
+        "compose.yaml",
+        compose_with(
+            "",
+            "    build: app
+",
+        ),
+    );
+    let outcomes = case.audit();
+    assert_exit(&outcomes, 1);
+    let report = json_of(&outcomes);
+    assert_sentinel(&report);
+    let listed: Vec<&str> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|finding| finding["rule"] == "LP608")
+        .filter_map(|finding| finding["message"].as_str())
+        .collect();
+    assert!(
+        !listed.is_empty()
+            && listed.iter().all(|message| message.contains("`ok/.pypirc`")
+                && !message.contains(".env`")
+                && !message.contains(".npmrc")),
+        "{listed:#?}"
+    );
+
+    let case = Case::new();
+    case.file("app/Dockerfile", "FROM alpine:3.20\nCOPY . /app\n")
+        .fifo("app/.dockerignore")
+        .file("app/.pypirc", "[pypi]\n");
+    case.file("compose.yaml", compose_with("", "    build: app\n"));
+    let outcomes = case.audit();
+    assert_exit(&outcomes, 1);
+    let report = json_of(&outcomes);
+    assert_sentinel(&report);
+    assert!(!rules(&report).iter().any(|rule| rule == "LP608"));
 }
