@@ -71,10 +71,11 @@ pub(crate) fn run(
             Output::SameFile
         },
     };
-    let mut paths = args.paths.clone();
-    paths.extend(args.compose_files.iter().cloned());
-    let (sources, input_errors) =
-        inputs::collect(&paths, args.stdin_filename.as_deref(), &settings.exclude);
+    let (sources, input_errors) = inputs::collect(
+        &args.paths,
+        args.stdin_filename.as_deref(),
+        &settings.exclude,
+    );
     let mut errors: Vec<String> = input_errors
         .iter()
         .map(|error| format!("{}: {}", error.path, error.message))
@@ -120,6 +121,11 @@ pub(crate) fn run(
             }))
         })
         .collect();
+    let mut results = results;
+    if !args.compose_files.is_empty() {
+        // `-f a -f b`: one project, judged merged as `audit -f` judges it.
+        results.extend(compose_project(&args.compose_files, &judge, &options));
+    }
     let mut files = Vec::new();
     for result in results {
         match result {
@@ -145,7 +151,10 @@ pub(crate) fn run(
     for file in &files {
         let hardened = &file.hardened;
         // Compose files' changes go into the override file, shown as its own diff.
-        let diff = if args.override_file.is_some() && file.kind == InputKind::Compose {
+        let diff = if (args.override_file.is_some() && file.kind == InputKind::Compose)
+            || hardened.text == hardened.original
+        {
+            // Nothing to show: the masks (a scan of the whole text each) are not worked out.
             String::new()
         } else {
             // The diff quotes the file: the values findings asked to move are masked, and so is
@@ -231,6 +240,44 @@ pub(crate) fn run(
     } else {
         ExitStatus::Clean
     })
+}
+
+/// The Compose project given with `-f` (several times): its files read as `audit -f` reads them,
+/// then hardened together.
+fn compose_project(
+    paths: &[PathBuf],
+    judge: &Judge<'_>,
+    options: &FixOptions,
+) -> Vec<Result<Option<FileResult>, String>> {
+    let db = SourceDb::new();
+    let mut files = Vec::new();
+    let mut sources = Vec::new();
+    let mut errors = Vec::new();
+    for path in paths {
+        let source = InputSource::Named(path.clone());
+        match source.load(&db) {
+            Ok((file, _)) => {
+                files.push((source.display(), db.get(file).text().to_owned()));
+                sources.push(source);
+            }
+            Err(error) => errors.push(Err(format!("{}: {}", error.path, error.message))),
+        }
+    }
+    if !errors.is_empty() {
+        // A project missing a file is another project: nothing is hardened.
+        return errors;
+    }
+    leastpriv_harden::harden_project(&files, &ComposeFixer, judge, options)
+        .into_iter()
+        .zip(sources)
+        .map(|(hardened, source)| {
+            Ok(Some(FileResult {
+                source,
+                kind: InputKind::Compose,
+                hardened,
+            }))
+        })
+        .collect()
 }
 
 /// The paths a write may land in: every path named on the command line.
