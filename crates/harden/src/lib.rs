@@ -154,6 +154,15 @@ pub fn harden(
         text: original.to_owned(),
         ..Hardened::default()
     };
+    let options_with_dir;
+    let frontend_options = match kind {
+        // The project directory joins the scope once, not in every pass.
+        InputKind::Compose => {
+            options_with_dir = with_project_dir(judge.options, path);
+            &options_with_dir
+        }
+        _ => judge.options,
+    };
     for pass in 0..MAX_PASSES {
         let db = SourceDb::new();
         let file = db.add(path, hardened.text.as_str());
@@ -167,8 +176,11 @@ pub fn harden(
                 (lowered, Some(documents))
             }
             InputKind::Compose => {
-                let (lowered, documents) =
-                    leastpriv_frontend::compose::lower_keeping_documents(&db, file, judge.options);
+                let (lowered, documents) = leastpriv_frontend::compose::lower_keeping_documents(
+                    &db,
+                    file,
+                    frontend_options,
+                );
                 (lowered, Some(documents))
             }
             _ => (
@@ -216,6 +228,21 @@ pub fn harden(
         }
     }
     hardened
+}
+
+/// The front-ends' options with the directory of the Compose file at `path` in the scope, as the
+/// Compose front-end adds it (then finding it there: resolving it is not repeated in each pass).
+fn with_project_dir(
+    options: &leastpriv_frontend::Options,
+    path: &str,
+) -> leastpriv_frontend::Options {
+    let dir = std::path::Path::new(path)
+        .parent()
+        .unwrap_or(std::path::Path::new(""));
+    leastpriv_frontend::Options {
+        scope: options.scope.with_root(dir),
+        ..options.clone()
+    }
 }
 
 /// Applies one pass's plan to `hardened`: its fixes that do not overlap, the changes they make and
@@ -276,14 +303,18 @@ pub fn harden_project(
     if hardened.is_empty() {
         return hardened;
     }
+    let frontend_options = with_project_dir(judge.options, &hardened[0].path);
     for pass in 0..MAX_PASSES {
         let db = SourceDb::new();
         let ids: Vec<FileId> = hardened
             .iter()
             .map(|file| db.add(file.path.as_str(), file.text.as_str()))
             .collect();
-        let (lowered, kept) =
-            leastpriv_frontend::compose::lower_files_keeping_documents(&db, &ids, judge.options);
+        let (lowered, kept) = leastpriv_frontend::compose::lower_files_keeping_documents(
+            &db,
+            &ids,
+            &frontend_options,
+        );
         if !lowered.errors.is_empty() {
             if pass == 0 {
                 for error in &lowered.errors {
