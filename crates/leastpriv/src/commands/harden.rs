@@ -147,16 +147,18 @@ pub(crate) fn run(
         override_document(&pairs)
     });
 
-    let mut report = Report::default();
-    for file in &files {
-        let hardened = &file.hardened;
-        // Compose files' changes go into the override file, shown as its own diff.
-        let diff = if (args.override_file.is_some() && file.kind == InputKind::Compose)
-            || hardened.text == hardened.original
-        {
-            // Nothing to show: the masks (a scan of the whole text each) are not worked out.
-            String::new()
-        } else {
+    // Each file's diff, on every thread: masking a text scans all of it.
+    let diffs: Vec<String> = files
+        .par_iter()
+        .map(|file| {
+            let hardened = &file.hardened;
+            // Compose files' changes go into the override file, shown as its own diff.
+            if (args.override_file.is_some() && file.kind == InputKind::Compose)
+                || hardened.text == hardened.original
+            {
+                // Nothing to show: the masks are not worked out.
+                return String::new();
+            }
             // The diff quotes the file: the values findings asked to move are masked, and so is
             // anything else that looks secret, as audit's snippets are.
             diff::unified_masked(
@@ -165,7 +167,11 @@ pub(crate) fn run(
                 &leastpriv_secrets::mask(&hardened.text),
                 &hardened.sensitive,
             )
-        };
+        })
+        .collect();
+    let mut report = Report::default();
+    for (file, diff) in files.iter().zip(diffs) {
+        let hardened = &file.hardened;
         report.files.push(FileReport {
             path: hardened.path.clone(),
             hardened: fixer_for(file.kind).is_some(),
