@@ -461,6 +461,111 @@ fn a_profile_decides_capabilities_paths_and_seccomp() {
     insta::assert_snapshot!("harden_with_profile", text);
 }
 
+/// The loop of the worked example: a file hardened with the safe defaults has no finding left, and
+/// the profile recorded afterwards still tightens it: the profile's seccomp filter is written in
+/// Compose, Kubernetes (`Localhost`) and `docker run` alike, once, and only when the confinement
+/// layer is selected.
+#[test]
+fn a_profile_tightens_a_file_with_no_finding_left() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    fs::write(
+        dir.path().join("compose.yaml"),
+        "services:\n  web:\n    image: example/web:1\n    user: \"10001:10001\"\n    cap_drop: [ALL]\n    security_opt: [\"no-new-privileges:true\"]\n    read_only: true\n",
+    )
+    .expect("write");
+    fs::write(
+        dir.path().join("pod.yaml"),
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n    - name: web\n      image: example/web:1\n      securityContext:\n        runAsNonRoot: true\n        runAsUser: 10001\n        allowPrivilegeEscalation: false\n        readOnlyRootFilesystem: true\n        capabilities:\n          drop: [ALL]\n        seccompProfile:\n          type: RuntimeDefault\n",
+    )
+    .expect("write");
+    fs::write(
+        dir.path().join("web.profile.json"),
+        r#"{"schema": 1, "syscalls": ["read"], "capabilities": [], "written_paths": [], "ports": [],
+            "seccomp_profile": "web.seccomp.json",
+            "run": {"command": [], "image": "example/web:1", "duration_ms": 1, "arch": "x86_64",
+                    "recorder": "ebpf", "runs": 1}}"#,
+    )
+    .expect("write");
+    let files = ["compose.yaml", "pod.yaml"];
+    let before: Vec<String> = files
+        .iter()
+        .map(|name| fs::read_to_string(dir.path().join(name)).expect("read"))
+        .collect();
+    let audit = leastpriv(
+        dir.path(),
+        &["audit", "--format", "json", "compose.yaml", "pod.yaml"],
+    );
+    let report = json(&audit);
+    let medium: Vec<&Value> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| matches!(f["severity"].as_str(), Some("medium" | "high" | "critical")))
+        .collect();
+    assert!(
+        medium.is_empty(),
+        "the files are hardened already: {medium:?}"
+    );
+
+    // Another layer selected: nothing to do.
+    let other = leastpriv(
+        dir.path(),
+        &[
+            "harden",
+            "--check",
+            "--profile",
+            "web.profile.json",
+            "--select",
+            "user",
+            "compose.yaml",
+            "pod.yaml",
+        ],
+    );
+    assert_eq!(other.status.code(), Some(0), "{}", stdout(&other));
+
+    let output = leastpriv(
+        dir.path(),
+        &[
+            "harden",
+            "--in-place",
+            "--profile",
+            "web.profile.json",
+            "compose.yaml",
+            "pod.yaml",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    let compose = fs::read_to_string(dir.path().join("compose.yaml")).expect("read");
+    assert_eq!(
+        compose,
+        before[0].replace(
+            "[\"no-new-privileges:true\"]",
+            "[\"no-new-privileges:true\", seccomp=./web.seccomp.json]"
+        )
+    );
+    let pod = fs::read_to_string(dir.path().join("pod.yaml")).expect("read");
+    assert_eq!(
+        pod,
+        before[1].replace(
+            "type: RuntimeDefault\n",
+            "type: Localhost\n          localhostProfile: web.seccomp.json\n"
+        ),
+        "{pod}"
+    );
+    let again = leastpriv(
+        dir.path(),
+        &[
+            "harden",
+            "--check",
+            "--profile",
+            "web.profile.json",
+            "compose.yaml",
+            "pod.yaml",
+        ],
+    );
+    assert_eq!(again.status.code(), Some(0), "{}", stdout(&again));
+}
+
 /// Every Compose file and Kubernetes manifest of the shared corpus that parses, hardened in a copy
 /// with `--in-place --remove-dangerous`: idempotent, effective, and what is left counted by reason.
 #[test]
