@@ -126,6 +126,8 @@ pub struct Hardened {
     /// The secret values findings pointed at in the original text, for masking in anything shown
     /// (a diff quotes the removed line that held one).
     pub sensitive: Vec<Sensitive>,
+    /// The indices of the `--profile`s that describe a container of the file.
+    pub profiles_used: Vec<usize>,
     /// Why the file could not be hardened (it does not parse, or a fix would have broken it), each
     /// as `path:line:column: message`; the text is then the original.
     pub errors: Vec<String>,
@@ -189,6 +191,10 @@ pub fn harden(
         let subjects = judged(&db, &lowered, judge.selection);
         if pass == 0 {
             hardened.sensitive = secret_values(&subjects);
+            hardened.profiles_used = profile::used_profiles(
+                &options.profiles,
+                subjects.iter().map(|subject| subject.container),
+            );
         }
         if !profile_seccomp && subjects.iter().all(|subject| subject.findings.is_empty()) {
             // Nothing asks for a change, and nothing is left.

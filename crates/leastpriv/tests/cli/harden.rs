@@ -564,6 +564,27 @@ fn a_profile_tightens_a_file_with_no_finding_left() {
         ],
     );
     assert_eq!(again.status.code(), Some(0), "{}", stdout(&again));
+    assert!(
+        again.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+
+    // A profile that describes no container hardened is said to be unused.
+    fs::write(
+        dir.path().join("other.yaml"),
+        "services:\n  api:\n    image: example/api:1\n",
+    )
+    .expect("write");
+    let unused = leastpriv(
+        dir.path(),
+        &["harden", "--profile", "web.profile.json", "other.yaml"],
+    );
+    assert_eq!(unused.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8_lossy(&unused.stderr),
+        "leastpriv: note: --profile web.profile.json describes containers of the image `example/web:1`, and no container hardened here is one: it was not used\n"
+    );
 }
 
 /// Every Compose file and Kubernetes manifest of the shared corpus that parses, hardened in a copy
