@@ -6,10 +6,14 @@
 #                               nginx) and `docker import`ed; skipped when the image exists
 #   driftwood/postgres:15       the database stand-in, on that base
 #   driftwood/nginx:1.22        the proxy stand-in, on that base
-#   build/driftwood-web         the web service (web/), a static binary for the web images
-#   secrets/db_password.txt     a random database password for compose.hardened.yaml, made once
+#   build/driftwood-web         the web service (web/), a static binary for the web images, in the
+#                               build context of both projects (here and hardened/)
+#   hardened/secrets/db_password.txt
+#                               a random database password for hardened/compose.yaml, made once
 #
 # The web images themselves are built by Compose (`docker-compose build` or `up --build`).
+# DRIFTWOOD_PROJECT=DIR builds for a hardened copy elsewhere (profile.sh's): the binary and the
+# password go into DIR instead of hardened/.
 #
 # Needs root (debootstrap), docker, cargo. ROOTFS_CACHE=FILE (default ~/.cache/leastpriv/...) keeps
 # the debootstrap'd root filesystem between runs, so a rebuilt base does not download it again.
@@ -46,13 +50,17 @@ RUSTFLAGS='-C target-feature=+crt-static' cargo build --quiet --release --target
     -p driftwood-web --manifest-path "$here/web/Cargo.toml"
 target=$(cargo metadata --format-version 1 --no-deps --manifest-path "$here/web/Cargo.toml" |
     sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
-mkdir -p "$here/build"
-cp "$target/$host/release/driftwood-web" "$here/build/driftwood-web"
+hardened=${DRIFTWOOD_PROJECT:-$here/hardened}
+for context in "$here" "$hardened"; do
+    mkdir -p "$context/build"
+    cp "$target/$host/release/driftwood-web" "$context/build/driftwood-web"
+done
 
-if [ ! -s "$here/secrets/db_password.txt" ]; then
+if [ ! -s "$hardened/secrets/db_password.txt" ]; then
     # The directory keeps other users of this machine out; the file itself must be readable by the
     # containers' non-root users, since Compose mounts a file secret with its host owner and mode.
-    mkdir -p -m 700 "$here/secrets"
-    (umask 022 && head -c 18 /dev/urandom | base64 >"$here/secrets/db_password.txt")
+    # (.dockerignore keeps it out of the build context.)
+    mkdir -p -m 700 "$hardened/secrets"
+    (umask 022 && head -c 18 /dev/urandom | base64 >"$hardened/secrets/db_password.txt")
 fi
-echo "== done: docker-compose -f compose.hardened.yaml up -d --build" >&2
+echo "== done: docker-compose -f hardened/compose.yaml up -d --build" >&2

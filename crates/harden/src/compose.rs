@@ -22,6 +22,7 @@ use leastpriv_model::{Confinement, Container, Namespace, Remedy};
 use leastpriv_rules::{Diagnostic, Layer};
 use leastpriv_source::{FileId, Span};
 
+use crate::dockerfile::NON_ROOT_ID;
 use crate::edit::Edit;
 use crate::known_images;
 use crate::plan::{Change, FilePlan, Fix, LeftReason};
@@ -29,9 +30,11 @@ use crate::profile::{needed_capabilities, profile_for, Profile};
 use crate::yaml_edit::{NewValue, Placement, Yaml};
 use crate::{FixInput, Fixer, Output, Subject};
 
-/// The uid (and gid) a service runs as when nothing better is known: high, so that it owns no file
-/// of the image or the host.
-pub const DEFAULT_USER: &str = "10001:10001";
+/// The uid and gid a service runs as when nothing better is known: the one the Dockerfile fixer
+/// gives an image, high so that it owns no file of the image or the host.
+fn default_user() -> String {
+    format!("{NON_ROOT_ID}:{NON_ROOT_ID}")
+}
 
 /// The size of each tmpfs harden adds: small, since it is memory.
 const TMPFS_OPTIONS: &str = "size=64m,noexec,nosuid";
@@ -485,14 +488,21 @@ impl<'a> Service<'a> {
             .map(|user| user.value.to_string());
         let image = image(container);
         let known = image.as_deref().and_then(known_images::user);
+        // A Dockerfile that was read but sets no non-root USER gets `USER 10001:10001` from the
+        // Dockerfile fixer: the same uid, so the two agree whichever is hardened first.
+        let builds_audited_dockerfile = container.build.is_some();
         let (user, note) = match (built_user, known) {
             (Some(user), _) => (user, "the Dockerfile's own USER".to_owned()),
             (None, Some(user)) => (
                 user.to_owned(),
                 "the user the image is built to run as".to_owned(),
             ),
+            (None, None) if builds_audited_dockerfile => (
+                default_user(),
+                "the uid harden gives the image when it hardens its Dockerfile".to_owned(),
+            ),
             (None, None) => (
-                DEFAULT_USER.to_owned(),
+                default_user(),
                 "a high uid that owns no file of the image".to_owned(),
             ),
         };
@@ -503,10 +513,12 @@ impl<'a> Service<'a> {
                 change.may_break = Some(format!(
                     "the process runs as {user}: files it writes in volumes and bind mounts must be writable by it"
                 ));
-                if user == DEFAULT_USER {
-                    change.follow_up = Some(
-                        "give uid 10001 ownership of the volumes the service writes, or set the image's own non-root user".to_owned(),
-                    );
+                if user == default_user() {
+                    change.follow_up = Some(if builds_audited_dockerfile {
+                        format!("harden its Dockerfile too (`USER {user}`), and give uid {NON_ROOT_ID} ownership of the volumes the service writes")
+                    } else {
+                        format!("give uid {NON_ROOT_ID} ownership of the volumes the service writes, or set the image's own non-root user")
+                    });
                 }
                 self.fix(plan, change, edit);
             }
@@ -659,7 +671,7 @@ impl<'a> Service<'a> {
         }
         if let Some(file) = self
             .profile
-            .filter(|_| self.is_first_definition())
+            .filter(|_| self.input.profile_seccomp && self.is_first_definition())
             .and_then(|profile| profile.seccomp_file_from(self.dir))
         {
             let option = format!("seccomp={file}");
@@ -937,12 +949,13 @@ impl<'a> Service<'a> {
             );
         }
         let image = image(self.subject.container).unwrap_or_default();
-        let Some(file_variable) = known_images::file_variable(&image, name) else {
+        let conventions = &self.input.options.secret_files;
+        let Some(file_variable) = conventions.file_variable(Some(self.name()), &image, name) else {
             return plan.leave(
                 self.name(),
                 finding,
                 LeftReason::NoFileConvention,
-                format!("no known `{name}_FILE` convention for this image: mount a Compose secret and make the application read /run/secrets/…"),
+                format!("no known `{name}_FILE` convention for this image: make the application read /run/secrets/… and declare it in leastpriv.toml (`[harden.secret-files]`)"),
             );
         };
         secrets.moves.push(SecretMove {

@@ -28,7 +28,7 @@ use leastpriv_rules::{Diagnostic, Layer};
 
 use crate::dockerfile::{skip_blanks, without_no_ops, NON_ROOT_ID};
 use crate::edit::Edit;
-use crate::known_images;
+use crate::known_images::{self, SecretFiles};
 use crate::plan::{Change, FilePlan, Fix, LeftReason};
 use crate::profile::{needed_capabilities, profile_for, Profile};
 use crate::{FixInput, Fixer};
@@ -76,8 +76,11 @@ impl Fixer for DockerRunFixer {
                 runtime,
                 layout,
                 remove_dangerous: input.options.remove_dangerous,
+                secret_files: &input.options.secret_files,
                 profile,
-                seccomp_file: profile.and_then(|profile| profile.seccomp_file_from(&script_dir)),
+                seccomp_file: profile
+                    .filter(|_| input.profile_seccomp)
+                    .and_then(|profile| profile.seccomp_file_from(&script_dir)),
                 name: &container.name,
             };
             command.plan(&findings, &mut plan);
@@ -92,6 +95,8 @@ struct Command<'a> {
     runtime: &'a Runtime,
     layout: &'a CommandLayout,
     remove_dangerous: bool,
+    /// The `NAME_FILE` conventions the user declared.
+    secret_files: &'a SecretFiles,
     /// The profile recorded for this container, if one was given.
     profile: Option<&'a Profile>,
     /// Its seccomp profile file, as a path from the script's directory.
@@ -716,11 +721,11 @@ impl<'a> Command<'a> {
         } else {
             format!("-e {name}")
         };
-        let file_variable = known_images::file_variable(image, name);
+        let file_variable = self.secret_files.file_variable(None, image, name);
         if !literal && file_variable.is_none() {
             return Err((
                 LeftReason::NoFileConvention,
-                format!("the image has no known `{name}_FILE` convention: make the program read the secret from a file under /run/secrets and mount it there"),
+                format!("the image has no known `{name}_FILE` convention: make the program read the secret from a file under /run/secrets, mount it there and declare it in leastpriv.toml (`[harden.secret-files]`)"),
             ));
         }
         let mut fix = if let Some(variable) = file_variable {

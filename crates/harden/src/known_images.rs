@@ -2,7 +2,11 @@
 //! and whether they read a secret from a file named by `NAME_FILE`.
 //!
 //! A short table of facts from the images' own documentation, not guesses: an image not listed gets
-//! the safe defaults (uid 10001, `/tmp`) and a note.
+//! the safe defaults (uid 10001, `/tmp`) and a note. What harden cannot know of a project's own
+//! images (which variables its program also reads from a file) the user declares in
+//! `leastpriv.toml` ([`SecretFiles`]).
+
+use std::collections::{BTreeMap, BTreeSet};
 
 /// An image's repository without registry, tag or digest, lowercase (`library/postgres:16` and
 /// `docker.io/postgres@sha256:…` are `postgres`; `bitnami/redis` stays `bitnami/redis`).
@@ -82,9 +86,80 @@ pub fn file_variable(image: &str, variable: &str) -> Option<String> {
     Some(format!("{variable}{suffix}"))
 }
 
+/// The `NAME_FILE` conventions the user declared for images harden does not know (a project's own,
+/// built ones): `[harden.secret-files]` in `leastpriv.toml`, keyed by a Compose service name or an
+/// image repository, each with the variables whose value the program also reads from the file
+/// named by `NAME_FILE`.
+#[derive(Clone, Debug, Default)]
+pub struct SecretFiles {
+    /// Service name or lowercased image repository → variable names.
+    declared: BTreeMap<String, BTreeSet<String>>,
+}
+
+impl SecretFiles {
+    /// Declares that `subject` (a service name or an image) reads each of `variables` from a file
+    /// named by `NAME_FILE`.
+    pub fn declare(&mut self, subject: &str, variables: impl IntoIterator<Item = String>) {
+        let key = if subject.contains(['/', ':', '@']) {
+            repository(subject)
+        } else {
+            subject.to_owned()
+        };
+        self.declared.entry(key).or_default().extend(variables);
+    }
+
+    /// The variable from which the container of `service` (when it is a Compose service) running
+    /// `image` reads `variable`'s value out of a file: the image's own convention when harden knows
+    /// it, else one the user declared for the service or the image.
+    pub fn file_variable(
+        &self,
+        service: Option<&str>,
+        image: &str,
+        variable: &str,
+    ) -> Option<String> {
+        if let Some(known) = file_variable(image, variable) {
+            return Some(known);
+        }
+        let declared = |key: &str| {
+            self.declared
+                .get(key)
+                .is_some_and(|variables| variables.contains(variable))
+        };
+        let by_image = !image.is_empty() && declared(&repository(image));
+        (by_image || service.is_some_and(declared)).then(|| format!("{variable}_FILE"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn declared_conventions_match_a_service_or_an_image_and_known_ones_come_first() {
+        let mut declared = SecretFiles::default();
+        declared.declare("web", ["DB_PASSWORD".to_owned()]);
+        declared.declare("registry.example.com/team/api:2", ["TOKEN".to_owned()]);
+        assert_eq!(
+            declared
+                .file_variable(Some("web"), "", "DB_PASSWORD")
+                .as_deref(),
+            Some("DB_PASSWORD_FILE")
+        );
+        assert_eq!(declared.file_variable(Some("web"), "", "SECRET_KEY"), None);
+        assert_eq!(declared.file_variable(Some("db"), "", "DB_PASSWORD"), None);
+        assert_eq!(
+            declared
+                .file_variable(None, "team/api:3", "TOKEN")
+                .as_deref(),
+            Some("TOKEN_FILE")
+        );
+        assert_eq!(
+            declared
+                .file_variable(Some("x"), "grafana/grafana", "GF_X")
+                .as_deref(),
+            Some("GF_X__FILE")
+        );
+    }
 
     #[test]
     fn repositories_drop_registry_tag_and_digest() {

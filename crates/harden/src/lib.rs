@@ -63,6 +63,8 @@ pub struct FixOptions {
     pub profiles: Vec<Profile>,
     /// Where the result goes.
     pub output: Output,
+    /// The `NAME_FILE` conventions declared for images harden does not know.
+    pub secret_files: known_images::SecretFiles,
 }
 
 /// One container of the file and the findings about it.
@@ -91,6 +93,10 @@ pub struct FixInput<'a> {
     pub subjects: &'a [Subject<'a>],
     /// What the user asked.
     pub options: &'a FixOptions,
+    /// Whether a profile's seccomp filter is written: a profile was given and the confinement
+    /// layer is selected. Asked for by no finding (Docker's default filter is not one), it tightens
+    /// even a file that has none.
+    pub profile_seccomp: bool,
 }
 
 /// One file of a Compose project given as several files.
@@ -133,6 +139,8 @@ pub struct Hardened {
     /// The secret values findings pointed at in the original text, for masking in anything shown
     /// (a diff quotes the removed line that held one).
     pub sensitive: Vec<Sensitive>,
+    /// The indices of the `--profile`s that describe a container of the file.
+    pub profiles_used: Vec<usize>,
     /// Why the file could not be hardened (it does not parse, or a fix would have broken it), each
     /// as `path:line:column: message`; the text is then the original.
     pub errors: Vec<String>,
@@ -163,6 +171,7 @@ pub fn harden(
         }
         _ => judge.options,
     };
+    let profile_seccomp = writes_profile_seccomp(judge, options);
     for pass in 0..MAX_PASSES {
         let db = SourceDb::new();
         let file = db.add(path, hardened.text.as_str());
@@ -208,8 +217,12 @@ pub fn harden(
         let subjects = judged(&db, &lowered, judge.selection);
         if pass == 0 {
             hardened.sensitive = secret_values(&subjects);
+            hardened.profiles_used = profile::used_profiles(
+                &options.profiles,
+                subjects.iter().map(|subject| subject.container),
+            );
         }
-        if subjects.iter().all(|subject| subject.findings.is_empty()) {
+        if !profile_seccomp && subjects.iter().all(|subject| subject.findings.is_empty()) {
             // Nothing asks for a change, and nothing is left.
             hardened.left.clear();
             return hardened;
@@ -221,6 +234,7 @@ pub fn harden(
             project: &[],
             subjects: &subjects,
             options,
+            profile_seccomp,
         };
         let plan = fixer.plan(&input);
         if !apply_plan(&mut hardened, plan, pass) {
@@ -228,6 +242,16 @@ pub fn harden(
         }
     }
     hardened
+}
+
+/// Whether a profile's seccomp filter is written: a profile was given and the confinement layer is
+/// selected.
+fn writes_profile_seccomp(judge: &Judge<'_>, options: &FixOptions) -> bool {
+    !options.profiles.is_empty()
+        && leastpriv_rules::RULES.iter().any(|rule| {
+            rule.meta.layer == leastpriv_rules::Layer::Confinement
+                && judge.selection.is_enabled(rule)
+        })
 }
 
 /// The front-ends' options with the directory of the Compose file at `path` in the scope, as the
@@ -304,6 +328,7 @@ pub fn harden_project(
         return hardened;
     }
     let frontend_options = with_project_dir(judge.options, &hardened[0].path);
+    let profile_seccomp = writes_profile_seccomp(judge, options);
     for pass in 0..MAX_PASSES {
         let db = SourceDb::new();
         let ids: Vec<FileId> = hardened
@@ -342,11 +367,17 @@ pub fn harden_project(
         if pass == 0 {
             // A value is masked in every file's diff, wherever it was found.
             let sensitive = secret_values(&subjects);
+            let used = profile::used_profiles(
+                &options.profiles,
+                subjects.iter().map(|subject| subject.container),
+            );
             for file in &mut hardened {
                 file.sensitive = sensitive.clone();
             }
+            // Said once for the project.
+            hardened[0].profiles_used = used;
         }
-        if subjects.iter().all(|subject| subject.findings.is_empty()) {
+        if !profile_seccomp && subjects.iter().all(|subject| subject.findings.is_empty()) {
             for file in &mut hardened {
                 file.left.clear();
             }
@@ -372,6 +403,7 @@ pub fn harden_project(
                 project: &project,
                 subjects: &subjects,
                 options,
+                profile_seccomp,
             };
             let plan = fixer.plan(&input);
             changed |= apply_plan(&mut hardened[index], plan, pass);

@@ -336,7 +336,17 @@ impl HardenArgs {
             target: None,
             build_args: Vec::new(),
             stdin_filename: self.stdin_filename.clone(),
-            allow_read: self.allow_read.clone(),
+            // The seccomp profile `profile` wrote beside a `--profile` file is referenced by the
+            // hardened file, and read when the result is audited again.
+            allow_read: self
+                .allow_read
+                .iter()
+                .cloned()
+                .chain(self.profiles.iter().map(|profile| match profile.parent() {
+                    Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+                    _ => PathBuf::from("."),
+                }))
+                .collect(),
             color: ColorChoice::Never,
         }
     }

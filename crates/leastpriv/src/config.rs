@@ -10,6 +10,9 @@
 //!
 //! [severity]                      # report a rule at another severity
 //! LP203 = "info"
+//!
+//! [harden.secret-files]           # `harden`: the variables a service (or image) also reads from
+//! web = ["DB_PASSWORD"]           # the file named by NAME_FILE, for images harden does not know
 //! ```
 //! Command-line `--select`/`--ignore` add to the file's lists; `--fail-on` replaces its threshold.
 
@@ -19,6 +22,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use leastpriv_frontend::Options;
+use leastpriv_harden::known_images::SecretFiles;
 use leastpriv_rules::{PssLevel, RuleSelection, Severity};
 use leastpriv_source::read::{self, ReadScope};
 use leastpriv_source::LineIndex;
@@ -43,6 +47,17 @@ struct ConfigFile {
     standard: Option<Spanned<String>>,
     #[serde(default)]
     severity: BTreeMap<String, Spanned<String>>,
+    #[serde(default)]
+    harden: HardenConfig,
+}
+
+/// `[harden]`: what `leastpriv harden` cannot learn from the files themselves.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct HardenConfig {
+    /// Compose service name or image → variables its program also reads from `NAME_FILE`.
+    #[serde(default)]
+    secret_files: BTreeMap<String, Vec<Spanned<String>>>,
 }
 
 /// Where a configuration value was written, for error messages: `path:line:column`.
@@ -68,6 +83,8 @@ pub(crate) struct Settings {
     pub(crate) options: Options,
     /// The configuration file read, and what it sets: for the line that says so.
     pub(crate) loaded: Option<Loaded>,
+    /// `[harden.secret-files]`: the `NAME_FILE` conventions of images harden does not know.
+    pub(crate) secret_files: SecretFiles,
 }
 
 /// A configuration file that was read.
@@ -224,6 +241,21 @@ impl Settings {
                 },
             };
         }
+        let mut secret_files = SecretFiles::default();
+        for (subject, variables) in &config.harden.secret_files {
+            for variable in variables {
+                if !is_variable_name(variable.get_ref()) {
+                    bail!(
+                        "{}: [harden.secret-files]: not an environment variable name (letters, digits and `_`, not starting with a digit)",
+                        at(variable)
+                    );
+                }
+            }
+            secret_files.declare(
+                subject,
+                variables.iter().map(|variable| variable.get_ref().clone()),
+            );
+        }
         let loaded = locator.map(|locator| Loaded {
             path: locator.path,
             sets: [
@@ -233,6 +265,10 @@ impl Settings {
                 ("fail-on", config.fail_on.is_some()),
                 ("standard", config.standard.is_some()),
                 ("[severity]", !config.severity.is_empty()),
+                (
+                    "[harden.secret-files]",
+                    !config.harden.secret_files.is_empty(),
+                ),
             ]
             .into_iter()
             .filter_map(|(key, set)| set.then_some(key))
@@ -244,8 +280,19 @@ impl Settings {
             exclude,
             options,
             loaded,
+            secret_files,
         })
     }
+}
+
+/// `NAME` as a shell and Compose take it: letters, digits and `_`, not starting with a digit.
+fn is_variable_name(name: &str) -> bool {
+    name.chars()
+        .next()
+        .is_some_and(|first| first.is_ascii_alphabetic() || first == '_')
+        && name
+            .chars()
+            .all(|character| character.is_ascii_alphanumeric() || character == '_')
 }
 
 fn parse_standard(text: &str) -> Result<Standard> {

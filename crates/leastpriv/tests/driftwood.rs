@@ -1,7 +1,8 @@
 //! Driftwood on the real engine, with no registry: `examples/driftwood/build.sh` builds its images (a
 //! debootstrap'd Debian base brought in with `docker import`, stand-ins for postgres and nginx on it,
-//! the web service as a static binary), the hardened Compose project serves a request end to end
-//! through proxy, web service and database, and `verify --compose` passes the hardened web service
+//! the web service as a static binary), the hardened Compose project (`hardened/`, what `leastpriv
+//! harden` writes, with the web service under its profiled seccomp filter) serves a request end to
+//! end through proxy, web service and database, and `verify --compose` passes every hardened service
 //! and fails the original on the right layers.
 //!
 //! Needs root and debootstrap (the first time: the root filesystem is then cached in the target
@@ -20,12 +21,11 @@ use support::{compose_tool, free_port, get, skip, static_leastpriv, NO_STATIC_BI
 
 mod support;
 
-/// Every image build.sh and the hardened project build.
-const IMAGES: [&str; 4] = [
+/// Every image build.sh builds (the projects' own web images go with `down --rmi local`).
+const IMAGES: [&str; 3] = [
     "driftwood/debian:bookworm",
     "driftwood/postgres:15",
     "driftwood/nginx:1.22",
-    "driftwood-web:hardened",
 ];
 
 /// The policy both Compose files are verified against.
@@ -72,9 +72,13 @@ impl Drop for BuiltImages {
     }
 }
 
-/// A Compose project started by the test, taken down with its volumes when dropped.
+/// A Compose project started by the test, taken down with its volumes and built images when
+/// dropped.
 struct Project {
     compose: Vec<String>,
+    /// The project's directory, where the tool runs: Compose v1 reads a relative `seccomp=FILE`
+    /// from its working directory, v2 from the project's.
+    directory: PathBuf,
 }
 
 impl Project {
@@ -82,12 +86,17 @@ impl Project {
         let mut base = compose.to_vec();
         base.extend(["-p".into(), name.into(), "-f".into()]);
         base.push(file.to_string_lossy().into_owned());
-        let project = Self { compose: base };
+        let directory = file.parent().expect("a directory").to_path_buf();
+        let project = Self {
+            compose: base,
+            directory,
+        };
         let mut argv = project.compose.clone();
-        argv.extend(["up".into(), "-d".into()]);
+        argv.extend(["up".into(), "-d".into(), "--build".into()]);
         let mut command = Command::new(&argv[0]);
         command
             .args(&argv[1..])
+            .current_dir(&project.directory)
             .env("DRIFTWOOD_PORT", port.to_string());
         let output = command.output().expect("compose runs");
         assert!(
@@ -103,9 +112,11 @@ impl Project {
 impl Drop for Project {
     fn drop(&mut self) {
         let mut argv = self.compose.clone();
-        argv.extend(["down", "--volumes", "--remove-orphans"].map(str::to_owned));
-        let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
-        run(&argv, Duration::from_secs(120));
+        argv.extend(["down", "--volumes", "--remove-orphans", "--rmi", "local"].map(str::to_owned));
+        let _ = Command::new(&argv[0])
+            .args(&argv[1..])
+            .current_dir(&self.directory)
+            .output();
     }
 }
 
@@ -189,8 +200,13 @@ fn driftwood_runs_hardened_and_verify_tells_it_from_the_original() {
         String::from_utf8_lossy(&output.stderr)
     );
 
-    // The hardened web service keeps every promise, and the policy besides.
-    let (code, report) = verify(&binary, "compose.hardened.yaml", "web");
+    // Every hardened service keeps every promise, and the policy besides: the web service under
+    // its profiled seccomp filter, which the probe runs under too.
+    for service in ["db", "proxy"] {
+        let (code, report) = verify(&binary, "hardened/compose.yaml", service);
+        assert_eq!(code, Some(0), "{service}: {report:#}");
+    }
+    let (code, report) = verify(&binary, "hardened/compose.yaml", "web");
     assert_eq!(code, Some(0), "{report:#}");
     // Container root is host root unless the engine remaps users: the daemon layer, which the
     // policy does not require (a Compose file cannot change it).
@@ -213,6 +229,12 @@ fn driftwood_runs_hardened_and_verify_tells_it_from_the_original() {
     assert!(report["layers"][5]["evidence"][0].as_str().is_some_and(
         |evidence| evidence.starts_with("secret db_password at /run/secrets/db_password")
     ));
+    assert!(
+        report["layers"][3]["evidence"][0]
+            .as_str()
+            .is_some_and(|evidence| evidence.contains("web.seccomp.json loaded")),
+        "{report:#}"
+    );
 
     // The original runs as root with Docker's defaults and secrets in its environment; Docker's
     // default seccomp profile holds its confinement layer.
@@ -268,7 +290,7 @@ fn driftwood_runs_hardened_and_verify_tells_it_from_the_original() {
     let name = format!("leastpriv-test-driftwood-{}", std::process::id());
     let _project = Project::up(
         &compose,
-        &example().join("compose.hardened.yaml"),
+        &example().join("hardened/compose.yaml"),
         &name,
         port,
     );

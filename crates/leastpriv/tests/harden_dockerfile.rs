@@ -225,32 +225,6 @@ fn docker_run_script() {
     assert!(hardened.ends_with("\necho \"started $NAME\"\n"));
 }
 
-/// Driftwood's `Dockerfile.hardened` is what `leastpriv harden --remove-dangerous` makes of its
-/// `Dockerfile`: regenerate it with
-/// `cp examples/driftwood/Dockerfile /tmp/D && leastpriv harden --in-place --remove-dangerous /tmp/D`.
-#[test]
-fn driftwood_dockerfile_hardened_is_the_output_of_harden() {
-    let example = repository().join("examples/driftwood");
-    let dir = tempfile::tempdir().expect("temporary directory");
-    std::fs::copy(example.join("Dockerfile"), dir.path().join("Dockerfile")).expect("copy");
-    let output = leastpriv(
-        dir.path(),
-        &["harden", "--in-place", "--remove-dangerous", "Dockerfile"],
-    );
-    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
-    assert_no_secret("harden's output", &output.stdout);
-    let generated = std::fs::read_to_string(dir.path().join("Dockerfile")).expect("read");
-    let checked_in = std::fs::read_to_string(example.join("Dockerfile.hardened")).expect("read");
-    assert_eq!(
-        checked_in, generated,
-        "examples/driftwood/Dockerfile.hardened is not what harden makes of the Dockerfile"
-    );
-    assert_no_secret("Dockerfile.hardened", generated.as_bytes());
-    // Built by the classic builder in the engine test: nothing in it may need BuildKit.
-    assert!(!generated.contains("--mount="));
-    assert!(medium_or_above(dir.path(), "Dockerfile").is_empty());
-}
-
 /// A build context holding the host's static busybox and `dockerfile`; `None` (skipped) without an
 /// engine or busybox.
 fn busybox_context(test: &str, dockerfile: &str) -> Option<tempfile::TempDir> {

@@ -109,7 +109,8 @@ pub trait Host {
     /// Whether this process can open the file for writing: it is opened write-only, without creating
     /// or truncating, and closed without writing.
     fn can_open_for_write(&self, path: &Path) -> bool;
-    /// `access(path, R_OK)` with the effective ids.
+    /// Whether this process can open the file for reading: it is opened read-only and closed
+    /// without reading.
     fn can_read(&self, path: &Path) -> bool;
     /// Whether the filesystem holding `path` is mounted read-only (`statvfs` `ST_RDONLY`).
     fn is_read_only_fs(&self, path: &Path) -> io::Result<bool>;

@@ -9,6 +9,7 @@
 //! profile that wants namespace creation filtered must refuse it, and it must refuse it with ENOSYS,
 //! which makes glibc and musl fall back to `clone`; EPERM would make thread creation fail. When the
 //! workload was seen calling clone3, `clone` is allowed in its place, as the fallback it will take.
+//! The way out ([`WAY_OUT`]) is allowed whether or not it was seen.
 
 use std::collections::BTreeSet;
 
@@ -21,6 +22,13 @@ use crate::ProfileError;
 
 /// ENOSYS, for clone3.
 const ENOSYS: u16 = 38;
+
+/// Allowed in every written filter, seen or not: the workload's way out. A recording usually ends
+/// before the workload does, so its `exit_group` is not seen, yet without it a process cannot end
+/// (glibc then loops on `exit`, which ends one thread); and a signal handler cannot return without
+/// `rt_sigreturn`, though no recorded run may have been signalled (a `docker stop` of a service
+/// that handles SIGTERM is). None of them gives the process anything.
+pub const WAY_OUT: [&str; 3] = ["exit", "exit_group", "rt_sigreturn"];
 
 /// A profile in Docker's format (the subset leastpriv writes and reads).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -77,6 +85,12 @@ pub fn from_profile(profile: &WorkloadProfile) -> Result<DockerSeccomp, ProfileE
     if allowed.remove("clone3") {
         allowed.insert("clone".to_owned());
     }
+    allowed.extend(
+        WAY_OUT
+            .iter()
+            .filter(|name| known.contains(*name))
+            .map(|name| (*name).to_owned()),
+    );
     Ok(DockerSeccomp {
         default_action: "SCMP_ACT_ERRNO".to_owned(),
         default_errno_ret: Some(1),
@@ -223,7 +237,14 @@ mod tests {
         );
         assert_eq!(
             json["syscalls"][0]["names"],
-            serde_json::json!(["clone", "execve", "read"])
+            serde_json::json!([
+                "clone",
+                "execve",
+                "exit",
+                "exit_group",
+                "read",
+                "rt_sigreturn"
+            ])
         );
         assert_eq!(json["syscalls"][1]["names"], serde_json::json!(["clone3"]));
         assert_eq!(json["syscalls"][1]["errnoRet"], 38);
@@ -237,10 +258,11 @@ mod tests {
             compare(&profile(&["read", "write", "mount", "socket"])).expect("compares");
         assert_eq!(comparison.allowed_beyond_default, ["mount"]);
         assert_eq!(comparison.argument_filters_dropped, ["socket"]);
-        assert_eq!(comparison.profile_allows, 4);
+        // The four seen and the way out, which Docker's default allows too.
+        assert_eq!(comparison.profile_allows, 4 + WAY_OUT.len());
         assert_eq!(
             comparison.removed_from_default,
-            comparison.default_allows - 3
+            comparison.default_allows - 3 - WAY_OUT.len()
         );
         assert!(comparison.default_allows > 250, "{comparison:?}");
     }

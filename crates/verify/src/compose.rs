@@ -15,7 +15,7 @@
 //!
 //! The promises come from leastpriv's own Compose front-end, as `audit` reads the same files.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use leastpriv_frontend::{compose, Options as FrontendOptions};
@@ -47,6 +47,9 @@ pub struct ComposeRun {
     project: String,
     /// The files, absolute.
     files: Vec<String>,
+    /// The project's directory (the first file's), where the Compose tool runs: Compose v1 reads
+    /// a relative `seccomp=FILE` from its working directory, v2 from the project's.
+    directory: PathBuf,
     /// The service.
     pub service: String,
     /// The service's `image:`.
@@ -112,10 +115,16 @@ impl ComposeRun {
             })?;
         let runtime = container.runtime.unwrap_or_default();
         let image = runtime.image.as_ref().map(|image| image.value.clone());
+        let directory = files
+            .first()
+            .and_then(|first| Path::new(first).parent())
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
         Ok(Self {
             tool: Vec::new(),
             project,
             files,
+            directory,
             service,
             // A service without `image:` must have `build:`; the front-end has build facts only when
             // the Dockerfile could be read, and Compose reports a missing one better than we can.
@@ -154,6 +163,11 @@ impl ComposeRun {
     /// The service's `image:`, if it names one.
     pub fn image(&self) -> Option<&str> {
         self.image.as_deref()
+    }
+
+    /// The directory the Compose tool runs in: the project's.
+    pub fn directory(&self) -> &Path {
+        &self.directory
     }
 
     /// `TOOL -p PROJECT -f FILE…`.

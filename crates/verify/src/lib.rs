@@ -26,7 +26,7 @@ mod human;
 pub mod judge;
 mod report;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use leastpriv_frontend::Options as FrontendOptions;
@@ -109,7 +109,7 @@ pub fn verify(argv: &[String], options: &Options) -> Result<VerifyReport, Verify
 
     let name = container_name();
     let probe_argv = command.probe_argv(&probe_binary, &name);
-    let probe = run_probe(&probe_argv, options.timeout).inspect_err(|_| {
+    let probe = run_probe(&probe_argv, None, options.timeout).inspect_err(|_| {
         remove_container(&command, &name);
     })?;
     let promises = judge::Promises {
@@ -146,7 +146,7 @@ pub fn verify_compose(
 
     let probed = (|| {
         if let Some(build) = run.build_argv() {
-            let output = engine::run(&build, BUILD_TIMEOUT)?;
+            let output = engine::run_in(&build, Some(run.directory()), BUILD_TIMEOUT)?;
             if output.code != Some(0) {
                 // Not the build's output: a failing step can echo what its command holds.
                 return Err(VerifyError::BuildFailed {
@@ -155,7 +155,11 @@ pub fn verify_compose(
                 });
             }
         }
-        let probe = run_probe(&run.probe_argv(&probe_binary), options.timeout)?;
+        let probe = run_probe(
+            &run.probe_argv(&probe_binary),
+            Some(run.directory()),
+            options.timeout,
+        )?;
         let image_user = run
             .image_names()
             .iter()
@@ -163,7 +167,11 @@ pub fn verify_compose(
         Ok((probe, image_user))
     })();
     // Whatever happened: the project's containers, network, volumes and built images go.
-    let _ = engine::run(&run.down_argv(), Duration::from_secs(120));
+    let _ = engine::run_in(
+        &run.down_argv(),
+        Some(run.directory()),
+        Duration::from_secs(120),
+    );
     let (probe, image_user) = probed?;
 
     let promises = judge::Promises {
@@ -201,12 +209,16 @@ fn mountable_probe_binary(options: &Options) -> Result<String, VerifyError> {
 }
 
 /// Runs the probe's container and reads its report.
-fn run_probe(argv: &[String], timeout: Duration) -> Result<ProbeReport, VerifyError> {
-    let output = engine::run(argv, timeout)?;
+fn run_probe(
+    argv: &[String],
+    dir: Option<&Path>,
+    timeout: Duration,
+) -> Result<ProbeReport, VerifyError> {
+    let output = engine::run_in(argv, dir, timeout)?;
     if output.code != Some(0) {
         return Err(VerifyError::ContainerFailed {
             code: exit_code(output.code),
-            message: engine::first_line(&output.stderr),
+            message: engine::telling_line(&output.stderr),
         });
     }
     serde_json::from_str(&output.stdout).map_err(|error| {

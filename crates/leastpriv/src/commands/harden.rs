@@ -17,6 +17,7 @@ use leastpriv_harden::dockerfile::DockerfileFixer;
 use leastpriv_harden::kubernetes::KubernetesFixer;
 use leastpriv_harden::write::{create_file, write_file, Written};
 use leastpriv_harden::{diff, FixOptions, Fixer, Hardened, Judge, LeftReason, Output, Profile};
+use leastpriv_secrets::escape_control;
 use leastpriv_source::SourceDb;
 use rayon::prelude::*;
 use serde::Serialize;
@@ -70,6 +71,7 @@ pub(crate) fn run(
         } else {
             Output::SameFile
         },
+        secret_files: settings.secret_files.clone(),
     };
     let (sources, input_errors) = inputs::collect(
         &args.paths,
@@ -215,6 +217,26 @@ pub(crate) fn run(
         if let Err(error) = write_override(path, text) {
             report.errors.push(error);
         }
+    }
+
+    for (index, profile) in options.profiles.iter().enumerate() {
+        if files
+            .iter()
+            .any(|file| file.hardened.profiles_used.contains(&index))
+        {
+            continue;
+        }
+        let run = &profile.profile.run;
+        let what = match (&run.service, &run.image) {
+            (Some(service), _) => format!("the service `{}`", escape_control(service)),
+            (None, Some(image)) => format!("containers of the image `{}`", escape_control(image)),
+            (None, None) => "every container".to_owned(),
+        };
+        writeln!(
+            notes,
+            "leastpriv: note: --profile {} describes {what}, and no container hardened here is one: it was not used",
+            escape_control(&profile.path.display().to_string())
+        )?;
     }
 
     match args.format {

@@ -461,6 +461,132 @@ fn a_profile_decides_capabilities_paths_and_seccomp() {
     insta::assert_snapshot!("harden_with_profile", text);
 }
 
+/// The loop of the worked example: a file hardened with the safe defaults has no finding left, and
+/// the profile recorded afterwards still tightens it: the profile's seccomp filter is written in
+/// Compose, Kubernetes (`Localhost`) and `docker run` alike, once, and only when the confinement
+/// layer is selected.
+#[test]
+fn a_profile_tightens_a_file_with_no_finding_left() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    fs::write(
+        dir.path().join("compose.yaml"),
+        "services:\n  web:\n    image: example/web:1\n    user: \"10001:10001\"\n    cap_drop: [ALL]\n    security_opt: [\"no-new-privileges:true\"]\n    read_only: true\n",
+    )
+    .expect("write");
+    fs::write(
+        dir.path().join("pod.yaml"),
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n    - name: web\n      image: example/web:1\n      securityContext:\n        runAsNonRoot: true\n        runAsUser: 10001\n        allowPrivilegeEscalation: false\n        readOnlyRootFilesystem: true\n        capabilities:\n          drop: [ALL]\n        seccompProfile:\n          type: RuntimeDefault\n",
+    )
+    .expect("write");
+    fs::write(
+        dir.path().join("web.profile.json"),
+        r#"{"schema": 1, "syscalls": ["read"], "capabilities": [], "written_paths": [], "ports": [],
+            "seccomp_profile": "web.seccomp.json",
+            "run": {"command": [], "image": "example/web:1", "duration_ms": 1, "arch": "x86_64",
+                    "recorder": "ebpf", "runs": 1}}"#,
+    )
+    .expect("write");
+    let files = ["compose.yaml", "pod.yaml"];
+    let before: Vec<String> = files
+        .iter()
+        .map(|name| fs::read_to_string(dir.path().join(name)).expect("read"))
+        .collect();
+    let audit = leastpriv(
+        dir.path(),
+        &["audit", "--format", "json", "compose.yaml", "pod.yaml"],
+    );
+    let report = json(&audit);
+    let medium: Vec<&Value> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| matches!(f["severity"].as_str(), Some("medium" | "high" | "critical")))
+        .collect();
+    assert!(
+        medium.is_empty(),
+        "the files are hardened already: {medium:?}"
+    );
+
+    // Another layer selected: nothing to do.
+    let other = leastpriv(
+        dir.path(),
+        &[
+            "harden",
+            "--check",
+            "--profile",
+            "web.profile.json",
+            "--select",
+            "user",
+            "compose.yaml",
+            "pod.yaml",
+        ],
+    );
+    assert_eq!(other.status.code(), Some(0), "{}", stdout(&other));
+
+    let output = leastpriv(
+        dir.path(),
+        &[
+            "harden",
+            "--in-place",
+            "--profile",
+            "web.profile.json",
+            "compose.yaml",
+            "pod.yaml",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    let compose = fs::read_to_string(dir.path().join("compose.yaml")).expect("read");
+    assert_eq!(
+        compose,
+        before[0].replace(
+            "[\"no-new-privileges:true\"]",
+            "[\"no-new-privileges:true\", seccomp=./web.seccomp.json]"
+        )
+    );
+    let pod = fs::read_to_string(dir.path().join("pod.yaml")).expect("read");
+    assert_eq!(
+        pod,
+        before[1].replace(
+            "type: RuntimeDefault\n",
+            "type: Localhost\n          localhostProfile: web.seccomp.json\n"
+        ),
+        "{pod}"
+    );
+    let again = leastpriv(
+        dir.path(),
+        &[
+            "harden",
+            "--check",
+            "--profile",
+            "web.profile.json",
+            "compose.yaml",
+            "pod.yaml",
+        ],
+    );
+    assert_eq!(again.status.code(), Some(0), "{}", stdout(&again));
+    assert!(
+        again.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+
+    // A profile that describes no container hardened is said to be unused.
+    fs::write(
+        dir.path().join("other.yaml"),
+        "services:\n  api:\n    image: example/api:1\n",
+    )
+    .expect("write");
+    let unused = leastpriv(
+        dir.path(),
+        &["harden", "--profile", "web.profile.json", "other.yaml"],
+    );
+    assert_eq!(unused.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8_lossy(&unused.stderr),
+        "leastpriv: note: --profile web.profile.json describes containers of the image `example/web:1`, and no container hardened here is one: it was not used\n"
+    );
+}
+
 /// Every Compose file and Kubernetes manifest of the shared corpus that parses, hardened in a copy
 /// with `--in-place --remove-dangerous`: idempotent, effective, and what is left counted by reason.
 #[test]
@@ -544,34 +670,6 @@ fn the_corpus_hardens_idempotently_and_effectively() {
     insta::assert_debug_snapshot!("harden_corpus_left_by_reason", left_by_reason);
 }
 
-/// The chapter's worked example: Driftwood's first-written Compose file hardened with the checked-in
-/// profile of its web service. Run where it lives; the default mode writes nothing.
-#[test]
-fn driftwood_is_hardened_with_its_profile() {
-    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/driftwood");
-    let before = files(&example);
-    let output = leastpriv(
-        &example,
-        &[
-            "harden",
-            "compose.yaml",
-            "--profile",
-            "web.profile.json",
-            "--remove-dangerous",
-        ],
-    );
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert_eq!(before, files(&example), "the default mode wrote something");
-    let text = stdout(&output);
-    assert!(!text.contains("driftwood-dev-password"), "{text}");
-    insta::assert_snapshot!("harden_driftwood", text);
-}
-
 /// A Compose service built from an audited Dockerfile runs as that Dockerfile's non-root user.
 #[test]
 fn a_built_service_gets_its_dockerfiles_non_root_user() {
@@ -595,6 +693,133 @@ fn a_built_service_gets_its_dockerfiles_non_root_user() {
     assert_eq!(
         text,
         "services:\n  web:\n    build: .\n    user: app # for debugging\n"
+    );
+}
+
+/// A project's own image reads a secret from a file once `leastpriv.toml` says so: the service's
+/// secret moves, sharing one Compose secret with the database's same value, and a declared image's
+/// `docker run -e` becomes a secret file; a variable nobody declared is left with the way to declare
+/// it.
+#[test]
+fn declared_secret_files_move_a_built_services_secret() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    fs::write(
+        dir.path().join("leastpriv.toml"),
+        "[harden.secret-files]\napi = [\"API_DB_PASSWORD\"]\n\"example/worker\" = [\"TOKEN\"]\n",
+    )
+    .expect("write");
+    fs::write(
+        dir.path().join("compose.yaml"),
+        "services:\n  api:\n    build: .\n    environment:\n      API_DB_PASSWORD: planted-db-secret-1\n      SESSION_SECRET: kept-in-place-value-9\n  db:\n    image: postgres:16\n    environment:\n      POSTGRES_PASSWORD: planted-db-secret-1\n",
+    )
+    .expect("write");
+    fs::write(
+        dir.path().join("run.sh"),
+        "docker run -d -e TOKEN=planted-k8s-secret-3 example/worker:2\ndocker run -d -e TOKEN=planted-k8s-secret-3 example/other:2\n",
+    )
+    .expect("write");
+    fs::write(
+        dir.path().join("Dockerfile"),
+        "FROM scratch\nUSER 10001:10001\n",
+    )
+    .expect("write");
+    let output = leastpriv(
+        dir.path(),
+        &[
+            "harden",
+            "--format",
+            "json",
+            "--select",
+            "secrets",
+            "--in-place",
+            "compose.yaml",
+            "run.sh",
+        ],
+    );
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report = json(&output);
+    assert_no_planted(&report.to_string(), "the report");
+    let compose = fs::read_to_string(dir.path().join("compose.yaml")).expect("read");
+    assert_no_planted(&compose, "compose.yaml");
+    assert!(
+        compose.contains("      API_DB_PASSWORD_FILE: /run/secrets/api_db_password\n"),
+        "{compose}"
+    );
+    assert!(
+        compose.contains("      POSTGRES_PASSWORD_FILE: /run/secrets/api_db_password\n"),
+        "{compose}"
+    );
+    assert!(
+        compose.contains("      SESSION_SECRET: kept-in-place-value-9\n"),
+        "{compose}"
+    );
+    let script = fs::read_to_string(dir.path().join("run.sh")).expect("read");
+    assert!(
+        script.contains("-e TOKEN_FILE=/run/secrets/token example/worker:2"),
+        "{script}"
+    );
+    // An image nobody declared takes the value from the caller's environment instead.
+    assert!(
+        script.contains("\ndocker run -d -e TOKEN example/other:2\n"),
+        "{script}"
+    );
+    assert_no_planted(&script, "run.sh");
+    // What no declaration covers is left, with the way to declare it.
+    let left: Vec<(String, String, String)> = report["files"]
+        .as_array()
+        .expect("files")
+        .iter()
+        .flat_map(|file| file["left"].as_array().into_iter().flatten())
+        .map(|item| {
+            (
+                item["container"].as_str().unwrap_or_default().to_owned(),
+                item["reason"].as_str().unwrap_or_default().to_owned(),
+                item["detail"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    let containers: Vec<&str> = left
+        .iter()
+        .map(|(container, ..)| container.as_str())
+        .collect();
+    assert_eq!(
+        containers,
+        ["api", "docker run example/other:2"],
+        "{left:?}"
+    );
+    for (container, reason, detail) in &left {
+        assert_eq!(reason, "no-file-convention", "{container}");
+        assert!(detail.contains("[harden.secret-files]"), "{detail}");
+    }
+}
+
+/// A declared name that is not a variable's is an error at its line and column, and nothing runs.
+#[test]
+fn a_declared_secret_file_that_is_no_variable_is_a_located_error() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    fs::write(
+        dir.path().join("leastpriv.toml"),
+        "[harden.secret-files]\nweb = [\"DB_PASSWORD\", \"2BAD-NAME\"]\n",
+    )
+    .expect("write");
+    fs::write(
+        dir.path().join("compose.yaml"),
+        "services:\n  web:\n    image: app:1\n",
+    )
+    .expect("write");
+    let output = leastpriv(dir.path(), &["harden", "compose.yaml"]);
+    assert_eq!(output.status.code(), Some(2));
+    let message = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        message.contains(
+            "leastpriv.toml:2:23: [harden.secret-files]: not an environment variable name"
+        ),
+        "{message}"
     );
 }
 

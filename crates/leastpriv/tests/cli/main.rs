@@ -9,6 +9,7 @@
 //! - `standard`: Pod Security Standards levels and `--standard`.
 //! - `distribution`: the static default build, help, completions, man pages, the pre-commit hook and
 //!   leastpriv's own image.
+//! - `driftwood`: the worked example's hardened files are harden's output, and its README's diffs.
 //! - `trust`: findings that stand on their own, Dockerfile names, the summary, the configuration
 //!   line, usage errors, image locations.
 //!
@@ -20,6 +21,7 @@ mod audit;
 mod compose;
 mod config;
 mod distribution;
+mod driftwood;
 mod harden;
 mod inputs;
 mod profile;
