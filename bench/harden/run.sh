@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # `leastpriv harden` beside `leastpriv audit`, in the same run, over the same files: every Compose file
 # and every Kubernetes manifest of the corpus (the file lists of bench/run.sh). Harden audits each
-# file, plans its fixes, applies them and audits again until nothing changes (twice for most files),
-# so it costs a few audits; the target is at most 2x the audit's time.
+# file, plans its fixes, applies them and audits again until nothing changes (twice for the files it
+# changes, once for the others), then masks and diffs what changed; the target is at most 2x the
+# audit's time. LEASTPRIV=another/build compares builds (BENCHMARKS.md, "Harden beside audit").
 #
 # Both print their report to /dev/null and write nothing (harden's default: a diff); runs are
 # interleaved so that load on the shared machine falls on both alike. Prints each tool's median and

@@ -20,8 +20,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use leastpriv_frontend::yaml::{self, Entry, Node, Value};
 use leastpriv_model::{Confinement, Container, Namespace, Remedy};
 use leastpriv_rules::{Diagnostic, Layer};
-use leastpriv_source::Span;
+use leastpriv_source::{FileId, Span};
 
+use crate::dockerfile::NON_ROOT_ID;
 use crate::edit::Edit;
 use crate::known_images;
 use crate::plan::{Change, FilePlan, Fix, LeftReason};
@@ -29,9 +30,11 @@ use crate::profile::{needed_capabilities, profile_for, Profile};
 use crate::yaml_edit::{NewValue, Placement, Yaml};
 use crate::{FixInput, Fixer, Output, Subject};
 
-/// The uid (and gid) a service runs as when nothing better is known: high, so that it owns no file
-/// of the image or the host.
-pub const DEFAULT_USER: &str = "10001:10001";
+/// The uid and gid a service runs as when nothing better is known: the one the Dockerfile fixer
+/// gives an image, high so that it owns no file of the image or the host.
+fn default_user() -> String {
+    format!("{NON_ROOT_ID}:{NON_ROOT_ID}")
+}
 
 /// The size of each tmpfs harden adds: small, since it is memory.
 const TMPFS_OPTIONS: &str = "size=64m,noexec,nosuid";
@@ -43,28 +46,54 @@ impl Fixer for ComposeFixer {
     fn plan(&self, input: &FixInput<'_>) -> FilePlan {
         let source = input.db.get(input.file);
         let text = source.text();
-        let documents = yaml::parse(text, input.file).documents;
-        let yaml = Yaml::new(text, &documents);
+        // The front-end's parse when it kept it: the text is parsed once per pass.
+        let parsed;
+        let documents = match input.documents {
+            Some(documents) => documents,
+            None => {
+                parsed = yaml::parse(text, input.file).documents;
+                &parsed
+            }
+        };
+        let yaml = Yaml::new(text, documents);
         let mut plan = FilePlan::default();
         let mut secrets = SecretMoves::default();
-        let dir = std::path::Path::new(source.path())
+        // Relative paths resolve against the project directory: the first file's.
+        let first = input.project.first().map_or(input.file, |first| first.file);
+        let first = input.db.get(first);
+        let dir = std::path::Path::new(first.path())
             .parent()
             .unwrap_or(std::path::Path::new(""));
-        for document in &documents {
+        let names = project_names(input);
+        for document in documents {
             let Some(services) = document.get("services") else {
                 continue;
             };
             for entry in services.as_map().unwrap_or_default() {
-                let Some(subject) = input.subjects.iter().find(|subject| {
-                    subject.container.origin == Span::new(input.file, entry.key.span.range)
-                }) else {
+                let subject = if input.project.is_empty() {
+                    input.subjects.iter().find(|subject| {
+                        subject.container.origin == Span::new(input.file, entry.key.span.range)
+                    })
+                } else {
+                    // Merged by name: the service is the one the first file defining it started.
+                    names
+                        .iter()
+                        .find(|(name, _)| Some(*name) == entry.key.as_str())
+                        .map(|(_, subject)| *subject)
+                };
+                let Some(subject) = subject else {
                     continue;
+                };
+                let siblings = match entry.key.as_str() {
+                    Some(name) if !input.project.is_empty() => service_nodes(input, name),
+                    _ => Vec::new(),
                 };
                 let service = Service {
                     yaml: &yaml,
                     entry,
                     node: &entry.value,
                     subject,
+                    siblings,
                     input,
                     profile: profile_for(
                         &input.options.profiles,
@@ -84,6 +113,47 @@ impl Fixer for ComposeFixer {
     }
 }
 
+/// Each subject of a project given as several files with the name of its service, read where the
+/// service is first defined (its origin).
+fn project_names<'a>(input: &FixInput<'a>) -> Vec<(&'a str, &'a Subject<'a>)> {
+    let mut names = Vec::new();
+    for subject in input.subjects {
+        let origin = subject.container.origin;
+        let Some(file) = input.project.iter().find(|file| file.file == origin.file) else {
+            continue;
+        };
+        let entries = file
+            .documents
+            .iter()
+            .filter_map(|document| document.get("services")?.as_map())
+            .flatten();
+        for entry in entries {
+            if entry.key.span.range == origin.range {
+                if let Some(name) = entry.key.as_str() {
+                    names.push((name, subject));
+                }
+            }
+        }
+    }
+    names
+}
+
+/// The service `name` as each file of the project writes it, in merge order.
+fn service_nodes<'a>(input: &FixInput<'a>, name: &str) -> Vec<(FileId, &'a Node)> {
+    let mut nodes = Vec::new();
+    for file in input.project {
+        for document in file.documents {
+            if let Some(service) = document
+                .get("services")
+                .and_then(|services| services.get(name))
+            {
+                nodes.push((file.file, service));
+            }
+        }
+    }
+    nodes
+}
+
 /// The image a container runs, as written.
 fn image(container: &Container) -> Option<String> {
     container
@@ -98,6 +168,9 @@ struct Service<'a> {
     entry: &'a Entry,
     node: &'a Node,
     subject: &'a Subject<'a>,
+    /// In a project given as several files: the service as each file writes it, in merge order
+    /// (this file's included). Empty for a file hardened on its own.
+    siblings: Vec<(FileId, &'a Node)>,
     input: &'a FixInput<'a>,
     profile: Option<&'a Profile>,
     dir: &'a std::path::Path,
@@ -120,9 +193,71 @@ impl<'a> Service<'a> {
         &self.subject.container.name
     }
 
+    /// The file where the setting a finding asks for is written, in a project given as several
+    /// files (see docs/harden.md): a scalar (`user`, `read_only`) in the last file that writes it,
+    /// since that one wins, else where the service is first defined; additions to a sequence
+    /// (`cap_drop`, `cap_add`) where the service is first defined, since Compose appends the
+    /// files' sequences; anything else (a value to take out or change) in the file the finding
+    /// points at.
+    fn responsible(&self, finding: &Diagnostic) -> FileId {
+        let origin = self.subject.container.origin.file;
+        let writer = |key: &str| {
+            self.siblings
+                .iter()
+                .rev()
+                .find(|(_, node)| node.get(key).is_some())
+                .map(|(file, _)| *file)
+        };
+        match &finding.remedy {
+            Some(Remedy::SetNonRootUser) => writer("user").unwrap_or(origin),
+            Some(Remedy::SetReadOnlyRoot) => writer("read_only").unwrap_or(origin),
+            Some(Remedy::DropAllCapabilities) => origin,
+            _ if self
+                .siblings
+                .iter()
+                .any(|(file, _)| *file == finding.span.file) =>
+            {
+                finding.span.file
+            }
+            _ => origin,
+        }
+    }
+
+    /// The service's findings this file fixes or leaves: all of them, or in a project given as
+    /// several files those whose setting is written here.
+    fn findings(&self) -> impl Iterator<Item = &'a Diagnostic> + '_ {
+        let subject: &'a Subject<'a> = self.subject;
+        subject.findings.iter().filter(move |finding| {
+            self.siblings.is_empty() || self.responsible(finding) == self.input.file
+        })
+    }
+
+    /// Whether this file gets what the service needs apart from its findings (the profile's
+    /// seccomp file): the file the service is first defined in.
+    fn is_first_definition(&self) -> bool {
+        self.siblings.is_empty() || self.subject.container.origin.file == self.input.file
+    }
+
+    /// The items of the sequence `key` as the merged service has them: this file's, or every
+    /// file's in a project given as several files (Compose appends them).
+    fn merged_items(&self, key: &str) -> Vec<&'a Node> {
+        if self.siblings.is_empty() {
+            return self.items(key);
+        }
+        self.siblings
+            .iter()
+            .filter_map(|(_, node)| node.get(key))
+            .flat_map(|value| match &value.value {
+                Value::Seq(items) => items.iter().collect(),
+                Value::Scalar(_) => vec![value],
+                _ => Vec::new(),
+            })
+            .collect()
+    }
+
     fn plan(&self, plan: &mut FilePlan, secrets: &mut SecretMoves<'a>) {
         let mut wanted = Wanted::default();
-        for finding in &self.subject.findings {
+        for finding in self.findings() {
             let here = finding.span.file == self.input.file;
             match &finding.remedy {
                 Some(Remedy::SetNonRootUser) => wanted.user.push(finding),
@@ -159,7 +294,7 @@ impl<'a> Service<'a> {
                 ),
                 _ => "the service is written as an alias of another node".to_owned(),
             };
-            for finding in self.subject.findings.iter().filter(|f| {
+            for finding in self.findings().filter(|f| {
                 f.remedy.is_some()
                     && (f.span.file == self.input.file
                         || !matches!(f.remedy, Some(Remedy::MoveToSecret { .. })))
@@ -353,14 +488,21 @@ impl<'a> Service<'a> {
             .map(|user| user.value.to_string());
         let image = image(container);
         let known = image.as_deref().and_then(known_images::user);
+        // A Dockerfile that was read but sets no non-root USER gets `USER 10001:10001` from the
+        // Dockerfile fixer: the same uid, so the two agree whichever is hardened first.
+        let builds_audited_dockerfile = container.build.is_some();
         let (user, note) = match (built_user, known) {
             (Some(user), _) => (user, "the Dockerfile's own USER".to_owned()),
             (None, Some(user)) => (
                 user.to_owned(),
                 "the user the image is built to run as".to_owned(),
             ),
+            (None, None) if builds_audited_dockerfile => (
+                default_user(),
+                "the uid harden gives the image when it hardens its Dockerfile".to_owned(),
+            ),
             (None, None) => (
-                DEFAULT_USER.to_owned(),
+                default_user(),
                 "a high uid that owns no file of the image".to_owned(),
             ),
         };
@@ -371,10 +513,12 @@ impl<'a> Service<'a> {
                 change.may_break = Some(format!(
                     "the process runs as {user}: files it writes in volumes and bind mounts must be writable by it"
                 ));
-                if user == DEFAULT_USER {
-                    change.follow_up = Some(
-                        "give uid 10001 ownership of the volumes the service writes, or set the image's own non-root user".to_owned(),
-                    );
+                if user == default_user() {
+                    change.follow_up = Some(if builds_audited_dockerfile {
+                        format!("harden its Dockerfile too (`USER {user}`), and give uid {NON_ROOT_ID} ownership of the volumes the service writes")
+                    } else {
+                        format!("give uid {NON_ROOT_ID} ownership of the volumes the service writes, or set the image's own non-root user")
+                    });
                 }
                 self.fix(plan, change, edit);
             }
@@ -398,7 +542,7 @@ impl<'a> Service<'a> {
             return;
         }
         let has = |key: &str, name: &str| {
-            self.items(key).iter().any(|item| {
+            self.merged_items(key).iter().any(|item| {
                 item.as_str()
                     .is_some_and(|text| text.trim_start_matches("CAP_").eq_ignore_ascii_case(name))
             })
@@ -527,11 +671,11 @@ impl<'a> Service<'a> {
         }
         if let Some(file) = self
             .profile
-            .filter(|_| self.input.profile_seccomp)
+            .filter(|_| self.input.profile_seccomp && self.is_first_definition())
             .and_then(|profile| profile.seccomp_file_from(self.dir))
         {
             let option = format!("seccomp={file}");
-            let present = self.items("security_opt").iter().any(|item| {
+            let present = self.merged_items("security_opt").iter().any(|item| {
                 item.as_str()
                     .is_some_and(|text| text.replace(':', "=") == option.replace(':', "="))
             });

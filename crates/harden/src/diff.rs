@@ -14,7 +14,12 @@ pub fn unified(path: &str, old: &str, new: &str) -> String {
     if old == new {
         return String::new();
     }
-    TextDiff::from_lines(old, new)
+    // Patience anchors on the lines that occur once on each side (a manifest's names, a service's
+    // keys) and diffs between them: harden's changes are many small hunks in a large file, where
+    // Myers' O((N+M)·D) cost grows with the number of changed lines.
+    TextDiff::configure()
+        .algorithm(similar::Algorithm::Patience)
+        .diff_lines(old, new)
         .unified_diff()
         .context_radius(3)
         .header(&format!("a/{path}"), &format!("b/{path}"))
@@ -25,6 +30,9 @@ pub fn unified(path: &str, old: &str, new: &str) -> String {
 /// byte) before diffing: a diff quotes removed lines, and a removed line may hold the literal secret
 /// harden moved out.
 pub fn unified_masked(path: &str, old: &str, new: &str, secrets: &[Sensitive]) -> String {
+    if old == new {
+        return String::new();
+    }
     let mask = |text: &str| {
         secrets
             .iter()

@@ -206,8 +206,33 @@ impl<'a> ContainerNode<'a> {
             );
         }
         let seccomp = by(|r| matches!(r, Remedy::RestoreConfinement(Confinement::Seccomp)));
+        let localhost = self
+            .profile
+            .filter(|_| self.input.profile_seccomp)
+            .and_then(|p| p.profile.seccomp_profile.clone());
+        // A container already under the runtime's default filter has no finding, yet the profile
+        // tightens it: as in Compose and `docker run`, its filter is written all the same.
+        let mut tightened = None;
+        if seccomp.is_empty() {
+            if let Some(file) = localhost.as_ref().filter(|file| !self.has_localhost(file)) {
+                wants.push((
+                    vec!["seccompProfile"],
+                    Want::Set(NewValue::Map(vec![
+                        ("type".into(), NewValue::str("Localhost")),
+                        ("localhostProfile".into(), NewValue::str(file)),
+                    ])),
+                ));
+                tightened = Some(Change {
+                    container: self.name().to_owned(),
+                    rules: Vec::new(),
+                    layer: Layer::Confinement,
+                    summary: format!("securityContext: seccompProfile: Localhost {file} (the profile's; install it in the kubelet's seccomp directory)"),
+                    may_break: Some("only the syscalls the profile recorded are allowed: a code path not exercised while profiling fails with EPERM".to_owned()),
+                    follow_up: None,
+                });
+            }
+        }
         if !seccomp.is_empty() {
-            let localhost = self.profile.and_then(|p| p.profile.seccomp_profile.clone());
             let value = match &localhost {
                 Some(file) => NewValue::Map(vec![
                     ("type".into(), NewValue::str("Localhost")),
@@ -278,6 +303,7 @@ impl<'a> ContainerNode<'a> {
                 ),
             );
         }
+        changes.extend(tightened);
         for finding in by(|r| matches!(r, Remedy::RestoreConfinement(Confinement::SeLinux))) {
             plan.leave(
                 self.name(),
@@ -344,6 +370,15 @@ impl<'a> ContainerNode<'a> {
     /// The container's own `securityContext` setting `key`.
     fn security(&self, key: &str) -> Option<&'a Node> {
         self.node.get("securityContext")?.get(key)
+    }
+
+    /// Whether the container's own `securityContext` already names `file` as its Localhost
+    /// seccomp profile.
+    fn has_localhost(&self, file: &str) -> bool {
+        self.security("seccompProfile").is_some_and(|profile| {
+            profile.get("type").and_then(Node::as_str) == Some("Localhost")
+                && profile.get("localhostProfile").and_then(Node::as_str) == Some(file)
+        })
     }
 
     /// The capabilities the container needs.

@@ -82,9 +82,13 @@ pub struct FixInput<'a> {
     pub db: &'a SourceDb,
     /// The file to edit.
     pub file: FileId,
-    /// Its YAML documents as the front-end parsed them, when it kept them (Kubernetes): a fixer
-    /// that needs the tree uses them rather than parsing the text again.
+    /// Its YAML documents as the front-end parsed them, when it kept them (Compose, Kubernetes): a
+    /// fixer that needs the tree uses them rather than parsing the text again.
     pub documents: Option<&'a [leastpriv_frontend::yaml::Node]>,
+    /// Every file of the Compose project `file` belongs to (`-f a -f b`), in the order they merge,
+    /// `file` included, each with its documents as parsed; empty when the file is hardened on its
+    /// own. The subjects and findings are then the merged project's.
+    pub project: &'a [ProjectFile<'a>],
     /// Its containers and their findings.
     pub subjects: &'a [Subject<'a>],
     /// What the user asked.
@@ -93,6 +97,15 @@ pub struct FixInput<'a> {
     /// layer is selected. Asked for by no finding (Docker's default filter is not one), it tightens
     /// even a file that has none.
     pub profile_seccomp: bool,
+}
+
+/// One file of a Compose project given as several files.
+#[derive(Clone, Copy)]
+pub struct ProjectFile<'a> {
+    /// The file.
+    pub file: FileId,
+    /// Its YAML documents as parsed.
+    pub documents: &'a [leastpriv_frontend::yaml::Node],
 }
 
 /// Turns findings into edits in one syntax.
@@ -126,6 +139,8 @@ pub struct Hardened {
     /// The secret values findings pointed at in the original text, for masking in anything shown
     /// (a diff quotes the removed line that held one).
     pub sensitive: Vec<Sensitive>,
+    /// The indices of the `--profile`s that describe a container of the file.
+    pub profiles_used: Vec<usize>,
     /// Why the file could not be hardened (it does not parse, or a fix would have broken it), each
     /// as `path:line:column: message`; the text is then the original.
     pub errors: Vec<String>,
@@ -147,11 +162,16 @@ pub fn harden(
         text: original.to_owned(),
         ..Hardened::default()
     };
-    let profile_seccomp = !options.profiles.is_empty()
-        && leastpriv_rules::RULES.iter().any(|rule| {
-            rule.meta.layer == leastpriv_rules::Layer::Confinement
-                && judge.selection.is_enabled(rule)
-        });
+    let options_with_dir;
+    let frontend_options = match kind {
+        // The project directory joins the scope once, not in every pass.
+        InputKind::Compose => {
+            options_with_dir = with_project_dir(judge.options, path);
+            &options_with_dir
+        }
+        _ => judge.options,
+    };
+    let profile_seccomp = writes_profile_seccomp(judge, options);
     for pass in 0..MAX_PASSES {
         let db = SourceDb::new();
         let file = db.add(path, hardened.text.as_str());
@@ -161,6 +181,14 @@ pub fn harden(
                     &db,
                     file,
                     judge.options,
+                );
+                (lowered, Some(documents))
+            }
+            InputKind::Compose => {
+                let (lowered, documents) = leastpriv_frontend::compose::lower_keeping_documents(
+                    &db,
+                    file,
+                    frontend_options,
                 );
                 (lowered, Some(documents))
             }
@@ -189,6 +217,10 @@ pub fn harden(
         let subjects = judged(&db, &lowered, judge.selection);
         if pass == 0 {
             hardened.sensitive = secret_values(&subjects);
+            hardened.profiles_used = profile::used_profiles(
+                &options.profiles,
+                subjects.iter().map(|subject| subject.container),
+            );
         }
         if !profile_seccomp && subjects.iter().all(|subject| subject.findings.is_empty()) {
             // Nothing asks for a change, and nothing is left.
@@ -199,40 +231,185 @@ pub fn harden(
             db: &db,
             file,
             documents: documents.as_deref(),
+            project: &[],
             subjects: &subjects,
             options,
             profile_seccomp,
         };
         let plan = fixer.plan(&input);
-        hardened.left = plan.left;
-        if plan.fixes.is_empty() {
+        if !apply_plan(&mut hardened, plan, pass) {
             return hardened;
         }
-        let groups: Vec<&[Edit]> = plan.fixes.iter().map(|fix| fix.edits.as_slice()).collect();
-        let applied = edit::apply(&hardened.text, &groups);
-        hardened.text = applied.text;
-        for index in applied.applied {
-            hardened
-                .changes
-                .extend(plan.fixes[index].changes.iter().cloned());
+    }
+    hardened
+}
+
+/// Whether a profile's seccomp filter is written: a profile was given and the confinement layer is
+/// selected.
+fn writes_profile_seccomp(judge: &Judge<'_>, options: &FixOptions) -> bool {
+    !options.profiles.is_empty()
+        && leastpriv_rules::RULES.iter().any(|rule| {
+            rule.meta.layer == leastpriv_rules::Layer::Confinement
+                && judge.selection.is_enabled(rule)
+        })
+}
+
+/// The front-ends' options with the directory of the Compose file at `path` in the scope, as the
+/// Compose front-end adds it (then finding it there: resolving it is not repeated in each pass).
+fn with_project_dir(
+    options: &leastpriv_frontend::Options,
+    path: &str,
+) -> leastpriv_frontend::Options {
+    let dir = std::path::Path::new(path)
+        .parent()
+        .unwrap_or(std::path::Path::new(""));
+    leastpriv_frontend::Options {
+        scope: options.scope.with_root(dir),
+        ..options.clone()
+    }
+}
+
+/// Applies one pass's plan to `hardened`: its fixes that do not overlap, the changes they make and
+/// the remedies left. `false` when the plan has nothing to apply.
+fn apply_plan(hardened: &mut Hardened, plan: FilePlan, pass: usize) -> bool {
+    hardened.left = plan.left;
+    if plan.fixes.is_empty() {
+        return false;
+    }
+    let groups: Vec<&[Edit]> = plan.fixes.iter().map(|fix| fix.edits.as_slice()).collect();
+    let applied = edit::apply(&hardened.text, &groups);
+    hardened.text = applied.text;
+    for index in applied.applied {
+        hardened
+            .changes
+            .extend(plan.fixes[index].changes.iter().cloned());
+    }
+    if pass + 1 == MAX_PASSES {
+        // Still conflicting after every pass: said, never claimed as done.
+        let conflicting = applied.conflicting.iter();
+        for change in conflicting.flat_map(|&index| &plan.fixes[index].changes) {
+            for rule in &change.rules {
+                hardened.left.push(Left {
+                    container: change.container.clone(),
+                    rule,
+                    layer: change.layer,
+                    remedy: change.summary.clone(),
+                    reason: LeftReason::Conflict,
+                    detail: format!(
+                        "conflicted with another change in each of {MAX_PASSES} passes"
+                    ),
+                });
+            }
         }
-        if pass + 1 == MAX_PASSES {
-            // Still conflicting after every pass: said, never claimed as done.
-            let conflicting = applied.conflicting.iter();
-            for change in conflicting.flat_map(|&index| &plan.fixes[index].changes) {
-                for rule in &change.rules {
-                    hardened.left.push(Left {
-                        container: change.container.clone(),
-                        rule,
-                        layer: change.layer,
-                        remedy: change.summary.clone(),
-                        reason: LeftReason::Conflict,
-                        detail: format!(
-                            "conflicted with another change in each of {MAX_PASSES} passes"
-                        ),
-                    });
+    }
+    true
+}
+
+/// Hardens a Compose project given as several files (`-f a -f b`), each `(path, text)` in the
+/// order they merge: the merged project is judged, as `audit -f` judges it, and each file gets
+/// the fixes of the settings it writes ([`compose`] says which file gets what). Passes of judge →
+/// plan → apply over every file at once, until no file changes. One result per file, in order.
+pub fn harden_project(
+    files: &[(String, String)],
+    fixer: &dyn Fixer,
+    judge: &Judge<'_>,
+    options: &FixOptions,
+) -> Vec<Hardened> {
+    let mut hardened: Vec<Hardened> = files
+        .iter()
+        .map(|(path, text)| Hardened {
+            path: path.clone(),
+            original: text.clone(),
+            text: text.clone(),
+            ..Hardened::default()
+        })
+        .collect();
+    if hardened.is_empty() {
+        return hardened;
+    }
+    let frontend_options = with_project_dir(judge.options, &hardened[0].path);
+    let profile_seccomp = writes_profile_seccomp(judge, options);
+    for pass in 0..MAX_PASSES {
+        let db = SourceDb::new();
+        let ids: Vec<FileId> = hardened
+            .iter()
+            .map(|file| db.add(file.path.as_str(), file.text.as_str()))
+            .collect();
+        let (lowered, kept) = leastpriv_frontend::compose::lower_files_keeping_documents(
+            &db,
+            &ids,
+            &frontend_options,
+        );
+        if !lowered.errors.is_empty() {
+            if pass == 0 {
+                for error in &lowered.errors {
+                    // Each error with the file it is in; one in a file the project reads (`.env`,
+                    // an `include`) with the first file.
+                    let index = error
+                        .span
+                        .and_then(|span| ids.iter().position(|&id| id == span.file))
+                        .unwrap_or(0);
+                    hardened[index].errors.push(error.located(&db));
+                }
+            } else {
+                for file in &mut hardened {
+                    file.errors = vec![format!(
+                        "{}: harden's changes would not parse again; the project is left as it is (please report this)",
+                        file.path
+                    )];
+                    file.text = file.original.clone();
+                    file.changes.clear();
                 }
             }
+            return hardened;
+        }
+        let subjects = judged(&db, &lowered, judge.selection);
+        if pass == 0 {
+            // A value is masked in every file's diff, wherever it was found.
+            let sensitive = secret_values(&subjects);
+            let used = profile::used_profiles(
+                &options.profiles,
+                subjects.iter().map(|subject| subject.container),
+            );
+            for file in &mut hardened {
+                file.sensitive = sensitive.clone();
+            }
+            // Said once for the project.
+            hardened[0].profiles_used = used;
+        }
+        if !profile_seccomp && subjects.iter().all(|subject| subject.findings.is_empty()) {
+            for file in &mut hardened {
+                file.left.clear();
+            }
+            return hardened;
+        }
+        let project: Vec<ProjectFile<'_>> = ids
+            .iter()
+            .map(|&file| ProjectFile {
+                file,
+                documents: kept
+                    .iter()
+                    .find(|(kept, _)| *kept == file)
+                    .map(|(_, documents)| documents.as_slice())
+                    .unwrap_or_default(),
+            })
+            .collect();
+        let mut changed = false;
+        for (index, this) in project.iter().enumerate() {
+            let input = FixInput {
+                db: &db,
+                file: this.file,
+                documents: Some(this.documents),
+                project: &project,
+                subjects: &subjects,
+                options,
+                profile_seccomp,
+            };
+            let plan = fixer.plan(&input);
+            changed |= apply_plan(&mut hardened[index], plan, pass);
+        }
+        if !changed {
+            return hardened;
         }
     }
     hardened

@@ -115,6 +115,32 @@ pub fn profile_for<'p>(
         .find(|profile| profile.describes(container, image))
 }
 
+/// The indices of the `profiles` that describe one of `containers` (by its service name or the
+/// image it runs): a profile that describes none was given for nothing, which the user is told.
+pub fn used_profiles<'c>(
+    profiles: &[Profile],
+    containers: impl IntoIterator<Item = &'c Container>,
+) -> Vec<usize> {
+    let mut used = Vec::new();
+    for container in containers {
+        let image = container
+            .runtime
+            .as_ref()
+            .and_then(|runtime| runtime.image.as_ref())
+            .map(|image| image.value.as_str());
+        if let Some(index) = profiles
+            .iter()
+            .position(|profile| profile.describes(container, image))
+        {
+            if !used.contains(&index) {
+                used.push(index);
+            }
+        }
+    }
+    used.sort_unstable();
+    used
+}
+
 /// serde_json's message without its trailing "at line L column C" (the position is printed first).
 fn without_position(error: &serde_json::Error) -> String {
     let message = error.to_string();

@@ -257,8 +257,9 @@ pub(crate) struct HardenArgs {
     )]
     pub(crate) paths: Vec<PathBuf>,
 
-    /// A Compose file to harden (with its override file beside it, as `audit -f` reads it).
-    /// Repeatable.
+    /// A Compose file of the project to harden. Repeatable: the files are one project, merged in
+    /// order as `audit -f` and `docker compose -f a.yaml -f b.yaml` merge them, and each setting
+    /// is fixed in the file that writes it.
     #[arg(short = 'f', long = "compose-file", value_name = "FILE")]
     pub(crate) compose_files: Vec<PathBuf>,
 

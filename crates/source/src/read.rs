@@ -24,6 +24,7 @@ use std::fs::{File, OpenOptions};
 use std::io::Read;
 use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// The largest input file read: no real configuration file comes close, and a hostile one must not
 /// exhaust memory.
@@ -36,14 +37,16 @@ pub const MAX_INPUT_BYTES: u64 = 8 * 1024 * 1024;
 /// project's own directory), so a library user who sets nothing reads no path outside it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ReadScope {
-    /// Canonical directories under which files may be read; `None` reads anywhere.
-    roots: Option<Vec<PathBuf>>,
+    /// Canonical directories under which files may be read, sorted (so a path's ancestors are
+    /// looked up, not compared with every root); `None` reads anywhere. Shared: a scope is cloned
+    /// for every Compose project of a run, and a run may name thousands of paths.
+    roots: Option<Arc<[PathBuf]>>,
 }
 
 impl Default for ReadScope {
     fn default() -> Self {
         Self {
-            roots: Some(Vec::new()),
+            roots: Some(Arc::from(Vec::new())),
         }
     }
 }
@@ -64,7 +67,7 @@ impl ReadScope {
         canonical.sort();
         canonical.dedup();
         Self {
-            roots: Some(canonical),
+            roots: Some(Arc::from(canonical)),
         }
     }
 
@@ -80,11 +83,19 @@ impl ReadScope {
             // The roots are canonical already: only the new one is resolved (resolving them all
             // again made every Compose file of a large run cost a path walk per named path).
             Some(roots) => {
-                let mut roots = roots.clone();
-                roots.extend(dir.canonicalize().ok());
-                roots.sort();
-                roots.dedup();
-                Self { roots: Some(roots) }
+                let Ok(dir) = dir.canonicalize() else {
+                    return self.clone();
+                };
+                if self.check(&dir).is_ok() {
+                    // Under a root already: the scope allows the same paths.
+                    return self.clone();
+                }
+                let mut roots = roots.to_vec();
+                let at = roots.binary_search(&dir).unwrap_or_else(|at| at);
+                roots.insert(at, dir);
+                Self {
+                    roots: Some(Arc::from(roots)),
+                }
             }
         }
     }
@@ -125,9 +136,18 @@ impl ReadScope {
         Ok(resolved)
     }
 
+    /// Whether the canonical `path` is under a root: one of its ancestors (itself included) is a
+    /// root, found by binary search in the sorted roots (`Path` orders by components, as
+    /// `starts_with` compares them).
     fn check(&self, path: &Path) -> Result<(), ReadError> {
         match &self.roots {
-            Some(roots) if !roots.iter().any(|root| path.starts_with(root)) => {
+            Some(roots)
+                if !path.ancestors().any(|ancestor| {
+                    roots
+                        .binary_search_by(|root| root.as_path().cmp(ancestor))
+                        .is_ok()
+                }) =>
+            {
                 Err(ReadError::OutsideScope)
             }
             _ => Ok(()),
@@ -282,6 +302,36 @@ fn kind_name(kind: std::fs::FileType) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_path_is_in_scope_under_a_root_and_only_there() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        for sub in ["a/b", "ab", "abc", "z"] {
+            std::fs::create_dir_all(dir.path().join(sub)).expect("mkdir");
+        }
+        let base = dir.path().canonicalize().expect("canonical");
+        // Many roots, as a run naming many files has, in no order.
+        let mut roots: Vec<PathBuf> = (0..50).map(|n| base.join(format!("z/{n}"))).collect();
+        roots.extend([base.join("ab"), base.join("a")]);
+        let scope = ReadScope::within(roots);
+        let allowed = |path: &str| scope.check(&base.join(path)).is_ok();
+        assert!(allowed("a"));
+        assert!(allowed("a/b/c.yaml"));
+        assert!(allowed("ab/x"));
+        assert!(
+            !allowed("abc/x"),
+            "a root is a whole component, not a prefix"
+        );
+        assert!(!allowed("z/x"));
+        assert!(!allowed(""));
+        assert!(scope.check(Path::new("/etc/passwd")).is_err());
+        // A directory under a root adds nothing; one outside is allowed from then on.
+        assert_eq!(scope.with_root(&base.join("a/b")), scope);
+        let wider = scope.with_root(&base.join("abc"));
+        assert!(wider.check(&base.join("abc/x")).is_ok());
+        assert!(wider.check(&base.join("a/b/c")).is_ok());
+        assert!(wider.check(&base.join("z/x")).is_err());
+    }
 
     #[test]
     fn reads_a_regular_file_inside_the_scope() {

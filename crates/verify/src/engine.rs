@@ -174,9 +174,39 @@ pub fn first_line(text: &str) -> String {
         .to_owned()
 }
 
+/// The line of a failed container run's standard error that says why: the last one, past the
+/// Compose tool's progress lines and the hints that follow an error (`Run 'docker run --help'…`, a
+/// Rust panic's `note: run with RUST_BACKTRACE=1…`).
+pub fn telling_line(text: &str) -> String {
+    let hint = |line: &str| {
+        line.starts_with("Run 'docker ") || line.starts_with("note: run with `RUST_BACKTRACE")
+    };
+    text.lines()
+        .rev()
+        .map(str::trim)
+        .find(|line| !line.is_empty() && !hint(line))
+        .unwrap_or("no output")
+        .to_owned()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_telling_line_is_the_last_past_progress_and_hints() {
+        let compose = "Creating network \"p_default\" with the default driver\nCreating p_web_run ... done\n\nthread 'main' panicked at src/x.rs:1:2:\ncalled `Result::unwrap()` on an `Err` value: EPERM\nnote: run with `RUST_BACKTRACE=1` environment variable to display a backtrace\n";
+        assert_eq!(
+            telling_line(compose),
+            "called `Result::unwrap()` on an `Err` value: EPERM"
+        );
+        let docker = "docker: Error response from daemon: no such image.\n\nRun 'docker run --help' for more information\n";
+        assert_eq!(
+            telling_line(docker),
+            "docker: Error response from daemon: no such image."
+        );
+        assert_eq!(telling_line("\n \n"), "no output");
+    }
 
     #[test]
     fn reads_daemon_security_options() {

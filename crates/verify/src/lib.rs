@@ -218,7 +218,7 @@ fn run_probe(
     if output.code != Some(0) {
         return Err(VerifyError::ContainerFailed {
             code: exit_code(output.code),
-            message: engine::first_line(&output.stderr),
+            message: engine::telling_line(&output.stderr),
         });
     }
     serde_json::from_str(&output.stdout).map_err(|error| {

@@ -68,19 +68,24 @@ pub(super) struct Project {
     /// them: committed with the project, they are audited for literal secrets (with the first
     /// service, so each is reported once).
     pub(super) dotenv_variables: Vec<EnvVar>,
+    /// The documents of the files [`load`] was asked to keep, as parsed (before interpolation,
+    /// `extends`, `include` and merging), each with its file: for a fixer that edits their text.
+    pub(super) kept: Vec<(FileId, Vec<Node>)>,
 }
 
 /// Loads the project made of `files` (the main file, then overrides, in order) whose directory is
-/// `dir`.
+/// `dir`. With `keep`, the documents of `files` as parsed are kept in [`Project::kept`].
 pub(super) fn load(
     db: &SourceDb,
     files: &[FileId],
     dir: &Path,
     environment: Vec<(String, String)>,
     scope: ReadScope,
+    keep: bool,
 ) -> Project {
     let mut loader = Loader {
         db,
+        keep: if keep { files.to_vec() } else { Vec::new() },
         project: Project {
             environment,
             scope,
@@ -114,6 +119,8 @@ type ReadFile = (FileId, Option<Rc<[Entry]>>);
 
 struct Loader<'a> {
     db: &'a SourceDb,
+    /// The files whose parsed documents are kept (the project's own, not those it includes).
+    keep: Vec<FileId>,
     project: Project,
     /// Files read from disk by normalised path, with their services once interpolated (for
     /// `extends`).
@@ -240,6 +247,9 @@ impl Loader<'_> {
             return Vec::new();
         }
         let stream = yaml::parse(source.text(), file);
+        if self.keep.contains(&file) && !self.project.kept.iter().any(|(kept, _)| *kept == file) {
+            self.project.kept.push((file, stream.documents.clone()));
+        }
         for error in stream.errors {
             self.project
                 .errors

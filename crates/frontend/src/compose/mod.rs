@@ -44,6 +44,7 @@ use std::path::{Path, PathBuf};
 use leastpriv_model::{Container, SourceKind};
 use leastpriv_source::{FileId, InputError, SourceDb, Span, TextRange};
 
+use crate::yaml::Node;
 use crate::{Lowered, Options};
 
 /// Compose's main file names, in the order it tries them (compose-go `DefaultFileNames`).
@@ -65,11 +66,37 @@ pub const OVERRIDE_FILE_NAMES: [&str; 4] = [
 /// Lowers a Compose file with the project it belongs to: its override file when it is its
 /// directory's main file, nothing when it is an override file audited through its main file.
 pub fn lower(db: &SourceDb, file: FileId, options: &Options) -> Lowered {
+    lower_keeping(db, file, options, false).0
+}
+
+/// [`lower`], handing back the file's documents as parsed (before interpolation and merging): for
+/// a fixer that edits the spans the services were lowered from, so that one parse serves both.
+/// The documents are empty when the file is an override file lowered through its main file.
+pub fn lower_keeping_documents(
+    db: &SourceDb,
+    file: FileId,
+    options: &Options,
+) -> (Lowered, Vec<Node>) {
+    let (lowered, kept) = lower_keeping(db, file, options, true);
+    let documents = kept
+        .into_iter()
+        .find(|(kept, _)| *kept == file)
+        .map(|(_, documents)| documents)
+        .unwrap_or_default();
+    (lowered, documents)
+}
+
+fn lower_keeping(
+    db: &SourceDb,
+    file: FileId,
+    options: &Options,
+    keep: bool,
+) -> (Lowered, Vec<(FileId, Vec<Node>)>) {
     let path = PathBuf::from(db.get(file).path());
     let name = file_name(&path);
     let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
     if OVERRIDE_FILE_NAMES.contains(&name.as_str()) && main_file(&dir).is_some() {
-        return Lowered::default();
+        return (Lowered::default(), Vec::new());
     }
     let mut files = vec![file];
     let mut errors = Vec::new();
@@ -95,17 +122,38 @@ pub fn lower(db: &SourceDb, file: FileId, options: &Options) -> Lowered {
             }
         }
     }
-    let mut lowered = lower_files(db, &files, options);
+    let (mut lowered, kept) = lower_files_keeping(db, &files, options, keep);
     errors.append(&mut lowered.errors);
     lowered.errors = errors;
-    lowered
+    (lowered, kept)
 }
 
 /// Lowers the project made of `files` merged in order (`docker compose -f a -f b`); the first file's
 /// directory is the project directory.
 pub fn lower_files(db: &SourceDb, files: &[FileId], options: &Options) -> Lowered {
+    lower_files_keeping(db, files, options, false).0
+}
+
+/// [`lower_files`], handing back each file's documents as parsed (before interpolation and
+/// merging), in the order of `files`: for a fixer that edits the project's files.
+pub fn lower_files_keeping_documents(
+    db: &SourceDb,
+    files: &[FileId],
+    options: &Options,
+) -> (Lowered, Vec<(FileId, Vec<Node>)>) {
+    let (lowered, mut kept) = lower_files_keeping(db, files, options, true);
+    kept.sort_by_key(|(file, _)| files.iter().position(|f| f == file));
+    (lowered, kept)
+}
+
+fn lower_files_keeping(
+    db: &SourceDb,
+    files: &[FileId],
+    options: &Options,
+    keep: bool,
+) -> (Lowered, Vec<(FileId, Vec<Node>)>) {
     let Some(&first) = files.first() else {
-        return Lowered::default();
+        return (Lowered::default(), Vec::new());
     };
     let dir = Path::new(db.get(first).path())
         .parent()
@@ -118,14 +166,15 @@ pub fn lower_files(db: &SourceDb, files: &[FileId], options: &Options) -> Lowere
             .collect(),
     };
     let scope = options.scope.with_root(&dir);
-    let mut project = load::load(db, files, &dir, environment, scope);
+    let mut project = load::load(db, files, &dir, environment, scope, keep);
     let model = project.model.take();
+    let kept = std::mem::take(&mut project.kept);
     let mut lowered = service::lower_services(db, &project, model, options);
     lowered.daemons = crate::engine_in_container::daemons(&lowered.containers);
     project.errors.append(&mut lowered.errors);
     lowered.errors = project.errors;
     lowered.secrets = project.secrets;
-    lowered
+    (lowered, kept)
 }
 
 /// Whether lowering the Compose file `file` may read other Compose files (an override file beside

@@ -17,6 +17,7 @@ use leastpriv_harden::dockerfile::DockerfileFixer;
 use leastpriv_harden::kubernetes::KubernetesFixer;
 use leastpriv_harden::write::{create_file, write_file, Written};
 use leastpriv_harden::{diff, FixOptions, Fixer, Hardened, Judge, LeftReason, Output, Profile};
+use leastpriv_secrets::escape_control;
 use leastpriv_source::SourceDb;
 use rayon::prelude::*;
 use serde::Serialize;
@@ -72,10 +73,11 @@ pub(crate) fn run(
         },
         secret_files: settings.secret_files.clone(),
     };
-    let mut paths = args.paths.clone();
-    paths.extend(args.compose_files.iter().cloned());
-    let (sources, input_errors) =
-        inputs::collect(&paths, args.stdin_filename.as_deref(), &settings.exclude);
+    let (sources, input_errors) = inputs::collect(
+        &args.paths,
+        args.stdin_filename.as_deref(),
+        &settings.exclude,
+    );
     let mut errors: Vec<String> = input_errors
         .iter()
         .map(|error| format!("{}: {}", error.path, error.message))
@@ -121,6 +123,11 @@ pub(crate) fn run(
             }))
         })
         .collect();
+    let mut results = results;
+    if !args.compose_files.is_empty() {
+        // `-f a -f b`: one project, judged merged as `audit -f` judges it.
+        results.extend(compose_project(&args.compose_files, &judge, &options));
+    }
     let mut files = Vec::new();
     for result in results {
         match result {
@@ -142,13 +149,18 @@ pub(crate) fn run(
         override_document(&pairs)
     });
 
-    let mut report = Report::default();
-    for file in &files {
-        let hardened = &file.hardened;
-        // Compose files' changes go into the override file, shown as its own diff.
-        let diff = if args.override_file.is_some() && file.kind == InputKind::Compose {
-            String::new()
-        } else {
+    // Each file's diff, on every thread: masking a text scans all of it.
+    let diffs: Vec<String> = files
+        .par_iter()
+        .map(|file| {
+            let hardened = &file.hardened;
+            // Compose files' changes go into the override file, shown as its own diff.
+            if (args.override_file.is_some() && file.kind == InputKind::Compose)
+                || hardened.text == hardened.original
+            {
+                // Nothing to show: the masks are not worked out.
+                return String::new();
+            }
             // The diff quotes the file: the values findings asked to move are masked, and so is
             // anything else that looks secret, as audit's snippets are.
             diff::unified_masked(
@@ -157,7 +169,11 @@ pub(crate) fn run(
                 &leastpriv_secrets::mask(&hardened.text),
                 &hardened.sensitive,
             )
-        };
+        })
+        .collect();
+    let mut report = Report::default();
+    for (file, diff) in files.iter().zip(diffs) {
+        let hardened = &file.hardened;
         report.files.push(FileReport {
             path: hardened.path.clone(),
             hardened: fixer_for(file.kind).is_some(),
@@ -203,6 +219,26 @@ pub(crate) fn run(
         }
     }
 
+    for (index, profile) in options.profiles.iter().enumerate() {
+        if files
+            .iter()
+            .any(|file| file.hardened.profiles_used.contains(&index))
+        {
+            continue;
+        }
+        let run = &profile.profile.run;
+        let what = match (&run.service, &run.image) {
+            (Some(service), _) => format!("the service `{}`", escape_control(service)),
+            (None, Some(image)) => format!("containers of the image `{}`", escape_control(image)),
+            (None, None) => "every container".to_owned(),
+        };
+        writeln!(
+            notes,
+            "leastpriv: note: --profile {} describes {what}, and no container hardened here is one: it was not used",
+            escape_control(&profile.path.display().to_string())
+        )?;
+    }
+
     match args.format {
         HardenFormat::Json => {
             serde_json::to_writer_pretty(&mut *out, &report)?;
@@ -232,6 +268,44 @@ pub(crate) fn run(
     } else {
         ExitStatus::Clean
     })
+}
+
+/// The Compose project given with `-f` (several times): its files read as `audit -f` reads them,
+/// then hardened together.
+fn compose_project(
+    paths: &[PathBuf],
+    judge: &Judge<'_>,
+    options: &FixOptions,
+) -> Vec<Result<Option<FileResult>, String>> {
+    let db = SourceDb::new();
+    let mut files = Vec::new();
+    let mut sources = Vec::new();
+    let mut errors = Vec::new();
+    for path in paths {
+        let source = InputSource::Named(path.clone());
+        match source.load(&db) {
+            Ok((file, _)) => {
+                files.push((source.display(), db.get(file).text().to_owned()));
+                sources.push(source);
+            }
+            Err(error) => errors.push(Err(format!("{}: {}", error.path, error.message))),
+        }
+    }
+    if !errors.is_empty() {
+        // A project missing a file is another project: nothing is hardened.
+        return errors;
+    }
+    leastpriv_harden::harden_project(&files, &ComposeFixer, judge, options)
+        .into_iter()
+        .zip(sources)
+        .map(|(hardened, source)| {
+            Ok(Some(FileResult {
+                source,
+                kind: InputKind::Compose,
+                hardened,
+            }))
+        })
+        .collect()
 }
 
 /// The paths a write may land in: every path named on the command line.

@@ -461,6 +461,132 @@ fn a_profile_decides_capabilities_paths_and_seccomp() {
     insta::assert_snapshot!("harden_with_profile", text);
 }
 
+/// The loop of the worked example: a file hardened with the safe defaults has no finding left, and
+/// the profile recorded afterwards still tightens it: the profile's seccomp filter is written in
+/// Compose, Kubernetes (`Localhost`) and `docker run` alike, once, and only when the confinement
+/// layer is selected.
+#[test]
+fn a_profile_tightens_a_file_with_no_finding_left() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    fs::write(
+        dir.path().join("compose.yaml"),
+        "services:\n  web:\n    image: example/web:1\n    user: \"10001:10001\"\n    cap_drop: [ALL]\n    security_opt: [\"no-new-privileges:true\"]\n    read_only: true\n",
+    )
+    .expect("write");
+    fs::write(
+        dir.path().join("pod.yaml"),
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n    - name: web\n      image: example/web:1\n      securityContext:\n        runAsNonRoot: true\n        runAsUser: 10001\n        allowPrivilegeEscalation: false\n        readOnlyRootFilesystem: true\n        capabilities:\n          drop: [ALL]\n        seccompProfile:\n          type: RuntimeDefault\n",
+    )
+    .expect("write");
+    fs::write(
+        dir.path().join("web.profile.json"),
+        r#"{"schema": 1, "syscalls": ["read"], "capabilities": [], "written_paths": [], "ports": [],
+            "seccomp_profile": "web.seccomp.json",
+            "run": {"command": [], "image": "example/web:1", "duration_ms": 1, "arch": "x86_64",
+                    "recorder": "ebpf", "runs": 1}}"#,
+    )
+    .expect("write");
+    let files = ["compose.yaml", "pod.yaml"];
+    let before: Vec<String> = files
+        .iter()
+        .map(|name| fs::read_to_string(dir.path().join(name)).expect("read"))
+        .collect();
+    let audit = leastpriv(
+        dir.path(),
+        &["audit", "--format", "json", "compose.yaml", "pod.yaml"],
+    );
+    let report = json(&audit);
+    let medium: Vec<&Value> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| matches!(f["severity"].as_str(), Some("medium" | "high" | "critical")))
+        .collect();
+    assert!(
+        medium.is_empty(),
+        "the files are hardened already: {medium:?}"
+    );
+
+    // Another layer selected: nothing to do.
+    let other = leastpriv(
+        dir.path(),
+        &[
+            "harden",
+            "--check",
+            "--profile",
+            "web.profile.json",
+            "--select",
+            "user",
+            "compose.yaml",
+            "pod.yaml",
+        ],
+    );
+    assert_eq!(other.status.code(), Some(0), "{}", stdout(&other));
+
+    let output = leastpriv(
+        dir.path(),
+        &[
+            "harden",
+            "--in-place",
+            "--profile",
+            "web.profile.json",
+            "compose.yaml",
+            "pod.yaml",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    let compose = fs::read_to_string(dir.path().join("compose.yaml")).expect("read");
+    assert_eq!(
+        compose,
+        before[0].replace(
+            "[\"no-new-privileges:true\"]",
+            "[\"no-new-privileges:true\", seccomp=./web.seccomp.json]"
+        )
+    );
+    let pod = fs::read_to_string(dir.path().join("pod.yaml")).expect("read");
+    assert_eq!(
+        pod,
+        before[1].replace(
+            "type: RuntimeDefault\n",
+            "type: Localhost\n          localhostProfile: web.seccomp.json\n"
+        ),
+        "{pod}"
+    );
+    let again = leastpriv(
+        dir.path(),
+        &[
+            "harden",
+            "--check",
+            "--profile",
+            "web.profile.json",
+            "compose.yaml",
+            "pod.yaml",
+        ],
+    );
+    assert_eq!(again.status.code(), Some(0), "{}", stdout(&again));
+    assert!(
+        again.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+
+    // A profile that describes no container hardened is said to be unused.
+    fs::write(
+        dir.path().join("other.yaml"),
+        "services:\n  api:\n    image: example/api:1\n",
+    )
+    .expect("write");
+    let unused = leastpriv(
+        dir.path(),
+        &["harden", "--profile", "web.profile.json", "other.yaml"],
+    );
+    assert_eq!(unused.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8_lossy(&unused.stderr),
+        "leastpriv: note: --profile web.profile.json describes containers of the image `example/web:1`, and no container hardened here is one: it was not used\n"
+    );
+}
+
 /// Every Compose file and Kubernetes manifest of the shared corpus that parses, hardened in a copy
 /// with `--in-place --remove-dangerous`: idempotent, effective, and what is left counted by reason.
 #[test]
@@ -731,4 +857,144 @@ fn standard_input_is_hardened_to_standard_output() {
     );
     assert_no_planted(&text, "the hardened text");
     assert_no_planted(&String::from_utf8_lossy(&hardened.stderr), "stderr");
+}
+
+/// `-f a -f b`: one project, judged merged as `audit -f` judges it. A setting the second file
+/// already writes is not added to the first; a finding about a value the second file writes is
+/// fixed there; what neither writes goes where the service is first defined. The result is
+/// idempotent, the merged project's re-audit leaves only what harden named, and docker-compose
+/// accepts the two files together.
+#[test]
+fn a_project_of_several_files_is_hardened_merged() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let base = "# The project's base file.\nservices:\n  web:\n    image: nginx:1.27\n    ports:\n      - \"8080:80\"\n  db:\n    image: postgres:16\n    environment:\n      POSTGRES_DB: shop\n";
+    let prod = "# Production settings.\nservices:\n  web:\n    user: \"101:101\" # nginx's own user\n    read_only: false\n    cap_add:\n      - SYS_ADMIN\n      - NET_BIND_SERVICE\n  db:\n    read_only: true\n    environment:\n      POSTGRES_PASSWORD: planted-db-secret-1\n";
+    fs::write(dir.path().join("compose.yaml"), base).expect("write");
+    fs::write(dir.path().join("compose.prod.yaml"), prod).expect("write");
+    let project = ["-f", "compose.yaml", "-f", "compose.prod.yaml"];
+    let run = |extra: &[&str]| {
+        let mut args = vec!["harden"];
+        args.extend(project);
+        args.extend(["--remove-dangerous", "--format", "json"]);
+        args.extend(extra);
+        leastpriv(dir.path(), &args)
+    };
+    let first = run(&["--in-place"]);
+    assert_eq!(first.status.code(), Some(0), "{}", stdout(&first));
+    assert_no_planted(&stdout(&first), "the JSON report");
+    let first_report = json(&first);
+    let base_after = fs::read_to_string(dir.path().join("compose.yaml")).expect("read");
+    let prod_after = fs::read_to_string(dir.path().join("compose.prod.yaml")).expect("read");
+    assert_no_planted(&base_after, "compose.yaml");
+    assert_no_planted(&prod_after, "compose.prod.yaml");
+
+    // A service's lines: those under `  name:`, indented deeper.
+    let section = |text: &str, service: &str| -> String {
+        let header = format!("  {service}:");
+        text.lines()
+            .skip_while(|line| *line != header)
+            .skip(1)
+            .take_while(|line| line.starts_with("    "))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let (base_web, prod_web) = (section(&base_after, "web"), section(&prod_after, "web"));
+    // `user:` is the override's; not written again in the base file.
+    assert!(!base_web.contains("user:"), "{base_after}");
+    assert!(
+        prod_web.contains("user: \"101:101\" # nginx's own user"),
+        "{prod_after}"
+    );
+    // `read_only: false` is fixed where it is written; the base file gets none.
+    assert!(!base_web.contains("read_only"), "{base_after}");
+    assert!(prod_web.contains("read_only: true"), "{prod_after}");
+    // The dangerous capability is taken out of the file that adds it; what it keeps stays.
+    assert!(!prod_after.contains("SYS_ADMIN"), "{prod_after}");
+    assert!(prod_web.contains("NET_BIND_SERVICE"), "{prod_after}");
+    assert!(!base_after.contains("NET_BIND_SERVICE"), "{base_after}");
+    // New keys go where the service is first defined.
+    assert!(base_web.contains("cap_drop:"), "{base_after}");
+    assert!(base_web.contains("no-new-privileges:true"), "{base_after}");
+    assert!(!prod_web.contains("cap_drop"), "{prod_after}");
+    // db: read_only is the override's; its user is added in the base file; its password, written
+    // in the override, becomes a secret there.
+    let (base_db, prod_db) = (section(&base_after, "db"), section(&prod_after, "db"));
+    assert!(!base_db.contains("read_only"), "{base_after}");
+    assert!(base_db.contains("user:"), "{base_after}");
+    assert!(
+        prod_db.contains("POSTGRES_PASSWORD_FILE: /run/secrets/postgres_password"),
+        "{prod_after}"
+    );
+    assert!(base_after.starts_with("# The project's base file.\n"));
+    assert!(prod_after.starts_with("# Production settings.\n"));
+    // Changes are reported in the file that got them.
+    let changed: BTreeSet<String> = first_report["files"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|file| file["changed"] == true)
+        .filter_map(|file| Some(file["path"].as_str()?.to_owned()))
+        .collect();
+    assert_eq!(
+        changed,
+        BTreeSet::from(["compose.yaml".to_owned(), "compose.prod.yaml".to_owned()])
+    );
+
+    // Idempotent: a second run changes neither file.
+    let before = files(dir.path());
+    let second = run(&["--check"]);
+    assert_eq!(second.status.code(), Some(0), "{}", stdout(&second));
+    let second_report = json(&second);
+    assert_eq!(before, files(dir.path()), "--check wrote something");
+    let fixed = pairs(&first_report, "changes");
+    let left = pairs(&second_report, "left");
+    let still: Vec<_> = fixed.intersection(&left).collect();
+    assert!(
+        still.is_empty(),
+        "fixed, yet left after hardening: {still:?}"
+    );
+
+    // Effective: the merged project's re-audit leaves at medium or above only what harden named.
+    let left_codes: BTreeSet<&str> = left.iter().map(|(_, rule)| rule.as_str()).collect();
+    let mut audit_args = vec!["audit"];
+    audit_args.extend(project);
+    audit_args.extend(["--format", "json", "--fail-on", "never"]);
+    let audit = json(&leastpriv(dir.path(), &audit_args));
+    let findings = audit["findings"].as_array().cloned().unwrap_or_default();
+    assert!(!findings.is_empty() || left_codes.is_empty());
+    for finding in &findings {
+        let severity = finding["severity"].as_str().unwrap_or_default();
+        let rule = finding["rule"].as_str().unwrap_or_default();
+        if matches!(severity, "info" | "low") {
+            continue;
+        }
+        assert!(
+            left_codes.contains(rule),
+            "{}:{}: {rule} ({severity}) is neither fixed nor named as left",
+            finding["path"],
+            finding["line"]
+        );
+    }
+
+    // docker-compose merges the two files as hardened.
+    if let Some(tool) = compose_tool() {
+        let config = std::process::Command::new(&tool[0])
+            .args(&tool[1..])
+            .args(project)
+            .args(["config", "-q"])
+            .current_dir(dir.path())
+            .output()
+            .expect("the Compose tool runs");
+        assert!(
+            config.status.success(),
+            "{}\n{base_after}\n{prod_after}",
+            String::from_utf8_lossy(&config.stderr)
+        );
+    } else {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "no Compose tool, and CI=true"
+        );
+        eprintln!("skipped docker-compose config: no Compose tool runs here");
+    }
 }
