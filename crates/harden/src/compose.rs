@@ -47,14 +47,8 @@ impl Fixer for ComposeFixer {
         let source = input.db.get(input.file);
         let text = source.text();
         // The front-end's parse when it kept it: the text is parsed once per pass.
-        let parsed;
-        let documents = match input.documents {
-            Some(documents) => documents,
-            None => {
-                parsed = yaml::parse(text, input.file).documents;
-                &parsed
-            }
-        };
+        let documents = input.yaml_documents();
+        let documents = documents.as_ref();
         let yaml = Yaml::new(text, documents);
         let mut plan = FilePlan::default();
         let mut secrets = SecretMoves::default();

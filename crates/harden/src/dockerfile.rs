@@ -36,7 +36,7 @@ use leastpriv_rules::{Diagnostic, Layer};
 
 use crate::edit::Edit;
 use crate::known_images;
-use crate::plan::{Change, FilePlan, Fix, Left, LeftReason};
+use crate::plan::{Change, FilePlan, Fix, LeftReason};
 use crate::{FixInput, FixOptions, Fixer};
 
 /// The uid and gid of the account harden creates: high enough to clash with no distribution's system
@@ -195,16 +195,10 @@ pub(crate) fn without_no_ops(text: &str, fixes: Vec<Fix>, plan: &mut FilePlan) -
             .any(|edit| text.get(edit.range.clone()) != Some(edit.text.as_str()))
     });
     for change in no_ops.iter().flat_map(|fix| &fix.changes) {
-        for rule in &change.rules {
-            plan.left.push(Left {
-                container: change.container.clone(),
-                rule,
-                layer: change.layer,
-                remedy: change.summary.clone(),
-                reason: LeftReason::UnusualSyntax,
-                detail: "the setting is already written so: the finding comes from something harden does not rewrite".to_owned(),
-            });
-        }
+        plan.left.extend(change.left(
+            LeftReason::UnusualSyntax,
+            "the setting is already written so: the finding comes from something harden does not rewrite",
+        ));
     }
     kept
 }

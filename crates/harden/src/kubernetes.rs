@@ -17,7 +17,7 @@
 use std::collections::BTreeSet;
 
 use leastpriv_frontend::kubernetes::pod_specs;
-use leastpriv_frontend::yaml::{self, Entry, Node, Value};
+use leastpriv_frontend::yaml::{Entry, Node, Value};
 use leastpriv_model::{Confinement, Namespace, Remedy};
 use leastpriv_rules::{Diagnostic, Layer};
 
@@ -41,14 +41,9 @@ impl Fixer for KubernetesFixer {
     fn plan(&self, input: &FixInput<'_>) -> FilePlan {
         let text = input.db.get(input.file);
         let text = text.text();
-        let parsed;
-        let documents = match input.documents {
-            Some(documents) => documents,
-            None => {
-                parsed = yaml::parse(text, input.file).documents;
-                &parsed
-            }
-        };
+        // The front-end's parse when it kept it: the text is parsed once per pass.
+        let documents = input.yaml_documents();
+        let documents = documents.as_ref();
         let yaml = Yaml::new(text, documents);
         let mut plan = FilePlan::default();
         for document in documents {

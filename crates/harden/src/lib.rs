@@ -99,6 +99,18 @@ pub struct FixInput<'a> {
     pub profile_seccomp: bool,
 }
 
+impl<'a> FixInput<'a> {
+    /// The file's YAML documents: the front-end's when it kept them, else parsed here.
+    pub fn yaml_documents(&self) -> std::borrow::Cow<'a, [leastpriv_frontend::yaml::Node]> {
+        match self.documents {
+            Some(documents) => std::borrow::Cow::Borrowed(documents),
+            None => std::borrow::Cow::Owned(
+                leastpriv_frontend::yaml::parse(self.db.get(self.file).text(), self.file).documents,
+            ),
+        }
+    }
+}
+
 /// One file of a Compose project given as several files.
 #[derive(Clone, Copy)]
 pub struct ProjectFile<'a> {
@@ -287,19 +299,11 @@ fn apply_plan(hardened: &mut Hardened, plan: FilePlan, pass: usize) -> bool {
     if pass + 1 == MAX_PASSES {
         // Still conflicting after every pass: said, never claimed as done.
         let conflicting = applied.conflicting.iter();
+        let detail = format!("conflicted with another change in each of {MAX_PASSES} passes");
         for change in conflicting.flat_map(|&index| &plan.fixes[index].changes) {
-            for rule in &change.rules {
-                hardened.left.push(Left {
-                    container: change.container.clone(),
-                    rule,
-                    layer: change.layer,
-                    remedy: change.summary.clone(),
-                    reason: LeftReason::Conflict,
-                    detail: format!(
-                        "conflicted with another change in each of {MAX_PASSES} passes"
-                    ),
-                });
-            }
+            hardened
+                .left
+                .extend(change.left(LeftReason::Conflict, &detail));
         }
     }
     true

@@ -46,6 +46,21 @@ pub struct Left {
     pub detail: String,
 }
 
+impl Change {
+    /// The change, not made after all: one [`Left`] per rule that asked for it.
+    pub fn left(&self, reason: LeftReason, detail: &str) -> impl Iterator<Item = Left> + '_ {
+        let detail = detail.to_owned();
+        self.rules.iter().map(move |rule| Left {
+            container: self.container.clone(),
+            rule,
+            layer: self.layer,
+            remedy: self.summary.clone(),
+            reason,
+            detail: detail.clone(),
+        })
+    }
+}
+
 /// Why a remedy was left to the user. The kinds are few and stable: reports count them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
